@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the pinned Consul agent (with its web UI) from its Go module into the per-user cache.
+# The module files in consul/build pin every dependency. ~7 minutes on 2 cores the first time;
+# nothing to do when the binary is there. Prints the binary's path.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ -x "$CONSUL_BIN" ]; then echo "$CONSUL_BIN"; exit 0; fi
+command -v go >/dev/null || die "Go is needed to build Consul $CONSUL_VERSION (https://go.dev/dl)"
+say "building Consul $CONSUL_VERSION from its Go module (first time: ~7 minutes on 2 cores)"
+mkdir -p "$(dirname "$CONSUL_BIN")"
+cd "$root/consul/build"
+# Consul's own modules (envoyextensions, troubleshoot) are missing from the checksum database
+# although the module proxy serves them: only they skip it; go.sum still pins every module.
+export GONOSUMDB=github.com/hashicorp/consul GOFLAGS=-mod=mod
+say "downloading modules"
+go mod download -x 2>&1 | awk '/^# get/ { n++; if (n % 100 == 0) printf "[tankworld]   %d modules fetched\n", n > "/dev/stderr" }'
+start=$(date +%s)
+go build -ldflags "-s -w" -o "$CONSUL_BIN.tmp" github.com/hashicorp/consul &
+pid=$!
+while kill -0 "$pid" 2>/dev/null; do
+  sleep 15
+  kill -0 "$pid" 2>/dev/null && say "  still compiling Consul ($(( $(date +%s) - start ))s)"
+done
+wait "$pid" || die "go build failed"
+mv "$CONSUL_BIN.tmp" "$CONSUL_BIN"
+"$CONSUL_BIN" version | head -1 >&2
+echo "$CONSUL_BIN"

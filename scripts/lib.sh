@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Shared helpers for the project's install scripts: one cache folder per user, keyed by version,
+# so a fresh clone (CI, a second checkout) finds what an earlier run installed.
+TANKWORLD_CACHE="${TANKWORLD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tankworld}"
+NODE_VERSION="26.10.0"
+CONSUL_VERSION="1.22.0"
+ENVOY_VERSION="1.36.4"
+NODE_HOME="$TANKWORLD_CACHE/node-v$NODE_VERSION"
+CONSUL_BIN="$TANKWORLD_CACHE/consul-v$CONSUL_VERSION/consul"
+ENVOY_BIN="$TANKWORLD_CACHE/envoy-v$ENVOY_VERSION/envoy"
+
+say() { printf '[tankworld] %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# as_root CMD...: run CMD as root (directly when we are root, else through sudo).
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
+}

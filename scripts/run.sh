@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The one entry point behind the npm scripts: makes sure the pinned Node (26 LTS) and the
+# project's packages are there, installs what a command needs (PostgreSQL, Redis, Consul,
+# Envoy, Chromium) when it is missing, with progress, then runs the command under Node 26.
+#
+#   run.sh start            tankworld dev: gateway + 2 tank servers, embedded store
+#   run.sh test [args]      every vitest suite (real Postgres, Redis, Consul, Envoy, Chromium)
+#   run.sh bench NAME       bench/NAME.ts, figures appended to BENCHMARKS.md
+#   run.sh mesh [args]      tankworld mesh up: the native mesh without Docker
+#   run.sh tsc|biome ...    a tool from node_modules/.bin under Node 26
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+. "$here/lib.sh"
+cd "$root"
+
+node_bin=$(bash "$here/install-node.sh")
+export PATH="$node_bin:$root/node_modules/.bin:$PATH"
+
+# npm picks package versions for the Node that runs it, so run the machine's npm under Node 26.
+npm_cli() {
+  local cli
+  cli="$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js"
+  [ -f "$cli" ] || cli="$(dirname "$(readlink -f "$(command -v npm)")")/../lib/node_modules/npm/bin/npm-cli.js"
+  node "$cli" "$@"
+}
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing packages (npm ci under Node $(node --version))"
+  npm_cli ci --no-audit --no-fund --loglevel=error
+fi
+
+# need_apt PKG CMD: install the Debian package PKG when CMD is not found.
+need_apt() {
+  if ! command -v "$2" >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/"$2" >/dev/null 2>&1; then
+    say "installing $1 (apt-get)"
+    [ -n "${TANKWORLD_APT_UPDATED:-}" ] || { as_root apt-get update -q >&2; export TANKWORLD_APT_UPDATED=1; }
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q "$1" >&2
+  fi
+}
+
+need_services() {
+  [ -n "${DATABASE_URL:-}" ] || need_apt postgresql initdb
+  [ -n "${REDIS_URL:-}" ] || need_apt redis-server redis-server
+  [ -n "${CONSUL_HTTP_ADDR:-}" ] && export TANKWORLD_CONSUL_BIN="${TANKWORLD_CONSUL_BIN:-$(command -v consul || true)}"
+  export TANKWORLD_CONSUL_BIN="${TANKWORLD_CONSUL_BIN:-$(bash "$here/install-consul.sh")}"
+  export TANKWORLD_ENVOY_BIN="${TANKWORLD_ENVOY_BIN:-$(bash "$here/install-envoy.sh")}"
+}
+
+cmd=${1:-}
+shift || true
+case "$cmd" in
+  start) exec node src/cli.ts dev "$@" ;;
+  test)
+    need_services
+    need_apt chromium chromium
+    export TANKWORLD_CHROMIUM="${TANKWORLD_CHROMIUM:-$(command -v chromium)}"
+    exec vitest run "$@" ;;
+  bench)
+    [ -n "${1:-}" ] || die "usage: npm run bench <name>   (one of: $(ls bench/*.ts 2>/dev/null | xargs -n1 basename | sed 's/\.ts$//' | tr '\n' ' '))"
+    name=$1; shift
+    [ -f "bench/$name.ts" ] || die "no benchmark bench/$name.ts"
+    need_services
+    exec node "bench/$name.ts" "$@" ;;
+  mesh) need_services; exec node src/cli.ts mesh up "$@" ;;
+  tsc|biome|vitest|drizzle-kit) exec "$cmd" "$@" ;;
+  *) die "unknown command '$cmd'" ;;
+esac
