@@ -1,0 +1,156 @@
+/**
+ * @module
+ * Configuration: command-line flags over environment variables over defaults, validated once
+ * with zod when a command starts. Nothing else in src/ reads `process.env`.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const port = z.coerce.number().int().min(0).max(65535);
+const millis = z.coerce.number().int().positive();
+const serverId = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'lower-case letters, digits and dashes (it becomes a Consul service id and a DNS label)',
+  );
+
+/** Settings every command shares. */
+const commonSchema = z.object({
+  logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  distributed: bool.default(false),
+  databaseUrl: z.string().url().optional(),
+  dataDir: z.string().default('./data'),
+  redisUrl: z.string().url().optional(),
+  consulAddr: z.string().default('127.0.0.1:8500'),
+  consulToken: z.string().optional(),
+  /** HS256 secret for user JWTs; in the embedded default one is made and kept under dataDir. */
+  jwtSecret: z.string().min(16).optional(),
+  jwksUrl: z.string().url().optional(),
+  /** HMAC secret for internal (gateway ↔ server) requests. */
+  internalSecret: z.string().min(16).optional(),
+  otlpEndpoint: z.string().url().optional(),
+});
+
+const serverSchema = commonSchema.extend({
+  host: z.string().default('127.0.0.1'),
+  port: port.default(8001),
+  serverId: serverId.default('server-1'),
+  region: z.string().default('local'),
+  zone: z.string().default('local-a'),
+  /** Base URLs browsers and curl use; derived from host:port when absent. */
+  publicUrl: z.string().url().optional(),
+  wsUrl: z.string().optional(),
+  /** Address other mesh members use to reach this server (Consul service Address). */
+  advertiseAddress: z.string().optional(),
+  discovery: z.enum(['consul', 'local']).optional(),
+  tickHz: z.coerce.number().positive().max(240).default(30),
+  broadcastHz: z.coerce.number().positive().max(60).default(15),
+  snapshotIntervalMs: millis.default(5000),
+  heartbeatMs: millis.default(10_000),
+  checkTtl: z.string().default('30s'),
+  deregisterAfter: z.string().default('1m'),
+  maxTanks: z.coerce.number().int().positive().default(2000),
+});
+
+const gatewaySchema = commonSchema.extend({
+  host: z.string().default('127.0.0.1'),
+  port: port.default(8080),
+  discovery: z.enum(['consul', 'local']).optional(),
+  publicUrl: z.string().url().optional(),
+});
+
+export type CommonConfig = z.infer<typeof commonSchema>;
+export type ServerConfig = z.infer<typeof serverSchema>;
+export type GatewayConfig = z.infer<typeof gatewaySchema>;
+
+/** Environment variable for each setting (the same names in compose.yaml and the README). */
+const ENV: Record<string, string> = {
+  logLevel: 'LOG_LEVEL',
+  distributed: 'DISTRIBUTED_MODE',
+  databaseUrl: 'DATABASE_URL',
+  dataDir: 'TANKWORLD_DATA_DIR',
+  redisUrl: 'REDIS_URL',
+  consulAddr: 'CONSUL_HTTP_ADDR',
+  consulToken: 'CONSUL_HTTP_TOKEN',
+  jwtSecret: 'JWT_SECRET',
+  jwksUrl: 'JWKS_URL',
+  internalSecret: 'INTERNAL_SECRET',
+  otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  host: 'HOST',
+  port: 'PORT',
+  serverId: 'SERVER_ID',
+  region: 'REGION',
+  zone: 'ZONE',
+  publicUrl: 'PUBLIC_URL',
+  wsUrl: 'WS_URL',
+  advertiseAddress: 'ADVERTISE_ADDRESS',
+  discovery: 'DISCOVERY',
+  tickHz: 'TICK_HZ',
+  broadcastHz: 'BROADCAST_HZ',
+  snapshotIntervalMs: 'SNAPSHOT_INTERVAL_MS',
+  heartbeatMs: 'HEARTBEAT_MS',
+  checkTtl: 'CHECK_TTL',
+  deregisterAfter: 'DEREGISTER_AFTER',
+  maxTanks: 'MAX_TANKS',
+};
+
+/** A configuration error, printed to the user as-is by the CLI. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly code = 'invalid_config';
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
+
+function collect(keys: string[], argv: string[], env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const options = Object.fromEntries(keys.map((k) => [kebab(k), { type: 'string' as const }]));
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({ args: argv, options, allowPositionals: true, strict: true }).values as Record<
+      string,
+      string | undefined
+    >;
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const raw: Record<string, unknown> = {};
+  for (const key of keys) {
+    const value = flags[kebab(key)] ?? (ENV[key] ? env[ENV[key]] : undefined);
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  return raw;
+}
+
+function parse<S extends z.ZodObject>(schema: S, argv: string[], env: NodeJS.ProcessEnv): z.infer<S> {
+  const result = schema.safeParse(collect(Object.keys(schema.shape), argv, env));
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => {
+    const key = String(i.path[0] ?? '');
+    return `  --${kebab(key)}${ENV[key] ? ` / ${ENV[key]}` : ''}: ${i.message}`;
+  });
+  throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+}
+
+/**
+ * @example
+ * ```ts
+ * const config = loadServerConfig(['--port', '9001', '--server-id', 'beta'], process.env);
+ * ```
+ */
+export function loadServerConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
+  return parse(serverSchema, argv, env);
+}
+
+export function loadGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfig {
+  return parse(gatewaySchema, argv, env);
+}
+
+export function loadCommonConfig(argv: string[], env: NodeJS.ProcessEnv): CommonConfig {
+  return parse(commonSchema, argv, env);
+}

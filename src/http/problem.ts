@@ -1,0 +1,179 @@
+/**
+ * @module
+ * Errors as RFC 9457 `application/problem+json`, decided in one place. Every part throws
+ * errors with a stable `code` (the sim's `SimError`, the store's `StoreError`, the auth
+ * errors, our own `ApiError`); this module maps a code to its HTTP status and writes the body.
+ * A client branches on `type`, never on the message; no stack trace ever leaves the process.
+ */
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from '../telemetry/index.ts';
+
+/** The status each stable error code maps to. Codes not listed are 500s and get logged. */
+const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
+  invalid_request: 400,
+  malformed_json: 400,
+  invalid_genome: 400,
+  invalid_payload: 400,
+  same_tank: 400,
+  missing_token: 401,
+  invalid_token: 401,
+  expired_token: 401,
+  invalid_signature: 401,
+  forbidden: 403,
+  not_found: 404,
+  tank_not_found: 404,
+  unknown_entity: 404,
+  snapshot_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  tank_full: 409,
+  tank_exists: 409,
+  stale_epoch: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_mismatch: 422,
+  misdirected: 421,
+  upstream_unavailable: 502,
+  no_healthy_server: 503,
+  unavailable: 503,
+  realtime_unavailable: 503,
+  upstream_timeout: 504,
+};
+
+const TITLE_BY_STATUS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  421: 'Misdirected Request',
+  422: 'Unprocessable Content',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+/** The `type` URI of a problem code; relative, so it names the problem without a host. */
+export function problemType(code: string): string {
+  return `/problems/${code}`;
+}
+
+/**
+ * An error a route throws on purpose. `extra` members are added to the problem body.
+ *
+ * @example
+ * ```ts
+ * throw new ApiError('tank_not_found', `no tank ${id}`);
+ * ```
+ */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  readonly code: string;
+  readonly status: ContentfulStatusCode;
+  readonly extra: Record<string, unknown>;
+  constructor(
+    code: string,
+    message: string,
+    options: { status?: ContentfulStatusCode; extra?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? STATUS_BY_CODE[code] ?? 500;
+    this.extra = options.extra ?? {};
+  }
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  [member: string]: unknown;
+}
+
+/** Turns any thrown value into a problem body and its status. */
+export function toProblem(err: unknown): Problem {
+  if (err instanceof ApiError) {
+    return {
+      ...err.extra,
+      type: problemType(err.code),
+      title: TITLE_BY_STATUS[err.status] ?? 'Error',
+      status: err.status,
+      detail: err.message,
+      code: err.code,
+    };
+  }
+  if (err instanceof HTTPException) {
+    const code =
+      err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'invalid_token' : 'invalid_request';
+    return {
+      type: problemType(code),
+      title: TITLE_BY_STATUS[err.status] ?? 'Error',
+      status: err.status,
+      detail: err.message || TITLE_BY_STATUS[err.status] || 'error',
+      code,
+    };
+  }
+  if (err instanceof SyntaxError) {
+    return {
+      type: problemType('malformed_json'),
+      title: 'Bad Request',
+      status: 400,
+      detail: 'the body is not valid JSON',
+      code: 'malformed_json',
+    };
+  }
+  const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
+  const ownStatus = (err as { status?: unknown })?.status;
+  const status =
+    STATUS_BY_CODE[code] ??
+    (typeof ownStatus === 'number' && ownStatus >= 400 && ownStatus < 600 ? ownStatus : 500);
+  if (status === 500) {
+    return {
+      type: problemType('internal'),
+      title: 'Internal Server Error',
+      status: 500,
+      detail: 'an unexpected error occurred; it has been logged',
+      code: 'internal',
+    };
+  }
+  const detail = err instanceof Error ? err.message : String(err);
+  return { type: problemType(code), title: TITLE_BY_STATUS[status] ?? 'Error', status, detail, code };
+}
+
+/** A problem+json Response, for code outside Hono's handlers (WebSocket upgrades, proxies). */
+export function problemResponse(problem: Problem): Response {
+  return new Response(JSON.stringify(problem), {
+    status: problem.status,
+    headers: { 'content-type': 'application/problem+json' },
+  });
+}
+
+/**
+ * The one `onError` of an app: logs what is unexpected, answers problem+json.
+ *
+ * @example
+ * ```ts
+ * app.onError(problemHandler({ logger }));
+ * app.notFound(notFoundHandler);
+ * ```
+ */
+export function problemHandler({ logger }: { logger: Logger }) {
+  return function onError(err: Error, c: Context): Response {
+    const problem = toProblem(err);
+    if (problem.status >= 500)
+      logger.error({ err, path: c.req.path, method: c.req.method }, 'request failed');
+    return problemResponse(problem);
+  };
+}
+
+export function notFoundHandler(c: Context): Response {
+  return problemResponse(toProblem(new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`)));
+}
