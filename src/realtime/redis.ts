@@ -1,0 +1,283 @@
+/**
+ * @module
+ * Real-time state in Redis, shared by every process of a distributed network.
+ *
+ * Layout under `prefix` (no SCAN anywhere, so reads cost the same however big Redis is):
+ * - `load:<server>`  hash, one JSON value per field, PEXPIRE'd: Redis alone decides expiry;
+ * - `loads`          sorted set of server ids scored by their expiry time: the index
+ *                    `loads()` reads instead of scanning; members are pruned a minute after
+ *                    their score, so writer clock skew under a minute loses nothing;
+ * - `stats:<tank>`   hash like `load:`; callers ask for tanks by id, so no index;
+ * - `events`         the pub/sub channel, received on a second (duplicated) connection
+ *                    because a subscribed connection can run no other command.
+ */
+import { ErrorReply } from 'redis';
+import {
+  checkTtl,
+  decodeEvent,
+  decodeRecord,
+  type EncodedRecord,
+  encodeEvent,
+  encodeRecord,
+} from './codec.ts';
+import { InvalidRealtimeValueError, RealtimeUnavailableError } from './errors.ts';
+import { closeRedis, connectRedis, type RedisClient, withTimeout } from './redis-connection.ts';
+import {
+  type EventHandler,
+  type ExpiryOptions,
+  type NetworkEvent,
+  type Realtime,
+  type ServerLoad,
+  serverLoadSchema,
+  type TankStats,
+  tankStatsSchema,
+  type Unsubscribe,
+} from './types.ts';
+
+export interface RedisRealtimeOptions {
+  /** `redis://[user:password@]host:port[/db]` */
+  url: string;
+  /** Put before every key and the channel, so deployments and test files can share a Redis. */
+  prefix?: string;
+  /** Milliseconds since the epoch; only scores the `loads` index (Redis owns real expiry). */
+  clock?: () => number;
+  /** Shown by CLIENT LIST (e.g. the server id), so an operator can tell connections apart. */
+  name?: string;
+  /** How long a command may take before it rejects as unavailable. */
+  commandTimeoutMs?: number;
+  /** How long creation waits for the first connection before giving up. */
+  connectTimeoutMs?: number;
+  /** Told once per outage per connection, and about handler throws and undecodable data. */
+  onError?: (err: unknown) => void;
+}
+
+/** Index members stay this long past their expiry score: tolerance for clock skew between writers. */
+const INDEX_GRACE_MS = 60_000;
+
+class RedisRealtime implements Realtime {
+  readonly #client: RedisClient;
+  readonly #subscriber: RedisClient;
+  readonly #prefix: string;
+  readonly #channel: string;
+  readonly #clock: () => number;
+  readonly #timeoutMs: number;
+  readonly #onError: (err: unknown) => void;
+  readonly #handlers = new Set<EventHandler>();
+  #subscribed: Promise<void> | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(
+    client: RedisClient,
+    subscriber: RedisClient,
+    options: Required<Omit<RedisRealtimeOptions, 'url' | 'name' | 'connectTimeoutMs'>>,
+  ) {
+    this.#client = client;
+    this.#subscriber = subscriber;
+    this.#prefix = options.prefix;
+    this.#channel = `${options.prefix}events`;
+    this.#clock = options.clock;
+    this.#timeoutMs = options.commandTimeoutMs;
+    this.#onError = options.onError;
+  }
+
+  async setLoad(serverId: string, load: ServerLoad, options: ExpiryOptions): Promise<void> {
+    const encoded = encodeRecord(serverLoadSchema, load, 'server load');
+    const ttlMs = checkTtl(options);
+    const key = this.#key('load', serverId);
+    // One MULTI: a reader never sees the hash without its expiry or the index without the hash.
+    await this.#run('setLoad', () =>
+      this.#client
+        .multi()
+        .hSet(key, encoded)
+        .pExpire(key, ttlMs)
+        .zAdd(this.#loadIndex(), { score: this.#clock() + ttlMs, value: serverId })
+        .exec(),
+    );
+  }
+
+  async loads(): Promise<Map<string, ServerLoad>> {
+    const index = this.#loadIndex();
+    const [, ids] = (await this.#run('loads', () =>
+      this.#client
+        .multi()
+        .zRemRangeByScore(index, '-inf', this.#clock() - INDEX_GRACE_MS)
+        .zRange(index, 0, -1)
+        .exec(),
+    )) as [unknown, string[]];
+    const hashes = await this.#readHashes(
+      'loads',
+      ids.map((id) => this.#key('load', id)),
+    );
+    return this.#decodeAll(ids, hashes, serverLoadSchema, 'server load');
+  }
+
+  async setTankStats(tankId: string, stats: TankStats, options: ExpiryOptions): Promise<void> {
+    const encoded = encodeRecord(tankStatsSchema, stats, 'tank stats');
+    const ttlMs = checkTtl(options);
+    const key = this.#key('stats', tankId);
+    await this.#run('setTankStats', () => this.#client.multi().hSet(key, encoded).pExpire(key, ttlMs).exec());
+  }
+
+  async tankStats(tankIds: readonly string[]): Promise<Map<string, TankStats>> {
+    const hashes = await this.#readHashes(
+      'tankStats',
+      tankIds.map((id) => this.#key('stats', id)),
+    );
+    return this.#decodeAll(tankIds, hashes, tankStatsSchema, 'tank stats');
+  }
+
+  async publish(event: NetworkEvent): Promise<void> {
+    const text = encodeEvent(event);
+    await this.#run('publish', () => this.#client.publish(this.#channel, text));
+  }
+
+  async subscribe(handler: EventHandler): Promise<Unsubscribe> {
+    // Checked here too: once the channel is subscribed, #ensureSubscribed runs nothing.
+    if (this.#closing) throw new RealtimeUnavailableError('real-time state is closed');
+    await this.#ensureSubscribed();
+    // Wrapped so subscribing the same function twice yields two independent subscriptions.
+    const own: EventHandler = (event) => handler(event);
+    this.#handlers.add(own);
+    // The channel stays subscribed until close(): one idle subscription costs nothing, and
+    // an UNSUBSCRIBE racing a new subscribe() is a class of bug not worth having.
+    return async () => {
+      this.#handlers.delete(own);
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#handlers.clear();
+    await Promise.all([this.#client, this.#subscriber].map((client) => closeRedis(client, this.#timeoutMs)));
+  }
+
+  #ensureSubscribed(): Promise<void> {
+    // node-redis keeps the channel's listener and re-subscribes by itself after a reconnect;
+    // the same bound listener each time keeps a retried SUBSCRIBE from adding a second one.
+    this.#subscribed ??= this.#run(
+      'subscribe',
+      () => this.#subscriber.subscribe(this.#channel, this.#onMessage),
+      this.#subscriber,
+    ).catch((err: unknown) => {
+      this.#subscribed = undefined;
+      throw err;
+    });
+    return this.#subscribed;
+  }
+
+  readonly #onMessage = (message: string): void => {
+    for (const handler of [...this.#handlers]) {
+      let event: NetworkEvent;
+      try {
+        // One decode per handler, as in local.ts: no handler can alter what another sees.
+        event = decodeEvent(message);
+      } catch (err) {
+        this.#onError(err);
+        return;
+      }
+      try {
+        handler(event);
+      } catch (err) {
+        this.#onError(err);
+      }
+    }
+  };
+
+  async #readHashes(op: string, keys: string[]): Promise<EncodedRecord[]> {
+    if (keys.length === 0) return [];
+    const replies = await this.#run(op, () => {
+      const pipeline = this.#client.multi();
+      for (const key of keys) pipeline.hGetAll(key);
+      return pipeline.execAsPipeline();
+    });
+    return replies as unknown as EncodedRecord[];
+  }
+
+  #decodeAll<T>(
+    ids: readonly string[],
+    hashes: EncodedRecord[],
+    schema: Parameters<typeof decodeRecord<T>>[0],
+    what: string,
+  ): Map<string, T> {
+    const result = new Map<string, T>();
+    ids.forEach((id, i) => {
+      try {
+        const value = decodeRecord(schema, hashes[i], `${what} of ${id}`);
+        if (value !== undefined) result.set(id, value);
+      } catch (err) {
+        // Another writer's bad value must not hide every other server's load.
+        if (!(err instanceof InvalidRealtimeValueError)) throw err;
+        this.#onError(err);
+      }
+    });
+    return result;
+  }
+
+  /**
+   * Runs one round trip, or rejects with `RealtimeUnavailableError` at once when the
+   * connection is down and after `commandTimeoutMs` when Redis does not answer. The offline
+   * queue is disabled for single commands, but MULTI and pipelines ignore that flag, so the
+   * readiness check here is what keeps them from waiting out an outage.
+   */
+  async #run<T>(op: string, fn: () => Promise<T>, client = this.#client): Promise<T> {
+    if (this.#closing) throw new RealtimeUnavailableError('real-time state is closed');
+    if (!client.isReady) throw new RealtimeUnavailableError(`redis is unreachable (${op})`);
+    try {
+      return await withTimeout(
+        fn(),
+        this.#timeoutMs,
+        `redis did not answer ${op} within ${this.#timeoutMs} ms`,
+      );
+    } catch (err) {
+      // A reply error is a bug or a misconfigured server, not an outage: let it surface as one.
+      if (err instanceof RealtimeUnavailableError || err instanceof ErrorReply) throw err;
+      throw new RealtimeUnavailableError(`redis failed during ${op}`, { cause: err });
+    }
+  }
+
+  #key(kind: 'load' | 'stats', id: string): string {
+    return `${this.#prefix}${kind}:${id}`;
+  }
+
+  #loadIndex(): string {
+    return `${this.#prefix}loads`;
+  }
+}
+
+/**
+ * Connects to Redis and returns real-time state backed by it. Rejects with
+ * `RealtimeUnavailableError` if Redis cannot be reached within `connectTimeoutMs`, so a wrong
+ * URL shows at startup. Later outages only make calls reject until node-redis has
+ * reconnected; subscriptions resume by themselves.
+ *
+ * @example
+ * ```ts
+ * const realtime = await createRedisRealtime({
+ *   url: 'redis://127.0.0.1:6379',
+ *   prefix: 'tankworld:',
+ *   onError: (err) => logger.warn({ err }, 'realtime'),
+ * });
+ * ```
+ */
+export async function createRedisRealtime({
+  url,
+  name,
+  prefix = 'tankworld:',
+  clock = Date.now,
+  commandTimeoutMs = 1000,
+  connectTimeoutMs = 5000,
+  onError = (err) => process.emitWarning(err as Error),
+}: RedisRealtimeOptions): Promise<Realtime> {
+  const { client, subscriber } = await connectRedis({
+    url,
+    name,
+    commandTimeoutMs,
+    connectTimeoutMs,
+    onError,
+  });
+  return new RedisRealtime(client, subscriber, { prefix, clock, commandTimeoutMs, onError });
+}
