@@ -1,0 +1,246 @@
+/**
+ * @module
+ * `Discovery` on a Consul agent: the server registers through the agent's HTTP API, passes a
+ * TTL check with its load as output, and readers use `/v1/health/service/tank-server`, plain or
+ * blocking. When Consul is down every call rejects with `DiscoveryUnavailableError` while the
+ * last view stays readable through `lastKnown()`.
+ */
+
+import {
+  formatLoad,
+  healthyOnly,
+  heartbeatCheckId,
+  isCheckStatus,
+  membershipKey,
+  parseGoDuration,
+  sortInstances,
+  toInstance,
+  toServiceDefinition,
+  type ValidRegistration,
+  validateRegistration,
+  worstStatus,
+} from './codec.ts';
+import { type ConsulClient, createConsulClient, type HealthEntry } from './consul-client.ts';
+import { startBlockingWatch } from './consul-watch.ts';
+import { DiscoveryClosedError, DiscoveryUnavailableError, NotRegisteredError } from './errors.ts';
+import { createReachability } from './reachability.ts';
+import type {
+  Discovery,
+  DiscoveryOptions,
+  LastKnownView,
+  PassTtlOptions,
+  ServerInstance,
+  ServerLoad,
+  ServerRegistration,
+  WatchHandle,
+} from './types.ts';
+import { ServiceName } from './types.ts';
+
+export interface ConsulDiscoveryOptions extends DiscoveryOptions {
+  /** Agent address in `CONSUL_HTTP_ADDR` form: `127.0.0.1:8500` or `http://consul:8500`. */
+  consulAddr?: string;
+  /** ACL token (`CONSUL_HTTP_TOKEN`). */
+  token?: string;
+  /** Deadline of each non-blocking call to the agent. */
+  requestTimeoutMs?: number;
+  /** How long one blocking watch query waits on the agent. */
+  watchWaitMs?: number;
+  /** Watch retry delays after errors: doubling from the base, capped, with jitter. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+/**
+ * A `Discovery` backed by a Consul agent.
+ *
+ * @example
+ * ```ts
+ * const discovery = createConsulDiscovery({ consulAddr: config.consulAddr, token: config.consulToken,
+ *   ttl: config.checkTtl, deregisterCriticalAfter: config.deregisterAfter, logger });
+ * await discovery.register({ serverId: 'alpha', address: '10.0.0.5', port: 8001, region: 'eu',
+ *   zone: 'eu-1a', version: '2.0.0', capabilities: ['poker'], publicUrl: 'http://10.0.0.5:8001',
+ *   wsUrl: 'ws://10.0.0.5:8001/ws', startedAt: new Date().toISOString() });
+ * await discovery.passTtl({ tank_count: 3, cpu_percent: 12, memory_mb: 140, ws_connections: 9, ticks_behind: 0 });
+ * ```
+ */
+export function createConsulDiscovery({
+  consulAddr = '127.0.0.1:8500',
+  token,
+  ttl = '30s',
+  deregisterCriticalAfter = '1m',
+  requestTimeoutMs = 5000,
+  watchWaitMs = 30_000,
+  retryBaseMs = 250,
+  retryMaxMs = 5000,
+  logger,
+}: ConsulDiscoveryOptions = {}): Discovery {
+  // Fail at construction, not at the first heartbeat, on a duration Consul would refuse.
+  parseGoDuration(ttl);
+  parseGoDuration(deregisterCriticalAfter);
+  const client: ConsulClient = createConsulClient({ consulAddr, token, timeoutMs: requestTimeoutMs });
+  const reach = createReachability({ logger, target: `consul at ${consulAddr}` });
+  const watches = new Set<WatchHandle>();
+  let registration: ValidRegistration | null = null;
+  let lastView: ServerInstance[] = [];
+  let lastAt: Date | null = null;
+  let hinted = false;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  /** Runs a call to the agent, keeping the up/down state (and so the log) current. */
+  async function tracked<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      const result = await call();
+      reach.up();
+      return result;
+    } catch (err) {
+      if (err instanceof DiscoveryUnavailableError) reach.down(err);
+      throw err;
+    }
+  }
+
+  function ensureOpen(): void {
+    if (closed) throw new DiscoveryClosedError();
+  }
+
+  function remember(all: ServerInstance[]): void {
+    lastView = healthyOnly(all);
+    lastAt = new Date();
+  }
+
+  async function hintOnce(): Promise<void> {
+    if (hinted) return;
+    hinted = true;
+    const interval = await client.checkUpdateIntervalMs();
+    // With the default 5m the agent syncs an output-only change to the catalog only every 5 min,
+    // so readers and the UI would see each server's load minutes late.
+    if (interval !== undefined && interval > 0)
+      logger?.warn(
+        { check_update_interval_ms: interval },
+        'consul agent delays check output (the load) in the catalog; set check_update_interval = "0s"',
+      );
+  }
+
+  async function register(self: ServerRegistration): Promise<void> {
+    ensureOpen();
+    const reg = validateRegistration(self);
+    // Kept even if the agent is unreachable now: the next heartbeat that reaches it registers.
+    registration = reg;
+    await tracked(() => client.registerService(toServiceDefinition(reg, { ttl, deregisterCriticalAfter })));
+    await hintOnce();
+  }
+
+  async function passTtl(load: ServerLoad, { status = 'passing' }: PassTtlOptions = {}): Promise<void> {
+    ensureOpen();
+    const reg = registration;
+    if (!reg) throw new NotRegisteredError();
+    const checkId = heartbeatCheckId(reg.serverId);
+    const output = formatLoad(load);
+    await tracked(async () => {
+      if ((await client.updateCheck(checkId, status, output)) === 'updated') return;
+      // The agent forgot us: it restarted (a -dev agent keeps nothing) or reaped us after we
+      // were critical too long. Register again unless a deregister raced this heartbeat.
+      if (registration !== reg) throw new NotRegisteredError('deregistered during the heartbeat');
+      logger?.info({ server_id: reg.serverId }, 'consul did not know this instance; registering again');
+      await client.registerService(toServiceDefinition(reg, { ttl, deregisterCriticalAfter }));
+      if ((await client.updateCheck(checkId, status, output)) === 'unknown')
+        throw new DiscoveryUnavailableError('consul lost the heartbeat check right after registering it');
+    });
+  }
+
+  async function deregisterNow(): Promise<void> {
+    const reg = registration;
+    registration = null;
+    if (reg) await tracked(() => client.deregisterService(reg.serverId));
+  }
+
+  async function deregister(): Promise<void> {
+    ensureOpen();
+    await deregisterNow();
+  }
+
+  function instancesOf(entries: HealthEntry[]): ServerInstance[] {
+    return sortInstances(
+      entries.map((e) => {
+        const own = e.Checks.find((c) => c.CheckID === heartbeatCheckId(e.Service.ID));
+        return toInstance({
+          serviceId: e.Service.ID,
+          // An empty service address means "the node's address" in Consul.
+          address: e.Service.Address || e.Node.Address,
+          port: e.Service.Port,
+          meta: e.Service.Meta ?? {},
+          // Node checks (serfHealth) count too, as they do for Consul's own `?passing`.
+          status: worstStatus(e.Checks.map((c) => (isCheckStatus(c.Status) ? c.Status : 'critical'))),
+          output: own?.Output ?? '',
+        });
+      }),
+    );
+  }
+
+  async function healthyServers(): Promise<ServerInstance[]> {
+    ensureOpen();
+    const { entries } = await tracked(() => client.healthService(ServiceName.tankServer));
+    const all = instancesOf(entries);
+    remember(all);
+    return healthyOnly(all);
+  }
+
+  async function watch(onChange: (servers: ServerInstance[]) => void): Promise<WatchHandle> {
+    ensureOpen();
+    let lastKey: string | undefined;
+    const loop = startBlockingWatch({
+      client,
+      service: ServiceName.tankServer,
+      waitMs: watchWaitMs,
+      retryBaseMs,
+      retryMaxMs,
+      minIntervalMs: 100,
+      onResult(entries) {
+        reach.up();
+        const all = instancesOf(entries);
+        remember(all);
+        const key = membershipKey(all);
+        if (key === lastKey) return;
+        lastKey = key;
+        try {
+          onChange(all);
+        } catch (err) {
+          logger?.error({ err }, 'discovery watch callback threw');
+        }
+      },
+      onError(err) {
+        reach.down(err);
+      },
+    });
+    const handle: WatchHandle = {
+      stop() {
+        loop.stop();
+        watches.delete(handle);
+      },
+    };
+    watches.add(handle);
+    return handle;
+  }
+
+  async function lastKnown(): Promise<LastKnownView> {
+    return { servers: [...lastView], at: lastAt, stale: true };
+  }
+
+  function close(): Promise<void> {
+    closing ??= (async function closeOnce() {
+      closed = true;
+      for (const w of [...watches]) w.stop();
+      try {
+        await deregisterNow();
+      } catch (err) {
+        // Consul reaps us after deregisterCriticalAfter anyway; shutdown must not hang on it.
+        logger?.warn({ err }, 'could not deregister from consul on close');
+      } finally {
+        client.destroy();
+      }
+    })();
+    return closing;
+  }
+
+  return { register, passTtl, deregister, healthyServers, watch, lastKnown, close } satisfies Discovery;
+}
