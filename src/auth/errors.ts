@@ -1,0 +1,130 @@
+/**
+ * @module
+ * The auth error family: one stable `code` per failure, with the HTTP `status` and problem
+ * `title` it stands for. Nothing here writes a response; the app's one `onError` does.
+ */
+
+export type AuthErrorCode =
+  | 'missing_token'
+  | 'invalid_token'
+  | 'expired_token'
+  | 'forbidden'
+  | 'invalid_signature';
+
+/**
+ * Base of every auth failure; catch this to handle them all.
+ *
+ * @example
+ * ```ts
+ * app.onError((err, c) => {
+ *   if (err instanceof AuthError) return c.json({ type: `/problems/${err.code}`, title: err.title }, err.status);
+ *   throw err;
+ * });
+ * ```
+ */
+export class AuthError extends Error {
+  override readonly name: string = 'AuthError';
+  readonly code: AuthErrorCode;
+  readonly status: 401 | 403;
+  readonly title: string;
+  constructor(
+    code: AuthErrorCode,
+    status: 401 | 403,
+    title: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = code;
+    this.status = status;
+    this.title = title;
+  }
+}
+
+/**
+ * No bearer token came with the request.
+ *
+ * @example
+ * ```ts
+ * if (!token) throw new MissingTokenError();
+ * ```
+ */
+export class MissingTokenError extends AuthError {
+  override readonly name = 'MissingTokenError';
+  constructor(message = 'a bearer token is required', options?: { cause?: unknown }) {
+    super('missing_token', 401, 'Missing token', message, options);
+  }
+}
+
+/**
+ * The token is malformed, wrongly signed, or for another issuer or audience.
+ *
+ * @example
+ * ```ts
+ * throw new InvalidTokenError('token has no subject');
+ * ```
+ */
+export class InvalidTokenError extends AuthError {
+  override readonly name = 'InvalidTokenError';
+  constructor(message = 'the bearer token is invalid', options?: { cause?: unknown }) {
+    super('invalid_token', 401, 'Invalid token', message, options);
+  }
+}
+
+/**
+ * The token was valid once; its `exp` has passed.
+ *
+ * @example
+ * ```ts
+ * throw new ExpiredTokenError();
+ * ```
+ */
+export class ExpiredTokenError extends AuthError {
+  override readonly name = 'ExpiredTokenError';
+  constructor(message = 'the bearer token has expired', options?: { cause?: unknown }) {
+    super('expired_token', 401, 'Expired token', message, options);
+  }
+}
+
+/**
+ * The caller is known but lacks the permission level the route needs.
+ *
+ * @example
+ * ```ts
+ * if (!hasLevel(granted, 'write')) throw new ForbiddenError(`write access to tank ${tankId} is required`);
+ * ```
+ */
+export class ForbiddenError extends AuthError {
+  override readonly name = 'ForbiddenError';
+  constructor(message = 'permission denied', options?: { cause?: unknown }) {
+    super('forbidden', 403, 'Forbidden', message, options);
+  }
+}
+
+/** Why an internal request's signature was refused (for logs; the client sees one code). */
+export const SignatureFailure = {
+  missing: 'missing',
+  malformed: 'malformed',
+  expired: 'expired',
+  mismatch: 'mismatch',
+  replayed: 'replayed',
+} as const;
+export type SignatureFailure = keyof typeof SignatureFailure;
+
+/**
+ * An internal (gateway → server, server → server) request that is unsigned, tampered with,
+ * outside the time window, or a replay.
+ *
+ * @example
+ * ```ts
+ * throw new InvalidSignatureError('replayed', 'nonce already used');
+ * ```
+ */
+export class InvalidSignatureError extends AuthError {
+  override readonly name = 'InvalidSignatureError';
+  readonly reason: SignatureFailure;
+  constructor(reason: SignatureFailure, message: string, options?: { cause?: unknown }) {
+    super('invalid_signature', 401, 'Invalid signature', message, options);
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * @module
+ * Auth: user JWTs (verification, dev minting, the bearer middleware), tank permission
+ * levels, and signed internal requests. Failures are `AuthError`s with a stable `code` and
+ * `status`; the app's one `onError` turns them into problem+json.
+ */
+export { type AuthEnv, type BearerAuthOptions, bearerAuth, tokenFromRequest } from './bearer.ts';
+export {
+  AuthError,
+  type AuthErrorCode,
+  ExpiredTokenError,
+  ForbiddenError,
+  InvalidSignatureError,
+  InvalidTokenError,
+  MissingTokenError,
+  SignatureFailure,
+} from './errors.ts';
+export type { RequestHeaders } from './headers.ts';
+export { type InternalAuthOptions, internalAuth } from './internal-auth.ts';
+export {
+  type AuthUser,
+  createTokenVerifier,
+  type MintTokenOptions,
+  mintToken,
+  type TokenVerifier,
+  type TokenVerifierOptions,
+} from './jwt.ts';
+export {
+  hasLevel,
+  isPermissionLevel,
+  type LookupLevel,
+  type PermissionEnv,
+  PermissionLevel,
+  type RequireLevelOptions,
+  requireLevel,
+} from './permissions.ts';
+export {
+  createInternalVerifier,
+  type InternalVerifier,
+  type InternalVerifierOptions,
+  SignatureHeader,
+  type SignedBody,
+  type SignedRequest,
+  type SignRequestOptions,
+  signRequest,
+} from './signing.ts';
