@@ -1,0 +1,144 @@
+/**
+ * @module
+ * A Consul dev agent (server + client in one, in-memory state) on loopback, with every
+ * listener on a free port so several agents and other engineers' agents can share a host.
+ * Ready when it knows its leader.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveBinaries } from './binaries.ts';
+import { type MeshLogger, silentLogger } from './logger.ts';
+import { freePorts } from './ports.ts';
+import { consulHasLeader } from './probes.ts';
+import { spawnLogged } from './process.ts';
+import { createRunDir } from './run-dir.ts';
+import { type ServiceControl, startService, withControls } from './service.ts';
+
+/** The six listeners of a dev agent. */
+export interface ConsulPorts {
+  http: number;
+  grpc: number;
+  dns: number;
+  serfLan: number;
+  serfWan: number;
+  server: number;
+}
+
+export interface ConsulOptions {
+  /** Folder for the agent's log. Default: a temp dir, removed on `stop()`. */
+  dataDir?: string;
+  /** Any port not given is a free one. */
+  ports?: Partial<ConsulPorts>;
+  /** Node name. Default: `tw-<http port>`, unique per host. */
+  nodeName?: string;
+  /** Default: the pinned build in the per-user cache (`scripts/install-consul.sh`). */
+  bin?: string;
+  startTimeout?: number;
+  log?: MeshLogger;
+}
+
+/** A running Consul dev agent; see {@link startConsul}. */
+export interface ConsulHandle extends ServiceControl {
+  /** `127.0.0.1:<http port>`, the form `CONSUL_HTTP_ADDR` takes. */
+  readonly httpAddr: string;
+  /** `127.0.0.1:<grpc port>` (plaintext xDS for Envoy), the form `CONSUL_GRPC_ADDR` takes. */
+  readonly grpcAddr: string;
+  /** `http://127.0.0.1:<http port>`; the UI is at `/ui/`. */
+  readonly url: string;
+  readonly ports: ConsulPorts;
+  readonly logFile: string;
+}
+
+/**
+ * Starts `consul agent -dev` on loopback with the UI on and resolves once it has a leader.
+ * A dev agent keeps no state: after `restart()` it is a fresh agent on the same ports that has
+ * forgotten every service and check, which is the "agent restarted" fault tests want.
+ *
+ * @example
+ * ```ts
+ * const consul = await startConsul();
+ * process.env.CONSUL_HTTP_ADDR = consul.httpAddr;
+ * await consul.restart(); // services must re-register
+ * await consul.stop();
+ * ```
+ */
+export async function startConsul({
+  dataDir,
+  ports = {},
+  nodeName,
+  bin = resolveBinaries().consul,
+  startTimeout = 60_000,
+  log = silentLogger,
+}: ConsulOptions = {}): Promise<ConsulHandle> {
+  const runDir = dataDir ? undefined : await createRunDir({ name: 'consul' });
+  const dir = dataDir ?? runDir!.path;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const logFile = join(dir, 'consul.log');
+  // DNS and Serf listen on UDP as well as TCP.
+  const [http, grpc, server] = await freePorts(3);
+  const [dns, serfLan, serfWan] = await freePorts(3, { udp: true });
+  const chosen: ConsulPorts = {
+    http: ports.http ?? http!,
+    grpc: ports.grpc ?? grpc!,
+    dns: ports.dns ?? dns!,
+    serfLan: ports.serfLan ?? serfLan!,
+    serfWan: ports.serfWan ?? serfWan!,
+    server: ports.server ?? server!,
+  };
+  const httpAddr = `127.0.0.1:${chosen.http}`;
+  const args = [
+    'agent',
+    '-dev',
+    '-ui',
+    '-client',
+    '127.0.0.1',
+    '-bind',
+    '127.0.0.1',
+    '-node',
+    nodeName ?? `tw-${chosen.http}`,
+    '-http-port',
+    String(chosen.http),
+    '-grpc-port',
+    String(chosen.grpc),
+    '-dns-port',
+    String(chosen.dns),
+    '-serf-lan-port',
+    String(chosen.serfLan),
+    '-serf-wan-port',
+    String(chosen.serfWan),
+    '-server-port',
+    String(chosen.server),
+    // -dev also opens gRPC-TLS on the fixed port 8503, which a second agent on the host would
+    // collide on; Envoy here talks plaintext gRPC, so turn it off.
+    '-hcl',
+    'ports { grpc_tls = -1 }',
+  ];
+
+  const control = await startService({
+    name: 'consul',
+    spawn: () =>
+      spawnLogged({
+        name: 'consul',
+        command: bin,
+        args,
+        logFile,
+        cwd: dir,
+        missingHint: 'build it with scripts/install-consul.sh (needs Go, ~7 minutes) or pass bin',
+      }),
+    ready: () => consulHasLeader(httpAddr),
+    // SIGINT is the agent's ordinary shutdown (what Ctrl-C sends).
+    stopSignal: 'SIGINT',
+    startTimeout,
+    log,
+    details: { httpAddr },
+    onStopped: async () => runDir?.remove(),
+  });
+
+  return withControls(control, {
+    httpAddr,
+    grpcAddr: `127.0.0.1:${chosen.grpc}`,
+    url: `http://${httpAddr}`,
+    ports: chosen,
+    logFile,
+  });
+}

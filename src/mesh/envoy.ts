@@ -1,0 +1,119 @@
+/**
+ * @module
+ * An Envoy sidecar for a Consul Connect service, started the production way: `consul connect
+ * envoy -sidecar-for <id>` renders the bootstrap and execs Envoy, which then takes listeners,
+ * clusters and certificates from the agent over xDS. Ready when the admin API says `LIVE`.
+ */
+import { join } from 'node:path';
+import { resolveBinaries } from './binaries.ts';
+import { type MeshLogger, silentLogger } from './logger.ts';
+import { freePort } from './ports.ts';
+import { envoyIsLive } from './probes.ts';
+import { spawnLogged } from './process.ts';
+import { createRunDir } from './run-dir.ts';
+import { type ServiceControl, startService, withControls } from './service.ts';
+
+export interface EnvoySidecarOptions {
+  /** The agent's HTTP address (host:port), e.g. `ConsulHandle.httpAddr`. */
+  consulHttpAddr: string;
+  /** The agent's plaintext gRPC address (host:port), e.g. `ConsulHandle.grpcAddr`. */
+  consulGrpcAddr: string;
+  /** ID of the registered service whose `Connect.SidecarService` this Envoy runs. */
+  sidecarFor: string;
+  /** Envoy admin port on 127.0.0.1. Default: a free port. */
+  adminPort?: number;
+  /**
+   * Envoy `--base-id`. Only matters with hot restart, which `consul connect envoy` turns off
+   * (`--disable-hot-restart`) unless `envoyArgs` asks for it with `--restart-epoch`; then each
+   * Envoy on a host needs its own id, since its shared memory is keyed by it.
+   */
+  baseId?: number;
+  /** Extra Envoy flags, e.g. `['--log-level', 'debug']`. */
+  envoyArgs?: readonly string[];
+  /** Default: the pinned Consul build in the per-user cache. */
+  consulBin?: string;
+  /** Default: the pinned Envoy in the per-user cache (`scripts/install-envoy.sh`). */
+  envoyBin?: string;
+  startTimeout?: number;
+  log?: MeshLogger;
+}
+
+/** A running Envoy sidecar; see {@link startEnvoySidecar}. */
+export interface EnvoySidecarHandle extends ServiceControl {
+  /** `http://127.0.0.1:<admin port>`: `/ready`, `/listeners`, `/stats`, `/config_dump`. */
+  readonly adminUrl: string;
+  readonly adminPort: number;
+  readonly sidecarFor: string;
+  readonly logFile: string;
+}
+
+/**
+ * Starts Envoy as the Connect sidecar of service `sidecarFor` and resolves once it is LIVE,
+ * that is once it holds the configuration Consul pushed. Consul 1.22 lists Envoy 1.35 as its
+ * newest; the pinned 1.36 runs with `-ignore-envoy-compatibility`.
+ *
+ * @example
+ * ```ts
+ * await fetch(`${consul.url}/v1/agent/service/register`, { method: 'PUT', body: JSON.stringify({
+ *   Name: 'web', ID: 'web-1', Port: 8080, Connect: { SidecarService: {} } }) });
+ * const envoy = await startEnvoySidecar({
+ *   consulHttpAddr: consul.httpAddr, consulGrpcAddr: consul.grpcAddr, sidecarFor: 'web-1' });
+ * await fetch(`${envoy.adminUrl}/listeners`);
+ * await envoy.stop();
+ * ```
+ */
+export async function startEnvoySidecar({
+  consulHttpAddr,
+  consulGrpcAddr,
+  sidecarFor,
+  adminPort,
+  baseId,
+  envoyArgs = [],
+  consulBin = resolveBinaries().consul,
+  envoyBin = resolveBinaries().envoy,
+  startTimeout = 30_000,
+  log = silentLogger,
+}: EnvoySidecarOptions): Promise<EnvoySidecarHandle> {
+  const runDir = await createRunDir({ name: 'envoy' });
+  const logFile = join(runDir.path, 'envoy.log');
+  const port = adminPort ?? (await freePort());
+  const adminUrl = `http://127.0.0.1:${port}`;
+  const args = [
+    'connect',
+    'envoy',
+    '-sidecar-for',
+    sidecarFor,
+    '-admin-bind',
+    `127.0.0.1:${port}`,
+    '-envoy-binary',
+    envoyBin,
+    '-ignore-envoy-compatibility',
+    '--',
+    ...(baseId === undefined ? [] : ['--base-id', String(baseId)]),
+    ...envoyArgs,
+  ];
+
+  const control = await startService({
+    name: 'envoy',
+    spawn: () =>
+      spawnLogged({
+        name: 'envoy',
+        command: consulBin,
+        args,
+        logFile,
+        cwd: runDir.path,
+        // TMPDIR: consul hands Envoy its bootstrap through a named pipe in the temp folder; in
+        // ours, a pipe left by a killed Envoy goes away with the run dir.
+        env: { CONSUL_HTTP_ADDR: consulHttpAddr, CONSUL_GRPC_ADDR: consulGrpcAddr, TMPDIR: runDir.path },
+        missingHint: 'build it with scripts/install-consul.sh or pass consulBin',
+      }),
+    ready: () => envoyIsLive(adminUrl),
+    stopSignal: 'SIGTERM',
+    startTimeout,
+    log,
+    details: { sidecarFor, adminUrl },
+    onStopped: () => runDir.remove(),
+  });
+
+  return withControls(control, { adminUrl, adminPort: port, sidecarFor, logFile });
+}

@@ -1,0 +1,24 @@
+/**
+ * @module
+ * Starters for real PostgreSQL, Redis, Consul and Envoy processes on free loopback ports, with
+ * readiness checks and kill/restart/stop. The test harness (`test/support/`) and `tankworld
+ * mesh up` both use these, so the code that runs the mesh exists once.
+ */
+export {
+  findPostgresBinDir,
+  type MeshBinaries,
+  type PinnedVersions,
+  pinnedVersions,
+  type ResolveBinariesOptions,
+  resolveBinaries,
+} from './binaries.ts';
+export { type ConsulHandle, type ConsulOptions, type ConsulPorts, startConsul } from './consul.ts';
+export { type EnvoySidecarHandle, type EnvoySidecarOptions, startEnvoySidecar } from './envoy.ts';
+export { BinaryNotFoundError, MeshError, MeshErrorCode, StartError, WaitTimeoutError } from './errors.ts';
+export { type MeshLogger, silentLogger } from './logger.ts';
+export { type FreePortsOptions, freePort, freePorts } from './ports.ts';
+export { type PostgresHandle, type PostgresOptions, startPostgres } from './postgres.ts';
+export { consulHasLeader, envoyIsLive, postgresAnswers, redisAnswers } from './probes.ts';
+export { type RedisHandle, type RedisOptions, startRedis } from './redis.ts';
+export type { ServiceControl } from './service.ts';
+export { type WaitForOptions, waitFor } from './wait.ts';

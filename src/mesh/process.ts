@@ -1,0 +1,179 @@
+/**
+ * @module
+ * Child processes with their output in a log file, in their own process group, so a kill
+ * reaches every process they forked (PostgreSQL's backends, Envoy under `consul connect
+ * envoy`), and tracked so that nothing outlives the parent.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { BinaryNotFoundError, MeshError, MeshErrorCode } from './errors.ts';
+import { onProcessExit } from './exit-hooks.ts';
+
+export interface SpawnLoggedOptions {
+  /** Short name used in errors, e.g. `postgres`. */
+  name: string;
+  command: string;
+  args: readonly string[];
+  /** stdout and stderr are appended here; a header line marks each start. */
+  logFile: string;
+  /** Added to the parent's environment. */
+  env?: Record<string, string>;
+  cwd?: string;
+  /** Run as this user (PostgreSQL refuses to run as root). */
+  user?: { uid: number; gid: number };
+  /** Said when `command` cannot be run, e.g. "run scripts/install-consul.sh". */
+  missingHint?: string;
+}
+
+export interface ChildExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A running (or exited) child process started by {@link spawnLogged}. */
+export interface LoggedProcess {
+  readonly name: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Settles when the process has exited. */
+  readonly exited: Promise<ChildExit>;
+  /** Aborted when the process exits; its reason says how. Pass it to `waitFor`. */
+  readonly exitSignal: AbortSignal;
+  readonly running: boolean;
+  /** Sends `signal` to the whole process group. A no-op once it has exited. */
+  signal(signal: NodeJS.Signals): void;
+  /**
+   * Sends `signal`, waits up to `timeout` ms for the exit, then SIGKILLs the group. When the
+   * leader exits, the rest of its group is SIGKILLed too, so no forked child survives it.
+   */
+  stop(options?: { signal?: NodeJS.Signals; timeout?: number }): Promise<ChildExit>;
+}
+
+function describeExit({ code, signal }: ChildExit): string {
+  return signal ? `killed by ${signal}` : `exited with code ${code}`;
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone, which is what we wanted.
+  }
+}
+
+/**
+ * Starts a process detached into its own group, stdout/stderr appended to `logFile`.
+ * Resolves once the process is running; rejects with {@link BinaryNotFoundError} when the
+ * program cannot be executed.
+ *
+ * @example
+ * ```ts
+ * const child = await spawnLogged({ name: 'redis', command: 'redis-server', args: ['--port', '6400'],
+ *   logFile: '/tmp/redis.log' });
+ * await child.stop();
+ * ```
+ */
+export async function spawnLogged({
+  name,
+  command,
+  args,
+  logFile,
+  env,
+  cwd,
+  user,
+  missingHint = 'is it installed?',
+}: SpawnLoggedOptions): Promise<LoggedProcess> {
+  appendFileSync(logFile, `=== ${new Date().toISOString()} ${command} ${args.join(' ')}\n`);
+  const fd = openSync(logFile, 'a');
+  let child: ReturnType<typeof spawn>;
+  try {
+    child = spawn(command, args, {
+      cwd,
+      env: env ? { ...process.env, ...env } : process.env,
+      stdio: ['ignore', fd, fd],
+      // Own process group: one kill(-pid) reaches everything it forks.
+      detached: true,
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
+    });
+  } finally {
+    closeSync(fd);
+  }
+  await new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'ENOENT' || err.code === 'EACCES'
+          ? new BinaryNotFoundError(command, missingHint, { cause: err })
+          : new MeshError(MeshErrorCode.startFailed, `${name}: cannot spawn ${command}`, { cause: err }),
+      ),
+    );
+  });
+  const pid = child.pid!;
+  const forget = onProcessExit(() => killGroup(pid, 'SIGKILL'));
+  const controller = new AbortController();
+  let running = true;
+  const exited = new Promise<ChildExit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      running = false;
+      // Whatever the leader forked dies with it: an orphaned backend would hold the port.
+      killGroup(pid, 'SIGKILL');
+      forget();
+      const exit = { code, signal };
+      controller.abort(new MeshError(MeshErrorCode.startFailed, `${name} ${describeExit(exit)}`));
+      resolve(exit);
+    });
+  });
+
+  return {
+    name,
+    pid,
+    logFile,
+    exited,
+    exitSignal: controller.signal,
+    get running() {
+      return running;
+    },
+    signal(signal) {
+      if (running) killGroup(pid, signal);
+    },
+    async stop({ signal = 'SIGTERM', timeout = 10_000 } = {}) {
+      if (running) {
+        killGroup(pid, signal);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeout);
+        });
+        await Promise.race([exited, late]);
+        clearTimeout(timer);
+        if (running) killGroup(pid, 'SIGKILL');
+      }
+      return exited;
+    },
+  };
+}
+
+/**
+ * The last `maxBytes` of a log file, cut to whole lines; empty when the file is missing.
+ *
+ * @example
+ * ```ts
+ * throw new Error(`redis died:\n${await readLogTail(logFile)}`);
+ * ```
+ */
+export async function readLogTail(file: string, maxBytes = 4096): Promise<string> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(file, 'r');
+    const { size } = await handle.stat();
+    const start = Math.max(0, size - maxBytes);
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    const text = buffer.toString('utf8');
+    return start > 0 ? text.slice(text.indexOf('\n') + 1) : text;
+  } catch {
+    return '';
+  } finally {
+    await handle?.close();
+  }
+}
