@@ -1,0 +1,154 @@
+/**
+ * @module
+ * Fish as struct-of-arrays: one typed array per field, sized to the tank's population cap and
+ * never reallocated, so the hot loop reads flat memory and deaths are a swap with the last fish.
+ */
+import { ENERGY_BASE, LIFESPAN_BASE } from './constants.ts';
+import { createGeneColumns, GENE, type GeneColumns } from './genome.ts';
+
+/** Short-lived visual effect after a poker hand (C.9: shown for 15 frames). */
+export const PokerEffect = { none: 0, won: 1, lost: 2, tie: 3 } as const;
+export type PokerEffect = (typeof PokerEffect)[keyof typeof PokerEffect];
+
+type Column = Float64Array | Int32Array | Uint8Array;
+
+export interface FishStore {
+  count: number;
+  readonly capacity: number;
+  /** Global ids, parallel to the columns; the only non-typed column. */
+  readonly uid: string[];
+  readonly id: Int32Array;
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  readonly vx: Float64Array;
+  readonly vy: Float64Array;
+  readonly energy: Float64Array;
+  /** Derived from the genome; cached because the hot loop needs it every frame. */
+  readonly maxEnergy: Float64Array;
+  readonly age: Int32Array;
+  /** Derived from the genome. */
+  readonly maxAge: Int32Array;
+  readonly generation: Int32Array;
+  /** Current body size: genome size × growth (0.5 → 1 during the baby stage). */
+  readonly size: Float64Array;
+  /** Movement and turn cost factors for the current size (size^1.2, size^1.5), cached. */
+  readonly moveCost: Float64Array;
+  readonly turnCost: Float64Array;
+  readonly wanderX: Float64Array;
+  readonly wanderY: Float64Array;
+  readonly wanderTimer: Int32Array;
+  readonly mateCooldown: Int32Array;
+  readonly pokerCooldown: Int32Array;
+  /** Frames of pregnancy left (0 = not pregnant); the embryo's genes wait in `embryo`. */
+  readonly pregnancy: Int32Array;
+  readonly embryoGeneration: Int32Array;
+  /** Frames left during which a starvation death is blamed on the crab. */
+  readonly crabScare: Int32Array;
+  /** Bites of food taken (feeds the fitness score used in post-poker mate choice). */
+  readonly bites: Int32Array;
+  readonly offspring: Int32Array;
+  readonly pokerGames: Int32Array;
+  readonly pokerWins: Int32Array;
+  readonly pokerLosses: Int32Array;
+  readonly pokerTies: Int32Array;
+  readonly pokerNet: Float64Array;
+  /** The button alternates per fish from hand to hand, as in the original. */
+  readonly pokerButton: Uint8Array;
+  readonly pokerEffect: Uint8Array;
+  readonly pokerEffectFrames: Uint8Array;
+  readonly pokerEffectAmount: Float64Array;
+  /** Per-tick neighbour sums, rebuilt before the fish update each tick (never carried over). */
+  readonly pushX: Float64Array;
+  readonly pushY: Float64Array;
+  readonly flockX: Float64Array;
+  readonly flockY: Float64Array;
+  readonly genes: GeneColumns;
+  readonly embryo: GeneColumns;
+  /** Every column above, for swap-remove. */
+  readonly columns: readonly Column[];
+}
+
+export function createFishStore(capacity: number): FishStore {
+  const f64 = () => new Float64Array(capacity);
+  const i32 = () => new Int32Array(capacity);
+  const u8 = () => new Uint8Array(capacity);
+  const store = {
+    count: 0,
+    capacity,
+    uid: [] as string[],
+    id: i32(),
+    x: f64(),
+    y: f64(),
+    vx: f64(),
+    vy: f64(),
+    energy: f64(),
+    maxEnergy: f64(),
+    age: i32(),
+    maxAge: i32(),
+    generation: i32(),
+    size: f64(),
+    moveCost: f64(),
+    turnCost: f64(),
+    wanderX: f64(),
+    wanderY: f64(),
+    wanderTimer: i32(),
+    mateCooldown: i32(),
+    pokerCooldown: i32(),
+    pregnancy: i32(),
+    embryoGeneration: i32(),
+    crabScare: i32(),
+    bites: i32(),
+    offspring: i32(),
+    pokerGames: i32(),
+    pokerWins: i32(),
+    pokerLosses: i32(),
+    pokerTies: i32(),
+    pokerNet: f64(),
+    pokerButton: u8(),
+    pokerEffect: u8(),
+    pokerEffectFrames: u8(),
+    pokerEffectAmount: f64(),
+    pushX: f64(),
+    pushY: f64(),
+    flockX: f64(),
+    flockY: f64(),
+    genes: createGeneColumns(capacity),
+    embryo: createGeneColumns(capacity),
+    columns: [] as Column[],
+  };
+  for (const value of Object.values(store)) {
+    if (ArrayBuffer.isView(value)) store.columns.push(value as Column);
+  }
+  store.columns.push(...store.genes, ...store.embryo);
+  return store;
+}
+
+/** Claims the next slot with every column zeroed; the caller fills it in. */
+export function addFishSlot(store: FishStore, id: number, uid: string): number {
+  const i = store.count++;
+  for (const col of store.columns) col[i] = 0;
+  store.id[i] = id;
+  store.uid[i] = uid;
+  return i;
+}
+
+/** Removes fish `i` by moving the last fish into its slot (order changes, nothing shifts). */
+export function removeFishAt(store: FishStore, i: number): void {
+  const last = --store.count;
+  if (i !== last) {
+    for (const col of store.columns) col[i] = col[last];
+    store.uid[i] = store.uid[last];
+  }
+  store.uid.length = last;
+}
+
+/** Recomputes the cached genome-derived fields (capacity, lifespan) of slot `i`. */
+export function deriveFromGenes(store: FishStore, i: number): void {
+  const g = store.genes[GENE.maxEnergy][i];
+  store.maxEnergy[i] = ENERGY_BASE * g;
+  store.maxAge[i] = Math.floor(LIFESPAN_BASE * g);
+}
+
+export function indexOfUid(store: FishStore, uid: string): number {
+  return store.uid.indexOf(uid);
+}

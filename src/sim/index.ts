@@ -1,0 +1,51 @@
+/**
+ * @module
+ * The fish-tank simulation: pure, deterministic, seeded, no I/O. This file is its whole public
+ * surface; `src/tank` builds on it.
+ *
+ * @example
+ * ```ts
+ * import { createWorld, step, serialize, restore } from '../sim/index.ts';
+ * const world = createWorld({ seed: 7, uidPrefix: 'a1' });
+ * const events = step(world); // one frame (1/30 s)
+ * const copy = restore(JSON.parse(JSON.stringify(serialize(world))));
+ * ```
+ */
+export { DAY_LENGTH, DEFAULT_HEIGHT, DEFAULT_WIDTH, TICKS_PER_SECOND } from './constants.ts';
+export { TimeOfDay } from './day.ts';
+export {
+  type EntityPayload,
+  type EntityRef,
+  type EntityView,
+  extractEntity,
+  insertEntity,
+  listEntities,
+  type Position,
+  spawnFish,
+  spawnFood,
+} from './entities.ts';
+export { SimError, SimErrorCode } from './errors.ts';
+export {
+  type BirthEvent,
+  BirthMode,
+  DeathCause,
+  type DeathEvent,
+  type PokerHandEvent,
+  type StepEvents,
+} from './events.ts';
+export { PokerEffect } from './fish-store.ts';
+export { FOOD_TYPE_NAMES, FoodType } from './food-store.ts';
+export { type FrameView, frameView } from './frame-view.ts';
+export {
+  GENE_KEYS,
+  GENOME_RANGES,
+  type GeneKey,
+  type GeneRange,
+  type Genome,
+  validateGenome,
+} from './genome.ts';
+export { type FishPayload, validateFishPayload } from './payload.ts';
+export { HAND_NAMES } from './poker.ts';
+export { restore, SNAPSHOT_VERSION, serialize, type WorldSnapshot } from './snapshot.ts';
+export { type WorldStats, worldStats } from './stats.ts';
+export { type CreateWorldOptions, createWorld, step, type World } from './world.ts';
