@@ -50,16 +50,11 @@ export const RESERVATION_ROLES = ['source', 'dest'] as const;
 export type ReservationRole = (typeof RESERVATION_ROLES)[number];
 
 /**
- * A server's load as its heartbeat reports it; the keys are the seed's heartbeat body, so a
- * heartbeat can be stored as received.
+ * A server's load as its heartbeat last reported it (the seed's heartbeat body: `tank_count`,
+ * `cpu_percent`, `memory_mb`, …), stored as received. The live view is in `src/realtime`; this
+ * copy serves the gateway when Redis is out of reach.
  */
-export interface ServerLoad {
-  tank_count?: number;
-  cpu_percent?: number;
-  memory_mb?: number;
-  active_connections?: number;
-  [metric: string]: number | undefined;
-}
+export type StoredLoad = { [metric: string]: number | string | boolean | null };
 
 /** Tank servers as discovery last saw them; the gateway falls back on this table when Consul is down. */
 export const serversTable = pgTable(
@@ -75,7 +70,7 @@ export const serversTable = pgTable(
     status: text('status').$type<ServerStatus>().notNull().default('online'),
     publicUrl: text('public_url'),
     wsUrl: text('ws_url'),
-    load: jsonb('load').$type<ServerLoad>().notNull().default({}),
+    load: jsonb('load').$type<StoredLoad>().notNull().default({}),
     lastSeen: at('last_seen').notNull().defaultNow(),
     registeredAt: at('registered_at').notNull().defaultNow(),
   },

@@ -1,0 +1,124 @@
+/**
+ * @module
+ * The store: one Drizzle schema over PostgreSQL (postgres.js) or embedded PGlite, its migrations,
+ * and the queries the tank servers and the gateway run. Every query function takes `db` (or a
+ * transaction) first and throws only `StoreError`s.
+ *
+ * @example
+ * ```ts
+ * import { createStore, createTank, createLocation } from '../store/index.ts';
+ *
+ * const store = createStore({ databaseUrl: process.env.DATABASE_URL, logger });
+ * await store.migrate();
+ * const tank = await createTank(store.db, { name: 'Reef', owner: 'alice' });
+ * await createLocation(store.db, { tankId: tank.tankId, serverId: 'srv-1' });
+ * await store.close();
+ * ```
+ */
+export type { Db, Schema } from './db.ts';
+export {
+  ConflictError,
+  NotFoundError,
+  type StaleEpochDetails,
+  StaleEpochError,
+  StoreError,
+  type StoreErrorOptions,
+} from './errors.ts';
+export {
+  assertOwnership,
+  countTanksByServer,
+  createLocation,
+  getLocation,
+  listLocationsByServer,
+  type MoveTank,
+  moveTank,
+  type Ownership,
+} from './locations.ts';
+export {
+  type Grant,
+  grantPermission,
+  listPermissions,
+  permissionOf,
+  permits,
+  revokePermission,
+} from './permissions.ts';
+export {
+  deleteReservation,
+  getReservation,
+  listReservations,
+  type PutReservation,
+  putReservation,
+} from './reservations.ts';
+export {
+  type NewServer,
+  type NewTank,
+  type NewTransfer,
+  type NewTransferReservation,
+  PERMISSIONS,
+  type Permission,
+  RESERVATION_ROLES,
+  type ReservationRole,
+  SERVER_STATUSES,
+  type Server,
+  type ServerStatus,
+  type SnapshotMeta,
+  type StoredLoad,
+  serversTable,
+  type Tank,
+  type TankLocation,
+  type TankPermission,
+  type TankSnapshot,
+  TRANSFER_STATUSES,
+  type Transfer,
+  type TransferEvent,
+  type TransferReservation,
+  type TransferStatus,
+  tankLocationsTable,
+  tankPermissionsTable,
+  tankSnapshotsTable,
+  tanksTable,
+  transferEventsTable,
+  transferReservationsTable,
+  transfersTable,
+} from './schema.ts';
+export {
+  getServer,
+  listServers,
+  recordHeartbeat,
+  type ServerInput,
+  setServerStatus,
+  upsertServer,
+} from './servers.ts';
+export {
+  getSnapshot,
+  latestSnapshot,
+  latestSnapshotsForServer,
+  listSnapshots,
+  type NewSnapshot,
+  pruneSnapshots,
+  type SaveResult,
+  saveSnapshots,
+} from './snapshots.ts';
+export { createStore, type Store, type StoreLogger, type StoreOptions } from './store.ts';
+export {
+  createTank,
+  deleteTank,
+  getTank,
+  type ListTanksOptions,
+  listTanks,
+  type TankEntry,
+  type TankPage,
+} from './tanks.ts';
+export {
+  appendTransferEvent,
+  type CreatedTransfer,
+  type CreateTransfer,
+  createTransfer,
+  getTransfer,
+  getTransferByKey,
+  listTransfersByTank,
+  listUnfinishedTransfers,
+  type StatusChange,
+  setTransferStatus,
+  type TransferWithEvents,
+} from './transfers.ts';

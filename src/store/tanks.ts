@@ -1,0 +1,158 @@
+/**
+ * @module
+ * Queries on `tanks`: metadata and ownership, and the network-wide listing joined with where each
+ * tank runs.
+ */
+import { and, asc, eq, exists, gt, or, type SQL, sql } from 'drizzle-orm';
+import type { Db } from './db.ts';
+import { attempt, StoreError } from './errors.ts';
+import { isUuid } from './ids.ts';
+import {
+  type NewTank,
+  type Tank,
+  type TankLocation,
+  tankLocationsTable,
+  tankPermissionsTable,
+  tanksTable,
+} from './schema.ts';
+
+/** A tank with the location row that says where it runs (null while it has none). */
+export interface TankEntry {
+  tank: Tank;
+  location: TankLocation | null;
+}
+
+export interface ListTanksOptions {
+  /** Page size, 1 to 500. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+  /** Only tanks located on this server. */
+  serverId?: string;
+  /** Only tanks this user may see: public ones, their own, and those they hold a permission on. */
+  visibleTo?: string;
+}
+
+export interface TankPage {
+  items: TankEntry[];
+  /** Pass as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/**
+ * Inserts a tank. A duplicate id throws `ConflictError`.
+ *
+ * @example
+ * ```ts
+ * const tank = await createTank(db, { name: 'Reef', owner: 'alice', seed: 42 });
+ * ```
+ */
+export async function createTank(db: Db, tank: NewTank): Promise<Tank> {
+  return attempt(`create tank ${tank.tankId ?? tank.name}`, async () => {
+    const [row] = await db.insert(tanksTable).values(tank).returning();
+    return row!;
+  });
+}
+
+/**
+ * One tank, or undefined (also for an id that is not a uuid).
+ *
+ * @example
+ * ```ts
+ * const tank = await getTank(db, tankId);
+ * ```
+ */
+export async function getTank(db: Db, tankId: string): Promise<Tank | undefined> {
+  if (!isUuid(tankId)) return undefined;
+  return attempt(`get tank ${tankId}`, async () => {
+    const [row] = await db.select().from(tanksTable).where(eq(tanksTable.tankId, tankId));
+    return row;
+  });
+}
+
+/** The cursor is the last row's (created_at, tank_id), the listing's sort key, as base64url JSON. */
+function encodeCursor(tank: Tank): string {
+  return Buffer.from(JSON.stringify([tank.createdAt.getTime(), tank.tankId])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; tankId: string } {
+  try {
+    const [ms, tankId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof ms === 'number' && Number.isFinite(ms) && typeof tankId === 'string' && isUuid(tankId)) {
+      return { createdAt: new Date(ms), tankId };
+    }
+  } catch {
+    // Falls through to the error below: a cursor that does not parse is malformed, whatever broke.
+  }
+  throw new StoreError('invalid_request', 'malformed tank listing cursor');
+}
+
+/**
+ * A page of tanks, oldest first, each with its location. Keyset pagination: pages stay correct
+ * while tanks are created and deleted between requests.
+ *
+ * @example
+ * ```ts
+ * let page = await listTanks(db, { limit: 100, visibleTo: 'alice' });
+ * while (page.nextCursor) page = await listTanks(db, { limit: 100, visibleTo: 'alice', cursor: page.nextCursor });
+ * ```
+ */
+export async function listTanks(
+  db: Db,
+  { limit = 50, cursor, serverId, visibleTo }: ListTanksOptions = {},
+): Promise<TankPage> {
+  const size = Math.min(Math.max(Math.trunc(limit), 1), 500);
+  const filters: (SQL | undefined)[] = [];
+  if (cursor !== undefined) {
+    const after = decodeCursor(cursor);
+    filters.push(
+      or(
+        gt(tanksTable.createdAt, after.createdAt),
+        and(eq(tanksTable.createdAt, after.createdAt), gt(tanksTable.tankId, after.tankId)),
+      ),
+    );
+  }
+  if (serverId !== undefined) filters.push(eq(tankLocationsTable.serverId, serverId));
+  if (visibleTo !== undefined) {
+    const permitted = db
+      .select({ one: sql`1` })
+      .from(tankPermissionsTable)
+      .where(
+        and(eq(tankPermissionsTable.tankId, tanksTable.tankId), eq(tankPermissionsTable.userId, visibleTo)),
+      );
+    filters.push(or(eq(tanksTable.isPublic, true), eq(tanksTable.owner, visibleTo), exists(permitted)));
+  }
+  return attempt('list tanks', async () => {
+    const rows = await db
+      .select({ tank: tanksTable, location: tankLocationsTable })
+      .from(tanksTable)
+      .leftJoin(tankLocationsTable, eq(tankLocationsTable.tankId, tanksTable.tankId))
+      .where(and(...filters))
+      .orderBy(asc(tanksTable.createdAt), asc(tanksTable.tankId))
+      // One row more than the page tells whether another page follows, without a count query.
+      .limit(size + 1);
+    const items = rows.slice(0, size);
+    const nextCursor = rows.length > size ? encodeCursor(items[items.length - 1]!.tank) : null;
+    return { items, nextCursor };
+  });
+}
+
+/**
+ * Deletes a tank; its location, snapshots and permissions go with it (ON DELETE CASCADE).
+ * Returns false when there was no such tank.
+ *
+ * @example
+ * ```ts
+ * if (!(await deleteTank(db, tankId))) throw new ApiError('tank_not_found', tankId);
+ * ```
+ */
+export async function deleteTank(db: Db, tankId: string): Promise<boolean> {
+  if (!isUuid(tankId)) return false;
+  return attempt(`delete tank ${tankId}`, async () => {
+    const rows = await db
+      .delete(tanksTable)
+      .where(eq(tanksTable.tankId, tankId))
+      .returning({ tankId: tanksTable.tankId });
+    return rows.length > 0;
+  });
+}
