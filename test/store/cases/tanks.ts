@@ -1,0 +1,287 @@
+/**
+ * @module
+ * Contract cases for `tanks`, `tank_locations` (epoch compare-and-set) and `tank_permissions`,
+ * and the cascade when a tank is deleted.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import {
+  assertOwnership,
+  ConflictError,
+  countTanksByServer,
+  createLocation,
+  createTank,
+  deleteTank,
+  getLocation,
+  getTank,
+  grantPermission,
+  listLocationsByServer,
+  listPermissions,
+  listSnapshots,
+  listTanks,
+  moveTank,
+  NotFoundError,
+  permissionOf,
+  permits,
+  revokePermission,
+  StaleEpochError,
+  saveSnapshots,
+  type Tank,
+} from '../../../src/store/index.ts';
+import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fixtures.ts';
+
+/** The listing's order: created_at, then tank id (tanks made in one millisecond tie on time). */
+function byListingOrder(tanks: Tank[]): Tank[] {
+  return [...tanks].sort(
+    (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.tankId < b.tankId ? -1 : 1),
+  );
+}
+
+export function tankCases(fixture: StoreFixture): void {
+  describe('tanks', () => {
+    it('should create a tank with its defaults and read it back', async () => {
+      const tankId = randomUUID();
+      const tank = await createTank(fixture.db, { tankId, name: 'Reef' });
+      expect(tank).toEqual({
+        tankId,
+        name: 'Reef',
+        description: '',
+        owner: null,
+        isPublic: true,
+        allowTransfers: true,
+        seed: null,
+        createdAt: anyDate,
+      });
+      expect(await getTank(fixture.db, tankId)).toEqual(tank);
+      expect(await getTank(fixture.db, randomUUID())).toBeUndefined();
+      expect(await getTank(fixture.db, 'not-a-uuid')).toBeUndefined();
+    });
+
+    it('should keep a 32-bit unsigned seed exactly', async () => {
+      const tank = await newTank(fixture, { seed: 4_294_967_295 });
+      expect((await getTank(fixture.db, tank.tankId))?.seed).toBe(4_294_967_295);
+    });
+
+    it('should refuse a duplicate tank id with conflict', async () => {
+      const tank = await newTank(fixture);
+      const err = await rejection(createTank(fixture.db, { tankId: tank.tankId, name: 'Again' }));
+      expect(err).toBeInstanceOf(ConflictError);
+      expect(err.code).toBe('conflict');
+    });
+
+    it('should list tanks with their locations, page by page', async () => {
+      const server = serverId();
+      const tanks = [];
+      for (let i = 0; i < 5; i++) {
+        const tank = await newTank(fixture, { name: `T${i}` });
+        await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+        tanks.push(tank);
+      }
+      const seen = [];
+      let page = await listTanks(fixture.db, { serverId: server, limit: 2 });
+      seen.push(...page.items);
+      while (page.nextCursor) {
+        expect(page.items).toHaveLength(2);
+        page = await listTanks(fixture.db, { serverId: server, limit: 2, cursor: page.nextCursor });
+        seen.push(...page.items);
+      }
+      expect(seen).toEqual(
+        byListingOrder(tanks).map((tank) => ({
+          tank,
+          location: { tankId: tank.tankId, serverId: server, epoch: 1, createdAt: anyDate, migratedAt: null },
+        })),
+      );
+    });
+
+    it('should list a tank without a location with a null location', async () => {
+      const tank = await newTank(fixture, { owner: `solo-${randomUUID()}`, isPublic: false });
+      const page = await listTanks(fixture.db, { visibleTo: tank.owner!, limit: 500 });
+      expect(page.items.filter((e) => !e.tank.isPublic)).toEqual([{ tank, location: null }]);
+    });
+
+    it('should list for a user only public tanks, their own and those shared with them', async () => {
+      const server = serverId();
+      const bob = `bob-${randomUUID()}`;
+      const open = await newTank(fixture, { name: 'open', isPublic: true });
+      const own = await newTank(fixture, { name: 'own', owner: bob, isPublic: false });
+      const shared = await newTank(fixture, { name: 'shared', isPublic: false });
+      const hidden = await newTank(fixture, { name: 'hidden', isPublic: false });
+      for (const t of [open, own, shared, hidden])
+        await createLocation(fixture.db, { tankId: t.tankId, serverId: server });
+      await grantPermission(fixture.db, { tankId: shared.tankId, userId: bob, permission: 'read' });
+      const page = await listTanks(fixture.db, { serverId: server, visibleTo: bob });
+      expect(page.items.map((e) => e.tank.name)).toEqual(
+        byListingOrder([open, own, shared]).map((t) => t.name),
+      );
+      expect((await listTanks(fixture.db, { serverId: server })).items).toHaveLength(4);
+    });
+
+    it('should refuse a malformed cursor', async () => {
+      const err = await rejection(listTanks(fixture.db, { cursor: 'bm90IGEgY3Vyc29y' }));
+      expect(err.code).toBe('invalid_request');
+    });
+
+    it('should delete a tank with its location, snapshots and permissions (cascade)', async () => {
+      const server = serverId();
+      const tank = await newTank(fixture);
+      await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+      await saveSnapshots(fixture.db, [
+        { tankId: tank.tankId, serverId: server, epoch: 1, frame: 1, state: {} },
+      ]);
+      await grantPermission(fixture.db, { tankId: tank.tankId, userId: 'bob', permission: 'write' });
+      expect(await deleteTank(fixture.db, tank.tankId)).toBe(true);
+      expect(await getTank(fixture.db, tank.tankId)).toBeUndefined();
+      expect(await getLocation(fixture.db, tank.tankId)).toBeUndefined();
+      expect(await listSnapshots(fixture.db, tank.tankId)).toEqual([]);
+      expect(await listPermissions(fixture.db, tank.tankId)).toEqual([]);
+      expect(await deleteTank(fixture.db, tank.tankId)).toBe(false);
+    });
+  });
+
+  describe('tank locations', () => {
+    it('should place a tank at epoch 1', async () => {
+      const server = serverId();
+      const tank = await newTank(fixture);
+      const location = await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+      expect(location).toEqual({
+        tankId: tank.tankId,
+        serverId: server,
+        epoch: 1,
+        createdAt: anyDate,
+        migratedAt: null,
+      });
+      expect(await getLocation(fixture.db, tank.tankId)).toEqual(location);
+      expect(await listLocationsByServer(fixture.db, server)).toEqual([location]);
+    });
+
+    it('should refuse a second location (conflict) and a location of an unknown tank (not_found)', async () => {
+      const tank = await newTank(fixture);
+      await createLocation(fixture.db, { tankId: tank.tankId, serverId: serverId() });
+      expect(
+        (await rejection(createLocation(fixture.db, { tankId: tank.tankId, serverId: serverId() }))).code,
+      ).toBe('conflict');
+      const err = await rejection(createLocation(fixture.db, { tankId: randomUUID(), serverId: serverId() }));
+      expect(err).toBeInstanceOf(NotFoundError);
+    });
+
+    it('should move a tank only from the expected epoch (compare-and-set)', async () => {
+      const [from, to, other] = [serverId('from'), serverId('to'), serverId('other')];
+      const tank = await newTank(fixture);
+      await createLocation(fixture.db, { tankId: tank.tankId, serverId: from });
+      expect(await moveTank(fixture.db, { tankId: tank.tankId, toServerId: to, expectedEpoch: 1 })).toBe(2);
+      expect(await getLocation(fixture.db, tank.tankId)).toEqual({
+        tankId: tank.tankId,
+        serverId: to,
+        epoch: 2,
+        createdAt: anyDate,
+        migratedAt: anyDate,
+      });
+      const err = await rejection(
+        moveTank(fixture.db, { tankId: tank.tankId, toServerId: other, expectedEpoch: 1 }),
+      );
+      expect(err).toBeInstanceOf(StaleEpochError);
+      expect(err).toMatchObject({
+        code: 'stale_epoch',
+        tankId: tank.tankId,
+        expectedEpoch: 1,
+        actualEpoch: 2,
+        actualServerId: to,
+      });
+      expect((await getLocation(fixture.db, tank.tankId))?.serverId).toBe(to);
+    });
+
+    it('should let exactly one of two concurrent moves from one epoch win', async () => {
+      const tank = await newTank(fixture);
+      await createLocation(fixture.db, { tankId: tank.tankId, serverId: serverId() });
+      const moves = await Promise.allSettled(
+        [serverId('a'), serverId('b')].map((toServerId) =>
+          moveTank(fixture.db, { tankId: tank.tankId, toServerId, expectedEpoch: 1 }),
+        ),
+      );
+      expect(moves.filter((m) => m.status === 'fulfilled').map((m) => m.value)).toEqual([2]);
+      const lost = moves.find((m) => m.status === 'rejected');
+      expect(lost?.reason).toBeInstanceOf(StaleEpochError);
+    });
+
+    it('should throw not_found when moving a tank without a location', async () => {
+      const err = await rejection(
+        moveTank(fixture.db, { tankId: randomUUID(), toServerId: 'x', expectedEpoch: 1 }),
+      );
+      expect(err).toBeInstanceOf(NotFoundError);
+    });
+
+    it('should confirm ownership only for the current server and epoch', async () => {
+      const [a, b] = [serverId('a'), serverId('b')];
+      const tank = await newTank(fixture);
+      await createLocation(fixture.db, { tankId: tank.tankId, serverId: a });
+      await assertOwnership(fixture.db, { tankId: tank.tankId, serverId: a, epoch: 1 });
+      await moveTank(fixture.db, { tankId: tank.tankId, toServerId: b, expectedEpoch: 1 });
+      const err = await rejection(
+        assertOwnership(fixture.db, { tankId: tank.tankId, serverId: a, epoch: 1 }),
+      );
+      expect(err).toMatchObject({ code: 'stale_epoch', actualEpoch: 2, actualServerId: b });
+      await assertOwnership(fixture.db, { tankId: tank.tankId, serverId: b, epoch: 2 });
+    });
+
+    it('should count tanks per server', async () => {
+      const [a, b] = [serverId('a'), serverId('b')];
+      for (const server of [a, a, b]) {
+        const tank = await newTank(fixture);
+        await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+      }
+      const counts = await countTanksByServer(fixture.db);
+      expect([counts[a], counts[b]]).toEqual([2, 1]);
+    });
+  });
+
+  describe('tank permissions', () => {
+    it('should grant one level per user, replacing the previous one', async () => {
+      const tank = await newTank(fixture);
+      const first = await grantPermission(fixture.db, {
+        tankId: tank.tankId,
+        userId: 'bob',
+        permission: 'read',
+      });
+      expect(first).toEqual({ tankId: tank.tankId, userId: 'bob', permission: 'read', grantedAt: anyDate });
+      await grantPermission(fixture.db, { tankId: tank.tankId, userId: 'bob', permission: 'write' });
+      await grantPermission(fixture.db, { tankId: tank.tankId, userId: 'carol', permission: 'admin' });
+      expect(await listPermissions(fixture.db, tank.tankId)).toEqual([
+        { tankId: tank.tankId, userId: 'bob', permission: 'write', grantedAt: anyDate },
+        { tankId: tank.tankId, userId: 'carol', permission: 'admin', grantedAt: anyDate },
+      ]);
+    });
+
+    it('should give the owner admin, a grantee their level, anyone else nothing', async () => {
+      const tank = await newTank(fixture, { owner: 'alice' });
+      await grantPermission(fixture.db, { tankId: tank.tankId, userId: 'bob', permission: 'write' });
+      const level = (userId: string) => permissionOf(fixture.db, { tankId: tank.tankId, userId });
+      expect([await level('alice'), await level('bob'), await level('eve')]).toEqual([
+        'admin',
+        'write',
+        undefined,
+      ]);
+      expect(await permissionOf(fixture.db, { tankId: randomUUID(), userId: 'alice' })).toBeUndefined();
+      expect([
+        permits('admin', 'write'),
+        permits('write', 'write'),
+        permits('read', 'write'),
+        permits(undefined, 'read'),
+      ]).toEqual([true, true, false, false]);
+    });
+
+    it('should revoke a grant once', async () => {
+      const tank = await newTank(fixture);
+      await grantPermission(fixture.db, { tankId: tank.tankId, userId: 'bob', permission: 'read' });
+      expect(await revokePermission(fixture.db, { tankId: tank.tankId, userId: 'bob' })).toBe(true);
+      expect(await revokePermission(fixture.db, { tankId: tank.tankId, userId: 'bob' })).toBe(false);
+      expect(await permissionOf(fixture.db, { tankId: tank.tankId, userId: 'bob' })).toBeUndefined();
+    });
+
+    it('should refuse a grant on an unknown tank with not_found', async () => {
+      const err = await rejection(
+        grantPermission(fixture.db, { tankId: randomUUID(), userId: 'bob', permission: 'read' }),
+      );
+      expect(err).toBeInstanceOf(NotFoundError);
+    });
+  });
+}

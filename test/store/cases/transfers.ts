@@ -1,0 +1,276 @@
+/**
+ * @module
+ * Contract cases for the coordinator's log (`transfers`, append-only `transfer_events`) and the
+ * participants' `transfer_reservations`.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import {
+  appendTransferEvent,
+  ConflictError,
+  type CreateTransfer,
+  createTransfer,
+  deleteReservation,
+  getReservation,
+  getTransfer,
+  getTransferByKey,
+  listReservations,
+  listTransfersByTank,
+  listUnfinishedTransfers,
+  NotFoundError,
+  putReservation,
+  setTransferStatus,
+} from '../../../src/store/index.ts';
+import { anyDate, rejection, type StoreFixture, serverId } from '../fixtures.ts';
+
+function request(fields: Partial<CreateTransfer> = {}): CreateTransfer {
+  return {
+    idempotencyKey: randomUUID(),
+    requestHash: 'sha256:body',
+    sourceTankId: randomUUID(),
+    destTankId: randomUUID(),
+    sourceServer: 'srv-1',
+    destServer: 'srv-2',
+    entityId: 42,
+    ...fields,
+  };
+}
+
+/** The row a fresh transfer has: the request, no outcome yet. */
+function initiated(req: CreateTransfer) {
+  const { eventData: _eventData, ...fields } = req;
+  return {
+    transferId: expect.any(String),
+    entityUid: null,
+    entityPayload: null,
+    oldId: null,
+    newId: null,
+    error: null,
+    response: null,
+    ...fields,
+    status: 'initiated',
+    createdAt: anyDate,
+    updatedAt: anyDate,
+  };
+}
+
+/** The `code` of an error and of each of its causes (drizzle wraps the driver's error). */
+function codesOf(err: unknown): unknown[] {
+  const codes = [];
+  for (let e = err; e instanceof Error; e = e.cause) codes.push((e as { code?: unknown }).code);
+  return codes;
+}
+
+function event(transferId: string, eventType: string, eventData: Record<string, unknown> = {}) {
+  return { eventId: expect.any(Number), transferId, eventType, eventData, createdAt: anyDate };
+}
+
+export function transferCases(fixture: StoreFixture): void {
+  describe('transfers', () => {
+    it('should log a new transfer with its initiated event', async () => {
+      const req = request({ eventData: { by: 'alice' } });
+      const { transfer, created } = await createTransfer(fixture.db, req);
+      expect(created).toBe(true);
+      expect(transfer).toEqual(initiated(req));
+      expect(await getTransfer(fixture.db, transfer.transferId)).toEqual({
+        transfer,
+        events: [event(transfer.transferId, 'initiated', { by: 'alice' })],
+      });
+      expect(await getTransferByKey(fixture.db, req.idempotencyKey)).toEqual(transfer);
+    });
+
+    it('should return the first transfer for a reused idempotency key, without a second event', async () => {
+      const req = request();
+      const first = await createTransfer(fixture.db, req);
+      const again = await createTransfer(fixture.db, { ...req, requestHash: 'sha256:other', entityId: 7 });
+      expect(again).toEqual({ transfer: first.transfer, created: false });
+      expect((await getTransfer(fixture.db, first.transfer.transferId))?.events).toHaveLength(1);
+    });
+
+    it('should create one transfer for concurrent requests with one key', async () => {
+      const req = request();
+      const results = await Promise.all(Array.from({ length: 8 }, () => createTransfer(fixture.db, req)));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.transfer.transferId)).size).toBe(1);
+      expect((await getTransfer(fixture.db, results[0]!.transfer.transferId))?.events).toHaveLength(1);
+    });
+
+    it('should move through its statuses, logging an event for each change', async () => {
+      const { transfer } = await createTransfer(fixture.db, request());
+      const { transferId } = transfer;
+      const prepared = await setTransferStatus(fixture.db, {
+        transferId,
+        status: 'prepared',
+        entityUid: 'fish-uid-1',
+        entityPayload: { genome: [0.5], energy: 12.5 },
+        oldId: 42,
+        eventData: { source: 'ok', dest: 'ok' },
+      });
+      expect(prepared).toEqual({
+        ...transfer,
+        status: 'prepared',
+        entityUid: 'fish-uid-1',
+        entityPayload: { genome: [0.5], energy: 12.5 },
+        oldId: 42,
+        updatedAt: anyDate,
+      });
+      // A retried step is a no-op: same row, no new event.
+      expect(await setTransferStatus(fixture.db, { transferId, status: 'prepared' })).toEqual(prepared);
+      const response = { success: true, transfer_id: transferId, old_id: 42, new_id: 105 };
+      const committed = await setTransferStatus(fixture.db, {
+        transferId,
+        status: 'committed',
+        expected: ['prepared'],
+        newId: 105,
+        response,
+      });
+      expect(committed).toEqual({
+        ...prepared,
+        status: 'committed',
+        newId: 105,
+        response,
+        updatedAt: anyDate,
+      });
+      expect((await getTransfer(fixture.db, transferId))?.events).toEqual([
+        event(transferId, 'initiated'),
+        event(transferId, 'prepared', { source: 'ok', dest: 'ok' }),
+        event(transferId, 'committed'),
+      ]);
+    });
+
+    it('should refuse to leave a final status (conflict) and to change an unknown transfer (not_found)', async () => {
+      const { transfer } = await createTransfer(fixture.db, request());
+      await setTransferStatus(fixture.db, {
+        transferId: transfer.transferId,
+        status: 'aborted',
+        error: 'dest full',
+      });
+      const err = await rejection(
+        setTransferStatus(fixture.db, { transferId: transfer.transferId, status: 'committed' }),
+      );
+      expect(err).toBeInstanceOf(ConflictError);
+      expect((await getTransfer(fixture.db, transfer.transferId))?.transfer).toMatchObject({
+        status: 'aborted',
+        error: 'dest full',
+      });
+      expect(
+        await rejection(setTransferStatus(fixture.db, { transferId: randomUUID(), status: 'aborted' })),
+      ).toBeInstanceOf(NotFoundError);
+      expect(
+        await rejection(appendTransferEvent(fixture.db, { transferId: randomUUID(), eventType: 'x' })),
+      ).toBeInstanceOf(NotFoundError);
+    });
+
+    it('should append free-form events in order', async () => {
+      const { transfer } = await createTransfer(fixture.db, request());
+      const appended = await appendTransferEvent(fixture.db, {
+        transferId: transfer.transferId,
+        eventType: 'dest_prepared',
+        eventData: { server: 'srv-2' },
+      });
+      expect(appended).toEqual(event(transfer.transferId, 'dest_prepared', { server: 'srv-2' }));
+      expect((await getTransfer(fixture.db, transfer.transferId))?.events.map((e) => e.eventType)).toEqual([
+        'initiated',
+        'dest_prepared',
+      ]);
+    });
+
+    it('should refuse to update, delete or truncate transfer_events (append-only)', async () => {
+      const { transfer } = await createTransfer(fixture.db, request());
+      const id = transfer.transferId;
+      for (const statement of [
+        sql`update transfer_events set event_type = 'committed' where transfer_id = ${id}`,
+        sql`delete from transfer_events where transfer_id = ${id}`,
+        sql`truncate transfer_events cascade`,
+      ]) {
+        const err = await rejection(fixture.db.execute(statement));
+        expect(codesOf(err)).toContain('42501');
+      }
+      expect((await getTransfer(fixture.db, id))?.events).toEqual([event(id, 'initiated')]);
+    });
+
+    it('should list the transfers of a tank, newest first, from either side', async () => {
+      const tank = randomUUID();
+      const out = (await createTransfer(fixture.db, request({ sourceTankId: tank }))).transfer;
+      const into = (await createTransfer(fixture.db, request({ destTankId: tank }))).transfer;
+      await createTransfer(fixture.db, request());
+      const listed = await listTransfersByTank(fixture.db, tank);
+      expect(new Set(listed.map((t) => t.transferId))).toEqual(new Set([out.transferId, into.transferId]));
+      expect(listed[0]!.createdAt.getTime()).toBeGreaterThanOrEqual(listed[1]!.createdAt.getTime());
+    });
+
+    it('should list unfinished transfers oldest first, optionally only idle ones', async () => {
+      const open = (await createTransfer(fixture.db, request())).transfer;
+      const prepared = (await createTransfer(fixture.db, request())).transfer;
+      await setTransferStatus(fixture.db, { transferId: prepared.transferId, status: 'prepared' });
+      const done = (await createTransfer(fixture.db, request())).transfer;
+      await setTransferStatus(fixture.db, { transferId: done.transferId, status: 'aborted' });
+      const ours = new Set([open.transferId, prepared.transferId, done.transferId]);
+      const unfinished = (await listUnfinishedTransfers(fixture.db)).filter((t) => ours.has(t.transferId));
+      expect(unfinished.map((t) => [t.transferId, t.status])).toEqual([
+        [open.transferId, 'initiated'],
+        [prepared.transferId, 'prepared'],
+      ]);
+      const idle = await listUnfinishedTransfers(fixture.db, {
+        idleSince: new Date(open.createdAt.getTime() - 60_000),
+      });
+      expect(idle.filter((t) => ours.has(t.transferId))).toEqual([]);
+    });
+  });
+
+  describe('transfer reservations', () => {
+    function reservation(fields: {
+      transferId: string;
+      serverId: string;
+      role: 'source' | 'dest';
+      tankId?: string;
+    }) {
+      return {
+        tankId: randomUUID(),
+        entityUid: 'fish-uid-9',
+        payload: { energy: 3.25, genome: [1, 2] },
+        ...fields,
+      };
+    }
+
+    it('should keep the first reservation of a side when a prepare is retried', async () => {
+      const transferId = randomUUID();
+      const server = serverId();
+      const first = await putReservation(
+        fixture.db,
+        reservation({ transferId, serverId: server, role: 'source' }),
+      );
+      expect(first).toEqual({
+        reservation: {
+          ...reservation({ transferId, serverId: server, role: 'source', tankId: first.reservation.tankId }),
+          createdAt: anyDate,
+        },
+        created: true,
+      });
+      const again = await putReservation(fixture.db, {
+        ...reservation({ transferId, serverId: server, role: 'source' }),
+        payload: {},
+      });
+      expect(again).toEqual({ reservation: first.reservation, created: false });
+      expect(await getReservation(fixture.db, { transferId, role: 'source' })).toEqual(first.reservation);
+      expect(await getReservation(fixture.db, { transferId, role: 'dest' })).toBeUndefined();
+    });
+
+    it('should list reservations by server and by tank, and release each once', async () => {
+      const [a, b] = [serverId('a'), serverId('b')];
+      const transferId = randomUUID();
+      const source = (
+        await putReservation(fixture.db, reservation({ transferId, serverId: a, role: 'source' }))
+      ).reservation;
+      const dest = (await putReservation(fixture.db, reservation({ transferId, serverId: b, role: 'dest' })))
+        .reservation;
+      expect(await listReservations(fixture.db, { serverId: a })).toEqual([source]);
+      expect(await listReservations(fixture.db, { tankId: dest.tankId })).toEqual([dest]);
+      expect(await deleteReservation(fixture.db, { transferId, role: 'source' })).toBe(true);
+      expect(await deleteReservation(fixture.db, { transferId, role: 'source' })).toBe(false);
+      expect(await listReservations(fixture.db, { serverId: a })).toEqual([]);
+      expect((await listReservations(fixture.db)).map((r) => r.transferId)).toContain(transferId);
+    });
+  });
+}
