@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { asc, desc, eq, getTableColumns, gt, inArray, type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from './db.ts';
-import { attempt } from './errors.ts';
+import { attempt, StoreError } from './errors.ts';
 import { isUuid } from './ids.ts';
 import { type SnapshotMeta, type TankSnapshot, tankLocationsTable, tankSnapshotsTable } from './schema.ts';
 
@@ -51,6 +51,9 @@ const NEWEST_FIRST = [desc(tankSnapshotsTable.createdAt), desc(tankSnapshotsTabl
  * ```
  */
 export async function saveSnapshots(db: Db, rows: readonly NewSnapshot[]): Promise<SaveResult> {
+  // Checked before any chunk is written, so a bad id cannot leave half a batch behind.
+  const bad = rows.find((r) => r.snapshotId !== undefined && !isUuid(r.snapshotId));
+  if (bad) throw new StoreError('invalid_request', `snapshot id ${bad.snapshotId} is not a uuid`);
   const saved: SnapshotMeta[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     saved.push(...(await saveChunk(db, rows.slice(i, i + ROWS_PER_STATEMENT))));
@@ -63,7 +66,7 @@ export async function saveSnapshots(db: Db, rows: readonly NewSnapshot[]): Promi
 async function saveChunk(db: Db, rows: readonly NewSnapshot[]): Promise<SnapshotMeta[]> {
   // Rows with a malformed tank id cannot match a location; leaving them out keeps the statement
   // valid, and they are reported as fenced like any other row that did not match.
-  const valid = rows.filter((r) => isUuid(r.tankId) && (r.snapshotId === undefined || isUuid(r.snapshotId)));
+  const valid = rows.filter((r) => isUuid(r.tankId));
   if (valid.length === 0) return [];
   const values: SQL[] = valid.map(
     (r) =>

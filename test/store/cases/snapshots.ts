@@ -16,7 +16,7 @@ import {
   saveSnapshots,
   type Tank,
 } from '../../../src/store/index.ts';
-import { anyDate, newTank, type StoreFixture, serverId } from '../fixtures.ts';
+import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fixtures.ts';
 
 /** A state with the JSON shapes a snapshot holds: nesting, arrays, floats, unicode, null. */
 function state(frame: number) {
@@ -83,8 +83,14 @@ export function snapshotCases(fixture: StoreFixture): void {
       expect(ok.fenced).toEqual([]);
     });
 
-    it('should do nothing for an empty batch', async () => {
+    it('should do nothing for an empty batch, fence a malformed tank id and refuse a malformed snapshot id', async () => {
       expect(await saveSnapshots(fixture.db, [])).toEqual({ saved: [], fenced: [] });
+      const row = { tankId: 'nope', serverId: 's', epoch: 1, frame: 1, state: {} };
+      expect(await saveSnapshots(fixture.db, [row])).toEqual({ saved: [], fenced: ['nope'] });
+      const err = await rejection(
+        saveSnapshots(fixture.db, [{ ...row, tankId: randomUUID(), snapshotId: 'x' }]),
+      );
+      expect(err.code).toBe('invalid_request');
     });
 
     it('should return the newest snapshot of a tank', async () => {
