@@ -1,0 +1,196 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsulDiscovery, DiscoveryUnavailableError } from '../../src/discovery/index.ts';
+import { createLogger } from '../../src/telemetry/index.ts';
+import { consulAddr, startConsul, useCleanup, waitFor } from '../support/index.ts';
+import { discoveryContract, instance, load, registration, serverId, watchLog } from './discovery.case.ts';
+
+/** A pino logger whose records land in `lines`, parsed. */
+function capturingLogger() {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger({
+    level: 'info',
+    destination: { write: (s: string) => lines.push(JSON.parse(s)) },
+  });
+  return { logger, lines, messages: (msg: string) => lines.filter((l) => l.msg === msg) };
+}
+
+describe('Consul discovery', () => {
+  discoveryContract(() => ({
+    make: ({ ttl } = {}) =>
+      createConsulDiscovery({ consulAddr: consulAddr(), ...(ttl ? { ttl } : {}), watchWaitMs: 10_000 }),
+    // Consul's own timers run on real time, which passes while the contract polls.
+    lapse: async () => {},
+    patienceMs: 15_000,
+  }));
+
+  describe('on the shared agent', () => {
+    const cleanup = useCleanup();
+    const make = (options: Parameters<typeof createConsulDiscovery>[0] = {}) =>
+      cleanup.add(createConsulDiscovery({ consulAddr: consulAddr(), ...options }));
+    const agent = (path: string) => fetch(`http://${consulAddr()}${path}`).then((r) => r.json());
+
+    it('should register what an operator needs to read in the Consul UI', async () => {
+      const id = serverId();
+      const d = make({ ttl: '30s', deregisterCriticalAfter: '1m' });
+      await d.register(registration(id));
+      await d.passTtl(load());
+      const services = (await agent('/v1/agent/services')) as Record<string, unknown>;
+      expect(services[id]).toMatchObject({
+        ID: id,
+        Service: 'tank-server',
+        Address: '127.0.0.1',
+        Port: 18_001,
+        Tags: ['eu-west', 'eu-west-1a', 'v2.0.0'],
+        Meta: {
+          server_id: id,
+          region: 'eu-west',
+          zone: 'eu-west-1a',
+          version: '2.0.0',
+          public_url: 'http://127.0.0.1:18001',
+          ws_url: 'ws://127.0.0.1:18001/ws',
+          capabilities: 'poker,transfer',
+          started_at: '2026-11-25T06:00:00.000Z',
+        },
+      });
+      // The agent's own view has the heartbeat's output at once (the catalog may lag it).
+      const checks = (await agent('/v1/agent/checks')) as Record<string, unknown>;
+      expect(checks[`service:${id}:ttl`]).toMatchObject({
+        CheckID: `service:${id}:ttl`,
+        Name: 'Tank server heartbeat',
+        Notes: 'TTL 30s, passed with the load as output; deregistered 1m after going critical',
+        Status: 'passing',
+        Output: 'tanks=14 cpu=22% mem=180MB viewers=240 behind=0',
+        ServiceID: id,
+        Type: 'ttl',
+      });
+    });
+
+    it('should register the gateway as tank-gateway with a gateway heartbeat', async () => {
+      const id = serverId();
+      const d = make();
+      await d.register(registration(id, { service: 'tank-gateway' }));
+      const checks = (await agent('/v1/agent/checks')) as Record<
+        string,
+        { Name: string; ServiceName: string }
+      >;
+      expect(checks[`service:${id}:ttl`]).toMatchObject({
+        Name: 'Gateway heartbeat',
+        ServiceName: 'tank-gateway',
+      });
+    });
+
+    it('should see a new server within one blocking round, well before the wait ends', async () => {
+      const id = serverId();
+      const watcher = make({ watchWaitMs: 60_000 });
+      const log = watchLog([id]);
+      const handle = await watcher.watch(log.onChange);
+      await waitFor(() => log.calls.length > 0, { what: 'the first view', timeout: 5000 });
+      const began = performance.now();
+      await make().register(registration(id));
+      await waitFor(() => log.latest().length === 1, { what: 'the server in the watch', timeout: 5000 });
+      expect(performance.now() - began).toBeLessThan(2000);
+      expect(log.latest()).toEqual([instance(id)]);
+      handle.stop();
+    });
+
+    it('should warn once when the agent holds check output back from the catalog', async () => {
+      const { logger, messages } = capturingLogger();
+      const d = make({ logger });
+      await d.register(registration(serverId()));
+      await d.register(registration(serverId()));
+      const self = (await agent('/v1/agent/self')) as { DebugConfig: { CheckUpdateInterval: string } };
+      const delayed = self.DebugConfig.CheckUpdateInterval !== '0s';
+      const hint =
+        'consul agent delays check output (the load) in the catalog; set check_update_interval = "0s"';
+      expect(messages(hint)).toHaveLength(delayed ? 1 : 0);
+    });
+  });
+
+  describe('when the agent does not answer', () => {
+    const cleanup = useCleanup();
+    let silent: Server;
+    let addr: string;
+    const sockets = new Set<Socket>();
+
+    beforeAll(async () => {
+      // Accepts connections and never answers: the calls must give up on their own.
+      silent = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('close', () => sockets.delete(socket));
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      addr = `127.0.0.1:${(silent.address() as { port: number }).port}`;
+    });
+    afterAll(async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    });
+
+    it('should reject each call with DiscoveryUnavailableError after the request timeout', async () => {
+      const d = cleanup.add(createConsulDiscovery({ consulAddr: addr, requestTimeoutMs: 300 }));
+      const began = performance.now();
+      await expect(d.healthyServers()).rejects.toBeInstanceOf(DiscoveryUnavailableError);
+      await expect(d.register(registration(serverId()))).rejects.toMatchObject({
+        code: 'discovery_unavailable',
+        status: 503,
+      });
+      await expect(d.passTtl(load())).rejects.toBeInstanceOf(DiscoveryUnavailableError);
+      expect(performance.now() - began).toBeLessThan(3000);
+      expect(await d.lastKnown()).toEqual({ servers: [], at: null, stale: true });
+    });
+  });
+
+  describe('when the agent is killed and restarted', () => {
+    const cleanup = useCleanup();
+
+    it('should serve the last view while down, and register again within one heartbeat after', async () => {
+      const consul = await startConsul({ cleanup });
+      const server = capturingLogger();
+      const reader = capturingLogger();
+      const id = serverId();
+      const late = serverId();
+      const d = cleanup.add(createConsulDiscovery({ consulAddr: consul.httpAddr, logger: server.logger }));
+      const other = cleanup.add(createConsulDiscovery({ consulAddr: consul.httpAddr }));
+      const watcher = cleanup.add(
+        createConsulDiscovery({ consulAddr: consul.httpAddr, logger: reader.logger, retryMaxMs: 500 }),
+      );
+      const log = watchLog([id, late]);
+      await watcher.watch(log.onChange);
+      await d.register(registration(id));
+      await d.passTtl(load());
+      await waitFor(() => log.latest().length === 1, { what: 'the server in the watch', timeout: 10_000 });
+      const before = await watcher.healthyServers();
+
+      await consul.kill();
+      await expect(d.passTtl(load())).rejects.toBeInstanceOf(DiscoveryUnavailableError);
+      await expect(d.passTtl(load())).rejects.toBeInstanceOf(DiscoveryUnavailableError);
+      await expect(watcher.healthyServers()).rejects.toBeInstanceOf(DiscoveryUnavailableError);
+      // A server starting during the outage: registration fails now, its heartbeat registers later.
+      await expect(other.register(registration(late, { port: 18_002 }))).rejects.toBeInstanceOf(
+        DiscoveryUnavailableError,
+      );
+      const stale = await watcher.lastKnown();
+      expect(stale).toMatchObject({ stale: true, servers: before });
+
+      await consul.restart();
+      // The restarted dev agent has forgotten everything: this heartbeat registers again.
+      await d.passTtl(load());
+      await other.passTtl(load());
+      await waitFor(() => log.latest().filter((s) => s.status === 'passing').length === 2, {
+        what: 'both servers in the resumed watch',
+        timeout: 15_000,
+      });
+      expect(log.latest().map((s) => s.serverId)).toEqual([id, late].sort());
+
+      // One line per state change, however many calls failed in between.
+      const down = 'discovery unreachable; serving the last known view until it answers';
+      const up = 'discovery reachable again';
+      expect(server.messages(down)).toHaveLength(1);
+      expect(server.messages(up)).toHaveLength(1);
+      expect(server.messages('consul did not know this instance; registering again')).toHaveLength(1);
+      await waitFor(() => reader.messages(up).length === 1, { what: 'the reader back up', timeout: 5000 });
+      expect(reader.messages(down)).toHaveLength(1);
+    });
+  });
+});
