@@ -5,8 +5,9 @@
  * envoy`), and tracked so that nothing outlives the parent.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { BinaryNotFoundError, MeshError, MeshErrorCode } from './errors.ts';
 import { onProcessExit } from './exit-hooks.ts';
 
@@ -36,7 +37,7 @@ export interface LoggedProcess {
   readonly name: string;
   readonly pid: number;
   readonly logFile: string;
-  /** Settles when the process has exited. */
+  /** Settles when the process, and every process left in its group, has exited. */
   readonly exited: Promise<ChildExit>;
   /** Aborted when the process exits; its reason says how. Pass it to `waitFor`. */
   readonly exitSignal: AbortSignal;
@@ -50,6 +51,9 @@ export interface LoggedProcess {
   stop(options?: { signal?: NodeJS.Signals; timeout?: number }): Promise<ChildExit>;
 }
 
+const SWEEP_TIMEOUT_MS = 2_000;
+const SWEEP_POLL_MS = 10;
+
 function describeExit({ code, signal }: ChildExit): string {
   return signal ? `killed by ${signal}` : `exited with code ${code}`;
 }
@@ -59,6 +63,49 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
     process.kill(-pid, signal);
   } catch {
     // ESRCH: the group is already gone, which is what we wanted.
+  }
+}
+
+/**
+ * Whether any process of group `pgid` is still alive. Zombies do not count: they hold no port
+ * or file, and one whose parent died waits for init to reap it, which can take seconds.
+ *
+ * @example
+ * ```ts
+ * await handle.stop();
+ * processGroupAlive(pid); // false
+ * ```
+ */
+export function processGroupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch {
+    return false;
+  }
+  if (!existsSync('/proc/self/stat')) return true;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses, so split after it.
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === pgid && state !== 'Z') return true;
+  }
+  return false;
+}
+
+/**
+ * SIGKILLs what is left of the group and waits (briefly) until it is gone, so "exited" means
+ * no process of it remains: a forked helper, reparented to init, takes a moment to be reaped.
+ */
+async function sweepGroup(pid: number): Promise<void> {
+  killGroup(pid, 'SIGKILL');
+  for (let waited = 0; processGroupAlive(pid) && waited < SWEEP_TIMEOUT_MS; waited += SWEEP_POLL_MS) {
+    await delay(SWEEP_POLL_MS);
   }
 }
 
@@ -114,10 +161,10 @@ export async function spawnLogged({
   const controller = new AbortController();
   let running = true;
   const exited = new Promise<ChildExit>((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once('exit', async (code, signal) => {
       running = false;
       // Whatever the leader forked dies with it: an orphaned backend would hold the port.
-      killGroup(pid, 'SIGKILL');
+      await sweepGroup(pid);
       forget();
       const exit = { code, signal };
       controller.abort(new MeshError(MeshErrorCode.startFailed, `${name} ${describeExit(exit)}`));
