@@ -1,0 +1,127 @@
+/**
+ * @module
+ * The `src/mesh` starters for a test file's own, killable instances, with the programs found
+ * the way `scripts/run.sh` names them (`TANKWORLD_CONSUL_BIN`, `TANKWORLD_ENVOY_BIN`, else the
+ * pinned builds in the per-user cache) and an optional cleanup registry that stops them.
+ */
+import {
+  type ConsulHandle,
+  type ConsulOptions,
+  type EnvoySidecarHandle,
+  type EnvoySidecarOptions,
+  type MeshBinaries,
+  startConsul as meshStartConsul,
+  startEnvoySidecar as meshStartEnvoySidecar,
+  startPostgres as meshStartPostgres,
+  startRedis as meshStartRedis,
+  type PostgresHandle,
+  type PostgresOptions,
+  type RedisHandle,
+  type RedisOptions,
+  resolveBinaries,
+} from '../../src/mesh/index.ts';
+import type { Cleanup } from './cleanup.ts';
+import { consulAddr, consulGrpcAddr } from './shared.ts';
+
+/** Options every harness starter adds to its `src/mesh` one. */
+export interface WithCleanup {
+  /** Registers the handle's `stop()` here, so the instance cannot outlive the test file. */
+  cleanup?: Cleanup;
+}
+
+/**
+ * The program paths for this run, honouring the `TANKWORLD_*_BIN` overrides.
+ *
+ * @example
+ * ```ts
+ * execFileSync(binaries().envoy, ['--version']);
+ * ```
+ */
+export function binaries(): MeshBinaries {
+  return resolveBinaries({ env: process.env });
+}
+
+/**
+ * A PostgreSQL of the test's own, to kill and restart.
+ *
+ * @example
+ * ```ts
+ * const pg = await startPostgres({ cleanup });
+ * await pg.kill();
+ * ```
+ */
+export async function startPostgres({
+  cleanup,
+  ...options
+}: PostgresOptions & WithCleanup = {}): Promise<PostgresHandle> {
+  const handle = await meshStartPostgres({ binDir: binaries().postgresBinDir, ...options });
+  cleanup?.add(handle);
+  return handle;
+}
+
+/**
+ * A Redis of the test's own, to kill and restart.
+ *
+ * @example
+ * ```ts
+ * const redis = await startRedis({ cleanup });
+ * ```
+ */
+export async function startRedis({
+  cleanup,
+  ...options
+}: RedisOptions & WithCleanup = {}): Promise<RedisHandle> {
+  const handle = await meshStartRedis({ bin: binaries().redisServer, ...options });
+  cleanup?.add(handle);
+  return handle;
+}
+
+/**
+ * A Consul dev agent of the test's own (a restart makes it forget every registration).
+ *
+ * @example
+ * ```ts
+ * const consul = await startConsul({ cleanup });
+ * ```
+ */
+export async function startConsul({
+  cleanup,
+  ...options
+}: ConsulOptions & WithCleanup = {}): Promise<ConsulHandle> {
+  const handle = await meshStartConsul({ bin: binaries().consul, ...options });
+  cleanup?.add(handle);
+  return handle;
+}
+
+/** {@link EnvoySidecarOptions} with the agent addresses defaulting to the shared agent. */
+export type TestEnvoySidecarOptions = Omit<EnvoySidecarOptions, 'consulHttpAddr' | 'consulGrpcAddr'> &
+  Partial<Pick<EnvoySidecarOptions, 'consulHttpAddr' | 'consulGrpcAddr'>> &
+  WithCleanup;
+
+/**
+ * An Envoy sidecar for a registered Connect service, on the shared Consul agent unless
+ * `consulHttpAddr`/`consulGrpcAddr` name another one.
+ *
+ * @example
+ * ```ts
+ * const envoy = await startEnvoySidecar({ sidecarFor: 'web-1', cleanup });
+ * expect(await (await fetch(`${envoy.adminUrl}/ready`)).text()).toBe('LIVE\n');
+ * ```
+ */
+export async function startEnvoySidecar({
+  cleanup,
+  consulHttpAddr,
+  consulGrpcAddr: grpcAddr,
+  ...options
+}: TestEnvoySidecarOptions): Promise<EnvoySidecarHandle> {
+  const bins = binaries();
+  const handle = await meshStartEnvoySidecar({
+    consulBin: bins.consul,
+    envoyBin: bins.envoy,
+    consulHttpAddr: consulHttpAddr ?? consulAddr(),
+    consulGrpcAddr: grpcAddr ?? consulGrpcAddr(),
+    ...options,
+  });
+  cleanup?.add(handle);
+  return handle;
+}
