@@ -20,6 +20,7 @@ export { type FreePortsOptions, freePort, freePorts } from './ports.ts';
 export { type PostgresHandle, type PostgresOptions, startPostgres } from './postgres.ts';
 export { consulHasLeader, envoyIsLive, postgresAnswers, redisAnswers } from './probes.ts';
 export { processGroupAlive } from './process.ts';
+export { type ProgramHandle, type ProgramOptions, startProgram } from './program.ts';
 export { type RedisHandle, type RedisOptions, startRedis } from './redis.ts';
 export type { ServiceControl } from './service.ts';
 export { type WaitForOptions, waitFor } from './wait.ts';

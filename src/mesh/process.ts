@@ -187,6 +187,9 @@ export async function spawnLogged({
     async stop({ signal = 'SIGTERM', timeout = 10_000 } = {}) {
       if (running) {
         killGroup(pid, signal);
+        // A group paused with SIGSTOP (a simulated partition) cannot act on the signal until
+        // it runs again; SIGCONT is harmless otherwise.
+        killGroup(pid, 'SIGCONT');
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<void>((resolve) => {
           timer = setTimeout(resolve, timeout);

@@ -21,6 +21,7 @@ export type {
   ConsulHandle,
   EnvoySidecarHandle,
   PostgresHandle,
+  ProgramHandle,
   RedisHandle,
   ServiceControl,
 } from '../../src/mesh/index.ts';
@@ -48,6 +49,7 @@ export {
   startConsul,
   startEnvoySidecar,
   startPostgres,
+  startProgram,
   startRedis,
   type TestEnvoySidecarOptions,
   type WithCleanup,

@@ -13,9 +13,12 @@ import {
   startConsul as meshStartConsul,
   startEnvoySidecar as meshStartEnvoySidecar,
   startPostgres as meshStartPostgres,
+  startProgram as meshStartProgram,
   startRedis as meshStartRedis,
   type PostgresHandle,
   type PostgresOptions,
+  type ProgramHandle,
+  type ProgramOptions,
   type RedisHandle,
   type RedisOptions,
   resolveBinaries,
@@ -122,6 +125,25 @@ export async function startEnvoySidecar({
     consulGrpcAddr: grpcAddr ?? consulGrpcAddr(),
     ...options,
   });
+  cleanup?.add(handle);
+  return handle;
+}
+
+/**
+ * Any long-running program (a `tankworld server` in a fault test) under the same lifecycle,
+ * ready when `ready()` is truthy.
+ *
+ * @example
+ * ```ts
+ * const server = await startProgram({ name: 'server-1', command: process.execPath,
+ *   args: ['src/cli.ts', 'server'], ready: async () => (await fetch(healthUrl)).ok, cleanup });
+ * ```
+ */
+export async function startProgram({
+  cleanup,
+  ...options
+}: ProgramOptions & WithCleanup): Promise<ProgramHandle> {
+  const handle = await meshStartProgram(options);
   cleanup?.add(handle);
   return handle;
 }
