@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import postgres from 'postgres';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createLocation,
@@ -9,38 +8,20 @@ import {
   getServer,
   listServers,
   moveTank,
+  type SaveResult,
   type Store,
   StoreError,
   saveSnapshots,
 } from '../../src/store/index.ts';
+import { useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { rowsOf } from './fixtures.ts';
 import { storeContract } from './store.case.ts';
 
-const adminUrl = process.env.DATABASE_URL;
-if (!adminUrl)
-  throw new Error('DATABASE_URL is not set: the PostgreSQL store is tested against a real server');
-
-/** Databases this file created, dropped at the end. */
-const created: string[] = [];
-const admin = postgres(adminUrl, { max: 1, onnotice: () => undefined });
-
-/** The URL of a new, empty database on the test server. */
-async function freshDatabase(): Promise<string> {
-  const name = `store_${randomUUID().replaceAll('-', '')}`;
-  await admin.unsafe(`create database "${name}"`);
-  created.push(name);
-  const url = new URL(adminUrl!);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-afterAll(async () => {
-  for (const name of created) await admin.unsafe(`drop database if exists "${name}" with (force)`);
-  await admin.end();
-});
+// Each store here gets a database of its own on the harness's PostgreSQL (or DATABASE_URL's).
+const cleanup = useCleanup();
 
 describe('PostgreSQL store', () => {
-  storeContract(async () => createStore({ databaseUrl: await freshDatabase() }));
+  storeContract(async () => createStore({ databaseUrl: (await useDatabase({ cleanup })).url }));
 });
 
 describe('PostgreSQL store, concurrency and failures', () => {
@@ -48,7 +29,7 @@ describe('PostgreSQL store, concurrency and failures', () => {
   let url: string;
 
   beforeAll(async () => {
-    url = await freshDatabase();
+    url = (await useDatabase({ cleanup })).url;
     store = createStore({ databaseUrl: url });
   });
 
@@ -74,11 +55,22 @@ describe('PostgreSQL store, concurrency and failures', () => {
   it('should hold a snapshot write until a concurrent move commits, then fence it', async () => {
     const tank = await createTank(store.db, { name: 'raced' });
     await createLocation(store.db, { tankId: tank.tankId, serverId: 'a' });
-    let save: Promise<Awaited<ReturnType<typeof saveSnapshots>>> | undefined;
+    let save: Promise<SaveResult> | undefined;
     await store.db.transaction(async (tx) => {
       await moveTank(tx, { tankId: tank.tankId, toServerId: 'b', expectedEpoch: 1 });
       save = saveSnapshots(store.db, [{ tankId: tank.tankId, serverId: 'a', epoch: 1, frame: 9, state: {} }]);
-      await waitForLockWait(url);
+      // The write must be blocked on the location row this transaction moved, not done already.
+      await waitFor(
+        async () => {
+          const [row] = rowsOf<{ n: number }>(
+            await store.db.execute(
+              sql`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`,
+            ),
+          );
+          return row!.n > 0;
+        },
+        { what: 'the snapshot write to wait for the moving transaction', timeout: 10_000, interval: 20 },
+      );
     });
     expect(await save).toEqual({ saved: [], fenced: [tank.tankId] });
   });
@@ -98,15 +90,3 @@ describe('PostgreSQL store, concurrency and failures', () => {
     }
   });
 });
-
-/** Resolves once some session on the database waits for a lock (the blocked snapshot write). */
-async function waitForLockWait(databaseUrl: string): Promise<void> {
-  const name = new URL(databaseUrl).pathname.slice(1);
-  for (let i = 0; i < 200; i++) {
-    const [row] =
-      await admin`select count(*)::int as n from pg_stat_activity where datname = ${name} and wait_event_type = 'Lock'`;
-    if (row?.n > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('no session started waiting for a lock');
-}
