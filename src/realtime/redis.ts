@@ -221,7 +221,9 @@ class RedisRealtime implements Realtime {
    * Runs one round trip, or rejects with `RealtimeUnavailableError` at once when the
    * connection is down and after `commandTimeoutMs` when Redis does not answer. The offline
    * queue is disabled for single commands, but MULTI and pipelines ignore that flag, so the
-   * readiness check here is what keeps them from waiting out an outage.
+   * readiness check here is what keeps them from waiting out an outage. A write that timed out
+   * against a hung (not dead) Redis may still land when it wakes: harmless, as every write is a
+   * whole value with its own expiry.
    */
   async #run<T>(op: string, fn: () => Promise<T>, client = this.#client): Promise<T> {
     if (this.#closing) throw new RealtimeUnavailableError('real-time state is closed');
