@@ -3,6 +3,7 @@
  * In-process real-time state for the embedded default: the same expiry rules as Redis
  * (against an injected clock) and the same codec, so nothing upstream can tell the two apart.
  */
+import type { z } from 'zod';
 import {
   checkTtl,
   decodeEvent,
@@ -162,11 +163,7 @@ class LocalRealtime implements Realtime {
     if (this.#closed) throw new RealtimeUnavailableError('real-time state is closed');
   }
 
-  #decode<T>(
-    schema: Parameters<typeof decodeRecord<T>>[0],
-    encoded: EncodedRecord | undefined,
-    what: string,
-  ): T | undefined {
+  #decode<T>(schema: z.ZodType<T>, encoded: EncodedRecord | undefined, what: string): T | undefined {
     if (encoded === undefined) return undefined;
     try {
       return decodeRecord(schema, encoded, what);

@@ -11,7 +11,9 @@
  * - `events`         the pub/sub channel, received on a second (duplicated) connection
  *                    because a subscribed connection can run no other command.
  */
+
 import { ErrorReply } from 'redis';
+import type { z } from 'zod';
 import {
   checkTtl,
   decodeEvent,
@@ -200,7 +202,7 @@ class RedisRealtime implements Realtime {
   #decodeAll<T>(
     ids: readonly string[],
     hashes: EncodedRecord[],
-    schema: Parameters<typeof decodeRecord<T>>[0],
+    schema: z.ZodType<T>,
     what: string,
   ): Map<string, T> {
     const result = new Map<string, T>();
