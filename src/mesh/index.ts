@@ -22,5 +22,6 @@ export { consulHasLeader, envoyIsLive, postgresAnswers, redisAnswers } from './p
 export { processGroupAlive } from './process.ts';
 export { type ProgramHandle, type ProgramOptions, startProgram } from './program.ts';
 export { type RedisHandle, type RedisOptions, startRedis } from './redis.ts';
+export { sweepStaleRunDirs } from './run-dir.ts';
 export type { ServiceControl } from './service.ts';
 export { type WaitForOptions, waitFor } from './wait.ts';

@@ -5,8 +5,19 @@
  * envoy`), and tracked so that nothing outlives the parent.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import {
+  accessSync,
+  appendFileSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BinaryNotFoundError, MeshError, MeshErrorCode } from './errors.ts';
 import { onProcessExit } from './exit-hooks.ts';
@@ -51,8 +62,25 @@ export interface LoggedProcess {
   stop(options?: { signal?: NodeJS.Signals; timeout?: number }): Promise<ChildExit>;
 }
 
+/** util-linux (essential on Debian): sets the parent-death signal, then execs the command. */
+const SETPRIV = '/usr/bin/setpriv';
 const SWEEP_TIMEOUT_MS = 2_000;
 const SWEEP_POLL_MS = 10;
+
+/** `command` itself when it has a slash, else its first match on PATH; undefined if not executable. */
+function findExecutable(command: string): string | undefined {
+  const candidates = command.includes('/')
+    ? [command]
+    : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir || '.', command));
+  return candidates.find((candidate) => {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
 
 function describeExit({ code, signal }: ChildExit): string {
   return signal ? `killed by ${signal}` : `exited with code ${code}`;
@@ -109,6 +137,14 @@ async function sweepGroup(pid: number): Promise<void> {
   }
 }
 
+/** Blocks (in an exit handler, where nothing async runs) until group `pid` is gone, briefly. */
+function waitGoneSync(pid: number): void {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; processGroupAlive(pid) && waited < SWEEP_TIMEOUT_MS; waited += SWEEP_POLL_MS) {
+    Atomics.wait(cell, 0, 0, SWEEP_POLL_MS);
+  }
+}
+
 /**
  * Starts a process detached into its own group, stdout/stderr appended to `logFile`.
  * Resolves once the process is running; rejects with {@link BinaryNotFoundError} when the
@@ -131,11 +167,18 @@ export async function spawnLogged({
   user,
   missingHint = 'is it installed?',
 }: SpawnLoggedOptions): Promise<LoggedProcess> {
+  const executable = findExecutable(command);
+  if (!executable) throw new BinaryNotFoundError(command, missingHint);
   appendFileSync(logFile, `=== ${new Date().toISOString()} ${command} ${args.join(' ')}\n`);
+  // Under setpriv the child gets SIGKILL when we die, however we die: our exit hooks do not
+  // run on SIGKILL, and vitest's watchdog SIGKILLs workers when the main process goes.
+  const [file, argv] = existsSync(SETPRIV)
+    ? [SETPRIV, ['--pdeathsig', 'SIGKILL', '--', executable, ...args]]
+    : [executable, [...args]];
   const fd = openSync(logFile, 'a');
   let child: ReturnType<typeof spawn>;
   try {
-    child = spawn(command, args, {
+    child = spawn(file, argv, {
       cwd,
       env: env ? { ...process.env, ...env } : process.env,
       stdio: ['ignore', fd, fd],
@@ -157,7 +200,12 @@ export async function spawnLogged({
     );
   });
   const pid = child.pid!;
-  const forget = onProcessExit(() => killGroup(pid, 'SIGKILL'));
+  const forget = onProcessExit(() => {
+    killGroup(pid, 'SIGKILL');
+    // A kill is delivered asynchronously: wait, or the temp dir removed next could gain files
+    // from a process that has not died yet.
+    waitGoneSync(pid);
+  });
   const controller = new AbortController();
   let running = true;
   const exited = new Promise<ChildExit>((resolve) => {

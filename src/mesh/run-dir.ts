@@ -3,11 +3,15 @@
  * A starter's private temp folder (data, sockets, logs), removed when the service stops or,
  * failing that, when the process exits.
  */
-import { chownSync, rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chownSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onProcessExit } from './exit-hooks.ts';
+
+const PREFIX = 'tw-';
+/** Holds the pid of the process that made the dir, so a later sweep knows whether it is stale. */
+const OWNER_FILE = '.tw-owner';
 
 export interface RunDir {
   readonly path: string;
@@ -32,9 +36,10 @@ export async function createRunDir({
   name: string;
   owner?: { uid: number; gid: number };
 }): Promise<RunDir> {
-  const path = await mkdtemp(join(tmpdir(), `tw-${name}-`));
+  const path = await mkdtemp(join(tmpdir(), `${PREFIX}${name}-`));
+  writeFileSync(join(path, OWNER_FILE), String(process.pid));
   if (owner) chownSync(path, owner.uid, owner.gid);
-  const forget = onProcessExit(() => rmSync(path, { recursive: true, force: true }));
+  const forget = onProcessExit(() => rmSync(path, { recursive: true, force: true, maxRetries: 3 }));
   let removing: Promise<void> | undefined;
   return {
     path,
@@ -43,4 +48,36 @@ export async function createRunDir({
       return removing;
     },
   };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes run dirs left by processes that died without cleaning up (SIGKILLed; their children
+ * died with them). Dirs of live processes, and dirs without an owner file, are left alone, so
+ * parallel runs on one host do not disturb each other. Returns the paths removed.
+ *
+ * @example
+ * ```ts
+ * await sweepStaleRunDirs(); // ['/tmp/tw-postgres-Ab12Cd']
+ * ```
+ */
+export async function sweepStaleRunDirs(): Promise<string[]> {
+  const removed: string[] = [];
+  for (const entry of await readdir(tmpdir())) {
+    if (!entry.startsWith(PREFIX)) continue;
+    const path = join(tmpdir(), entry);
+    const owner = Number(await readFile(join(path, OWNER_FILE), 'utf8').catch(() => ''));
+    if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
+    await rm(path, { recursive: true, force: true, maxRetries: 3 });
+    removed.push(path);
+  }
+  return removed;
 }

@@ -15,6 +15,7 @@ import {
   startConsul,
   startPostgres,
   startRedis,
+  sweepStaleRunDirs,
 } from '../../src/mesh/index.ts';
 import type { SharedServiceName, SharedServices } from './context.ts';
 
@@ -24,6 +25,8 @@ type Started = PostgresHandle | RedisHandle | ConsulHandle;
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const env = process.env;
   const bins = resolveBinaries({ env });
+  // Temp dirs of an earlier run that was SIGKILLed (its processes died with it).
+  await sweepStaleRunDirs();
   const began = performance.now();
   const timings: string[] = [];
   const timed = async <T>(name: SharedServiceName, start: () => Promise<T>): Promise<T> => {
