@@ -37,6 +37,14 @@ const registrationSchema = z.object({
 /** A registration checked and with its defaults filled in. */
 export type ValidRegistration = z.output<typeof registrationSchema>;
 
+/**
+ * Checks a registration against what Consul accepts and fills in the default service name.
+ *
+ * @example
+ * ```ts
+ * const reg = validateRegistration(self); // throws InvalidRegistrationError, code invalid_registration
+ * ```
+ */
 export function validateRegistration(self: ServerRegistration): ValidRegistration {
   const result = registrationSchema.safeParse(self);
   if (result.success) {
@@ -103,7 +111,7 @@ export function toServiceDefinition(
 }
 
 /** Service Meta: keys `[a-z0-9_]` so they work in filters without bracket syntax. */
-export function toMeta(reg: ValidRegistration): Record<string, string> {
+function toMeta(reg: ValidRegistration): Record<string, string> {
   return {
     server_id: reg.serverId,
     region: reg.region,
@@ -116,7 +124,8 @@ export function toMeta(reg: ValidRegistration): Record<string, string> {
   };
 }
 
-export function toTags(reg: ValidRegistration): string[] {
+/** Tags show in the UI's instance list (Meta only on the instance page). */
+function toTags(reg: ValidRegistration): string[] {
   return [reg.region, reg.zone, `v${reg.version}`];
 }
 
@@ -131,6 +140,12 @@ const LOAD_FIELDS = [
 /**
  * The heartbeat output an operator reads in the Consul UI, e.g.
  * `tanks=14 cpu=22% mem=180MB viewers=240 behind=0`. Fractions keep one decimal.
+ *
+ * @example
+ * ```ts
+ * formatLoad({ tank_count: 14, cpu_percent: 22, memory_mb: 180, ws_connections: 240, ticks_behind: 0 });
+ * parseLoad('tanks=14 cpu=22% mem=180MB viewers=240 behind=0'); // the same load back
+ * ```
  */
 export function formatLoad(load: ServerLoad): string {
   return LOAD_FIELDS.map(([label, key, unit]) => `${label}=${round1(load[key])}${unit}`).join(' ');
@@ -161,6 +176,7 @@ export function expiredOutput(lastOutput: string): string {
 
 const STATUS_RANK: Record<CheckStatus, number> = { passing: 0, warning: 1, critical: 2 };
 
+/** An instance is as healthy as its sickest check, as Consul's own `?passing` judges it. */
 export function worstStatus(statuses: CheckStatus[]): CheckStatus {
   let worst: CheckStatus = 'passing';
   for (const s of statuses) if (STATUS_RANK[s] > STATUS_RANK[worst]) worst = s;
@@ -204,6 +220,7 @@ export function sortInstances(list: ServerInstance[]): ServerInstance[] {
   return list.sort((a, b) => (a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0));
 }
 
+/** Warning counts as healthy: overloaded servers still serve, placement just avoids them. */
 export function healthyOnly(list: ServerInstance[]): ServerInstance[] {
   return list.filter((s) => s.status !== 'critical');
 }

@@ -80,6 +80,18 @@ describe('Consul discovery', () => {
       });
     });
 
+    it('should take the agent address with a scheme, and an ACL token', async () => {
+      const id = serverId();
+      // A dev agent runs without ACLs and ignores the token; this shows it is accepted and sent.
+      const d = make({ consulAddr: `http://${consulAddr()}`, token: 'not-checked-without-acls' });
+      await d.register(registration(id));
+      const listed = await waitFor(async () => (await d.healthyServers()).find((s) => s.serverId === id), {
+        what: 'listed',
+        timeout: 5000,
+      });
+      expect(listed).toEqual(instance(id));
+    });
+
     it('should see a new server within one blocking round, well before the wait ends', async () => {
       const id = serverId();
       const watcher = make({ watchWaitMs: 60_000 });
@@ -88,8 +100,8 @@ describe('Consul discovery', () => {
       await waitFor(() => log.calls.length > 0, { what: 'the first view', timeout: 5000 });
       const began = performance.now();
       await make().register(registration(id));
-      await waitFor(() => log.latest().length === 1, { what: 'the server in the watch', timeout: 5000 });
-      expect(performance.now() - began).toBeLessThan(2000);
+      await waitFor(() => log.latest().length === 1, { what: 'the server in the watch', timeout: 10_000 });
+      expect(performance.now() - began).toBeLessThan(5000);
       expect(log.latest()).toEqual([instance(id)]);
       handle.stop();
     });
@@ -155,6 +167,8 @@ describe('Consul discovery', () => {
       const watcher = cleanup.add(
         createConsulDiscovery({ consulAddr: consul.httpAddr, logger: reader.logger, retryMaxMs: 500 }),
       );
+      const down = 'discovery unreachable; serving the last known view until it answers';
+      const up = 'discovery reachable again';
       const log = watchLog([id, late]);
       await watcher.watch(log.onChange);
       await d.register(registration(id));
@@ -163,6 +177,10 @@ describe('Consul discovery', () => {
       const before = await watcher.healthyServers();
 
       await consul.kill();
+      // The watch itself notices the outage (its query fails). A dev agent restarts in ~0.1 s, so
+      // without this the whole outage could fall between two queries, and the watch would carry
+      // the old agent's index into the new one and block for one `wait` before starting over.
+      await waitFor(() => reader.messages(down).length === 1, { what: 'the watch to notice', timeout: 5000 });
       await expect(d.passTtl(load())).rejects.toBeInstanceOf(DiscoveryUnavailableError);
       await expect(d.passTtl(load())).rejects.toBeInstanceOf(DiscoveryUnavailableError);
       await expect(watcher.healthyServers()).rejects.toBeInstanceOf(DiscoveryUnavailableError);
@@ -184,8 +202,6 @@ describe('Consul discovery', () => {
       expect(log.latest().map((s) => s.serverId)).toEqual([id, late].sort());
 
       // One line per state change, however many calls failed in between.
-      const down = 'discovery unreachable; serving the last known view until it answers';
-      const up = 'discovery reachable again';
       expect(server.messages(down)).toHaveLength(1);
       expect(server.messages(up)).toHaveLength(1);
       expect(server.messages('consul did not know this instance; registering again')).toHaveLength(1);

@@ -135,6 +135,15 @@ describe('in-process discovery', () => {
       ]);
     });
 
+    it('should show the load of a heartbeat that changes only the output at once', async () => {
+      const id = serverId();
+      const d = make();
+      await d.register(registration(id));
+      await d.passTtl(load({ tank_count: 1 }));
+      await d.passTtl(load({ tank_count: 2 }));
+      expect((await d.healthyServers()).map((s) => s.load)).toEqual([load({ tank_count: 2 })]);
+    });
+
     it('should call a watcher once per change: not for load-only heartbeats', async () => {
       const id = serverId();
       const d = make('10s');
