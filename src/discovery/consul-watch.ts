@@ -24,6 +24,17 @@ export interface BlockingWatchOptions {
   random?: () => number;
 }
 
+export interface BlockingWatch {
+  /** Ends the loop and aborts the query in flight. */
+  stop(): void;
+  /**
+   * Drops the index and queries afresh at once. For when the agent is known to have restarted:
+   * a restart quicker than the pause between two queries shows no error to the loop, and the
+   * old index would make the new agent hold the query for a whole `wait`.
+   */
+  startOver(): void;
+}
+
 /**
  * Starts the loop; it runs until `stop()`, which also aborts the query in flight.
  *
@@ -44,9 +55,12 @@ export function startBlockingWatch({
   onResult,
   onError,
   random = Math.random,
-}: BlockingWatchOptions): { stop(): void } {
+}: BlockingWatchOptions): BlockingWatch {
   const controller = new AbortController();
   const { signal } = controller;
+  // Aborts only the query in flight, for `startOver()`; `stop()` aborts the whole loop.
+  let round = new AbortController();
+  let startOverRequested = false;
 
   async function pause(ms: number): Promise<void> {
     if (ms <= 0) return;
@@ -58,8 +72,12 @@ export function startBlockingWatch({
     let failures = 0;
     while (!signal.aborted) {
       const started = performance.now();
+      round = new AbortController();
+      if (startOverRequested) index = 0n;
+      startOverRequested = false;
       try {
-        const result = await client.healthService(service, { index, waitMs, signal });
+        const query = AbortSignal.any([signal, round.signal]);
+        const result = await client.healthService(service, { index, waitMs, signal: query });
         if (signal.aborted) return;
         failures = 0;
         // Backwards means a restarted agent or a snapshot restore: start over with a plain read.
@@ -69,6 +87,7 @@ export function startBlockingWatch({
         await pause(minIntervalMs - (performance.now() - started));
       } catch (err) {
         if (signal.aborted) return;
+        if (startOverRequested) continue;
         failures += 1;
         // After an outage the agent may count from scratch; an old index would block a whole
         // `wait` before the reset rule above could see it, so the first query back is a plain read.
@@ -84,6 +103,10 @@ export function startBlockingWatch({
   return {
     stop() {
       controller.abort();
+    },
+    startOver() {
+      startOverRequested = true;
+      round.abort();
     },
   };
 }

@@ -21,7 +21,7 @@ import {
   worstStatus,
 } from './codec.ts';
 import { type ConsulClient, createConsulClient, type HealthEntry } from './consul-client.ts';
-import { startBlockingWatch } from './consul-watch.ts';
+import { type BlockingWatch, startBlockingWatch } from './consul-watch.ts';
 import { DiscoveryClosedError, DiscoveryUnavailableError, NotRegisteredError } from './errors.ts';
 import { createReachability } from './reachability.ts';
 import type {
@@ -79,7 +79,7 @@ export function createConsulDiscovery({
   parseGoDuration(deregisterCriticalAfter);
   const client: ConsulClient = createConsulClient({ consulAddr, token, timeoutMs: requestTimeoutMs });
   const reach = createReachability({ logger, target: `consul at ${consulAddr}` });
-  const watches = new Set<WatchHandle>();
+  const loops = new Set<BlockingWatch>();
   let registration: ValidRegistration | null = null;
   let lastView: ServerInstance[] = [];
   let lastAt: Date | null = null;
@@ -142,6 +142,8 @@ export function createConsulDiscovery({
       // were critical too long. Register again unless a deregister raced this heartbeat.
       if (registration !== reg) throw new NotRegisteredError('deregistered during the heartbeat');
       logger?.info({ server_id: reg.serverId }, 'consul did not know this instance; registering again');
+      // The agent lost its state, so its index restarted: our watches' indexes are now too high.
+      for (const loop of loops) loop.startOver();
       await client.registerService(toServiceDefinition(reg, { ttl, deregisterCriticalAfter }));
       if ((await client.updateCheck(checkId, status, output)) === 'unknown')
         throw new DiscoveryUnavailableError('consul lost the heartbeat check right after registering it');
@@ -212,14 +214,13 @@ export function createConsulDiscovery({
         reach.down(err);
       },
     });
-    const handle: WatchHandle = {
+    loops.add(loop);
+    return {
       stop() {
         loop.stop();
-        watches.delete(handle);
+        loops.delete(loop);
       },
     };
-    watches.add(handle);
-    return handle;
   }
 
   async function lastKnown(): Promise<LastKnownView> {
@@ -229,7 +230,8 @@ export function createConsulDiscovery({
   function close(): Promise<void> {
     closing ??= (async function closeOnce() {
       closed = true;
-      for (const w of [...watches]) w.stop();
+      for (const loop of loops) loop.stop();
+      loops.clear();
       try {
         await deregisterNow();
       } catch (err) {

@@ -208,5 +208,33 @@ describe('Consul discovery', () => {
       await waitFor(() => reader.messages(up).length === 1, { what: 'the reader back up', timeout: 5000 });
       expect(reader.messages(down)).toHaveLength(1);
     });
+
+    it('should make a watch start over when its own heartbeat finds the agent restarted', async () => {
+      const consul = await startConsul({ cleanup });
+      const id = serverId();
+      // A server that also watches (its /api/servers). The wait is long on purpose: a watch that
+      // carried the old agent's index into the new one would be stuck for all of it.
+      const d = cleanup.add(createConsulDiscovery({ consulAddr: consul.httpAddr, watchWaitMs: 60_000 }));
+      const log = watchLog([id]);
+      await d.watch(log.onChange);
+      await d.register(registration(id));
+      // Several quick restarts: each may fall between two watch queries, where no error shows.
+      for (let i = 0; i < 4; i += 1) {
+        await d.passTtl(load({ tank_count: i }), { status: 'warning' });
+        // Kill right after the watch's answer, while its loop pauses between queries.
+        await waitFor(() => log.latest()[0]?.status === 'warning', {
+          what: 'warning',
+          timeout: 5000,
+          interval: 1,
+        });
+        await consul.kill();
+        await consul.restart();
+        await d.passTtl(load({ tank_count: i }));
+        await waitFor(() => log.latest()[0]?.status === 'passing', {
+          what: `passing after restart ${i}`,
+          timeout: 5000,
+        });
+      }
+    });
   });
 });
