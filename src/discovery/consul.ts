@@ -142,7 +142,8 @@ export function createConsulDiscovery({
       // were critical too long. Register again unless a deregister raced this heartbeat.
       if (registration !== reg) throw new NotRegisteredError('deregistered during the heartbeat');
       logger?.info({ server_id: reg.serverId }, 'consul did not know this instance; registering again');
-      // The agent lost its state, so its index restarted: our watches' indexes are now too high.
+      // If the agent restarted, its index restarted too and our watches' indexes are too high;
+      // after a reap instead, starting over costs one extra read.
       for (const loop of loops) loop.startOver();
       await client.registerService(toServiceDefinition(reg, { ttl, deregisterCriticalAfter }));
       if ((await client.updateCheck(checkId, status, output)) === 'unknown')

@@ -98,7 +98,10 @@ export interface WatchHandle {
  * ```
  */
 export interface Discovery {
-  /** Joins the network, heartbeat passing from the start. Registering again replaces it. */
+  /**
+   * Joins the network, heartbeat passing from the start. Registering again with the same
+   * `serverId` replaces the definition (and resets the check, as Consul does).
+   */
   register(self: ServerRegistration): Promise<void>;
   /**
    * Heartbeat: resets the TTL and publishes the load as the check output. If the registry
