@@ -1,0 +1,44 @@
+/**
+ * @module
+ * `tankworld <command>`: dev | server | migrate | token. Each command validates its
+ * configuration once (flags over environment) and chooses its adapters in src/commands.
+ */
+import { ConfigError } from './config.ts';
+
+const USAGE = `usage: tankworld <command> [flags]
+
+  dev       the embedded default: tank servers (and the gateway) in one process (npm start)
+  server    one tank server   (--port --server-id --region --zone --discovery consul|local --consul-addr …)
+  migrate   apply SQL migrations to DATABASE_URL (or the embedded store)
+  token     mint a dev JWT    (--user alice [--ttl seconds])
+
+Every flag can also be set by environment (PORT, SERVER_ID, DATABASE_URL, REDIS_URL,
+CONSUL_HTTP_ADDR, DISTRIBUTED_MODE, JWT_SECRET, INTERNAL_SECRET, …); see README.md.
+`;
+
+const COMMANDS: Record<string, () => Promise<(argv: string[], env: NodeJS.ProcessEnv) => Promise<void>>> = {
+  dev: async () => (await import('./commands/dev.ts')).runDev,
+  server: async () => (await import('./commands/server.ts')).runServer,
+  migrate: async () => (await import('./commands/migrate.ts')).runMigrate,
+  token: async () => (await import('./commands/token.ts')).runToken,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  const load = name ? COMMANDS[name] : undefined;
+  if (!load) {
+    process.stderr.write(USAGE);
+    process.exit(name === undefined || name === 'help' || name === '--help' ? 0 : 2);
+  }
+  const run = await load();
+  await run(rest, process.env);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`tankworld: ${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`tankworld: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+/**
+ * @module
+ * The one place that chooses adapters: PostgreSQL or PGlite, Redis or in-process real-time
+ * state, Consul or the in-process registry, from the validated configuration. Everything
+ * below receives instances; no module keeps one in a global.
+ */
+import path from 'node:path';
+import { createInternalVerifier, createTokenVerifier } from '../auth/index.ts';
+import { type CommonConfig, ConfigError } from '../config.ts';
+import {
+  createConsulDiscovery,
+  createLocalDiscovery,
+  type Discovery,
+  type LocalRegistry,
+} from '../discovery/index.ts';
+import { createRealtime, type Realtime } from '../realtime/index.ts';
+import { createStore, type Store } from '../store/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import { loadSecrets, type Secrets } from './secrets.ts';
+
+export interface Adapters {
+  store: Store;
+  realtime: Realtime;
+  secrets: Secrets;
+  verifier: ReturnType<typeof createTokenVerifier>;
+  internalVerifier: ReturnType<typeof createInternalVerifier>;
+  /** A Discovery for one participant (a server or the gateway). */
+  discovery(options: { ttl?: string; deregisterAfter?: string }): Discovery;
+  close(): Promise<void>;
+}
+
+export interface AdapterOptions {
+  config: CommonConfig & { discovery?: 'consul' | 'local' };
+  logger: Logger;
+  /** Shared by every participant of an embedded process. */
+  localRegistry?: LocalRegistry;
+}
+
+export async function createAdapters({ config, logger, localRegistry }: AdapterOptions): Promise<Adapters> {
+  const secrets = await loadSecrets(config);
+  const useConsul = (config.discovery ?? (config.distributed ? 'consul' : 'local')) === 'consul';
+  if (!useConsul && !localRegistry)
+    throw new Error('the in-process discovery needs the process-wide registry');
+  if (config.distributed && (!config.databaseUrl || !config.redisUrl)) {
+    throw new ConfigError('DISTRIBUTED_MODE needs DATABASE_URL and REDIS_URL');
+  }
+  const store = createStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: path.join(config.dataDir, 'pglite'),
+    logger: logger.child({ part: 'store' }),
+  });
+  const realtime = await createRealtime({
+    redisUrl: config.redisUrl,
+    onError: (err) => logger.warn({ err: (err as Error).message }, 'real-time state'),
+  });
+  const closers: Array<() => Promise<void>> = [() => realtime.close(), () => store.close()];
+  return {
+    store,
+    realtime,
+    secrets,
+    verifier: createTokenVerifier({
+      secret: config.jwksUrl ? undefined : secrets.jwtSecret,
+      jwksUrl: config.jwksUrl,
+    }),
+    internalVerifier: createInternalVerifier({ secret: secrets.internalSecret }),
+    discovery({ ttl, deregisterAfter }) {
+      const common = {
+        ttl,
+        deregisterCriticalAfter: deregisterAfter,
+        logger: logger.child({ part: 'discovery' }),
+      };
+      return useConsul
+        ? createConsulDiscovery({ ...common, consulAddr: config.consulAddr, token: config.consulToken })
+        : createLocalDiscovery({ ...common, registry: localRegistry! });
+    },
+    async close() {
+      for (const close of closers) await close().catch(() => undefined);
+    },
+  };
+}

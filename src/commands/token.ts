@@ -1,0 +1,30 @@
+/**
+ * @module
+ * `tankworld token --user alice [--ttl 86400]`: mints a user JWT with the process's secret
+ * (JWT_SECRET, or the embedded default's kept secret) and prints it.
+ */
+import { parseArgs } from 'node:util';
+import { mintToken } from '../auth/index.ts';
+import { ConfigError, loadCommonConfig } from '../config.ts';
+import { loadSecrets } from './secrets.ts';
+
+export async function runToken(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  const { values, tokens } = parseArgs({
+    args: argv,
+    options: { user: { type: 'string' }, ttl: { type: 'string' } },
+    strict: false,
+    tokens: true,
+  });
+  const rest = (tokens ?? [])
+    .filter((t) => t.kind === 'option' && !['user', 'ttl'].includes(t.name))
+    .flatMap((t) => (t.kind === 'option' ? [`--${t.name}`, ...(t.value ? [t.value] : [])] : []));
+  const config = loadCommonConfig(rest, env);
+  const user = typeof values.user === 'string' ? values.user : undefined;
+  if (!user || !/^[\w.@-]{1,100}$/.test(user))
+    throw new ConfigError('usage: tankworld token --user <name> [--ttl seconds]');
+  const ttlSeconds = values.ttl === undefined ? 86_400 : Number(values.ttl);
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)
+    throw new ConfigError('--ttl must be a positive number of seconds');
+  const { jwtSecret } = await loadSecrets(config);
+  process.stdout.write(`${await mintToken({ secret: jwtSecret, userId: user, ttlSeconds })}\n`);
+}

@@ -1,0 +1,80 @@
+/**
+ * @module
+ * The OpenAPI-aware Hono app both processes build on: routes are declared once with their zod
+ * schemas (so `/openapi.json` is generated, not written), every validation failure becomes the
+ * same 400 problem, bodies are size-limited, and unknown routes and errors are problem+json.
+ */
+import { OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Env } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from '../telemetry/index.ts';
+import { ApiError, notFoundHandler, problemHandler } from './problem.ts';
+
+export { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+
+export interface CreateApiOptions {
+  logger: Logger;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes?: number;
+}
+
+/** Formats zod issues as `field: message` lines for the problem's `detail`. */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+}
+
+/**
+ * @example
+ * ```ts
+ * const app = createApi<ServerEnv>({ logger, maxBodyBytes: 64 * 1024 });
+ * app.openapi(getTankRoute, (c) => c.json(view(tank), 200));
+ * app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'Tank server', version } });
+ * ```
+ */
+export function createApi<E extends Env>({
+  logger,
+  maxBodyBytes = 64 * 1024,
+}: CreateApiOptions): OpenAPIHono<E> {
+  const app = new OpenAPIHono<E>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new ApiError('invalid_request', describeIssues(result.error), {
+          extra: { errors: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+        });
+      }
+    },
+  });
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: maxBodyBytes,
+      onError: () => {
+        throw new ApiError('payload_too_large', `request bodies are limited to ${maxBodyBytes} bytes`);
+      },
+    }),
+  );
+  app.onError(problemHandler({ logger }));
+  app.notFound(notFoundHandler);
+  return app;
+}
+
+/** The problem+json schema, for route declarations' error responses. */
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string(),
+  })
+  .openapi('Problem');
+
+/** Error responses a route may give, for `createRoute({ responses })`. */
+export function problemResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      { description: `problem (${s})`, content: { 'application/problem+json': { schema: ProblemSchema } } },
+    ]),
+  );
+}

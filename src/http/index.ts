@@ -1,0 +1,25 @@
+/**
+ * @module
+ * HTTP plumbing shared by the tank servers and the gateway: the OpenAPI app factory and
+ * problem+json errors.
+ */
+export {
+  type CreateApiOptions,
+  createApi,
+  createRoute,
+  describeIssues,
+  OpenAPIHono,
+  ProblemSchema,
+  problemResponses,
+  z,
+} from './api.ts';
+export { type ObserveOptions, observe } from './observe.ts';
+export {
+  ApiError,
+  notFoundHandler,
+  type Problem,
+  problemHandler,
+  problemResponse,
+  problemType,
+  toProblem,
+} from './problem.ts';

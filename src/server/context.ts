@@ -1,0 +1,54 @@
+/**
+ * @module
+ * What every route of a tank server shares: its id, its tanks, the store, and the caller's
+ * permission check. Built once in `createTankServer` and handed to each route group.
+ */
+import type { Context } from 'hono';
+import {
+  type AuthEnv,
+  type AuthUser,
+  ForbiddenError,
+  hasLevel,
+  type PermissionLevel,
+} from '../auth/index.ts';
+import { type Db, permissionOf } from '../store/index.ts';
+import type { Tank, TankHost } from '../tank/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import type { Snapshotter } from './snapshotter.ts';
+import type { TankService } from './tank-service.ts';
+
+export type ServerEnv = AuthEnv;
+
+export interface ServerContext {
+  serverId: string;
+  version: string;
+  db: Db;
+  host: TankHost;
+  tanks: TankService;
+  snapshotter: Snapshotter;
+  logger: Logger;
+}
+
+/** The caller's level on a tank: granted or owned, else `read` on a public tank. */
+export async function levelOf(db: Db, user: AuthUser, tank: Tank): Promise<PermissionLevel | undefined> {
+  const granted = await permissionOf(db, { tankId: tank.id, userId: user.userId });
+  return granted ?? (tank.meta.is_public ? 'read' : undefined);
+}
+
+/**
+ * The tank named in the route, when the caller holds `needed` on it: 404 for a tank that is
+ * not on this server, 403 for too low a level.
+ */
+export async function authorizedTank(
+  ctx: ServerContext,
+  c: Context<ServerEnv>,
+  tankId: string,
+  needed: PermissionLevel,
+): Promise<Tank> {
+  const tank = ctx.tanks.get(tankId);
+  const level = await levelOf(ctx.db, c.var.user, tank);
+  if (!hasLevel(level, needed)) {
+    throw new ForbiddenError(`${needed} permission on tank ${tankId} is needed; you have ${level ?? 'none'}`);
+  }
+  return tank;
+}

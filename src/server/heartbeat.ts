@@ -1,0 +1,174 @@
+/**
+ * @module
+ * Registration and heartbeat: the server joins discovery at start, then every interval passes
+ * its TTL check with its load as the check output (`warning` when saturated), writes the load
+ * and each tank's live stats to real-time state for placement and listings, and mirrors itself
+ * in the `servers` table. Any of those being down never stops the tanks: the beat retries on
+ * the next interval and logs one line per change of state, not one per failure.
+ */
+import os from 'node:os';
+import type { Discovery, ServerLoad, ServerRegistration } from '../discovery/index.ts';
+import type { Realtime } from '../realtime/index.ts';
+import { worldStats } from '../sim/index.ts';
+import { type Db, recordHeartbeat, upsertServer } from '../store/index.ts';
+import type { TankHost } from '../tank/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+
+export interface HeartbeatOptions {
+  self: ServerRegistration;
+  discovery: Discovery;
+  realtime: Realtime;
+  db: Db;
+  host: TankHost;
+  logger: Logger;
+  intervalMs?: number;
+  viewerCount: () => number;
+  /** Tanks above which the server reports itself as `warning` (placement avoids it). */
+  softMaxTanks?: number;
+}
+
+export interface Heartbeat {
+  start(): Promise<void>;
+  /** One beat now (tests, and after a known change such as a new tank). */
+  beat(): Promise<void>;
+  load(): ServerLoad;
+  stop(): Promise<void>;
+}
+
+type Part = 'discovery' | 'realtime' | 'store';
+
+/**
+ * @example
+ * ```ts
+ * const heartbeat = createHeartbeat({ self, discovery, realtime, db, host, logger, viewerCount: () => ws.count });
+ * await heartbeat.start();
+ * ```
+ */
+export function createHeartbeat({
+  self,
+  discovery,
+  realtime,
+  db,
+  host,
+  logger,
+  intervalMs = 10_000,
+  viewerCount,
+  softMaxTanks = 1500,
+}: HeartbeatOptions): Heartbeat {
+  let timer: NodeJS.Timeout | undefined;
+  let lastCpu = process.cpuUsage();
+  let lastAt = performance.now();
+  let inFlight: Promise<void> | undefined;
+  const down = new Set<Part>();
+
+  function load(): ServerLoad {
+    const cpu = process.cpuUsage(lastCpu);
+    const now = performance.now();
+    const elapsedUs = Math.max(1, (now - lastAt) * 1000);
+    lastCpu = process.cpuUsage();
+    lastAt = now;
+    const hostLoad = host.load();
+    return {
+      tank_count: hostLoad.tank_count,
+      cpu_percent: Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10,
+      memory_mb: Math.round(process.memoryUsage.rss() / 1048576),
+      ws_connections: viewerCount(),
+      ticks_behind: hostLoad.ticks_behind,
+    };
+  }
+
+  async function guarded(part: Part, run: () => Promise<unknown>): Promise<void> {
+    try {
+      await run();
+      if (down.delete(part)) logger.info({ part }, `${part} reachable again`);
+    } catch (err) {
+      if (!down.has(part))
+        logger.warn(
+          { part, err: (err as Error).message },
+          `${part} unreachable; tanks keep running, retrying every beat`,
+        );
+      down.add(part);
+    }
+  }
+
+  async function beatOnce(): Promise<void> {
+    const current = load();
+    const saturated = current.ticks_behind > 0 || current.tank_count > softMaxTanks;
+    const at = new Date().toISOString();
+    const ttlMs = intervalMs * 3;
+    await Promise.all([
+      guarded('discovery', () => discovery.passTtl(current, { status: saturated ? 'warning' : 'passing' })),
+      guarded('realtime', async () => {
+        await realtime.setLoad(self.serverId, { ...current, updated_at: at }, { ttlMs });
+        await Promise.all(
+          host.list().map((tank) => {
+            const s = worldStats(tank.world);
+            return realtime.setTankStats(
+              tank.id,
+              {
+                server_id: self.serverId,
+                frame: s.frame,
+                fish_count: s.fishCount,
+                generation: s.maxGeneration,
+                max_generation: s.maxGeneration,
+                total_extinctions: 0,
+                total_energy: Math.round(s.energy.total),
+                fish_energy: Math.round(s.energy.fish),
+                plant_energy: Math.round(s.energy.plants),
+                client_count: tank.viewerCount,
+                updated_at: at,
+              },
+              { ttlMs },
+            );
+          }),
+        );
+      }),
+      guarded('store', () => recordHeartbeat(db, { serverId: self.serverId, load: { ...current } })),
+    ]);
+  }
+
+  function beat(): Promise<void> {
+    inFlight ??= beatOnce().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  }
+
+  function schedule(): void {
+    timer = setTimeout(() => {
+      beat().finally(() => {
+        if (timer) schedule();
+      });
+    }, intervalMs);
+  }
+
+  return {
+    async start() {
+      await guarded('discovery', () => discovery.register(self));
+      await guarded('store', () =>
+        upsertServer(db, {
+          serverId: self.serverId,
+          hostname: os.hostname(),
+          host: self.address,
+          port: self.port,
+          region: self.region,
+          zone: self.zone,
+          version: self.version,
+          status: 'online',
+          publicUrl: self.publicUrl,
+          wsUrl: self.wsUrl,
+          load: { ...load() },
+        }),
+      );
+      await beat();
+      schedule();
+    },
+    beat,
+    load,
+    async stop() {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await inFlight;
+    },
+  };
+}

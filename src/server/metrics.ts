@@ -1,0 +1,56 @@
+/**
+ * @module
+ * The tank server's Prometheus series: tanks, viewers, tick duration, frame bytes, skipped
+ * frames and snapshot duration, each on the server's own registry.
+ */
+import { Counter, Gauge, Histogram, type Registry } from '../telemetry/index.ts';
+
+export function createServerMetrics(registry: Registry) {
+  return {
+    tanks: new Gauge({
+      name: 'tankworld_tanks',
+      help: 'Tanks running on this server',
+      registers: [registry],
+    }),
+    viewers: new Gauge({ name: 'tankworld_viewers', help: 'Open viewer WebSockets', registers: [registry] }),
+    ticksBehind: new Gauge({
+      name: 'tankworld_ticks_behind',
+      help: 'Ticks the scheduler dropped to keep up',
+      registers: [registry],
+    }),
+    tickSeconds: new Histogram({
+      name: 'tankworld_tick_duration_seconds',
+      help: 'Wall time of one scheduler tick (all tanks)',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.033, 0.05, 0.1],
+      registers: [registry],
+    }),
+    frameBytes: new Counter({
+      name: 'tankworld_frame_bytes_total',
+      help: 'Bytes of frames written to viewers',
+      registers: [registry],
+    }),
+    framesSent: new Counter({
+      name: 'tankworld_frames_sent_total',
+      help: 'Frames written to viewers',
+      registers: [registry],
+    }),
+    framesSkipped: new Counter({
+      name: 'tankworld_frames_skipped_total',
+      help: 'Frames skipped for viewers that fell behind',
+      registers: [registry],
+    }),
+    snapshotSeconds: new Histogram({
+      name: 'tankworld_snapshot_batch_duration_seconds',
+      help: 'Time to encode and write one snapshot batch',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    tanksFailed: new Counter({
+      name: 'tankworld_tanks_failed_total',
+      help: 'Tanks stopped because their step threw',
+      registers: [registry],
+    }),
+  };
+}
+
+export type ServerMetrics = ReturnType<typeof createServerMetrics>;

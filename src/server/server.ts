@@ -1,0 +1,247 @@
+/**
+ * @module
+ * A tank server: its tanks on one scheduler, REST and WebSocket on one HTTP port, the internal
+ * API, the snapshotter and the heartbeat. Every adapter (discovery, store, realtime, verifiers)
+ * is handed in; the CLI chooses them.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { bearerAuth, type InternalVerifier, type TokenVerifier } from '../auth/index.ts';
+import type { Discovery, ServerInstance, ServerRegistration } from '../discovery/index.ts';
+import { createApi, observe } from '../http/index.ts';
+import type { Realtime } from '../realtime/index.ts';
+import type { Db } from '../store/index.ts';
+import { createTankHost, type TankHost } from '../tank/index.ts';
+import { createMetricsRegistry, type Logger } from '../telemetry/index.ts';
+import { levelOf, type ServerContext, type ServerEnv } from './context.ts';
+import { createHeartbeat } from './heartbeat.ts';
+import { createServerMetrics } from './metrics.ts';
+import { registerEntityRoutes } from './routes-entities.ts';
+import { registerInternalRoutes } from './routes-internal.ts';
+import { registerMetaRoutes } from './routes-meta.ts';
+import { registerSnapshotRoutes } from './routes-snapshots.ts';
+import { registerTankRoutes } from './routes-tanks.ts';
+import { createSnapshotter } from './snapshotter.ts';
+import { createTankService } from './tank-service.ts';
+import { createViewerGateway } from './ws.ts';
+
+export const SERVER_VERSION = '2.0.0';
+
+export interface TankServerOptions {
+  serverId: string;
+  /** Interface and port to listen on (0 picks a free port). */
+  listenHost?: string;
+  port?: number;
+  /** How others reach this server; derived from the listening address when absent. */
+  advertiseAddress?: string;
+  publicUrl?: string;
+  wsUrl?: string;
+  region?: string;
+  zone?: string;
+  db: Db;
+  discovery: Discovery;
+  realtime: Realtime;
+  verifier: TokenVerifier;
+  internalVerifier: InternalVerifier;
+  logger: Logger;
+  tickHz?: number;
+  broadcastHz?: number;
+  snapshotIntervalMs?: number;
+  heartbeatMs?: number;
+  maxTanks?: number;
+  /** Collect process-wide metrics (once per OS process). */
+  processMetrics?: boolean;
+}
+
+export interface TankServer {
+  readonly serverId: string;
+  readonly host: TankHost;
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly port: number;
+  /** Hono's fetch, for in-process requests in tests. */
+  fetch(request: Request): Response | Promise<Response>;
+  start(): Promise<void>;
+  /** Graceful stop: final snapshots, deregistration; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * @example
+ * ```ts
+ * const server = createTankServer({ serverId: 'alpha', port: 8001, db, discovery, realtime, verifier, internalVerifier, logger });
+ * await server.start();
+ * process.on('SIGTERM', () => server.stop());
+ * ```
+ */
+export function createTankServer(options: TankServerOptions): TankServer {
+  const { serverId, db, discovery, realtime, verifier, internalVerifier } = options;
+  const logger = options.logger.child({ server_id: serverId });
+  const registry = createMetricsRegistry({
+    labels: { server_id: serverId },
+    processMetrics: options.processMetrics,
+  });
+  const metrics = createServerMetrics(registry);
+  const startedAt = new Date();
+  const host = createTankHost({
+    tickHz: options.tickHz,
+    broadcastHz: options.broadcastHz,
+    onTankFailed: (tank, err) => {
+      metrics.tanksFailed.inc();
+      logger.error({ err, tank_id: tank.id }, 'tank stopped: its simulation step threw');
+    },
+    onTick: ({ seconds, behind }) => {
+      metrics.tickSeconds.observe(seconds);
+      metrics.ticksBehind.set(behind);
+    },
+  });
+  const viewers = createViewerGateway({
+    logger,
+    verifier,
+    findTank: (id) => host.get(id),
+    levelOf: (user, tank) => levelOf(db, user, tank),
+    onViewerCount: (n) => metrics.viewers.set(n),
+    onFrameSent: (bytes) => {
+      metrics.framesSent.inc();
+      metrics.frameBytes.inc(bytes);
+    },
+    onFrameSkipped: () => metrics.framesSkipped.inc(),
+  });
+  const tanks = createTankService({
+    serverId,
+    host,
+    db,
+    logger,
+    maxTanks: options.maxTanks,
+    onTankGone: (tankId, reason) => {
+      viewers.closeTank(tankId, reason === 'moved' ? 'tank moved to another server' : 'tank deleted');
+      const at = new Date().toISOString();
+      if (reason === 'deleted')
+        realtime.publish({ type: 'tank_deleted', tank_id: tankId, server_id: serverId, at }).catch(() => {});
+      metrics.tanks.set(host.size);
+    },
+  });
+  const snapshotter = createSnapshotter({
+    serverId,
+    host,
+    db,
+    logger,
+    intervalMs: options.snapshotIntervalMs,
+    onFenced: (tankId) => tanks.evict(tankId),
+    onBatch: ({ seconds }) => metrics.snapshotSeconds.observe(seconds),
+  });
+
+  const ctx: ServerContext = { serverId, version: SERVER_VERSION, db, host, tanks, snapshotter, logger };
+  const app = createApi<ServerEnv>({ logger });
+  app.use('*', observe({ registry, name: 'tankworld_server' }));
+  app.use('/api/tanks', bearerAuth({ verifier }));
+  app.use('/api/tanks/*', bearerAuth({ verifier }));
+  registerTankRoutes(app, ctx);
+  registerEntityRoutes(app, ctx);
+  registerSnapshotRoutes(app, ctx);
+  registerInternalRoutes(app, ctx, internalVerifier);
+
+  let http: Server | undefined;
+  let port = options.port ?? 0;
+  let registration: ServerRegistration | undefined;
+  const self = (): ServerInstance => ({
+    ...(registration as ServerRegistration),
+    status: 'passing',
+    lastOutput: '',
+    load: heartbeat?.load(),
+  });
+  registerMetaRoutes(app, ctx, { discovery, registry, startedAt, self });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Tank World Net — tank server', version: SERVER_VERSION },
+  });
+
+  let heartbeat: ReturnType<typeof createHeartbeat> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const listenHost = options.listenHost ?? '127.0.0.1';
+  const urls = () => {
+    const address = options.advertiseAddress ?? (listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost);
+    return {
+      address,
+      url: options.publicUrl ?? `http://${address}:${port}`,
+      wsUrl: options.wsUrl ?? `ws://${address}:${port}`,
+    };
+  };
+
+  return {
+    serverId,
+    host,
+    get url() {
+      return urls().url;
+    },
+    get wsUrl() {
+      return urls().wsUrl;
+    },
+    get port() {
+      return port;
+    },
+    fetch: (request) => app.fetch(request),
+    async start() {
+      await tanks.loadOwned();
+      metrics.tanks.set(host.size);
+      host.start();
+      http = createServer(getRequestListener(app.fetch));
+      http.on('upgrade', (req, socket, head) => {
+        if (!viewers.handleUpgrade(req, socket, head)) socket.destroy();
+      });
+      await new Promise<void>((resolve, reject) => {
+        http!.once('error', reject);
+        http!.listen(port, listenHost, () => resolve());
+      });
+      port = (http.address() as AddressInfo).port;
+      const { address, url, wsUrl } = urls();
+      registration = {
+        serverId,
+        address,
+        port,
+        region: options.region ?? 'local',
+        zone: options.zone ?? 'local-a',
+        version: SERVER_VERSION,
+        capabilities: ['poker', 'transfer', 'snapshots', 'binary-frames'],
+        publicUrl: url,
+        wsUrl,
+        startedAt: startedAt.toISOString(),
+      };
+      heartbeat = createHeartbeat({
+        self: registration,
+        discovery,
+        realtime,
+        db,
+        host,
+        logger,
+        intervalMs: options.heartbeatMs,
+        viewerCount: () => viewers.count,
+      });
+      await heartbeat.start();
+      snapshotter.start();
+      logger.info({ url, ws_url: wsUrl, tanks: host.size }, 'tank server ready');
+    },
+    stop() {
+      stopping ??= (async () => {
+        logger.info('tank server stopping: final snapshots, then deregister');
+        http?.close();
+        await viewers.close();
+        await host.stop();
+        await snapshotter.stop();
+        const saved = await snapshotter.flush({ all: true }).catch((err) => {
+          logger.error({ err }, 'final snapshots failed');
+          return 0;
+        });
+        await heartbeat?.stop();
+        await discovery
+          .deregister()
+          .catch((err) => logger.warn({ err: (err as Error).message }, 'deregistration failed'));
+        http?.closeAllConnections();
+        logger.info({ saved }, 'tank server stopped');
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,248 @@
+/**
+ * @module
+ * The tanks of one server: creating, deleting, restoring and evicting them, with the host (the
+ * running worlds) and the store (their rows) kept in step. The rule it keeps: a tank runs on
+ * this server iff its `tank_locations` row names this server — rows are written in one
+ * transaction before the world starts, and a world is stopped as soon as a write shows the
+ * location has moved on (fencing).
+ */
+import { randomInt, randomUUID } from 'node:crypto';
+import { ApiError } from '../http/index.ts';
+import { createWorld } from '../sim/index.ts';
+import {
+  createLocation,
+  type Db,
+  deleteTank as deleteTankRow,
+  getLocation,
+  getTank as getTankRow,
+  grantPermission,
+  createTank as insertTank,
+  latestSnapshot,
+  latestSnapshotsForServer,
+  listLocationsByServer,
+  saveSnapshots,
+  type Tank as TankRow,
+  type TankSnapshot,
+} from '../store/index.ts';
+import {
+  createTank,
+  decodeTankSnapshot,
+  encodeTankSnapshot,
+  type Tank,
+  type TankHost,
+  type TankMeta,
+} from '../tank/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+
+export interface NewTankRequest {
+  /** Chosen by the gateway so a retried create finds the first one. */
+  tankId?: string;
+  name: string;
+  description?: string;
+  owner: string | null;
+  isPublic?: boolean;
+  allowTransfers?: boolean;
+  seed?: number;
+  initialFish?: number;
+}
+
+export interface TankServiceOptions {
+  serverId: string;
+  host: TankHost;
+  db: Db;
+  logger: Logger;
+  maxTanks?: number;
+  maxFishPerTank?: number;
+  /** Called when a tank leaves this server (deleted, evicted by fencing) so viewers are closed. */
+  onTankGone?: (tankId: string, reason: 'deleted' | 'moved') => void;
+}
+
+export type TankService = ReturnType<typeof createTankService>;
+
+function metaOf(row: TankRow): TankMeta {
+  return {
+    name: row.name,
+    description: row.description,
+    owner: row.owner,
+    is_public: row.isPublic,
+    allow_transfers: row.allowTransfers,
+    seed: row.seed ?? 0,
+    created_at: row.createdAt.toISOString(),
+  };
+}
+
+/**
+ * @example
+ * ```ts
+ * const tanks = createTankService({ serverId, host, db: store.db, logger });
+ * await tanks.loadOwned();
+ * const tank = await tanks.create({ name: 'Reef', owner: 'alice' });
+ * ```
+ */
+export function createTankService({
+  serverId,
+  host,
+  db,
+  logger,
+  maxTanks = 2000,
+  maxFishPerTank = 100,
+  onTankGone = () => {},
+}: TankServiceOptions) {
+  const onViewerError = (err: unknown) =>
+    logger.warn({ err }, 'a viewer failed to take a frame and was dropped');
+  /** Tanks being created or restored, so a concurrent duplicate request waits instead of racing. */
+  const pending = new Map<string, Promise<Tank>>();
+
+  function get(tankId: string): Tank {
+    const tank = host.get(tankId);
+    if (!tank) throw new ApiError('tank_not_found', `no tank ${tankId} on server ${serverId}`);
+    return tank;
+  }
+
+  async function create(req: NewTankRequest): Promise<Tank> {
+    const tankId = req.tankId ?? randomUUID();
+    const running = host.get(tankId) ?? (await pending.get(tankId));
+    if (running) return running;
+    if (host.size >= maxTanks)
+      throw new ApiError('unavailable', `server ${serverId} holds its maximum of ${maxTanks} tanks`);
+    const job = createNew(tankId, req);
+    pending.set(tankId, job);
+    try {
+      return await job;
+    } finally {
+      pending.delete(tankId);
+    }
+  }
+
+  async function createNew(tankId: string, req: NewTankRequest): Promise<Tank> {
+    const existing = await getTankRow(db, tankId);
+    if (existing) {
+      // A retried create whose first attempt committed: adopt it if it is ours, else refuse.
+      const location = await getLocation(db, tankId);
+      if (location?.serverId === serverId) return restoreOwned(existing, location.epoch);
+      throw new ApiError(
+        'tank_exists',
+        `tank ${tankId} already exists on ${location?.serverId ?? 'no server'}`,
+      );
+    }
+    const seed = req.seed ?? randomInt(0, 2 ** 31);
+    const world = createWorld({
+      seed,
+      uidPrefix: tankId,
+      maxFish: maxFishPerTank,
+      initialFish: req.initialFish ?? 10,
+    });
+    const tank = await db.transaction(async (tx) => {
+      const row = await insertTank(tx, {
+        tankId,
+        name: req.name,
+        description: req.description ?? '',
+        owner: req.owner,
+        isPublic: req.isPublic ?? true,
+        allowTransfers: req.allowTransfers ?? true,
+        seed,
+      });
+      const location = await createLocation(tx, { tankId, serverId });
+      if (req.owner) await grantPermission(tx, { tankId, userId: req.owner, permission: 'admin' });
+      const created = createTank({
+        id: tankId,
+        world,
+        meta: metaOf(row),
+        epoch: location.epoch,
+        onViewerError,
+      });
+      // The first snapshot goes in with the rows, so a crash right after commit restores it.
+      await saveSnapshots(tx, [
+        { tankId, serverId, epoch: location.epoch, frame: world.frame, state: encodeTankSnapshot(created) },
+      ]);
+      return created;
+    });
+    tank.markSaved(world.frame);
+    host.add(tank);
+    logger.info({ tank_id: tankId, name: req.name, owner: req.owner, seed }, 'tank created');
+    return tank;
+  }
+
+  /** Starts a tank this server owns from `snapshot` (or afresh from its seed when it has none). */
+  function start(row: TankRow, epoch: number, snapshot: TankSnapshot | undefined): Tank {
+    const restored = snapshot
+      ? decodeTankSnapshot(snapshot.state)
+      : {
+          world: createWorld({ seed: row.seed ?? 0, uidPrefix: row.tankId, maxFish: maxFishPerTank }),
+          paused: false,
+        };
+    const tank = createTank({
+      id: row.tankId,
+      world: restored.world,
+      meta: metaOf(row),
+      epoch,
+      paused: restored.paused,
+      onViewerError,
+    });
+    tank.markSaved(restored.world.frame);
+    host.add(tank);
+    return tank;
+  }
+
+  async function restoreOwned(row: TankRow, epoch: number): Promise<Tank> {
+    const running = host.get(row.tankId);
+    if (running) {
+      running.epoch = epoch;
+      return running;
+    }
+    return start(row, epoch, await latestSnapshot(db, row.tankId));
+  }
+
+  /** At start-up: every tank whose location names this server, from its newest snapshot. */
+  async function loadOwned(): Promise<number> {
+    const locations = await listLocationsByServer(db, serverId);
+    const snapshots = new Map((await latestSnapshotsForServer(db, serverId)).map((s) => [s.tankId, s]));
+    for (const location of locations) {
+      const row = await getTankRow(db, location.tankId);
+      if (!row || host.get(row.tankId)) continue;
+      try {
+        start(row, location.epoch, snapshots.get(location.tankId));
+      } catch (err) {
+        logger.error(
+          { err, tank_id: location.tankId },
+          'tank could not be restored from its snapshot; left stopped',
+        );
+      }
+    }
+    if (locations.length > 0) logger.info({ tanks: host.size }, 'tanks restored from their latest snapshots');
+    return host.size;
+  }
+
+  /**
+   * Takes over a tank the gateway moved here (failover): the location already names this server
+   * at `epoch`; the world comes from the newest snapshot.
+   */
+  async function adopt(tankId: string, epoch: number): Promise<Tank> {
+    const location = await getLocation(db, tankId);
+    if (!location || location.serverId !== serverId || location.epoch !== epoch) {
+      throw new ApiError('stale_epoch', `tank ${tankId} is not assigned to ${serverId} at epoch ${epoch}`);
+    }
+    const row = await getTankRow(db, tankId);
+    if (!row) throw new ApiError('tank_not_found', `no tank ${tankId}`);
+    const tank = await restoreOwned(row, epoch);
+    logger.info({ tank_id: tankId, epoch, frame: tank.world.frame }, 'tank adopted after failover');
+    return tank;
+  }
+
+  async function remove(tankId: string): Promise<void> {
+    get(tankId);
+    await deleteTankRow(db, tankId);
+    host.remove(tankId);
+    onTankGone(tankId, 'deleted');
+    logger.info({ tank_id: tankId }, 'tank deleted');
+  }
+
+  /** Stops a tank that another server now owns; its viewers are told it moved. */
+  function evict(tankId: string): void {
+    if (!host.remove(tankId)) return;
+    onTankGone(tankId, 'moved');
+    logger.warn({ tank_id: tankId }, 'tank stopped here: its location moved to another server (fenced)');
+  }
+
+  return { get, create, loadOwned, adopt, remove, evict, serverId };
+}

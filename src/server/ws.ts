@@ -1,0 +1,316 @@
+/**
+ * @module
+ * Direct WebSockets from browsers to the tank's own server: `/ws/<tank_id>?token=…`.
+ * The socket lives here, at the edge; tanks only hand out frames. Each broadcast frame is
+ * framed once and the same bytes go to every viewer; a viewer whose socket is backed up skips
+ * frames (and resyncs with a keyframe) instead of growing a buffer, and is closed if it stays
+ * behind. Close codes are named in `WsClose`.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import { z } from 'zod';
+import {
+  type AuthUser,
+  hasLevel,
+  type PermissionLevel,
+  type TokenVerifier,
+  tokenFromRequest,
+} from '../auth/index.ts';
+import { spawnFish, spawnFood } from '../sim/index.ts';
+import type { BroadcastFrame, Tank } from '../tank/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import { type PreparedFrame, prepareBinaryFrame, writePrepared } from './ws-fanout.ts';
+
+export const WsClose = {
+  normal: 1000,
+  goingAway: 1001,
+  malformed: 4400,
+  unauthorized: 4401,
+  forbidden: 4403,
+  unknownTank: 4404,
+  tooSlow: 4408,
+  tankGone: 4410,
+} as const;
+
+const ClientMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ping'), id: z.union([z.string(), z.number()]).optional() }),
+  z.object({ type: z.literal('pause') }),
+  z.object({ type: z.literal('resume') }),
+  z.object({
+    type: z.literal('spawn_food'),
+    count: z.number().int().min(1).max(50).optional(),
+    x: z.number().optional(),
+  }),
+  z.object({
+    type: z.literal('spawn_fish'),
+    genome: z.record(z.string(), z.number()).optional(),
+    x: z.number().optional(),
+    y: z.number().optional(),
+  }),
+]);
+type ClientMessage = z.infer<typeof ClientMessage>;
+
+const NEEDS: Record<ClientMessage['type'], PermissionLevel> = {
+  ping: 'read',
+  pause: 'write',
+  resume: 'write',
+  spawn_food: 'write',
+  spawn_fish: 'write',
+};
+
+export interface ViewerGatewayOptions {
+  logger: Logger;
+  verifier: TokenVerifier;
+  findTank: (tankId: string) => Tank | undefined;
+  /** The caller's level on a tank (public tanks give every user `read`). */
+  levelOf: (user: AuthUser, tank: Tank) => Promise<PermissionLevel | undefined>;
+  /** Bytes a socket may have queued before frames are skipped for it. */
+  maxBufferedBytes?: number;
+  /** Consecutive skipped frames after which a viewer is closed as too slow. */
+  maxSkippedFrames?: number;
+  heartbeatMs?: number;
+  onViewerCount?: (count: number) => void;
+  onFrameSent?: (bytes: number) => void;
+  onFrameSkipped?: () => void;
+}
+
+interface Viewer {
+  ws: WebSocket;
+  tank: Tank;
+  user: AuthUser;
+  level: PermissionLevel;
+  json: boolean;
+  needsKeyframe: boolean;
+  skipped: number;
+  alive: boolean;
+  stopWatching: () => void;
+}
+
+/**
+ * @example
+ * ```ts
+ * const viewers = createViewerGateway({ logger, verifier, findTank: (id) => host.get(id), levelOf });
+ * httpServer.on('upgrade', (req, socket, head) => viewers.handleUpgrade(req, socket, head));
+ * ```
+ */
+export function createViewerGateway({
+  logger,
+  verifier,
+  findTank,
+  levelOf,
+  maxBufferedBytes = 256 * 1024,
+  maxSkippedFrames = 150,
+  heartbeatMs = 30_000,
+  onViewerCount = () => {},
+  onFrameSent = () => {},
+  onFrameSkipped = () => {},
+}: ViewerGatewayOptions) {
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 });
+  const viewers = new Set<Viewer>();
+  /** The prepared (framed) bytes of the latest keyframe/delta per encoded frame, shared by viewers. */
+  const prepared = new WeakMap<Uint8Array, PreparedFrame>();
+
+  function framed(bytes: Uint8Array): PreparedFrame {
+    let frame = prepared.get(bytes);
+    if (!frame) {
+      frame = prepareBinaryFrame(bytes);
+      prepared.set(bytes, frame);
+    }
+    return frame;
+  }
+
+  function deliver(viewer: Viewer, frame: BroadcastFrame): void {
+    const { ws } = viewer;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.bufferedAmount > maxBufferedBytes) {
+      viewer.needsKeyframe = true;
+      onFrameSkipped();
+      if (++viewer.skipped > maxSkippedFrames)
+        ws.close(WsClose.tooSlow, 'too slow: frames could not be delivered');
+      return;
+    }
+    viewer.skipped = 0;
+    if (viewer.json) {
+      const text = frame.json();
+      ws.send(text);
+      onFrameSent(text.length);
+      return;
+    }
+    const bytes = viewer.needsKeyframe ? frame.keyframe() : frame.delta;
+    viewer.needsKeyframe = false;
+    writePrepared(ws, framed(bytes), bytes);
+    onFrameSent(bytes.byteLength);
+  }
+
+  function reply(viewer: Viewer, message: Record<string, unknown>): void {
+    if (viewer.ws.readyState === WebSocket.OPEN) viewer.ws.send(JSON.stringify(message));
+  }
+
+  /** Carries out one client command and returns the reply. */
+  function handle(tank: Tank, message: ClientMessage): Record<string, unknown> {
+    switch (message.type) {
+      case 'ping':
+        return { type: 'pong', id: message.id, frame: tank.world.frame };
+      case 'pause':
+        tank.pause();
+        return { type: 'ack', command: 'pause', status: tank.status };
+      case 'resume':
+        tank.resume();
+        return { type: 'ack', command: 'resume', status: tank.status };
+      case 'spawn_food':
+        spawnFood(tank.world, { count: message.count, x: message.x });
+        tank.touch();
+        return { type: 'ack', command: 'spawn_food' };
+      case 'spawn_fish': {
+        const fish = spawnFish(tank.world, { genome: message.genome, x: message.x, y: message.y });
+        tank.touch();
+        return { type: 'ack', command: 'spawn_fish', id: fish.id, uid: fish.uid };
+      }
+    }
+  }
+
+  function onMessage(viewer: Viewer, data: WebSocket.RawData, isBinary: boolean): void {
+    let message: ClientMessage;
+    try {
+      if (isBinary) throw new Error('binary messages are not accepted');
+      message = ClientMessage.parse(JSON.parse(data.toString()));
+    } catch (err) {
+      const detail = err instanceof z.ZodError ? 'unknown or malformed message' : (err as Error).message;
+      reply(viewer, { type: 'error', code: 'malformed_message', detail });
+      viewer.ws.close(WsClose.malformed, 'malformed message');
+      return;
+    }
+    if (!hasLevel(viewer.level, NEEDS[message.type])) {
+      reply(viewer, {
+        type: 'error',
+        code: 'forbidden',
+        detail: `${message.type} needs ${NEEDS[message.type]} permission`,
+      });
+      return;
+    }
+    const { tank } = viewer;
+    try {
+      reply(viewer, handle(tank, message));
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? 'error';
+      reply(viewer, { type: 'error', code, detail: (err as Error).message });
+    }
+  }
+
+  function attach(
+    ws: WebSocket,
+    tank: Tank,
+    user: AuthUser,
+    level: PermissionLevel,
+    json: boolean,
+    early: Array<[WebSocket.RawData, boolean]>,
+  ): void {
+    const viewer: Viewer = {
+      ws,
+      tank,
+      user,
+      level,
+      json,
+      needsKeyframe: true,
+      skipped: 0,
+      alive: true,
+      stopWatching: () => {},
+    };
+    viewers.add(viewer);
+    onViewerCount(viewers.size);
+    ws.on('error', (err) => logger.debug({ err, tank_id: tank.id }, 'viewer socket error'));
+    ws.on('pong', () => {
+      viewer.alive = true;
+    });
+    ws.on('message', (data, isBinary) => onMessage(viewer, data, isBinary));
+    ws.on('close', () => {
+      viewer.stopWatching();
+      viewers.delete(viewer);
+      onViewerCount(viewers.size);
+    });
+    reply(viewer, {
+      type: 'hello',
+      tank_id: tank.id,
+      frame: tank.world.frame,
+      level,
+      format: json ? 'json' : 'binary',
+      status: tank.status,
+    });
+    for (const [data, isBinary] of early) onMessage(viewer, data, isBinary);
+    if (ws.readyState === WebSocket.OPEN) viewer.stopWatching = tank.watch((frame) => deliver(viewer, frame));
+  }
+
+  async function admit(req: IncomingMessage, ws: WebSocket): Promise<void> {
+    // Messages a client sends right after opening arrive while the token is being checked:
+    // keep them and handle them once the viewer is admitted.
+    const early: Array<[WebSocket.RawData, boolean]> = [];
+    const collect = (data: WebSocket.RawData, isBinary: boolean) => early.push([data, isBinary]);
+    ws.on('message', collect);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const tankId = decodeURIComponent(url.pathname.slice('/ws/'.length));
+    let user: AuthUser;
+    try {
+      const token = tokenFromRequest(url, req.headers as Record<string, string>);
+      if (!token) throw Object.assign(new Error('a token is required (?token=…)'), { code: 'missing_token' });
+      user = await verifier.verify(token);
+    } catch (err) {
+      ws.close(WsClose.unauthorized, ((err as Error).message || 'unauthorized').slice(0, 120));
+      return;
+    }
+    const tank = findTank(tankId);
+    if (!tank) {
+      ws.close(WsClose.unknownTank, `tank not found: ${tankId}`.slice(0, 120));
+      return;
+    }
+    const level = await levelOf(user, tank);
+    if (!level) {
+      ws.close(WsClose.forbidden, `no read permission on tank ${tankId}`.slice(0, 120));
+      return;
+    }
+    ws.off('message', collect);
+    if (ws.readyState !== WebSocket.OPEN) return;
+    attach(ws, tank, user, level, url.searchParams.get('format') === 'json', early);
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const viewer of viewers) {
+      if (!viewer.alive) {
+        viewer.ws.terminate();
+        continue;
+      }
+      viewer.alive = false;
+      viewer.ws.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    /** True when this upgrade is ours (path `/ws/…`); the caller destroys other upgrades. */
+    handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+      if (!req.url?.startsWith('/ws/')) return false;
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        admit(req, ws).catch((err) => {
+          logger.error({ err }, 'viewer admission failed');
+          ws.close(1011, 'internal error');
+        });
+      });
+      return true;
+    },
+    /** Closes every viewer of a tank that left this server. */
+    closeTank(tankId: string, reason: string): void {
+      for (const viewer of viewers)
+        if (viewer.tank.id === tankId) viewer.ws.close(WsClose.tankGone, reason.slice(0, 120));
+    },
+    get count(): number {
+      return viewers.size;
+    },
+    async close(): Promise<void> {
+      clearInterval(heartbeat);
+      for (const viewer of viewers) viewer.ws.close(WsClose.goingAway, 'server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+export type ViewerGateway = ReturnType<typeof createViewerGateway>;

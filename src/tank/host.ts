@@ -1,0 +1,183 @@
+/**
+ * @module
+ * TankHost: every tank of one server process on ONE fixed-step scheduler. One timer drives all
+ * tanks (a timer per tank costs more than the tanks at 1000 tanks), steps are bounded when the
+ * process falls behind (it reports `ticks_behind` instead of spiralling), paused tanks are
+ * skipped, and a tank whose step throws is stopped and reported without touching the others.
+ * Broadcasts run at their own rate, separate from the tick (Colyseus keeps the same split).
+ */
+import type { Tank } from './tank.ts';
+
+export interface TankHostOptions {
+  /** Simulation steps per second. */
+  tickHz?: number;
+  /** Frames sent to viewers per second; a divisor of the tick rate works best. */
+  broadcastHz?: number;
+  /** Most steps one tank takes in one wake-up when the process fell behind. */
+  maxCatchUp?: number;
+  /** Milliseconds of stepping before the host yields to I/O within one tick. */
+  sliceMs?: number;
+  /** Monotonic clock in milliseconds (tests inject one). */
+  now?: () => number;
+  /** Called once when a tank's step throws; the tank is already stopped. */
+  onTankFailed?: (tank: Tank, err: unknown) => void;
+  /** Called after every tick with how long stepping took (seconds) — for metrics. */
+  onTick?: (info: { seconds: number; steps: number; behind: number }) => void;
+}
+
+export interface HostLoad {
+  tank_count: number;
+  running: number;
+  ticks_behind: number;
+  /** Mean wall time of one scheduler tick over the last second, in milliseconds. */
+  tick_ms: number;
+}
+
+export interface TankHost {
+  add(tank: Tank): void;
+  remove(tankId: string): Tank | undefined;
+  get(tankId: string): Tank | undefined;
+  list(): Tank[];
+  readonly size: number;
+  start(): void;
+  stop(): Promise<void>;
+  load(): HostLoad;
+  /** Runs `ticks` scheduler ticks at once, without the timer (benchmarks, tests). */
+  runTicks(ticks: number): void;
+}
+
+/**
+ * @example
+ * ```ts
+ * const host = createTankHost({ tickHz: 30, broadcastHz: 15, onTankFailed: (t, err) => log.error({ err, tank_id: t.id }) });
+ * host.add(createTank({ id, meta, world: createWorld({ seed: 1, uidPrefix: 'a1' }) }));
+ * host.start();
+ * ```
+ */
+export function createTankHost({
+  tickHz = 30,
+  broadcastHz = 15,
+  maxCatchUp = 3,
+  sliceMs = 8,
+  now = () => performance.now(),
+  onTankFailed = () => {},
+  onTick = () => {},
+}: TankHostOptions = {}): TankHost {
+  const tanks = new Map<string, Tank>();
+  const tickMs = 1000 / tickHz;
+  const ticksPerBroadcast = Math.max(1, Math.round(tickHz / broadcastHz));
+  let timer: NodeJS.Timeout | undefined;
+  let startedAt = 0;
+  let ticksDone = 0;
+  let behind = 0;
+  let running = false;
+  let busy: Promise<void> | undefined;
+  let tickMsAvg = 0;
+
+  function stepTank(tank: Tank, steps: number, broadcastDue: boolean): void {
+    if (tank.status !== 'running') return;
+    try {
+      for (let i = 0; i < steps; i++) tank.step();
+      if (broadcastDue) tank.broadcast();
+    } catch (err) {
+      tank.fail(err);
+      onTankFailed(tank, err);
+    }
+  }
+
+  /** One scheduler tick: every running tank advances `steps`, yielding to I/O between slices. */
+  async function tick(steps: number): Promise<void> {
+    const began = now();
+    const broadcastDue =
+      Math.floor(ticksDone / ticksPerBroadcast) !== Math.floor((ticksDone + steps) / ticksPerBroadcast);
+    let sliceStart = began;
+    for (const tank of [...tanks.values()]) {
+      stepTank(tank, steps, broadcastDue);
+      if (now() - sliceStart > sliceMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        sliceStart = now();
+      }
+    }
+    ticksDone += steps;
+    const seconds = (now() - began) / 1000;
+    tickMsAvg = tickMsAvg * 0.9 + seconds * 100;
+    onTick({ seconds, steps, behind });
+  }
+
+  function schedule(): void {
+    if (!running) return;
+    const due = Math.floor((now() - startedAt) / tickMs);
+    const wait = Math.max(0, startedAt + (ticksDone + 1) * tickMs - now());
+    if (due <= ticksDone) {
+      timer = setTimeout(wake, wait);
+      return;
+    }
+    wake();
+  }
+
+  function wake(): void {
+    if (!running) return;
+    const due = Math.floor((now() - startedAt) / tickMs);
+    let steps = due - ticksDone;
+    if (steps <= 0) {
+      schedule();
+      return;
+    }
+    if (steps > maxCatchUp) {
+      // Too far behind to catch up without starving I/O: drop the backlog, say so in the load.
+      behind = steps - maxCatchUp;
+      ticksDone += steps - maxCatchUp;
+      steps = maxCatchUp;
+    } else {
+      behind = Math.max(0, behind - 1);
+    }
+    busy = tick(steps).finally(() => {
+      busy = undefined;
+      schedule();
+    });
+  }
+
+  return {
+    add(tank) {
+      tanks.set(tank.id, tank);
+    },
+    remove(tankId) {
+      const tank = tanks.get(tankId);
+      tanks.delete(tankId);
+      return tank;
+    },
+    get: (tankId) => tanks.get(tankId),
+    list: () => [...tanks.values()],
+    get size() {
+      return tanks.size;
+    },
+    start() {
+      if (running) return;
+      running = true;
+      startedAt = now() - ticksDone * tickMs;
+      schedule();
+    },
+    async stop() {
+      running = false;
+      if (timer) clearTimeout(timer);
+      await busy;
+    },
+    load() {
+      let active = 0;
+      for (const t of tanks.values()) if (t.status === 'running') active++;
+      return {
+        tank_count: tanks.size,
+        running: active,
+        ticks_behind: behind,
+        tick_ms: Math.round(tickMsAvg * 100) / 100,
+      };
+    },
+    runTicks(ticks) {
+      for (let i = 0; i < ticks; i++) {
+        const broadcastDue = (ticksDone + 1) % ticksPerBroadcast === 0;
+        for (const tank of tanks.values()) stepTank(tank, 1, broadcastDue);
+        ticksDone++;
+      }
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * @module
+ * What a tank's row in `tank_snapshots.state` holds: the world's plain-JSON snapshot (RNG state
+ * and frame included) and whether the tank was paused. Metadata lives in `tanks`, ownership in
+ * `tank_locations`, so a snapshot is only the simulation.
+ */
+import { restore, serialize as serializeWorld, type World, type WorldSnapshot } from '../sim/index.ts';
+import type { Tank } from './tank.ts';
+
+export const TANK_SNAPSHOT_VERSION = 1;
+
+export interface TankSnapshotState {
+  version: typeof TANK_SNAPSHOT_VERSION;
+  paused: boolean;
+  world: WorldSnapshot;
+}
+
+/** Thrown when a stored state cannot be read back; the sim's own errors pass through. */
+export class SnapshotFormatError extends Error {
+  override readonly name = 'SnapshotFormatError';
+  readonly code = 'invalid_snapshot';
+}
+
+export function encodeTankSnapshot(tank: Tank): TankSnapshotState {
+  return {
+    version: TANK_SNAPSHOT_VERSION,
+    paused: tank.status === 'paused',
+    world: serializeWorld(tank.world),
+  };
+}
+
+/**
+ * @example
+ * ```ts
+ * const { world, paused } = decodeTankSnapshot(row.state);
+ * host.add(createTank({ id: row.tankId, meta, world, paused, epoch }));
+ * ```
+ */
+export function decodeTankSnapshot(state: unknown): { world: World; paused: boolean } {
+  const s = state as Partial<TankSnapshotState> | null;
+  if (!s || typeof s !== 'object' || s.version !== TANK_SNAPSHOT_VERSION || typeof s.world !== 'object') {
+    throw new SnapshotFormatError(`not a version ${TANK_SNAPSHOT_VERSION} tank snapshot`);
+  }
+  return { world: restore(s.world), paused: s.paused === true };
+}

@@ -1,0 +1,185 @@
+/**
+ * @module
+ * A Tank: one simulated world, its metadata, its viewers and what the server needs to know
+ * about it (paused or failed, changed since the last snapshot, its fencing epoch). A tank knows
+ * no sockets: viewers are functions that receive each broadcast frame.
+ */
+import { frameView, step, type World } from '../sim/index.ts';
+import { createFrameEncoder, type EncodedFrame, encodeJsonFrame } from './wire/index.ts';
+
+export interface TankMeta {
+  name: string;
+  description: string;
+  owner: string | null;
+  is_public: boolean;
+  allow_transfers: boolean;
+  seed: number;
+  created_at: string;
+}
+
+export const TankStatus = { running: 'running', paused: 'paused', failed: 'failed' } as const;
+export type TankStatus = (typeof TankStatus)[keyof typeof TankStatus];
+
+/** What a viewer gets each broadcast: the shared binary delta, a lazily built keyframe, JSON. */
+export interface BroadcastFrame extends EncodedFrame {
+  /** The same frame as JSON text (built once, on first use). */
+  json(): string;
+}
+
+export type Viewer = (frame: BroadcastFrame) => void;
+
+export interface Tank {
+  readonly id: string;
+  /** The running world; replaced whole when a snapshot is restored. */
+  readonly world: World;
+  meta: TankMeta;
+  /** Fencing epoch of this server's ownership (tank_locations.epoch). */
+  epoch: number;
+  readonly status: TankStatus;
+  /** Why the tank failed, when it did. */
+  readonly error: string | null;
+  /** True when the world changed since `markSaved`. */
+  readonly dirty: boolean;
+  readonly viewerCount: number;
+  step(): void;
+  broadcast(): void;
+  pause(): void;
+  resume(): void;
+  fail(err: unknown): void;
+  /** Marks the world as changed by something outside the tick (spawn, transfer). */
+  touch(): void;
+  /** Puts a restored world in place; viewers continue with a keyframe of it. */
+  replaceWorld(world: World, options?: { paused?: boolean }): void;
+  /** Records that the state as of `frame` is saved. */
+  markSaved(frame: number): void;
+  /**
+   * Adds a viewer; returns the function that removes it. A viewer's first frame must be taken
+   * as a keyframe (`frame.keyframe()`); a tank that is not ticking broadcasts at once so the
+   * new viewer sees it.
+   */
+  watch(viewer: Viewer): () => void;
+}
+
+export interface CreateTankOptions {
+  id: string;
+  world: World;
+  meta: TankMeta;
+  epoch?: number;
+  paused?: boolean;
+  /** Every n-th broadcast frame is a keyframe. */
+  keyframeEvery?: number;
+  /** A viewer threw while taking a frame; it has been removed. */
+  onViewerError?: (err: unknown) => void;
+}
+
+/**
+ * @example
+ * ```ts
+ * const tank = createTank({ id, meta, world: createWorld({ seed: 1, uidPrefix: 'a1b2' }) });
+ * const stop = tank.watch((frame) => socket.send(frame.delta));
+ * host.add(tank);
+ * ```
+ */
+export function createTank({
+  id,
+  world: initialWorld,
+  meta,
+  epoch = 1,
+  paused = false,
+  keyframeEvery = 30,
+  onViewerError = () => {},
+}: CreateTankOptions): Tank {
+  const viewers = new Set<Viewer>();
+  let world = initialWorld;
+  let encoder = createFrameEncoder({ keyframeEvery });
+  let status: TankStatus = paused ? TankStatus.paused : TankStatus.running;
+  let error: string | null = null;
+  let savedFrame = -1;
+  let touched = false;
+
+  function frameFrom(encoded: EncodedFrame): BroadcastFrame {
+    let json: string | undefined;
+    return {
+      frame: encoded.frame,
+      delta: encoded.delta,
+      isKeyframe: encoded.isKeyframe,
+      keyframe: () => encoded.keyframe(),
+      json: () => {
+        json ??= encodeJsonFrame(frameView(world));
+        return json;
+      },
+    };
+  }
+
+  function broadcast(): void {
+    if (viewers.size === 0) return;
+    const frame = frameFrom(encoder.encode(frameView(world)));
+    for (const viewer of viewers) {
+      try {
+        viewer(frame);
+      } catch (err) {
+        // One viewer's failure is that viewer's problem: drop it, keep the tank and the others.
+        viewers.delete(viewer);
+        onViewerError(err);
+      }
+    }
+  }
+
+  return {
+    id,
+    get world() {
+      return world;
+    },
+    meta,
+    epoch,
+    get status() {
+      return status;
+    },
+    get error() {
+      return error;
+    },
+    get dirty() {
+      return touched || world.frame !== savedFrame;
+    },
+    get viewerCount() {
+      return viewers.size;
+    },
+    step() {
+      step(world);
+    },
+    broadcast,
+    pause() {
+      if (status === TankStatus.running) status = TankStatus.paused;
+    },
+    resume() {
+      if (status === TankStatus.paused) status = TankStatus.running;
+    },
+    fail(err) {
+      status = TankStatus.failed;
+      error = err instanceof Error ? err.message : String(err);
+    },
+    touch() {
+      touched = true;
+    },
+    replaceWorld(next, { paused: pause = status === TankStatus.paused } = {}) {
+      world = next;
+      // A fresh encoder starts with a keyframe, so every viewer's decoder resets on it.
+      encoder = createFrameEncoder({ keyframeEvery });
+      status = pause ? TankStatus.paused : TankStatus.running;
+      error = null;
+      touched = true;
+      broadcast();
+    },
+    markSaved(frame) {
+      savedFrame = frame;
+      touched = false;
+    },
+    watch(viewer) {
+      viewers.add(viewer);
+      if (status !== TankStatus.running) broadcast();
+      return () => {
+        viewers.delete(viewer);
+      };
+    },
+  };
+}
