@@ -3,14 +3,14 @@
  * Fish as struct-of-arrays: one typed array per field, sized to the tank's population cap and
  * never reallocated, so the hot loop reads flat memory and deaths are a swap with the last fish.
  */
+
+import { type Column, createColumns } from './columns.ts';
 import { ENERGY_BASE, LIFESPAN_BASE } from './constants.ts';
-import { createGeneColumns, GENE, type GeneColumns } from './genome.ts';
+import { GENE, GENE_COUNT, type GeneColumns } from './genome.ts';
 
 /** Short-lived visual effect after a poker hand (C.9: shown for 15 frames). */
 export const PokerEffect = { none: 0, won: 1, lost: 2, tie: 3 } as const;
 export type PokerEffect = (typeof PokerEffect)[keyof typeof PokerEffect];
-
-type Column = Float64Array | Int32Array | Uint8Array;
 
 export interface FishStore {
   count: number;
@@ -62,6 +62,8 @@ export interface FishStore {
   readonly pushY: Float64Array;
   readonly flockX: Float64Array;
   readonly flockY: Float64Array;
+  /** Per-tick flags for the pair pass: READY_POKER, READY_MATE. */
+  readonly ready: Uint8Array;
   readonly genes: GeneColumns;
   readonly embryo: GeneColumns;
   /** Every column above, for swap-remove. */
@@ -69,58 +71,57 @@ export interface FishStore {
 }
 
 export function createFishStore(capacity: number): FishStore {
-  const f64 = () => new Float64Array(capacity);
-  const i32 = () => new Int32Array(capacity);
-  const u8 = () => new Uint8Array(capacity);
-  const store = {
+  const c = createColumns(capacity, {
+    f64: [
+      'x',
+      'y',
+      'vx',
+      'vy',
+      'energy',
+      'maxEnergy',
+      'size',
+      'moveCost',
+      'turnCost',
+      'pushX',
+      'pushY',
+      'flockX',
+      'flockY',
+      'wanderX',
+      'wanderY',
+      'pokerNet',
+      'pokerEffectAmount',
+    ],
+    i32: [
+      'id',
+      'age',
+      'maxAge',
+      'generation',
+      'wanderTimer',
+      'mateCooldown',
+      'pokerCooldown',
+      'pregnancy',
+      'embryoGeneration',
+      'crabScare',
+      'bites',
+      'offspring',
+      'pokerGames',
+      'pokerWins',
+      'pokerLosses',
+      'pokerTies',
+    ],
+    u8: ['ready', 'pokerButton', 'pokerEffect', 'pokerEffectFrames'],
+    extraF64: 2 * GENE_COUNT,
+  });
+  const { extra, all, ...named } = c;
+  return {
+    ...named,
     count: 0,
     capacity,
-    uid: [] as string[],
-    id: i32(),
-    x: f64(),
-    y: f64(),
-    vx: f64(),
-    vy: f64(),
-    energy: f64(),
-    maxEnergy: f64(),
-    age: i32(),
-    maxAge: i32(),
-    generation: i32(),
-    size: f64(),
-    moveCost: f64(),
-    turnCost: f64(),
-    wanderX: f64(),
-    wanderY: f64(),
-    wanderTimer: i32(),
-    mateCooldown: i32(),
-    pokerCooldown: i32(),
-    pregnancy: i32(),
-    embryoGeneration: i32(),
-    crabScare: i32(),
-    bites: i32(),
-    offspring: i32(),
-    pokerGames: i32(),
-    pokerWins: i32(),
-    pokerLosses: i32(),
-    pokerTies: i32(),
-    pokerNet: f64(),
-    pokerButton: u8(),
-    pokerEffect: u8(),
-    pokerEffectFrames: u8(),
-    pokerEffectAmount: f64(),
-    pushX: f64(),
-    pushY: f64(),
-    flockX: f64(),
-    flockY: f64(),
-    genes: createGeneColumns(capacity),
-    embryo: createGeneColumns(capacity),
-    columns: [] as Column[],
+    uid: [],
+    genes: extra.slice(0, GENE_COUNT),
+    embryo: extra.slice(GENE_COUNT),
+    columns: all,
   };
-  for (const value of Object.values(store)) {
-    if (ArrayBuffer.isView(value)) store.columns.push(value as Column);
-  }
-  store.columns.push(...store.genes, ...store.embryo);
-  return store;
 }
 
 /** Claims the next slot with every column zeroed; the caller fills it in. */

@@ -30,7 +30,7 @@ import { DeathCause as Cause, type DeathCause } from './events.ts';
 import { removeFishAt } from './fish-store.ts';
 import { removeFood } from './food.ts';
 import { GENE } from './genome.ts';
-import { growFish } from './growth.ts';
+import { GROWTH_STEP, growFish } from './growth.ts';
 import { deliver, maybeBud } from './reproduction.ts';
 import { random, randomInt } from './rng.ts';
 import type { World } from './world.ts';
@@ -64,7 +64,7 @@ export function updateFish(world: World): void {
   let i = 0;
   while (i < f.count) {
     const a = ++age[i];
-    if (a <= BABY_END) growFish(f, i);
+    if (a <= BABY_END && a % GROWTH_STEP === 0) growFish(f, i);
     if (mateCooldown[i] > 0) mateCooldown[i]--;
     if (pokerCooldown[i] > 0) pokerCooldown[i]--;
     if (pokerEffectFrames[i] > 0 && --pokerEffectFrames[i] === 0) pokerEffect[i] = 0;

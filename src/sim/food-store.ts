@@ -2,6 +2,7 @@
  * @module
  * Food items (flakes, live food and plant nectar) as struct-of-arrays with swap-remove, like fish.
  */
+import { type Column, createColumns } from './columns.ts';
 
 /** Food kinds; the numbers are what `frameView` exposes in `foodType`. */
 export const FoodType = { algae: 0, protein: 1, vitamin: 2, energy: 3, rare: 4, live: 5, nectar: 6 } as const;
@@ -14,8 +15,6 @@ export const FOOD_ENERGY = [45, 75, 60, 70, 115, 110, 50] as const;
 /** Flake type weights and sink multipliers, indexed like FoodType (flakes only). */
 export const FLAKE_WEIGHTS = [0.35, 0.25, 0.2, 0.15, 0.05] as const;
 export const FLAKE_SINK = [0.8, 1.2, 0.9, 1.0, 1.1] as const;
-
-type Column = Float64Array | Int32Array | Uint8Array;
 
 export interface FoodStore {
   count: number;
@@ -38,26 +37,16 @@ export interface FoodStore {
 }
 
 export function createFoodStore(capacity: number): FoodStore {
-  const store = {
-    count: 0,
-    capacity,
-    id: new Int32Array(capacity),
-    type: new Uint8Array(capacity),
-    x: new Float64Array(capacity),
-    y: new Float64Array(capacity),
-    vx: new Float64Array(capacity),
-    vy: new Float64Array(capacity),
-    energy: new Float64Array(capacity),
-    maxEnergy: new Float64Array(capacity),
-    plant: new Int32Array(capacity),
-    timer: new Int32Array(capacity),
-    life: new Int32Array(capacity),
-    columns: [] as Column[],
-  };
-  for (const value of Object.values(store)) {
-    if (ArrayBuffer.isView(value)) store.columns.push(value as Column);
-  }
-  return store;
+  const {
+    extra: _extra,
+    all,
+    ...named
+  } = createColumns(capacity, {
+    f64: ['x', 'y', 'vx', 'vy', 'energy', 'maxEnergy'],
+    i32: ['id', 'plant', 'timer', 'life'],
+    u8: ['type'],
+  });
+  return { ...named, count: 0, capacity, columns: all };
 }
 
 /** Claims a zeroed slot for a new item, or returns -1 when the store is full. */

@@ -67,10 +67,6 @@ export const GENE = Object.fromEntries(GENE_KEYS.map((k, i) => [k, i])) as Recor
 /** One Float64Array per gene, each `capacity` long; fish `i`'s genome is column entries `[i]`. */
 export type GeneColumns = Float64Array[];
 
-export function createGeneColumns(capacity: number): GeneColumns {
-  return GENE_KEYS.map(() => new Float64Array(capacity));
-}
-
 /** Writes a random genome (the original's initial ranges) into slot `i`. */
 export function randomGenes(rng: Rng, cols: GeneColumns, i: number): void {
   for (let k = 0; k < GENE_COUNT; k++) {

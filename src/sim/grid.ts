@@ -29,14 +29,17 @@ export function createGrid({
 }): Grid {
   const cols = Math.max(1, Math.ceil(width / cellSize));
   const rows = Math.max(1, Math.ceil(height / cellSize));
+  const cells = cols * rows;
+  // One buffer for all four arrays keeps a tank's grid in a few adjacent cache lines.
+  const buffer = new ArrayBuffer(4 * (2 * cells + 1 + 2 * capacity));
   return {
     cols,
     rows,
     inv: 1 / cellSize,
-    cellStart: new Int32Array(cols * rows + 1),
-    items: new Int32Array(capacity),
-    cursor: new Int32Array(cols * rows),
-    cellOf: new Int32Array(capacity),
+    cellStart: new Int32Array(buffer, 0, cells + 1),
+    cursor: new Int32Array(buffer, 4 * (cells + 1), cells),
+    items: new Int32Array(buffer, 4 * (2 * cells + 1), capacity),
+    cellOf: new Int32Array(buffer, 4 * (2 * cells + 1 + capacity), capacity),
   };
 }
 

@@ -2,12 +2,12 @@
  * @module
  * The once-per-tick pass over neighbouring fish pairs, found through the grid: it sums the
  * separation and schooling pulls the fish update steers by, and lets fish in contact play poker
- * or mate. Each pair is visited once (own cell, then four forward cells).
+ * or mate. Each pair is visited once (a half-stencil: own cell onward, right, and the row below).
  */
 import { CONTACT_RANGE, MATING_RANGE, NEIGHBOUR_RANGE, SEPARATION_RANGE } from './constants.ts';
 import { buildGrid } from './grid.ts';
 import { playHand, stakeLimit, willingToPlay } from './poker.ts';
-import { tryMate } from './reproduction.ts';
+import { canMate, tryMate } from './reproduction.ts';
 import type { World } from './world.ts';
 
 const NEIGHBOUR2 = NEIGHBOUR_RANGE * NEIGHBOUR_RANGE;
@@ -15,8 +15,13 @@ const SEPARATION2 = SEPARATION_RANGE * SEPARATION_RANGE;
 const CONTACT2 = CONTACT_RANGE * CONTACT_RANGE;
 const MATING2 = MATING_RANGE * MATING_RANGE;
 
-/** Forward neighbour cells (dx, dy) so each pair of cells is looked at once. */
-const FORWARD = [1, 0, -1, 1, 0, 1, 1, 1] as const;
+/** Bits of `fish.ready`, computed once per tick and refreshed for fish that just interacted. */
+const READY_POKER = 1;
+const READY_MATE = 2;
+
+function readiness(world: World, i: number): number {
+  return (willingToPlay(world, i) ? READY_POKER : 0) | (canMate(world, i) ? READY_MATE : 0);
+}
 
 export function interact(world: World): void {
   const f = world.fish;
@@ -27,52 +32,69 @@ export function interact(world: World): void {
   f.pushY.fill(0, 0, n);
   f.flockX.fill(0, 0, n);
   f.flockY.fill(0, 0, n);
-  const { cols, rows, cellStart, items } = grid;
-  for (let cy = 0; cy < rows; cy++) {
-    for (let cx = 0; cx < cols; cx++) {
-      const c = cy * cols + cx;
-      const start = cellStart[c];
-      const end = cellStart[c + 1];
-      if (start === end) continue;
-      for (let p = start; p < end; p++) {
-        for (let q = p + 1; q < end; q++) pair(world, items[p], items[q]);
+  for (let i = 0; i < n; i++) f.ready[i] = readiness(world, i);
+  const { x, y, vx, vy, pushX, pushY, flockX, flockY, ready } = f;
+  const { cols, rows, cellStart, items, cellOf } = grid;
+  for (let p = 0; p < n; p++) {
+    const i = items[p];
+    const c = cellOf[i];
+    const cx = c % cols;
+    const cy = (c - cx) / cols;
+    const xi = x[i];
+    const yi = y[i];
+    // Cells of a row are contiguous in `items`, so the half-stencil is two runs: the rest of this
+    // fish's own cell plus the cell to its right, then the three cells below it.
+    for (let run = 0; run < 2; run++) {
+      let q: number;
+      let qEnd: number;
+      if (run === 0) {
+        q = p + 1;
+        qEnd = cellStart[cy * cols + Math.min(cx + 2, cols)];
+      } else {
+        if (cy + 1 >= rows) break;
+        const row = (cy + 1) * cols;
+        q = cellStart[row + Math.max(cx - 1, 0)];
+        qEnd = cellStart[row + Math.min(cx + 2, cols)];
       }
-      for (let k = 0; k < 8; k += 2) {
-        const nx = cx + FORWARD[k];
-        const ny = cy + FORWARD[k + 1];
-        if (nx < 0 || nx >= cols || ny >= rows) continue;
-        const d = ny * cols + nx;
-        const dStart = cellStart[d];
-        const dEnd = cellStart[d + 1];
-        for (let p = start; p < end; p++) {
-          for (let q = dStart; q < dEnd; q++) pair(world, items[p], items[q]);
+      for (; q < qEnd; q++) {
+        const j = items[q];
+        const dx = x[j] - xi;
+        const dy = y[j] - yi;
+        const d2 = dx * dx + dy * dy;
+        if (d2 >= NEIGHBOUR2) continue;
+        // Schooling: each feels the other's heading and a weak pull toward it. Done inline:
+        // calling out with float arguments would box them on every pair.
+        flockX[i] += vx[j] + 0.02 * dx;
+        flockY[i] += vy[j] + 0.02 * dy;
+        flockX[j] += vx[i] - 0.02 * dx;
+        flockY[j] += vy[i] - 0.02 * dy;
+        if (d2 < SEPARATION2 && d2 > 0) {
+          const w = (SEPARATION2 - d2) / (SEPARATION2 * Math.sqrt(d2));
+          pushX[i] -= dx * w;
+          pushY[i] -= dy * w;
+          pushX[j] += dx * w;
+          pushY[j] += dy * w;
         }
+        if ((ready[i] & ready[j]) !== 0 && d2 < MATING2) meet(world, i, j);
       }
     }
   }
 }
 
-function pair(world: World, i: number, j: number): void {
+/** Two fish, both ready for something, within mating range: poker in contact, else mating. */
+function meet(world: World, i: number, j: number): void {
   const f = world.fish;
+  const both = f.ready[i] & f.ready[j];
   const dx = f.x[j] - f.x[i];
   const dy = f.y[j] - f.y[i];
   const d2 = dx * dx + dy * dy;
-  if (d2 >= NEIGHBOUR2) return;
-  // Schooling: each feels the other's heading and a weak pull toward it.
-  f.flockX[i] += f.vx[j] + 0.02 * dx;
-  f.flockY[i] += f.vy[j] + 0.02 * dy;
-  f.flockX[j] += f.vx[i] - 0.02 * dx;
-  f.flockY[j] += f.vy[i] - 0.02 * dy;
-  if (d2 < SEPARATION2 && d2 > 0) {
-    const w = (SEPARATION2 - d2) / (SEPARATION2 * Math.sqrt(d2));
-    f.pushX[i] -= dx * w;
-    f.pushY[i] -= dy * w;
-    f.pushX[j] += dx * w;
-    f.pushY[j] += dy * w;
-  }
-  if (d2 < CONTACT2 && willingToPlay(world, i) && willingToPlay(world, j) && stakeLimit(world, i, j) >= 1) {
+  if (d2 < CONTACT2 && both & READY_POKER && stakeLimit(world, i, j) >= 1) {
     playHand(world, i, j);
-  } else if (d2 < MATING2) {
-    tryMate(world, i, j);
+  } else if (both & READY_MATE) {
+    if (!tryMate(world, i, j)) return;
+  } else {
+    return;
   }
+  f.ready[i] = readiness(world, i);
+  f.ready[j] = readiness(world, j);
 }

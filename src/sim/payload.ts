@@ -7,6 +7,7 @@
  */
 import { checker } from './check.ts';
 import { CRAB_SCARE_FRAMES, LIFESPAN_BASE, POKER_EFFECT_FRAMES, PREGNANCY } from './constants.ts';
+import { SimError } from './errors.ts';
 import { deriveFromGenes, PokerEffect } from './fish-store.ts';
 import { type Genome, readGenome, validateGenome, writeGenome } from './genome.ts';
 import { growFish } from './growth.ts';
@@ -128,15 +129,24 @@ export function writeFish(world: World, i: number, p: FishPayload, x: number, y:
   growFish(f, i);
 }
 
+/** A complete genome inside a payload; its faults are payload faults. */
+function payloadGenome(value: unknown, path: string): Genome {
+  try {
+    return validateGenome(value) as Genome;
+  } catch (err) {
+    throw new SimError('invalid_payload', `${path}: ${(err as Error).message}`);
+  }
+}
+
 /**
  * Checks a payload from outside and returns a clean copy holding only known fields; throws
- * `SimError('invalid_payload')` (or `'invalid_genome'` for a bad genome) naming the bad field.
+ * `SimError('invalid_payload')` naming the bad field.
  */
 export function validateFishPayload(value: unknown): FishPayload {
   const c = checker('invalid_payload');
   const p = c.obj(value, 'payload');
   c.oneOf(p.kind, 'kind', ['fish'] as const);
-  const genome = validateGenome(p.genome) as Genome;
+  const genome = payloadGenome(p.genome, 'genome');
   const maxEnergy = 100 * genome.maxEnergy;
   const pregnancy = p.pregnancy === null ? null : c.obj(p.pregnancy, 'pregnancy');
   const wander = c.obj(p.wander, 'wander');
@@ -158,7 +168,7 @@ export function validateFishPayload(value: unknown): FishPayload {
     pregnancy: pregnancy && {
       frames: c.int(pregnancy.frames, 'pregnancy.frames', 1, PREGNANCY),
       generation: c.int(pregnancy.generation, 'pregnancy.generation', 1),
-      genome: validateGenome(pregnancy.genome) as Genome,
+      genome: payloadGenome(pregnancy.genome, 'pregnancy.genome'),
     },
     crabScare: c.int(p.crabScare, 'crabScare', 0, CRAB_SCARE_FRAMES),
     wander: {

@@ -86,19 +86,34 @@ export function houseCut(net: number, winnerSize: number): number {
   return Math.min(net, net * rate);
 }
 
-/** Pre-flop hand strength (0–1) from the two hole cards: pairs, high cards, suited, connected. */
+/**
+ * Pre-flop strength (0–1) from the two hole cards, shaped like heads-up equity: 7-2 offsuit
+ * about 0.37, ace-king about 0.62, pairs from 0.5 (deuces) up to 0.86 (aces).
+ */
 function preflopStrength(c1: number, c2: number): number {
   const r1 = c1 >> 2;
   const r2 = c2 >> 2;
-  if (r1 === r2) return 0.5 + 0.04 * r1;
-  const suited = (c1 & 3) === (c2 & 3) ? 0.06 : 0;
-  const connected = Math.abs(r1 - r2) === 1 ? 0.04 : 0;
-  return 0.02 * (r1 + r2) + suited + connected;
+  if (r1 === r2) return 0.5 + 0.03 * r1;
+  const suited = (c1 & 3) === (c2 & 3) ? 0.03 : 0;
+  const connected = Math.abs(r1 - r2) === 1 ? 0.02 : 0;
+  return 0.3 + 0.014 * (r1 + r2) + suited + connected;
 }
 
-/** Strength 0–1 of an evaluator value (1 = royal flush … 7462 = worst high card). */
+/**
+ * Post-flop strength (0–1) of an evaluator value: each `handRank` category (straight flush …
+ * high card) gets a band, and the value's place inside its category places it in the band. A
+ * raw linear scale would put every one-pair hand below 0.55, which is not how strong a pair is
+ * heads-up.
+ */
+const CATEGORY_BEST = [1, 11, 167, 323, 1600, 1610, 2468, 3326, 6186] as const;
+const CATEGORY_WORST = [10, 166, 322, 1599, 1609, 2467, 3325, 6185, 7462] as const;
+const BAND_LOW = [0.99, 0.97, 0.94, 0.91, 0.89, 0.83, 0.72, 0.38, 0.05] as const;
+const BAND_HIGH = [1, 0.99, 0.97, 0.94, 0.91, 0.89, 0.83, 0.72, 0.38] as const;
+
 function strengthOf(value: number): number {
-  return 1 - (value - 1) / 7461;
+  const c = handRank(value);
+  const within = (CATEGORY_WORST[c] - value) / (CATEGORY_WORST[c] - CATEGORY_BEST[c]);
+  return BAND_LOW[c] + (BAND_HIGH[c] - BAND_LOW[c]) * within;
 }
 
 /** Best value of hole cards `h1`, `h2` with the first `n` board cards (n = 3, 4 or 5). */

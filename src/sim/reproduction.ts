@@ -122,7 +122,8 @@ function refund(world: World, parent: number, child: number, given: number): voi
   f.energy[parent] += given - f.energy[child];
 }
 
-function canMate(world: World, i: number): boolean {
+/** Adult, fed enough, rested and not already pregnant. */
+export function canMate(world: World, i: number): boolean {
   const f = world.fish;
   return (
     isAdult(world, i) && f.energy[i] >= MATING_MIN_ENERGY && f.mateCooldown[i] === 0 && f.pregnancy[i] === 0
@@ -139,11 +140,10 @@ function compatibility(world: World, a: number, b: number): number {
 }
 
 /**
- * Two fish within mating range: if both are eligible and accept, the richer one conceives. The
+ * Two eligible fish (see {@link canMate}) within mating range: if they accept, the richer one conceives. The
  * child's genome is fixed now and carried until birth, so the father may die meanwhile.
  */
 export function tryMate(world: World, a: number, b: number): boolean {
-  if (!canMate(world, a) || !canMate(world, b)) return false;
   const f = world.fish;
   const ratioB = f.energy[b] / f.maxEnergy[b];
   const accept = Math.max(0.3, Math.min(1, compatibility(world, a, b) + 0.2 * ratioB));
