@@ -1,0 +1,7 @@
+/**
+ * @module
+ * Benchmark helpers: `recordBenchmark` prints figures and appends them to BENCHMARKS.md with the
+ * date and machine; `markdownTable` and `formatNumber` format them.
+ */
+export { type Cell, formatNumber, markdownTable, type Row } from './markdown.ts';
+export { type BenchmarkRecord, type MachineInfo, machineInfo, recordBenchmark } from './record.ts';
