@@ -4,6 +4,7 @@
  * listener on a free port so several agents and other engineers' agents can share a host.
  * Ready when it knows its leader.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveBinaries } from './binaries.ts';
@@ -12,7 +13,7 @@ import { freePorts } from './ports.ts';
 import { consulHasLeader } from './probes.ts';
 import { spawnLogged } from './process.ts';
 import { createRunDir } from './run-dir.ts';
-import { type ServiceControl, startService, withControls } from './service.ts';
+import { retryOnPortClash, type ServiceControl, startService, withControls } from './service.ts';
 
 /** The six listeners of a dev agent. */
 export interface ConsulPorts {
@@ -29,7 +30,7 @@ export interface ConsulOptions {
   dataDir?: string;
   /** Any port not given is a free one. */
   ports?: Partial<ConsulPorts>;
-  /** Node name. Default: `tw-<http port>`, unique per host. */
+  /** Node name. Default: `tw-<random>`, unique per host. */
   nodeName?: string;
   /** Default: the pinned build in the per-user cache (`scripts/install-consul.sh`). */
   bin?: string;
@@ -74,19 +75,63 @@ export async function startConsul({
   const dir = dataDir ?? runDir!.path;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const logFile = join(dir, 'consul.log');
-  // DNS and Serf listen on UDP as well as TCP.
+  // Unique, so the readiness probe can tell this agent from another on a port we also picked.
+  const node = nodeName ?? `tw-${randomBytes(4).toString('hex')}`;
+  const fixedPorts = Object.values(ports).some((port) => port !== undefined);
+  try {
+    return await retryOnPortClash(fixedPorts, async () => {
+      const chosen = await choosePorts(ports);
+      const httpAddr = `127.0.0.1:${chosen.http}`;
+      const control = await startService({
+        name: 'consul',
+        spawn: () =>
+          spawnLogged({
+            name: 'consul',
+            command: bin,
+            args: agentArgs(node, chosen),
+            logFile,
+            cwd: dir,
+            missingHint: 'build it with scripts/install-consul.sh (needs Go, ~7 minutes) or pass bin',
+          }),
+        ready: () => consulHasLeader(httpAddr, { nodeName: node }),
+        // SIGINT is the agent's ordinary shutdown (what Ctrl-C sends).
+        stopSignal: 'SIGINT',
+        startTimeout,
+        log,
+        details: { httpAddr },
+        onStopped: async () => runDir?.remove(),
+      });
+      return withControls(control, {
+        httpAddr,
+        grpcAddr: `127.0.0.1:${chosen.grpc}`,
+        url: `http://${httpAddr}`,
+        ports: chosen,
+        logFile,
+      });
+    });
+  } catch (err) {
+    await runDir?.remove();
+    throw err;
+  }
+}
+
+/** The given ports, and free ones for the rest. */
+async function choosePorts(given: Partial<ConsulPorts>): Promise<ConsulPorts> {
   const [http, grpc, server] = await freePorts(3);
+  // DNS and Serf listen on UDP as well as TCP.
   const [dns, serfLan, serfWan] = await freePorts(3, { udp: true });
-  const chosen: ConsulPorts = {
-    http: ports.http ?? http!,
-    grpc: ports.grpc ?? grpc!,
-    dns: ports.dns ?? dns!,
-    serfLan: ports.serfLan ?? serfLan!,
-    serfWan: ports.serfWan ?? serfWan!,
-    server: ports.server ?? server!,
+  return {
+    http: given.http ?? http!,
+    grpc: given.grpc ?? grpc!,
+    dns: given.dns ?? dns!,
+    serfLan: given.serfLan ?? serfLan!,
+    serfWan: given.serfWan ?? serfWan!,
+    server: given.server ?? server!,
   };
-  const httpAddr = `127.0.0.1:${chosen.http}`;
-  const args = [
+}
+
+function agentArgs(node: string, ports: ConsulPorts): string[] {
+  return [
     'agent',
     '-dev',
     '-ui',
@@ -95,50 +140,22 @@ export async function startConsul({
     '-bind',
     '127.0.0.1',
     '-node',
-    nodeName ?? `tw-${chosen.http}`,
+    node,
     '-http-port',
-    String(chosen.http),
+    String(ports.http),
     '-grpc-port',
-    String(chosen.grpc),
+    String(ports.grpc),
     '-dns-port',
-    String(chosen.dns),
+    String(ports.dns),
     '-serf-lan-port',
-    String(chosen.serfLan),
+    String(ports.serfLan),
     '-serf-wan-port',
-    String(chosen.serfWan),
+    String(ports.serfWan),
     '-server-port',
-    String(chosen.server),
+    String(ports.server),
     // -dev also opens gRPC-TLS on the fixed port 8503, which a second agent on the host would
     // collide on; Envoy here talks plaintext gRPC, so turn it off.
     '-hcl',
     'ports { grpc_tls = -1 }',
   ];
-
-  const control = await startService({
-    name: 'consul',
-    spawn: () =>
-      spawnLogged({
-        name: 'consul',
-        command: bin,
-        args,
-        logFile,
-        cwd: dir,
-        missingHint: 'build it with scripts/install-consul.sh (needs Go, ~7 minutes) or pass bin',
-      }),
-    ready: () => consulHasLeader(httpAddr),
-    // SIGINT is the agent's ordinary shutdown (what Ctrl-C sends).
-    stopSignal: 'SIGINT',
-    startTimeout,
-    log,
-    details: { httpAddr },
-    onStopped: async () => runDir?.remove(),
-  });
-
-  return withControls(control, {
-    httpAddr,
-    grpcAddr: `127.0.0.1:${chosen.grpc}`,
-    url: `http://${httpAddr}`,
-    ports: chosen,
-    logFile,
-  });
 }

@@ -11,7 +11,7 @@ import { freePort } from './ports.ts';
 import { envoyIsLive } from './probes.ts';
 import { spawnLogged } from './process.ts';
 import { createRunDir } from './run-dir.ts';
-import { type ServiceControl, startService, withControls } from './service.ts';
+import { retryOnPortClash, type ServiceControl, startService, withControls } from './service.ts';
 
 export interface EnvoySidecarOptions {
   /** The agent's HTTP address (host:port), e.g. `ConsulHandle.httpAddr`. */
@@ -76,44 +76,50 @@ export async function startEnvoySidecar({
 }: EnvoySidecarOptions): Promise<EnvoySidecarHandle> {
   const runDir = await createRunDir({ name: 'envoy' });
   const logFile = join(runDir.path, 'envoy.log');
-  const port = adminPort ?? (await freePort());
-  const adminUrl = `http://127.0.0.1:${port}`;
-  const args = [
-    'connect',
-    'envoy',
-    '-sidecar-for',
-    sidecarFor,
-    '-admin-bind',
-    `127.0.0.1:${port}`,
-    '-envoy-binary',
-    envoyBin,
-    '-ignore-envoy-compatibility',
-    '--',
-    ...(baseId === undefined ? [] : ['--base-id', String(baseId)]),
-    ...envoyArgs,
-  ];
-
-  const control = await startService({
-    name: 'envoy',
-    spawn: () =>
-      spawnLogged({
+  try {
+    return await retryOnPortClash(adminPort !== undefined, async () => {
+      const port = adminPort ?? (await freePort());
+      const adminUrl = `http://127.0.0.1:${port}`;
+      const args = [
+        'connect',
+        'envoy',
+        '-sidecar-for',
+        sidecarFor,
+        '-admin-bind',
+        `127.0.0.1:${port}`,
+        '-envoy-binary',
+        envoyBin,
+        '-ignore-envoy-compatibility',
+        '--',
+        ...(baseId === undefined ? [] : ['--base-id', String(baseId)]),
+        ...envoyArgs,
+      ];
+      const control = await startService({
         name: 'envoy',
-        command: consulBin,
-        args,
-        logFile,
-        cwd: runDir.path,
-        // TMPDIR: consul hands Envoy its bootstrap through a named pipe in the temp folder; in
-        // ours, a pipe left by a killed Envoy goes away with the run dir.
-        env: { CONSUL_HTTP_ADDR: consulHttpAddr, CONSUL_GRPC_ADDR: consulGrpcAddr, TMPDIR: runDir.path },
-        missingHint: 'build it with scripts/install-consul.sh or pass consulBin',
-      }),
-    ready: () => envoyIsLive(adminUrl),
-    stopSignal: 'SIGTERM',
-    startTimeout,
-    log,
-    details: { sidecarFor, adminUrl },
-    onStopped: () => runDir.remove(),
-  });
-
-  return withControls(control, { adminUrl, adminPort: port, sidecarFor, logFile });
+        spawn: () =>
+          spawnLogged({
+            name: 'envoy',
+            command: consulBin,
+            args,
+            logFile,
+            cwd: runDir.path,
+            // TMPDIR: consul hands Envoy its bootstrap through a named pipe in the temp folder;
+            // in ours, a pipe left by a killed Envoy goes away with the run dir, and the readiness
+            // probe knows this Envoy by its bootstrap path.
+            env: { CONSUL_HTTP_ADDR: consulHttpAddr, CONSUL_GRPC_ADDR: consulGrpcAddr, TMPDIR: runDir.path },
+            missingHint: 'build it with scripts/install-consul.sh or pass consulBin',
+          }),
+        ready: () => envoyIsLive(adminUrl, { configDir: runDir.path }),
+        stopSignal: 'SIGTERM',
+        startTimeout,
+        log,
+        details: { sidecarFor, adminUrl },
+        onStopped: () => runDir.remove(),
+      });
+      return withControls(control, { adminUrl, adminPort: port, sidecarFor, logFile });
+    });
+  } catch (err) {
+    await runDir.remove();
+    throw err;
+  }
 }

@@ -19,7 +19,7 @@ export { type MeshLogger, silentLogger } from './logger.ts';
 export { type FreePortsOptions, freePort, freePorts } from './ports.ts';
 export { type PostgresHandle, type PostgresOptions, startPostgres } from './postgres.ts';
 export { consulHasLeader, envoyIsLive, postgresAnswers, redisAnswers } from './probes.ts';
-export { processGroupAlive } from './process.ts';
+export { livingProcesses, processTree } from './process-tree.ts';
 export { type ProgramHandle, type ProgramOptions, startProgram } from './program.ts';
 export { type RedisHandle, type RedisOptions, startRedis } from './redis.ts';
 export { sweepStaleRunDirs } from './run-dir.ts';

@@ -13,8 +13,8 @@ import { type MeshLogger, silentLogger } from './logger.ts';
 import { freePort } from './ports.ts';
 import { postgresAnswers } from './probes.ts';
 import { readLogTail, spawnLogged } from './process.ts';
-import { createRunDir } from './run-dir.ts';
-import { type ServiceControl, startService, withControls } from './service.ts';
+import { createRunDir, type RunDir } from './run-dir.ts';
+import { retryOnPortClash, type ServiceControl, startService, withControls } from './service.ts';
 
 export interface PostgresOptions {
   /** Cluster folder; initialised when it has no cluster yet, and kept after `stop()`. Default: a temp dir. */
@@ -48,6 +48,7 @@ export interface PostgresHandle extends ServiceControl {
 // Safe against a killed server, not against a crashed machine: commits still reach the OS
 // before they return (synchronous_commit stays on), so a SIGKILL loses nothing committed.
 const SPEED_OVER_DURABILITY = ['fsync=off', 'full_page_writes=off'];
+const MISSING_HINT = 'install PostgreSQL (apt-get install postgresql) or pass binDir';
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** The uid/gid to run as: the `postgres` user when we are root, else ourselves. */
@@ -92,88 +93,113 @@ export async function startPostgres({
   const logFile = join(runDir.path, 'postgres.log');
   const data = dataDir ?? join(runDir.path, 'data');
   const bin = (name: string): string => (binDir ? join(binDir, name) : name);
-  const missingHint = 'install PostgreSQL (apt-get install postgresql) or pass binDir';
-  const listenPort = port ?? (await freePort());
-  const url = `postgres://postgres@127.0.0.1:${listenPort}/postgres`;
-
-  try {
-    if (!existsSync(join(data, 'PG_VERSION'))) {
-      mkdirSync(data, { recursive: true, mode: 0o700 });
-      if (user) chownSync(data, user.uid, user.gid);
-      const initdb = await spawnLogged({
-        name: 'initdb',
-        command: bin('initdb'),
-        args: [
-          '-D',
-          data,
-          '--auth=trust',
-          '--no-sync',
-          '-U',
-          'postgres',
-          '-E',
-          'UTF8',
-          '--locale=C',
-          '--no-instructions',
-        ],
-        logFile,
-        cwd: runDir.path,
-        user,
-        missingHint,
-      });
-      const exit = await initdb.exited;
-      if (exit.code !== 0) {
-        throw new StartError('initdb', `exited with code ${exit.code}`, logFile, await readLogTail(logFile));
-      }
-    }
-  } catch (err) {
-    await runDir.remove();
-    throw err;
-  }
-
   const flags = [
     'listen_addresses=127.0.0.1',
     'max_connections=200',
     ...(durable ? [] : SPEED_OVER_DURABILITY),
     ...Object.entries(settings).map(([name, value]) => `${name}=${value}`),
   ];
-  const control = await startService({
-    name: 'postgres',
-    spawn: () =>
-      spawnLogged({
+  try {
+    if (!existsSync(join(data, 'PG_VERSION'))) {
+      await initCluster({ data, initdb: bin('initdb'), logFile, runDir, user });
+    }
+    return await retryOnPortClash(port !== undefined, async () => {
+      const listenPort = port ?? (await freePort());
+      const url = `postgres://postgres@127.0.0.1:${listenPort}/postgres`;
+      const control = await startService({
         name: 'postgres',
-        command: bin('postgres'),
-        // The socket goes in our temp dir: the system one (/var/run/postgresql) may not exist.
-        args: ['-D', data, '-p', String(listenPort), '-k', runDir.path, ...flags.flatMap((f) => ['-c', f])],
+        spawn: () =>
+          spawnLogged({
+            name: 'postgres',
+            command: bin('postgres'),
+            // The socket goes in our temp dir: the system one (/var/run/postgresql) may not exist.
+            args: [
+              '-D',
+              data,
+              '-p',
+              String(listenPort),
+              '-k',
+              runDir.path,
+              ...flags.flatMap((f) => ['-c', f]),
+            ],
+            logFile,
+            cwd: runDir.path,
+            user,
+            missingHint: MISSING_HINT,
+          }),
+        ready: () => postgresAnswers(url, { dataDir: data }),
+        // SIGINT is PostgreSQL's "fast" shutdown: it does not wait for clients to disconnect.
+        stopSignal: 'SIGINT',
+        startTimeout,
+        log,
+        details: { port: listenPort, dataDir: data },
+        onStopped: () => runDir.remove(),
+      });
+      return withControls(control, {
+        url,
+        port: listenPort,
+        dataDir: data,
         logFile,
-        cwd: runDir.path,
-        user,
-        missingHint,
-      }),
-    ready: () => postgresAnswers(url),
-    // SIGINT is PostgreSQL's "fast" shutdown: it does not wait for clients to disconnect.
-    stopSignal: 'SIGINT',
-    startTimeout,
-    log,
-    details: { port: listenPort, dataDir: data },
-    onStopped: () => runDir.remove(),
-  });
+        createDatabase: (name: string) => createDatabase(url, name),
+      });
+    });
+  } catch (err) {
+    await runDir.remove();
+    throw err;
+  }
+}
 
-  return withControls(control, {
-    url,
-    port: listenPort,
-    dataDir: data,
+/** Runs initdb into `data` (fast flags: trust on loopback, no fsync of the new files). */
+async function initCluster({
+  data,
+  initdb,
+  logFile,
+  runDir,
+  user,
+}: {
+  data: string;
+  initdb: string;
+  logFile: string;
+  runDir: RunDir;
+  user: { uid: number; gid: number } | undefined;
+}): Promise<void> {
+  mkdirSync(data, { recursive: true, mode: 0o700 });
+  if (user) chownSync(data, user.uid, user.gid);
+  const child = await spawnLogged({
+    name: 'initdb',
+    command: initdb,
+    args: [
+      '-D',
+      data,
+      '--auth=trust',
+      '--no-sync',
+      '-U',
+      'postgres',
+      '-E',
+      'UTF8',
+      '--locale=C',
+      '--no-instructions',
+    ],
     logFile,
-    async createDatabase(name: string): Promise<string> {
-      if (!DATABASE_NAME.test(name)) {
-        throw new MeshError(MeshErrorCode.invalidOption, `invalid database name ${JSON.stringify(name)}`);
-      }
-      const sql = postgres(url, { max: 1, onnotice: () => {} });
-      try {
-        await sql.unsafe(`create database "${name}"`);
-      } finally {
-        await sql.end({ timeout: 1 });
-      }
-      return url.replace(/\/postgres$/, `/${name}`);
-    },
+    cwd: runDir.path,
+    user,
+    missingHint: MISSING_HINT,
   });
+  const exit = await child.exited;
+  if (exit.code !== 0) {
+    throw new StartError('initdb', `exited with code ${exit.code}`, logFile, await readLogTail(logFile));
+  }
+}
+
+async function createDatabase(serverUrl: string, name: string): Promise<string> {
+  if (!DATABASE_NAME.test(name)) {
+    throw new MeshError(MeshErrorCode.invalidOption, `invalid database name ${JSON.stringify(name)}`);
+  }
+  const sql = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`create database "${name}"`);
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+  return serverUrl.replace(/\/postgres$/, `/${name}`);
 }

@@ -1,26 +1,16 @@
 /**
  * @module
- * Child processes with their output in a log file, in their own process group, so a kill
- * reaches every process they forked (PostgreSQL's backends, Envoy under `consul connect
- * envoy`), and tracked so that nothing outlives the parent.
+ * Child processes with their output in a log file, each leading its own process group. A kill
+ * reaches every process they started (PostgreSQL's backends, the helper `consul connect envoy`
+ * forks), and they are tracked so that nothing outlives the parent.
  */
 import { spawn } from 'node:child_process';
-import {
-  accessSync,
-  appendFileSync,
-  closeSync,
-  constants,
-  existsSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-} from 'node:fs';
+import { accessSync, appendFileSync, closeSync, constants, existsSync, openSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { BinaryNotFoundError, MeshError, MeshErrorCode } from './errors.ts';
 import { onProcessExit } from './exit-hooks.ts';
+import { processTree, signalProcesses, waitGone, waitGoneSync } from './process-tree.ts';
 
 export interface SpawnLoggedOptions {
   /** Short name used in errors, e.g. `postgres`. */
@@ -48,24 +38,24 @@ export interface LoggedProcess {
   readonly name: string;
   readonly pid: number;
   readonly logFile: string;
-  /** Settles when the process, and every process left in its group, has exited. */
+  /** Settles when the process, and every process it started that we know of, has exited. */
   readonly exited: Promise<ChildExit>;
   /** Aborted when the process exits; its reason says how. Pass it to `waitFor`. */
   readonly exitSignal: AbortSignal;
   readonly running: boolean;
-  /** Sends `signal` to the whole process group. A no-op once it has exited. */
+  /** Sends `signal` to the process and every process it started. A no-op once it has exited. */
   signal(signal: NodeJS.Signals): void;
   /**
-   * Sends `signal`, waits up to `timeout` ms for the exit, then SIGKILLs the group. When the
-   * leader exits, the rest of its group is SIGKILLed too, so no forked child survives it.
+   * Sends `signal` to the process, waits up to `timeout` ms for the exit, then SIGKILLs its
+   * tree. When it exits, what is left of its tree is SIGKILLed too, so no child survives it.
    */
   stop(options?: { signal?: NodeJS.Signals; timeout?: number }): Promise<ChildExit>;
 }
 
 /** util-linux (essential on Debian): sets the parent-death signal, then execs the command. */
 const SETPRIV = '/usr/bin/setpriv';
+/** How long to wait for a killed tree to be gone before giving up (a pid may be reused). */
 const SWEEP_TIMEOUT_MS = 2_000;
-const SWEEP_POLL_MS = 10;
 
 /** `command` itself when it has a slash, else its first match on PATH; undefined if not executable. */
 function findExecutable(command: string): string | undefined {
@@ -84,65 +74,6 @@ function findExecutable(command: string): string | undefined {
 
 function describeExit({ code, signal }: ChildExit): string {
   return signal ? `killed by ${signal}` : `exited with code ${code}`;
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // ESRCH: the group is already gone, which is what we wanted.
-  }
-}
-
-/**
- * Whether any process of group `pgid` is still alive. Zombies do not count: they hold no port
- * or file, and one whose parent died waits for init to reap it, which can take seconds.
- *
- * @example
- * ```ts
- * await handle.stop();
- * processGroupAlive(pid); // false
- * ```
- */
-export function processGroupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch {
-    return false;
-  }
-  if (!existsSync('/proc/self/stat')) return true;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited while we looked
-    }
-    // "pid (comm) state ppid pgrp …"; comm may hold spaces and parentheses, so split after it.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z') return true;
-  }
-  return false;
-}
-
-/**
- * SIGKILLs what is left of the group and waits (briefly) until it is gone, so "exited" means
- * no process of it remains: a forked helper, reparented to init, takes a moment to be reaped.
- */
-async function sweepGroup(pid: number): Promise<void> {
-  killGroup(pid, 'SIGKILL');
-  for (let waited = 0; processGroupAlive(pid) && waited < SWEEP_TIMEOUT_MS; waited += SWEEP_POLL_MS) {
-    await delay(SWEEP_POLL_MS);
-  }
-}
-
-/** Blocks (in an exit handler, where nothing async runs) until group `pid` is gone, briefly. */
-function waitGoneSync(pid: number): void {
-  const cell = new Int32Array(new SharedArrayBuffer(4));
-  for (let waited = 0; processGroupAlive(pid) && waited < SWEEP_TIMEOUT_MS; waited += SWEEP_POLL_MS) {
-    Atomics.wait(cell, 0, 0, SWEEP_POLL_MS);
-  }
 }
 
 /**
@@ -200,19 +131,27 @@ export async function spawnLogged({
     );
   });
   const pid = child.pid!;
+  // Read before each kill: once the leader is dead, its children belong to init.
+  const killTree = (signal: NodeJS.Signals): number[] => {
+    const tree = processTree(pid);
+    signalProcesses(tree, signal, pid);
+    return tree;
+  };
   const forget = onProcessExit(() => {
-    killGroup(pid, 'SIGKILL');
     // A kill is delivered asynchronously: wait, or the temp dir removed next could gain files
     // from a process that has not died yet.
-    waitGoneSync(pid);
+    waitGoneSync(killTree('SIGKILL'), SWEEP_TIMEOUT_MS);
   });
+  const doomed: number[] = [];
   const controller = new AbortController();
   let running = true;
   const exited = new Promise<ChildExit>((resolve) => {
     child.once('exit', async (code, signal) => {
       running = false;
-      // Whatever the leader forked dies with it: an orphaned backend would hold the port.
-      await sweepGroup(pid);
+      // Whatever the leader started dies with it: an orphaned backend would hold the port.
+      const rest = [...doomed, ...killTree('SIGKILL')];
+      signalProcesses(rest, 'SIGKILL');
+      await waitGone(rest, SWEEP_TIMEOUT_MS);
       forget();
       const exit = { code, signal };
       controller.abort(new MeshError(MeshErrorCode.startFailed, `${name} ${describeExit(exit)}`));
@@ -230,21 +169,24 @@ export async function spawnLogged({
       return running;
     },
     signal(signal) {
-      if (running) killGroup(pid, signal);
+      if (!running) return;
+      const tree = killTree(signal);
+      if (signal === 'SIGKILL') doomed.push(...tree);
     },
     async stop({ signal = 'SIGTERM', timeout = 10_000 } = {}) {
       if (running) {
-        killGroup(pid, signal);
-        // A group paused with SIGSTOP (a simulated partition) cannot act on the signal until
+        // The graceful signal goes to the leader alone: it stops its own children in order.
+        signalProcesses([pid], signal);
+        // A tree paused with SIGSTOP (a simulated partition) cannot act on the signal until
         // it runs again; SIGCONT is harmless otherwise.
-        killGroup(pid, 'SIGCONT');
+        killTree('SIGCONT');
         let timer: NodeJS.Timeout | undefined;
         const late = new Promise<void>((resolve) => {
           timer = setTimeout(resolve, timeout);
         });
         await Promise.race([exited, late]);
         clearTimeout(timer);
-        if (running) killGroup(pid, 'SIGKILL');
+        if (running) doomed.push(...killTree('SIGKILL'));
       }
       return exited;
     },

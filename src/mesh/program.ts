@@ -20,7 +20,8 @@ export interface ProgramOptions {
   cwd?: string;
   /**
    * Resolves truthy once the program serves, e.g. `async () => (await fetch(url)).ok`; a throw
-   * (connection refused) counts as "not yet".
+   * (connection refused) counts as "not yet". Make it identify the program if a stranger could
+   * hold its port (e.g. check a server id in the `/health` body).
    */
   ready: () => Promise<unknown>;
   /** How a graceful stop asks it to exit. */
@@ -61,15 +62,20 @@ export async function startProgram({
 }: ProgramOptions): Promise<ProgramHandle> {
   const runDir = await createRunDir({ name: name.replace(/[^\w.-]/g, '_') });
   const logFile = join(runDir.path, `${name.replace(/[^\w.-]/g, '_')}.log`);
-  const control = await startService({
-    name,
-    spawn: () => spawnLogged({ name, command, args, env, cwd, logFile }),
-    ready,
-    stopSignal,
-    startTimeout,
-    log,
-    details: { command },
-    onStopped: () => runDir.remove(),
-  });
-  return withControls(control, { name, logFile });
+  try {
+    const control = await startService({
+      name,
+      spawn: () => spawnLogged({ name, command, args, env, cwd, logFile }),
+      ready: () => ready(),
+      stopSignal,
+      startTimeout,
+      log,
+      details: { command },
+      onStopped: () => runDir.remove(),
+    });
+    return withControls(control, { name, logFile });
+  } catch (err) {
+    await runDir.remove();
+    throw err;
+  }
 }

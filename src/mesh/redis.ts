@@ -9,7 +9,7 @@ import { freePort } from './ports.ts';
 import { redisAnswers } from './probes.ts';
 import { spawnLogged } from './process.ts';
 import { createRunDir } from './run-dir.ts';
-import { type ServiceControl, startService, withControls } from './service.ts';
+import { retryOnPortClash, type ServiceControl, startService, withControls } from './service.ts';
 
 export interface RedisOptions {
   /** Default: a free port. */
@@ -48,44 +48,46 @@ export async function startRedis({
 }: RedisOptions = {}): Promise<RedisHandle> {
   const runDir = await createRunDir({ name: 'redis' });
   const logFile = join(runDir.path, 'redis.log');
-  const listenPort = port ?? (await freePort());
-  const control = await startService({
-    name: 'redis',
-    spawn: () =>
-      spawnLogged({
+  try {
+    return await retryOnPortClash(port !== undefined, async () => {
+      const listenPort = port ?? (await freePort());
+      const control = await startService({
         name: 'redis',
-        command: bin,
-        args: [
-          '--port',
-          String(listenPort),
-          '--bind',
-          '127.0.0.1',
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--dir',
-          runDir.path,
-          '--daemonize',
-          'no',
-          '--logfile',
-          '',
-        ],
-        logFile,
-        cwd: runDir.path,
-        missingHint: 'install Redis (apt-get install redis-server) or pass bin',
-      }),
-    ready: () => redisAnswers({ port: listenPort }),
-    stopSignal: 'SIGTERM',
-    startTimeout,
-    log,
-    details: { port: listenPort },
-    onStopped: () => runDir.remove(),
-  });
-
-  return withControls(control, {
-    url: `redis://127.0.0.1:${listenPort}`,
-    port: listenPort,
-    logFile,
-  });
+        spawn: () =>
+          spawnLogged({
+            name: 'redis',
+            command: bin,
+            args: [
+              '--port',
+              String(listenPort),
+              '--bind',
+              '127.0.0.1',
+              '--save',
+              '',
+              '--appendonly',
+              'no',
+              '--dir',
+              runDir.path,
+              '--daemonize',
+              'no',
+              '--logfile',
+              '',
+            ],
+            logFile,
+            cwd: runDir.path,
+            missingHint: 'install Redis (apt-get install redis-server) or pass bin',
+          }),
+        ready: (child) => redisAnswers({ port: listenPort, pid: child.pid }),
+        stopSignal: 'SIGTERM',
+        startTimeout,
+        log,
+        details: { port: listenPort },
+        onStopped: () => runDir.remove(),
+      });
+      return withControls(control, { url: `redis://127.0.0.1:${listenPort}`, port: listenPort, logFile });
+    });
+  } catch (err) {
+    await runDir.remove();
+    throw err;
+  }
 }

@@ -14,15 +14,19 @@ export interface ServiceSpec {
   name: string;
   /** Starts the process; called again, with the same arguments, by `restart()`. */
   spawn: () => Promise<LoggedProcess>;
-  /** Resolves truthy once the service answers (a query, a PING, an HTTP endpoint). */
-  ready: () => Promise<unknown>;
+  /**
+   * Resolves truthy once the service answers (a query, a PING, an HTTP endpoint), and it is
+   * `child` that answers: on a busy host another server may hold the port we picked, and its
+   * answer must not pass for ours.
+   */
+  ready: (child: LoggedProcess) => Promise<unknown>;
   /** How a graceful stop asks the process to exit. */
   stopSignal: NodeJS.Signals;
   startTimeout: number;
   log: MeshLogger;
   /** Logged with each start, e.g. `{ port }`. */
   details: Record<string, unknown>;
-  /** Runs once after the final stop or a failed first start, e.g. to remove a temp dir. */
+  /** Runs once after the final stop, e.g. to remove a temp dir. */
   onStopped?: () => Promise<void>;
 }
 
@@ -44,6 +48,35 @@ export interface ServiceControl {
 }
 
 const STOP_TIMEOUT_MS = 10_000;
+const PORT_ATTEMPTS = 3;
+
+/** Whether a start failed because the port was taken (every one of our servers logs this). */
+function portClash(err: unknown): boolean {
+  return err instanceof StartError && /address already in use/i.test(err.message);
+}
+
+/**
+ * Runs `attempt` (pick ports, start) and, when it fails on a port another process took in the
+ * meantime, runs it again with fresh ports. Ports the caller chose (`fixedPorts`) are not
+ * retried: the clash is theirs to see.
+ *
+ * @example
+ * ```ts
+ * const handle = await retryOnPortClash(port !== undefined, async () => {
+ *   const listenPort = port ?? (await freePort());
+ *   return startService({ ...spec(listenPort) });
+ * });
+ * ```
+ */
+export async function retryOnPortClash<T>(fixedPorts: boolean, attempt: () => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (fixedPorts || tries >= PORT_ATTEMPTS || !portClash(err)) throw err;
+    }
+  }
+}
 
 /**
  * Starts the process described by `spec` and resolves when it is ready.
@@ -66,7 +99,7 @@ export async function startService(spec: ServiceSpec): Promise<ServiceControl> {
     const child = await spec.spawn();
     current = child;
     try {
-      await waitFor(spec.ready, {
+      await waitFor(() => spec.ready(child), {
         what: `${name} to become ready`,
         timeout: spec.startTimeout,
         signal: child.exitSignal,
@@ -85,12 +118,7 @@ export async function startService(spec: ServiceSpec): Promise<ServiceControl> {
     if (current?.running) await current.stop({ signal: spec.stopSignal, timeout: STOP_TIMEOUT_MS });
   }
 
-  try {
-    await start();
-  } catch (err) {
-    await spec.onStopped?.();
-    throw err;
-  }
+  await start();
   return {
     get pid() {
       return current?.pid;

@@ -4,7 +4,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { consulAddr, processGroupAlive, startConsul, useCleanup, waitFor } from '../support/index.ts';
+import {
+  consulAddr,
+  livingProcesses,
+  processTree,
+  startConsul,
+  useCleanup,
+  waitFor,
+} from '../support/index.ts';
 
 const cleanup = useCleanup();
 
@@ -72,8 +79,8 @@ describe('own Consul', () => {
 
   it('should leave no process behind after stop, even when stopped twice', async () => {
     const agent = await startConsul();
-    const pid = agent.pid!;
+    const tree = processTree(agent.pid!);
     await Promise.all([agent.stop(), agent.stop()]);
-    expect(processGroupAlive(pid)).toBe(false);
+    expect(livingProcesses(tree)).toEqual([]);
   });
 });

@@ -11,7 +11,8 @@ import {
   binaries,
   consulAddr,
   freePort,
-  processGroupAlive,
+  livingProcesses,
+  processTree,
   startEnvoySidecar,
   useCleanup,
 } from '../support/index.ts';
@@ -63,15 +64,15 @@ describe('Envoy', () => {
   it('should come back LIVE after SIGKILL and restart, and leave no process after stop', async () => {
     const { id } = await registerWithSidecar('api');
     const envoy = await startEnvoySidecar({ sidecarFor: id });
-    const firstPid = envoy.pid!;
+    const firstTree = processTree(envoy.pid!);
     await envoy.kill();
-    expect(processGroupAlive(firstPid)).toBe(false);
+    expect(livingProcesses(firstTree)).toEqual([]);
     await expect(fetch(`${envoy.adminUrl}/ready`)).rejects.toThrow();
 
     await envoy.restart();
     expect((await (await fetch(`${envoy.adminUrl}/ready`)).text()).trim()).toBe('LIVE');
-    const pid = envoy.pid!;
+    const tree = processTree(envoy.pid!);
     await Promise.all([envoy.stop(), envoy.stop()]);
-    expect(processGroupAlive(pid)).toBe(false);
+    expect(livingProcesses(tree)).toEqual([]);
   });
 });

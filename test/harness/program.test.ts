@@ -4,7 +4,14 @@
  * same kill/restart/stop lifecycle.
  */
 import { describe, expect, it } from 'vitest';
-import { freePort, processGroupAlive, startProgram, useCleanup, waitFor } from '../support/index.ts';
+import {
+  freePort,
+  livingProcesses,
+  processTree,
+  startProgram,
+  useCleanup,
+  waitFor,
+} from '../support/index.ts';
 
 const cleanup = useCleanup();
 
@@ -30,18 +37,18 @@ describe('startProgram', () => {
     });
     expect(await (await fetch(url)).text()).toBe(String(program.pid));
 
-    const firstPid = program.pid!;
+    const firstTree = processTree(program.pid!);
     await program.kill();
-    expect(processGroupAlive(firstPid)).toBe(false);
+    expect(livingProcesses(firstTree)).toEqual([]);
     await expect(fetch(url)).rejects.toThrow();
 
     await program.restart();
     const answer = await waitFor(async () => (await fetch(url)).text(), { what: 'the restarted server' });
     expect(answer).toBe(String(program.pid));
 
-    const pid = program.pid!;
+    const tree = processTree(program.pid!);
     await Promise.all([program.stop(), program.stop()]);
-    expect(processGroupAlive(pid)).toBe(false);
+    expect(livingProcesses(tree)).toEqual([]);
   });
 
   it('should report a program that never becomes ready, with its log', async () => {

@@ -4,7 +4,14 @@
  */
 import { createClient } from 'redis';
 import { describe, expect, it } from 'vitest';
-import { processGroupAlive, startRedis, useCleanup, useRedisPrefix, waitFor } from '../support/index.ts';
+import {
+  livingProcesses,
+  processTree,
+  startRedis,
+  useCleanup,
+  useRedisPrefix,
+  waitFor,
+} from '../support/index.ts';
 
 const cleanup = useCleanup();
 
@@ -46,11 +53,16 @@ describe('own Redis', () => {
     expect(await waitFor(() => client.ping(), { what: 'the client to reconnect' })).toBe('PONG');
   });
 
+  it('should not mistake another server on its port for itself', async () => {
+    const first = await startRedis({ cleanup });
+    await expect(startRedis({ port: first.port })).rejects.toThrow(/address already in use/i);
+  });
+
   it('should leave no process behind after stop, even when stopped twice', async () => {
     const redis = await startRedis();
-    const pid = redis.pid!;
+    const tree = processTree(redis.pid!);
     await redis.stop();
     await redis.stop();
-    expect(processGroupAlive(pid)).toBe(false);
+    expect(livingProcesses(tree)).toEqual([]);
   });
 });

@@ -28,7 +28,8 @@ export type {
 export {
   freePort,
   freePorts,
-  processGroupAlive,
+  livingProcesses,
+  processTree,
   StartError,
   WaitTimeoutError,
   waitFor,
