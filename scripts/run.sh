@@ -7,6 +7,7 @@
 #   run.sh test [args]      every vitest suite (real Postgres, Redis, Consul, Envoy, Chromium)
 #   run.sh bench NAME       bench/NAME.ts, figures appended to BENCHMARKS.md
 #   run.sh mesh [args]      tankworld mesh up: the native mesh without Docker
+#   run.sh cli CMD ...      tankworld CMD (bin/tankworld)
 #   run.sh tsc|biome ...    a tool from node_modules/.bin under Node 26
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +51,7 @@ cmd=${1:-}
 shift || true
 case "$cmd" in
   start) exec node src/cli.ts dev "$@" ;;
+  cli) exec node src/cli.ts "$@" ;;
   test)
     need_services
     need_apt chromium chromium
