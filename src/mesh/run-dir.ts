@@ -76,8 +76,17 @@ export async function sweepStaleRunDirs(): Promise<string[]> {
     const path = join(tmpdir(), entry);
     const owner = Number(await readFile(join(path, OWNER_FILE), 'utf8').catch(() => ''));
     if (!Number.isInteger(owner) || owner <= 0 || alive(owner)) continue;
-    await rm(path, { recursive: true, force: true, maxRetries: 3 });
-    removed.push(path);
+    try {
+      // The owner file goes last: if a removal fails half-way, the next sweep still knows the dir.
+      for (const child of await readdir(path)) {
+        if (child !== OWNER_FILE)
+          await rm(join(path, child), { recursive: true, force: true, maxRetries: 3 });
+      }
+      await rm(path, { recursive: true, force: true, maxRetries: 3 });
+      removed.push(path);
+    } catch {
+      // Still in use or vanished meanwhile: a later sweep tries again.
+    }
   }
   return removed;
 }
