@@ -149,7 +149,8 @@ function toFrame(s: State, phase: number): TankFrame {
 export function createFrameDecoder(): FrameDecoder {
   let state: State | null = null;
 
-  function decode(bytes: Uint8Array): TankFrame | null {
+  /** Applies `bytes` to `held` (which it may change in place); returns the new state and phase. */
+  function apply(bytes: Uint8Array, held: State | null): { next: State | null; phase: number } {
     const r = createByteReader(bytes);
     if (readU8(r) !== MAGIC_VERSION) throw new WireError('bad_magic', 'not a tank frame of this version');
     const kindByte = readU8(r);
@@ -160,34 +161,36 @@ export function createFrameDecoder(): FrameDecoder {
     const seq = readU8(r);
     const frame = readU32(r);
     const phase = readU16(r);
+    let next: State | null;
     if (kind === FrameKind.keyframe) {
-      const stats = kindByte & KIND_STATS_FLAG ? readStats(r) : null;
-      state = null;
-      const next = readKeyframe(r, frame, seq, stats);
-      if (r.pos !== r.end) throw malformed('bytes after the end of the frame');
-      state = next;
-      return toFrame(state, phase);
+      next = readKeyframe(r, frame, seq, kindByte & KIND_STATS_FLAG ? readStats(r) : null);
+    } else {
+      const gap = readZz(r);
+      // The delta must follow the frame held, and be the next encode of it (a paused tank
+      // re-encodes the same frame number).
+      if (held === null || held.frame !== (frame - gap) >>> 0 || ((held.seq + 1) & 0xff) !== seq) {
+        return { next: null, phase };
+      }
+      next = held;
+      if (kindByte & KIND_STATS_FLAG) next.stats = readStats(r);
+      applyDelta(r, next, ticksBetween(gap));
+      next.frame = frame;
+      next.seq = seq;
     }
-    const gap = readZz(r);
-    const base = (frame - gap) >>> 0;
-    if (state === null || state.frame !== base || ((state.seq + 1) & 0xff) !== seq) {
-      state = null;
-      return null;
-    }
-    const s = state;
-    // A frame that fails half-way leaves the rows half-updated: drop them and wait for a keyframe.
-    state = null;
-    if (kindByte & KIND_STATS_FLAG) s.stats = readStats(r);
-    applyDelta(r, s, ticksBetween(gap));
     if (r.pos !== r.end) throw malformed('bytes after the end of the frame');
-    s.frame = frame;
-    s.seq = seq;
-    state = s;
-    return toFrame(s, phase);
+    return { next, phase };
   }
 
   return {
-    decode,
+    decode(bytes) {
+      const held = state;
+      // Until this frame is through, hold nothing: a frame that fails half-way leaves the rows
+      // half-updated, and any bad frame means the stream can no longer be trusted.
+      state = null;
+      const { next, phase } = apply(bytes, held);
+      state = next;
+      return next === null ? null : toFrame(next, phase);
+    },
     get needsKeyframe() {
       return state === null;
     },

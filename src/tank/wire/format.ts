@@ -175,7 +175,8 @@ export function predict(position: number, velocity: number, ticks: number): numb
 /** The velocity both sides keep after a move of `moved` units over `ticks`. */
 export function velocityAfter(moved: number, ticks: number, previous: number): number {
   if (ticks === 1) return moved;
-  return ticks > 0 ? Math.round(moved / ticks) : previous;
+  // `| 0` turns the -0 of rounding a small negative into 0, as the encoder's Int32Array does.
+  return ticks > 0 ? Math.round(moved / ticks) | 0 : previous;
 }
 
 /** Ticks between the base frame and this one; frames that go back count as none. */
