@@ -62,18 +62,22 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 export const KIND_STATS_FLAG = 0x80;
 export const KIND_MASK = 0x7f;
 
-/** Bytes before the base gap or the stats block. */
-export const HEADER_BYTES = 9;
-
-/** Positions: 1/16 px in a u16, so tanks up to 4096 px a side; velocities in the same units per tick. */
+/**
+ * Positions: 1/16 px in a u16, so tanks up to 4096 px a side (beyond that they are held at the
+ * edge); velocities in the same units per tick. Sub-pixel steps keep slow fish gliding rather
+ * than stepping; each halving of the step costs about one bit per coordinate per frame.
+ */
 export const POSITION_SCALE = 16;
 export const POSITION_MAX = 0xffff;
-export const VELOCITY_MAX = 0x7fff;
+const VELOCITY_MAX = 0x7fff;
 /** Fish size in 1/128 (a u8 covers sizes up to ~2). */
 export const SIZE_SCALE = 128;
 /** Hue in 1/256 of the colour circle. */
 export const HUE_SCALE = 256;
-/** Energy ratio of fish and remaining share of food, in percent. */
+/**
+ * Energy ratio of fish and remaining share of food, in percent: a fish's energy moves by about a
+ * percent every 15 ticks, so finer steps would put most fish in the change list of every delta.
+ */
 export const RATIO_SCALE = 100;
 /** Plant size in 1/127, beside the nectar bit. */
 export const PLANT_SIZE_SCALE = 127;
@@ -94,7 +98,7 @@ export const FOOD_CHANGE_BITS = 2;
 export const PlantChange = { look: 1, position: 2 } as const;
 export const PLANT_CHANGE_BITS = 2;
 
-/** Number of stats fields in the stats block, in `TankStats` key order. */
+/** The stats block's fields, in order. */
 export const STATS_KEYS = ['maxGeneration', 'births', 'deaths', 'pokerHands', 'totalEnergy'] as const;
 
 /**

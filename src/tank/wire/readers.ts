@@ -45,7 +45,7 @@ export function malformed(message: string): WireError {
   return new WireError('malformed', message);
 }
 
-export type RecordReader = (r: ByteReader, lastId: number) => Row;
+type RecordReader = (r: ByteReader, lastId: number) => Row;
 
 export function readFish(r: ByteReader, lastId: number): Row {
   const f = row();

@@ -101,7 +101,7 @@ function grown<T extends Int32Array | Uint32Array>(a: T, n: number): T {
  * others, by swap-remove), so the previous index is tried first and the id index is built only
  * on a miss.
  */
-export function pair<K extends string>(t: Track<K | Common>, ids: Int32Array, count: number): void {
+function pair<K extends string>(t: Track<K | Common>, ids: Int32Array, count: number): void {
   const prev = t.prev;
   reserve(t.next, t.keys, count);
   t.from = grown(t.from, count);

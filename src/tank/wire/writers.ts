@@ -8,16 +8,11 @@ import type { FISH_KEYS, FOOD_KEYS, PLANT_KEYS, Track } from './state.ts';
 import type { Table } from './table.ts';
 import { type ByteWriter, writeU8, writeU16, writeUv, writeZz } from './varint.ts';
 
-export type Fish = Table<(typeof FISH_KEYS)[number]>;
-export type Food = Table<(typeof FOOD_KEYS)[number]>;
-export type Plants = Table<(typeof PLANT_KEYS)[number]>;
+type Fish = Table<(typeof FISH_KEYS)[number]>;
+type Food = Table<(typeof FOOD_KEYS)[number]>;
+type Plants = Table<(typeof PLANT_KEYS)[number]>;
 
-export type RecordWriter<K extends string> = (
-  w: ByteWriter,
-  t: Table<K>,
-  j: number,
-  lastId: number,
-) => number;
+type RecordWriter<K extends string> = (w: ByteWriter, t: Table<K>, j: number, lastId: number) => number;
 
 export function writeFishRecord(w: ByteWriter, t: Fish, j: number, lastId: number): number {
   const id = t.id[j];
