@@ -113,7 +113,8 @@ export async function spawnLogged({
       cwd,
       env: env ? { ...process.env, ...env } : process.env,
       stdio: ['ignore', fd, fd],
-      // Own process group: one kill(-pid) reaches everything it forks.
+      // Own process group: a Ctrl-C meant for us does not hit it behind our back (we stop it in
+      // order), and kill(-pid) reaches the helpers it forks.
       detached: true,
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });

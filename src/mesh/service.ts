@@ -37,8 +37,9 @@ export interface ServiceControl {
   /** Whether the current process is still alive. */
   readonly running: boolean;
   /**
-   * Sends `signal` to the process group (SIGKILL by default: a crash). With SIGKILL it resolves
-   * once the process is gone; other signals (SIGSTOP, SIGCONT, SIGTERM) resolve when sent.
+   * Sends `signal` to the process and everything it started (SIGKILL by default: a crash).
+   * With SIGKILL it resolves once they are all gone; other signals (SIGSTOP and SIGCONT for a
+   * simulated partition, SIGTERM) resolve when sent.
    */
   kill(signal?: NodeJS.Signals): Promise<void>;
   /** Stops the process if it still runs and starts it again on the same ports and data. */
