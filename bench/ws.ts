@@ -14,7 +14,7 @@ import { createRealtime } from '../src/realtime/index.ts';
 import { createTankServer } from '../src/server/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
-import { recordBenchmark, type Row } from './support/index.ts';
+import { type Row, recordBenchmark } from './support/index.ts';
 
 const STEPS = (process.env.WS_BENCH_VIEWERS ?? '1000,5000,10000').split(',').map(Number);
 const SECONDS = Number(process.env.WS_BENCH_SECONDS ?? 6);
@@ -65,7 +65,9 @@ async function step(viewers: number): Promise<Row> {
   } catch {}
   let cpu0 = process.cpuUsage();
   let t0 = performance.now();
-  const result = new Promise<{ frames: number; bytes: number; wall: number; closed: number }>((resolve) => child.once('message', resolve as never));
+  const result = new Promise<{ frames: number; bytes: number; wall: number; closed: number }>((resolve) =>
+    child.once('message', resolve as never),
+  );
   // Measure server CPU over the same window the generator measures (it waits 1 s after opening).
   const opened = new Promise<void>((resolve) => {
     const poll = setInterval(() => {

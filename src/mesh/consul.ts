@@ -157,5 +157,9 @@ function agentArgs(node: string, ports: ConsulPorts): string[] {
     // collide on; Envoy here talks plaintext gRPC, so turn it off.
     '-hcl',
     'ports { grpc_tls = -1 }',
+    // A heartbeat whose output (the server's load) changes but not its status would otherwise
+    // reach the catalog, the UI and health queries only every 5 minutes.
+    '-hcl',
+    'check_update_interval = "0s"',
   ];
 }

@@ -27,7 +27,9 @@ async function json<T>(url: string, token?: string): Promise<T> {
 }
 
 async function consulServerIds(httpAddr: string): Promise<string[]> {
-  const entries = (await json<Array<{ Service: { ID: string } }>>(`http://${httpAddr}/v1/health/service/tank-server`)) ?? [];
+  const entries =
+    (await json<Array<{ Service: { ID: string } }>>(`http://${httpAddr}/v1/health/service/tank-server`)) ??
+    [];
   return entries.map((e) => e.Service.ID).sort();
 }
 
@@ -55,7 +57,8 @@ describe('tank servers on a real Consul agent', () => {
             CHECK_TTL: '5s',
             LOG_LEVEL: 'warn',
           },
-          ready: async () => (await json<{ server_id: string }>(`http://127.0.0.1:${ports[i]}/health`)).server_id === id,
+          ready: async () =>
+            (await json<{ server_id: string }>(`http://127.0.0.1:${ports[i]}/health`)).server_id === id,
           cleanup,
         }),
       ),
@@ -67,7 +70,12 @@ describe('tank servers on a real Consul agent', () => {
       await waitFor(
         async () => {
           const reply = await json<ServersReply>(`http://127.0.0.1:${port}/api/servers`);
-          return reply.servers.map((s) => s.server.server_id).sort().join() === ids.join();
+          return (
+            reply.servers
+              .map((s) => s.server.server_id)
+              .sort()
+              .join() === ids.join()
+          );
         },
         { what: `all three servers in /api/servers of :${port}`, timeout: 15_000 },
       );
@@ -82,11 +90,15 @@ describe('tank servers on a real Consul agent', () => {
     });
     expect(created.status).toBe(201);
     const tankId = ((await created.json()) as { tank: { tank_id: string } }).tank.tank_id;
-    const frameOf = async () => (await json<{ frame: number }>(`http://127.0.0.1:${ports[0]}/api/tanks/${tankId}`, token)).frame;
+    const frameOf = async () =>
+      (await json<{ frame: number }>(`http://127.0.0.1:${ports[0]}/api/tanks/${tankId}`, token)).frame;
 
     await consul.kill();
     const before = await frameOf();
-    await waitFor(async () => (await frameOf()) > before + 30, { what: 'the tank ticking while Consul is down', timeout: 10_000 });
+    await waitFor(async () => (await frameOf()) > before + 30, {
+      what: 'the tank ticking while Consul is down',
+      timeout: 10_000,
+    });
     const stale = await json<ServersReply>(`http://127.0.0.1:${ports[1]}/api/servers`);
     expect(stale.stale).toBe(true);
     expect(stale.servers.map((s) => s.server.server_id).sort()).toEqual(ids);
