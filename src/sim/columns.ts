@@ -5,8 +5,6 @@
  * fish in a few contiguous pages instead of dozens of scattered allocations.
  */
 
-export type Column = Float64Array | Int32Array | Uint8Array;
-
 export interface ColumnSpec<F extends string, I extends string, U extends string> {
   f64: readonly F[];
   i32: readonly I[];
@@ -20,9 +18,33 @@ export type Columns<F extends string, I extends string, U extends string> = Reco
   Record<U, Uint8Array> & {
     /** The unnamed Float64 columns, in order. */
     extra: Float64Array[];
-    /** Every column, for copying a row (swap-remove, zeroing a new slot). */
-    all: Column[];
+    /** Every column grouped by type, for copying a row (swap-remove, zeroing a new slot). */
+    all: ColumnGroups;
   };
+
+/**
+ * Columns by element type: a loop over one group stays monomorphic, so copying a row moves raw
+ * numbers instead of boxing each Float64 value through a generic element access.
+ */
+export interface ColumnGroups {
+  f64: Float64Array[];
+  i32: Int32Array[];
+  u8: Uint8Array[];
+}
+
+/** Copies row `from` to row `to` in every column. */
+export function copyRow(g: ColumnGroups, from: number, to: number): void {
+  for (const col of g.f64) col[to] = col[from];
+  for (const col of g.i32) col[to] = col[from];
+  for (const col of g.u8) col[to] = col[from];
+}
+
+/** Zeroes row `i` in every column. */
+export function clearRow(g: ColumnGroups, i: number): void {
+  for (const col of g.f64) col[i] = 0;
+  for (const col of g.i32) col[i] = 0;
+  for (const col of g.u8) col[i] = 0;
+}
 
 /**
  * @example
@@ -39,19 +61,29 @@ export function createColumns<const F extends string, const I extends string, co
   // Float64 columns first, then Int32, then Uint8, so every view stays aligned.
   const buffer = new ArrayBuffer(capacity * (8 * f64Count + 4 * i32.length + u8.length));
   let offset = 0;
-  const all: Column[] = [];
-  const take = <T extends Column>(make: (b: ArrayBuffer, o: number, n: number) => T, bytes: number): T => {
-    const column = make(buffer, offset, capacity);
-    offset += bytes * capacity;
-    all.push(column);
+  const all: ColumnGroups = { f64: [], i32: [], u8: [] };
+  const float = () => {
+    const column = new Float64Array(buffer, offset, capacity);
+    offset += 8 * capacity;
+    all.f64.push(column);
     return column;
   };
   const out: Record<string, unknown> = {};
-  for (const name of f64) out[name] = take((b, o, n) => new Float64Array(b, o, n), 8);
+  for (const name of f64) out[name] = float();
   const extra: Float64Array[] = [];
-  for (let k = 0; k < extraF64; k++) extra.push(take((b, o, n) => new Float64Array(b, o, n), 8));
-  for (const name of i32) out[name] = take((b, o, n) => new Int32Array(b, o, n), 4);
-  for (const name of u8) out[name] = take((b, o, n) => new Uint8Array(b, o, n), 1);
+  for (let k = 0; k < extraF64; k++) extra.push(float());
+  for (const name of i32) {
+    const column = new Int32Array(buffer, offset, capacity);
+    offset += 4 * capacity;
+    all.i32.push(column);
+    out[name] = column;
+  }
+  for (const name of u8) {
+    const column = new Uint8Array(buffer, offset, capacity);
+    offset += capacity;
+    all.u8.push(column);
+    out[name] = column;
+  }
   out.extra = extra;
   out.all = all;
   return out as Columns<F, I, U>;

@@ -107,7 +107,6 @@ export const LIVE_FLEE_RANGE = 180;
  * instead (the original relied on fish eating them).
  */
 export const LIVE_LIFETIME = 1800;
-export const NECTAR_ENERGY = 50;
 
 /** Plants (C.10). */
 export const ROOT_SPOTS = 25;

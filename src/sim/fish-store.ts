@@ -4,7 +4,7 @@
  * never reallocated, so the hot loop reads flat memory and deaths are a swap with the last fish.
  */
 
-import { type Column, createColumns } from './columns.ts';
+import { type ColumnGroups, clearRow, copyRow, createColumns } from './columns.ts';
 import { ENERGY_BASE, LIFESPAN_BASE } from './constants.ts';
 import { GENE, GENE_COUNT, type GeneColumns } from './genome.ts';
 
@@ -66,8 +66,8 @@ export interface FishStore {
   readonly ready: Uint8Array;
   readonly genes: GeneColumns;
   readonly embryo: GeneColumns;
-  /** Every column above, for swap-remove. */
-  readonly columns: readonly Column[];
+  /** Every column above, grouped by type, for swap-remove. */
+  readonly columns: ColumnGroups;
 }
 
 export function createFishStore(capacity: number): FishStore {
@@ -127,7 +127,7 @@ export function createFishStore(capacity: number): FishStore {
 /** Claims the next slot with every column zeroed; the caller fills it in. */
 export function addFishSlot(store: FishStore, id: number, uid: string): number {
   const i = store.count++;
-  for (const col of store.columns) col[i] = 0;
+  clearRow(store.columns, i);
   store.id[i] = id;
   store.uid[i] = uid;
   return i;
@@ -137,7 +137,7 @@ export function addFishSlot(store: FishStore, id: number, uid: string): number {
 export function removeFishAt(store: FishStore, i: number): void {
   const last = --store.count;
   if (i !== last) {
-    for (const col of store.columns) col[i] = col[last];
+    copyRow(store.columns, last, i);
     store.uid[i] = store.uid[last];
   }
   store.uid.length = last;

@@ -95,7 +95,8 @@ export function updateFish(world: World): void {
       }
       if (target >= 0) {
         if (best < EAT2) {
-          e += bite(world, i, target, e, emax);
+          bite(world, i, target);
+          e = energy[i];
           eating = true;
         } else {
           const w = (1 + 2 * (1 - e / emax)) / Math.sqrt(best);
@@ -199,18 +200,19 @@ export function updateFish(world: World): void {
   world.fishEnergy = totalEnergy;
 }
 
-/** Fish `i` bites food `k`; returns the energy gained. A finished item is removed. */
-function bite(world: World, i: number, k: number, e: number, emax: number): number {
+/**
+ * Fish `i` bites food `k`, up to its room for energy. A finished item is removed. It takes and
+ * returns only integers: float arguments and results of a call that is not inlined get boxed.
+ */
+function bite(world: World, i: number, k: number): void {
   const f = world.fish;
   const food = world.food;
-  const want = BITE * f.size[i];
-  const room = emax - e;
   const left = food.energy[k];
-  const gain = Math.min(want, left, room);
+  const gain = Math.min(BITE * f.size[i], left, f.maxEnergy[i] - f.energy[i]);
+  f.energy[i] += gain;
   food.energy[k] = left - gain;
   f.bites[i]++;
   if (food.energy[k] <= 0.1) removeFood(world, k, true);
-  return gain;
 }
 
 function die(world: World, i: number, cause: DeathCause): void {

@@ -2,7 +2,7 @@
  * @module
  * Food items (flakes, live food and plant nectar) as struct-of-arrays with swap-remove, like fish.
  */
-import { type Column, createColumns } from './columns.ts';
+import { type ColumnGroups, clearRow, copyRow, createColumns } from './columns.ts';
 
 /** Food kinds; the numbers are what `frameView` exposes in `foodType`. */
 export const FoodType = { algae: 0, protein: 1, vitamin: 2, energy: 3, rare: 4, live: 5, nectar: 6 } as const;
@@ -33,7 +33,7 @@ export interface FoodStore {
   readonly timer: Int32Array;
   /** Live food: frames left to live. */
   readonly life: Int32Array;
-  readonly columns: readonly Column[];
+  readonly columns: ColumnGroups;
 }
 
 export function createFoodStore(capacity: number): FoodStore {
@@ -53,7 +53,7 @@ export function createFoodStore(capacity: number): FoodStore {
 export function addFoodSlot(store: FoodStore, id: number, type: FoodType, x: number, y: number): number {
   if (store.count >= store.capacity) return -1;
   const k = store.count++;
-  for (const col of store.columns) col[k] = 0;
+  clearRow(store.columns, k);
   store.id[k] = id;
   store.type[k] = type;
   store.x[k] = x;
@@ -66,5 +66,5 @@ export function addFoodSlot(store: FoodStore, id: number, type: FoodType, x: num
 
 export function removeFoodAt(store: FoodStore, k: number): void {
   const last = --store.count;
-  if (k !== last) for (const col of store.columns) col[k] = col[last];
+  if (k !== last) copyRow(store.columns, last, k);
 }
