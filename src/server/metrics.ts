@@ -5,12 +5,22 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from '../telemetry/index.ts';
 
-export function createServerMetrics(registry: Registry) {
+export interface ServerMetricsOptions {
+  /** How many tanks the server holds, read at each scrape. */
+  tankCount: () => number;
+}
+
+export function createServerMetrics(registry: Registry, { tankCount }: ServerMetricsOptions) {
   return {
+    // Read at scrape time: tanks come and go on several paths (create, adopt, delete, fencing),
+    // and a gauge set on some of them drifts from the truth.
     tanks: new Gauge({
       name: 'tankworld_tanks',
-      help: 'Tanks running on this server',
+      help: 'Tanks on this server',
       registers: [registry],
+      collect() {
+        this.set(tankCount());
+      },
     }),
     viewers: new Gauge({ name: 'tankworld_viewers', help: 'Open viewer WebSockets', registers: [registry] }),
     ticksBehind: new Gauge({

@@ -1,10 +1,17 @@
 /**
  * @module
- * REST for what lives in a tank: its entities, spawning fish (optionally with a genome) and
- * food, and its statistics.
+ * REST for what lives in a tank: its entities (all, or one by id or uid), spawning fish
+ * (optionally with a genome) and food, and its statistics.
  */
-import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
-import { GENE_KEYS, GENOME_RANGES, listEntities, spawnFish, spawnFood } from '../sim/index.ts';
+import { ApiError, createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
+import {
+  type EntityView,
+  GENE_KEYS,
+  GENOME_RANGES,
+  listEntities,
+  spawnFish,
+  spawnFood,
+} from '../sim/index.ts';
 import { authorizedTank, type ServerContext, type ServerEnv } from './context.ts';
 import { TankIdParams } from './routes-tanks.ts';
 import { statsView, TankStatsSchema } from './views.ts';
@@ -36,6 +43,17 @@ const SpawnFoodBody = z
 const EntitySchema = z.record(z.string(), z.unknown()).openapi('Entity');
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+/** An entity as the API shows it: positions and velocities to 0.01 px. */
+function entityView(e: EntityView): Record<string, unknown> {
+  const { x, y, vx, vy, ...rest } = e as EntityView & { vx?: number; vy?: number };
+  return {
+    ...rest,
+    x: round(x),
+    y: round(y),
+    ...(vx === undefined ? {} : { vx: round(vx), vy: round(vy ?? 0) }),
+  };
+}
 
 const entitiesRoute = createRoute({
   method: 'get',
@@ -106,6 +124,26 @@ const spawnFoodRoute = createRoute({
   },
 });
 
+const entityRoute = createRoute({
+  method: 'get',
+  path: '/api/tanks/{id}/entities/{entity_id}',
+  tags: ['entities'],
+  summary: 'One entity, by its local id or (fish) its global uid',
+  request: {
+    params: TankIdParams.extend({
+      entity_id: z
+        .string()
+        .min(1)
+        .max(200)
+        .openapi({ param: { name: 'entity_id', in: 'path' }, example: '17' }),
+    }),
+  },
+  responses: {
+    200: { description: 'the entity', content: { 'application/json': { schema: EntitySchema } } },
+    ...problemResponses(400, 401, 403, 404),
+  },
+});
+
 const statsRoute = createRoute({
   method: 'get',
   path: '/api/tanks/{id}/stats',
@@ -125,16 +163,20 @@ export function registerEntityRoutes(app: OpenAPIHono<ServerEnv>, ctx: ServerCon
     const tank = await authorizedTank(ctx, c, id, 'read');
     const entities = listEntities(tank.world)
       .filter((e) => !kind || e.kind === kind)
-      .map((e) => {
-        const { x, y, vx, vy, ...rest } = e as typeof e & { vx?: number; vy?: number };
-        return {
-          ...rest,
-          x: round(x),
-          y: round(y),
-          ...(vx === undefined ? {} : { vx: round(vx), vy: round(vy ?? 0) }),
-        };
-      });
+      .map(entityView);
     return c.json({ tank_id: id, frame: tank.world.frame, entities, count: entities.length }, 200);
+  });
+
+  app.openapi(entityRoute, async (c) => {
+    const { id, entity_id } = c.req.valid('param');
+    const tank = await authorizedTank(ctx, c, id, 'read');
+    // Local ids are unique across kinds within a tank (one counter); uids name fish anywhere.
+    const byId = /^\d+$/.test(entity_id) ? Number(entity_id) : undefined;
+    const entity = listEntities(tank.world).find((e) =>
+      byId === undefined ? e.kind === 'fish' && e.uid === entity_id : e.id === byId,
+    );
+    if (!entity) throw new ApiError('unknown_entity', `tank ${id} has no entity ${entity_id}`);
+    return c.json({ ...entityView(entity), frame: tank.world.frame }, 200);
   });
 
   app.openapi(spawnFishRoute, async (c) => {

@@ -41,6 +41,39 @@ const healthRoute = createRoute({
   },
 });
 
+const rootRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['meta'],
+  summary: 'What this server is and where its endpoints are',
+  responses: {
+    200: {
+      description: 'the server',
+      content: {
+        'application/json': {
+          schema: z.object({
+            message: z.string(),
+            version: z.string(),
+            server_id: z.string(),
+            tank_count: z.number().int(),
+            endpoints: z.record(z.string(), z.string()),
+          }),
+        },
+      },
+    },
+  },
+});
+
+const metricsRoute = createRoute({
+  method: 'get',
+  path: '/metrics',
+  tags: ['meta'],
+  summary: 'Prometheus metrics: tanks, viewers, tick duration, frame bytes, snapshot duration, HTTP latency',
+  responses: {
+    200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: z.string() } } },
+  },
+});
+
 const serversRoute = createRoute({
   method: 'get',
   path: '/api/servers',
@@ -90,21 +123,24 @@ export function registerMetaRoutes(
   ctx: ServerContext,
   { discovery, registry, startedAt, self }: MetaRouteOptions,
 ): void {
-  app.get('/', (c) =>
-    c.json({
-      message: 'Tank World Net tank server',
-      version: ctx.version,
-      server_id: ctx.serverId,
-      tank_count: ctx.host.size,
-      endpoints: {
-        websocket_tank: '/ws/{tank_id}',
-        health: '/health',
-        tanks: '/api/tanks',
-        servers: '/api/servers',
-        metrics: '/metrics',
-        openapi: '/openapi.json',
+  app.openapi(rootRoute, (c) =>
+    c.json(
+      {
+        message: 'Tank World Net tank server',
+        version: ctx.version,
+        server_id: ctx.serverId,
+        tank_count: ctx.host.size,
+        endpoints: {
+          websocket_tank: '/ws/{tank_id}',
+          health: '/health',
+          tanks: '/api/tanks',
+          servers: '/api/servers',
+          metrics: '/metrics',
+          openapi: '/openapi.json',
+        },
       },
-    }),
+      200,
+    ),
   );
 
   app.openapi(healthRoute, (c) =>
@@ -120,8 +156,8 @@ export function registerMetaRoutes(
     ),
   );
 
-  app.get('/metrics', async (c) =>
-    c.body(await registry.metrics(), 200, { 'content-type': registry.contentType }),
+  app.openapi(metricsRoute, async (c) =>
+    c.text(await registry.metrics(), 200, { 'content-type': registry.contentType }),
   );
 
   app.openapi(serversRoute, async (c) => {

@@ -82,7 +82,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
     labels: { server_id: serverId },
     processMetrics: options.processMetrics,
   });
-  const metrics = createServerMetrics(registry);
+  const metrics = createServerMetrics(registry, { tankCount: () => host.size });
   const startedAt = new Date();
   const host = createTankHost({
     tickHz: options.tickHz,
@@ -119,7 +119,6 @@ export function createTankServer(options: TankServerOptions): TankServer {
       const at = new Date().toISOString();
       if (reason === 'deleted')
         realtime.publish({ type: 'tank_deleted', tank_id: tankId, server_id: serverId, at }).catch(() => {});
-      metrics.tanks.set(host.size);
     },
   });
   const snapshotter = createSnapshotter({
@@ -185,7 +184,6 @@ export function createTankServer(options: TankServerOptions): TankServer {
     fetch: (request) => app.fetch(request),
     async start() {
       await tanks.loadOwned();
-      metrics.tanks.set(host.size);
       host.start();
       http = createServer(getRequestListener(app.fetch));
       http.on('upgrade', (req, socket, head) => {

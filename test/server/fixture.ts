@@ -1,0 +1,117 @@
+/**
+ * @module
+ * One tank server in the test process, on the real adapters a `tankworld server` uses: the
+ * harness PostgreSQL (or PGlite in memory), in-process discovery and real-time state, HS256
+ * tokens. Requests go over its real HTTP port, so body limits, headers and upgrades are the
+ * ones a client meets.
+ */
+import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
+import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
+import { createRealtime } from '../../src/realtime/index.ts';
+import { createTankServer, type TankServer } from '../../src/server/index.ts';
+import { createStore, type Store } from '../../src/store/index.ts';
+import { createLogger } from '../../src/telemetry/index.ts';
+import type { Cleanup } from '../support/index.ts';
+
+export const SECRET = 'server-tests-secret-0123456789';
+
+export interface TestServerOptions {
+  cleanup: Cleanup;
+  /** PostgreSQL database URL; PGlite in memory when absent. */
+  databaseUrl?: string;
+  serverId?: string;
+  snapshotIntervalMs?: number;
+  broadcastHz?: number;
+  /** An existing store (a second server on the same database); not closed by this fixture. */
+  store?: Store;
+}
+
+export interface RequestOptions {
+  method?: string;
+  /** Sent as JSON unless it is a string (sent as-is). */
+  body?: unknown;
+  /** A user id to mint a token for, a raw token string via `rawToken`, or none. */
+  user?: string;
+  rawToken?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestServer {
+  readonly server: TankServer;
+  readonly store: Store;
+  token(user: string): Promise<string>;
+  request(path: string, options?: RequestOptions): Promise<Response>;
+  /** A request whose reply must have `status`; returns its parsed JSON body. */
+  json<T = Record<string, unknown>>(path: string, status: number, options?: RequestOptions): Promise<T>;
+}
+
+/**
+ * @example
+ * ```ts
+ * const cleanup = useCleanup();
+ * const db = await useDatabase({ cleanup });
+ * const t = await startTestServer({ cleanup, databaseUrl: db.url });
+ * const tank = await t.json('/api/tanks', 201, { method: 'POST', user: 'alice', body: { name: 'Reef' } });
+ * ```
+ */
+export async function startTestServer({
+  cleanup,
+  databaseUrl,
+  serverId = 'server-test',
+  snapshotIntervalMs = 60_000,
+  broadcastHz,
+  store: given,
+}: TestServerOptions): Promise<TestServer> {
+  const logger = createLogger({ level: 'silent' });
+  const store = given ?? cleanup.add(createStore({ databaseUrl, dataDir: 'memory://', poolSize: 4 }));
+  await store.migrate();
+  const realtime = cleanup.add(await createRealtime({}));
+  const discovery = createLocalDiscovery({ registry: createLocalRegistry() });
+  const server = createTankServer({
+    serverId,
+    port: 0,
+    db: store.db,
+    discovery,
+    realtime,
+    verifier: createTokenVerifier({ secret: SECRET }),
+    internalVerifier: createInternalVerifier({ secret: SECRET }),
+    logger,
+    snapshotIntervalMs,
+    broadcastHz,
+    heartbeatMs: 60_000,
+  });
+  await server.start();
+  cleanup.add(server);
+
+  const tokens = new Map<string, string>();
+  async function token(user: string): Promise<string> {
+    let t = tokens.get(user);
+    if (!t) {
+      t = await mintToken({ secret: SECRET, userId: user });
+      tokens.set(user, t);
+    }
+    return t;
+  }
+
+  async function request(path: string, options: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers };
+    const bearer = options.rawToken ?? (options.user ? await token(options.user) : undefined);
+    if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+      headers['content-type'] ??= 'application/json';
+    }
+    return fetch(`${server.url}${path}`, { method: options.method ?? 'GET', headers, body });
+  }
+
+  async function json<T>(path: string, status: number, options?: RequestOptions): Promise<T> {
+    const res = await request(path, options);
+    const text = await res.text();
+    if (res.status !== status)
+      throw new Error(`${options?.method ?? 'GET'} ${path}: expected ${status}, got ${res.status}: ${text}`);
+    return JSON.parse(text) as T;
+  }
+
+  return { server, store, token, request, json };
+}
