@@ -33,6 +33,12 @@ const commonSchema = z.object({
   /** HMAC secret for internal (gateway ↔ server) requests. */
   internalSecret: z.string().min(16).optional(),
   otlpEndpoint: z.string().url().optional(),
+  /** Consul Connect: the port of this process's Envoy sidecar public listener; unset = no mesh. */
+  connectSidecarPort: port.optional(),
+  /** Address that listener binds (Envoy's default 0.0.0.0; the native mesh uses 127.0.0.1). */
+  connectBindAddress: z.string().optional(),
+  /** Local port of the sidecar's `tank-server` upstream: calls to servers go there, over mTLS. */
+  connectUpstreamPort: port.optional(),
 });
 
 const serverSchema = commonSchema.extend({
@@ -80,6 +86,9 @@ const ENV: Record<string, string> = {
   jwksUrl: 'JWKS_URL',
   internalSecret: 'INTERNAL_SECRET',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  connectSidecarPort: 'CONNECT_SIDECAR_PORT',
+  connectBindAddress: 'CONNECT_BIND_ADDRESS',
+  connectUpstreamPort: 'CONNECT_UPSTREAM_PORT',
   host: 'HOST',
   port: 'PORT',
   serverId: 'SERVER_ID',

@@ -8,10 +8,12 @@ import path from 'node:path';
 import { createInternalVerifier, createTokenVerifier } from '../auth/index.ts';
 import { type CommonConfig, ConfigError } from '../config.ts';
 import {
+  type ConnectOptions,
   createConsulDiscovery,
   createLocalDiscovery,
   type Discovery,
   type LocalRegistry,
+  ServiceName,
 } from '../discovery/index.ts';
 import { createRealtime, type Realtime } from '../realtime/index.ts';
 import { createStore, type Store } from '../store/index.ts';
@@ -34,6 +36,18 @@ export interface AdapterOptions {
   logger: Logger;
   /** Shared by every participant of an embedded process. */
   localRegistry?: LocalRegistry;
+}
+
+/** The mesh part of a registration, when CONNECT_SIDECAR_PORT says this process has a sidecar. */
+function connectOptions(config: CommonConfig): ConnectOptions | undefined {
+  if (!config.connectSidecarPort) return undefined;
+  return {
+    sidecarPort: config.connectSidecarPort,
+    bindAddress: config.connectBindAddress,
+    upstreams: config.connectUpstreamPort
+      ? [{ destinationName: ServiceName.tankServer, localBindPort: config.connectUpstreamPort }]
+      : [],
+  };
 }
 
 export async function createAdapters({ config, logger, localRegistry }: AdapterOptions): Promise<Adapters> {
@@ -70,7 +84,12 @@ export async function createAdapters({ config, logger, localRegistry }: AdapterO
         logger: logger.child({ part: 'discovery' }),
       };
       return useConsul
-        ? createConsulDiscovery({ ...common, consulAddr: config.consulAddr, token: config.consulToken })
+        ? createConsulDiscovery({
+            ...common,
+            consulAddr: config.consulAddr,
+            token: config.consulToken,
+            connect: connectOptions(config),
+          })
         : createLocalDiscovery({ ...common, registry: localRegistry! });
     },
     async close() {

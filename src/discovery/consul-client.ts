@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import Consul from 'consul';
 import type { ServiceDefinition } from './codec.ts';
+import type { ConnectServiceDefinition } from './connect.ts';
 import { DiscoveryError, DiscoveryUnavailableError, InvalidRegistrationError } from './errors.ts';
 import type { CheckStatus } from './types.ts';
 
@@ -44,7 +45,7 @@ interface ConsulLib {
   agent: {
     self(opts: CallOptions): Promise<unknown>;
     service: {
-      register(opts: ServiceDefinition & CallOptions): Promise<unknown>;
+      register(opts: (ServiceDefinition | ConnectServiceDefinition) & CallOptions): Promise<unknown>;
       deregister(opts: { id: string } & CallOptions): Promise<unknown>;
     };
   };
@@ -59,7 +60,7 @@ interface CallOptions {
 }
 
 export interface ConsulClient {
-  registerService(def: ServiceDefinition): Promise<void>;
+  registerService(def: ServiceDefinition | ConnectServiceDefinition): Promise<void>;
   /** Succeeds when the agent does not know the ID: the goal, no such service, is reached. */
   deregisterService(id: string): Promise<void>;
   /** `unknown` when the agent has no such check (it restarted, or reaped the service). */
@@ -107,7 +108,7 @@ export function createConsulClient({ consulAddr, token, timeoutMs }: ConsulClien
   }) as unknown as ConsulLib;
   const authHeaders: Record<string, string> = token ? { 'x-consul-token': token } : {};
 
-  async function registerService(def: ServiceDefinition): Promise<void> {
+  async function registerService(def: ServiceDefinition | ConnectServiceDefinition): Promise<void> {
     await deadline('register', timeoutMs, undefined, (ctx) => lib.agent.service.register({ ...def, ctx }));
   }
 

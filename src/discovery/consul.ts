@@ -20,6 +20,7 @@ import {
   validateRegistration,
   worstStatus,
 } from './codec.ts';
+import { type ConnectOptions, validateConnect, withConnect } from './connect.ts';
 import { type ConsulClient, createConsulClient, type HealthEntry } from './consul-client.ts';
 import { type BlockingWatch, startBlockingWatch } from './consul-watch.ts';
 import { DiscoveryClosedError, DiscoveryUnavailableError, NotRegisteredError } from './errors.ts';
@@ -48,6 +49,12 @@ export interface ConsulDiscoveryOptions extends DiscoveryOptions {
   /** Watch retry delays after errors: doubling from the base, capped, with jitter. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /**
+   * Join the Consul Connect service mesh: the registration carries an Envoy sidecar (started
+   * apart, by `consul connect envoy -sidecar-for <server id>`) with these upstreams, and the
+   * instance is critical while that sidecar is down.
+   */
+  connect?: ConnectOptions;
 }
 
 /**
@@ -73,10 +80,12 @@ export function createConsulDiscovery({
   retryBaseMs = 250,
   retryMaxMs = 5000,
   logger,
+  connect,
 }: ConsulDiscoveryOptions = {}): Discovery {
   // Fail at construction, not at the first heartbeat, on a duration Consul would refuse.
   parseGoDuration(ttl);
   parseGoDuration(deregisterCriticalAfter);
+  if (connect) parseGoDuration(validateConnect(connect).checkInterval);
   const client: ConsulClient = createConsulClient({ consulAddr, token, timeoutMs: requestTimeoutMs });
   const reach = createReachability({ logger, target: `consul at ${consulAddr}` });
   const loops = new Set<BlockingWatch>();
@@ -97,6 +106,11 @@ export function createConsulDiscovery({
       if (err instanceof DiscoveryUnavailableError) reach.down(err);
       throw err;
     }
+  }
+
+  function definitionOf(reg: ValidRegistration) {
+    const def = toServiceDefinition(reg, { ttl, deregisterCriticalAfter });
+    return connect ? withConnect(def, connect) : def;
   }
 
   function ensureOpen(): void {
@@ -126,7 +140,7 @@ export function createConsulDiscovery({
     const reg = validateRegistration(self);
     // Kept even if the agent is unreachable now: the next heartbeat that reaches it registers.
     registration = reg;
-    await tracked(() => client.registerService(toServiceDefinition(reg, { ttl, deregisterCriticalAfter })));
+    await tracked(() => client.registerService(definitionOf(reg)));
     await hintOnce();
   }
 
@@ -145,7 +159,7 @@ export function createConsulDiscovery({
       // If the agent restarted, its index restarted too and our watches' indexes are too high;
       // after a reap instead, starting over costs one extra read.
       for (const loop of loops) loop.startOver();
-      await client.registerService(toServiceDefinition(reg, { ttl, deregisterCriticalAfter }));
+      await client.registerService(definitionOf(reg));
       if ((await client.updateCheck(checkId, status, output)) === 'unknown')
         throw new DiscoveryUnavailableError('consul lost the heartbeat check right after registering it');
     });

@@ -12,6 +12,7 @@
  * ```
  */
 export { parseGoDuration } from './codec.ts';
+export { type ConnectOptions, type ConnectUpstream, sidecarServiceId } from './connect.ts';
 export { type ConsulDiscoveryOptions, createConsulDiscovery } from './consul.ts';
 export {
   DiscoveryClosedError,

@@ -12,10 +12,23 @@ export {
   type ResolveBinariesOptions,
   resolveBinaries,
 } from './binaries.ts';
+export {
+  type ApplyConfigEntriesOptions,
+  applyConfigEntries,
+  type ConfigEntry,
+  configEntryFileName,
+  deleteConfigEntries,
+  MeshService,
+  meshConfigEntries,
+  subsetName,
+  TANK_SERVER_HEADER,
+} from './config-entries.ts';
 export { type ConsulHandle, type ConsulOptions, type ConsulPorts, startConsul } from './consul.ts';
 export { type EnvoySidecarHandle, type EnvoySidecarOptions, startEnvoySidecar } from './envoy.ts';
 export { BinaryNotFoundError, MeshError, MeshErrorCode, StartError, WaitTimeoutError } from './errors.ts';
 export { type MeshLogger, silentLogger } from './logger.ts';
+export { type MeshApp, type MeshAppOptions, PROJECT_ROOT, startMeshApp } from './mesh-app.ts';
+export { type NativeMesh, type NativeMeshOptions, passingServerIds, startNativeMesh } from './native-mesh.ts';
 export { type FreePortsOptions, freePort, freePorts } from './ports.ts';
 export { type PostgresHandle, type PostgresOptions, startPostgres } from './postgres.ts';
 export { consulHasLeader, envoyIsLive, postgresAnswers, redisAnswers } from './probes.ts';

@@ -1,0 +1,133 @@
+/**
+ * @module
+ * One member of the native mesh: a `tankworld server` or `tankworld gateway` process and its own
+ * Envoy sidecar, started the way compose starts them: the app registers itself (with
+ * `connect { sidecar_service {} }`), then `consul connect envoy -sidecar-for <id>` runs beside it.
+ */
+import path from 'node:path';
+import { type EnvoySidecarHandle, startEnvoySidecar } from './envoy.ts';
+import { type MeshLogger, silentLogger } from './logger.ts';
+import { freePorts } from './ports.ts';
+import { type ProgramHandle, startProgram } from './program.ts';
+
+/** The repository root, where `src/cli.ts` is. */
+export const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
+
+export interface MeshAppOptions {
+  /** `server` or `gateway` (the `tankworld` command). */
+  role: 'server' | 'gateway';
+  /** Consul service ID: the server id, or the gateway's id. */
+  id: string;
+  consulHttpAddr: string;
+  consulGrpcAddr: string;
+  /** Environment shared by every app (database, Redis, secrets, heartbeat). */
+  env: Record<string, string>;
+  /** The app's own port. Default: a free one. */
+  port?: number;
+  consulBin?: string;
+  envoyBin?: string;
+  startTimeout?: number;
+  log?: MeshLogger;
+}
+
+/** A running app with its sidecar; see {@link startMeshApp}. */
+export interface MeshApp {
+  readonly role: 'server' | 'gateway';
+  readonly id: string;
+  /** The app's own port on 127.0.0.1 (public REST + WebSocket, and what its sidecar forwards to). */
+  readonly port: number;
+  readonly url: string;
+  /** Port of the sidecar's public mTLS listener. */
+  readonly sidecarPort: number;
+  /** Local port of the sidecar's `tank-server` upstream. */
+  readonly upstreamPort: number;
+  readonly program: ProgramHandle;
+  readonly sidecar: EnvoySidecarHandle;
+  /** Stops the sidecar, then the app (which deregisters both). Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the app, waits for its `/health`, then starts its sidecar and waits for Envoy LIVE.
+ *
+ * @example
+ * ```ts
+ * const app = await startMeshApp({ role: 'server', id: 'server-1', consulHttpAddr, consulGrpcAddr, env });
+ * await fetch(`http://127.0.0.1:${gateway.upstreamPort}/health`, { headers: { 'x-tank-server': 'server-1' } });
+ * ```
+ */
+export async function startMeshApp({
+  role,
+  id,
+  consulHttpAddr,
+  consulGrpcAddr,
+  env,
+  port,
+  consulBin,
+  envoyBin,
+  startTimeout = 60_000,
+  log = silentLogger,
+}: MeshAppOptions): Promise<MeshApp> {
+  const [freeApp, sidecarPort, upstreamPort] = await freePorts(3);
+  const appPort = port ?? freeApp!;
+  const url = `http://127.0.0.1:${appPort}`;
+  const program = await startProgram({
+    name: `${role}-${id}`,
+    command: process.execPath,
+    args: [path.join(PROJECT_ROOT, 'src/cli.ts'), role],
+    cwd: PROJECT_ROOT,
+    env: {
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: String(appPort),
+      ...(role === 'server' ? { SERVER_ID: id } : { GATEWAY_ID: id }),
+      DISCOVERY: 'consul',
+      CONSUL_HTTP_ADDR: consulHttpAddr,
+      CONNECT_SIDECAR_PORT: String(sidecarPort),
+      CONNECT_BIND_ADDRESS: '127.0.0.1',
+      CONNECT_UPSTREAM_PORT: String(upstreamPort),
+    },
+    // The sidecar can only start once the app has registered it, which the app does before
+    // it serves; `/health` answering with this id means both.
+    ready: async () => {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      const body = (await res.json()) as { server_id?: string; gateway_id?: string };
+      return res.ok && (body.server_id === id || body.gateway_id === id || role === 'gateway');
+    },
+    startTimeout,
+    log,
+  });
+  let sidecar: EnvoySidecarHandle;
+  try {
+    sidecar = await startEnvoySidecar({
+      consulHttpAddr,
+      consulGrpcAddr,
+      sidecarFor: id,
+      consulBin,
+      envoyBin,
+      startTimeout,
+      log,
+    });
+  } catch (err) {
+    await program.stop();
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    role,
+    id,
+    port: appPort,
+    url,
+    sidecarPort,
+    upstreamPort,
+    program,
+    sidecar,
+    stop() {
+      stopping ??= (async () => {
+        await sidecar.stop();
+        await program.stop();
+      })();
+      return stopping;
+    },
+  };
+}

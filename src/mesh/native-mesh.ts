@@ -1,0 +1,195 @@
+/**
+ * @module
+ * The whole mesh on one machine without Docker, in the topology of `compose.yaml`: a Consul
+ * agent (UI on), PostgreSQL and Redis (started here, or existing URLs), migrations, the config
+ * entries, then N tank servers and the gateway, each with its own Envoy sidecar. `tankworld mesh
+ * up` runs it; the mesh tests run it too, so what users start is what was tested.
+ */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import {
+  applyConfigEntries,
+  type ConfigEntry,
+  MeshService,
+  meshConfigEntries,
+  TANK_SERVER_HEADER,
+} from './config-entries.ts';
+import { type ConsulHandle, startConsul } from './consul.ts';
+import { MeshError, MeshErrorCode } from './errors.ts';
+import { type MeshLogger, silentLogger } from './logger.ts';
+import { type MeshApp, PROJECT_ROOT, startMeshApp } from './mesh-app.ts';
+import { type PostgresHandle, startPostgres } from './postgres.ts';
+import { type RedisHandle, startRedis } from './redis.ts';
+import { waitFor } from './wait.ts';
+
+export interface NativeMeshOptions {
+  /** Tank server ids; default `server-1` … `server-<servers>`. */
+  serverIds?: readonly string[];
+  servers?: number;
+  /** Start the gateway (and its sidecar). */
+  gateway?: boolean;
+  /** An existing PostgreSQL database; default: one started here. */
+  databaseUrl?: string;
+  /** An existing Redis; default: one started here. */
+  redisUrl?: string;
+  /** An agent already running (tests); default: a dev agent started here, UI on. */
+  consul?: ConsulHandle;
+  jwtSecret: string;
+  internalSecret: string;
+  /** Extra environment for every app, e.g. `{ HEARTBEAT_MS: '1000', LOG_LEVEL: 'warn' }`. */
+  env?: Record<string, string>;
+  binaries?: { consul?: string; envoy?: string; redisServer?: string; postgresBinDir?: string };
+  log?: MeshLogger;
+}
+
+/** A running native mesh; see {@link startNativeMesh}. */
+export interface NativeMesh {
+  readonly consul: ConsulHandle;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly servers: readonly MeshApp[];
+  readonly gateway: MeshApp | undefined;
+  readonly entries: readonly ConfigEntry[];
+  /** Stops every process this mesh started, apps first. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the mesh and resolves when every tank server is passing in Consul (its heartbeat and
+ * its sidecar), so the first request through a sidecar finds its route.
+ *
+ * @example
+ * ```ts
+ * const mesh = await startNativeMesh({ servers: 3, gateway: true, jwtSecret, internalSecret });
+ * console.log(mesh.consul.url + '/ui/');
+ * await mesh.stop();
+ * ```
+ */
+export async function startNativeMesh(options: NativeMeshOptions): Promise<NativeMesh> {
+  const {
+    gateway: withGateway = false,
+    jwtSecret,
+    internalSecret,
+    binaries = {},
+    log = silentLogger,
+  } = options;
+  const serverIds =
+    options.serverIds ?? Array.from({ length: options.servers ?? 3 }, (_, i) => `server-${i + 1}`);
+  if (serverIds.length === 0)
+    throw new MeshError(MeshErrorCode.invalidOption, 'a mesh needs at least one tank server');
+  const entries = meshConfigEntries({ serverIds });
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const stopAll = async () => {
+    for (const handle of started.reverse()) await handle.stop().catch(() => undefined);
+  };
+  try {
+    const consul = options.consul ?? (await startConsul({ bin: binaries.consul, log }));
+    if (!options.consul) started.push(consul);
+    const [databaseUrl, redisUrl] = await Promise.all([
+      options.databaseUrl ??
+        startPostgres({ binDir: binaries.postgresBinDir, log }).then((pg: PostgresHandle) => {
+          started.push(pg);
+          return pg.createDatabase('tankworld');
+        }),
+      options.redisUrl ??
+        startRedis({ bin: binaries.redisServer, log }).then((redis: RedisHandle) => {
+          started.push(redis);
+          return redis.url;
+        }),
+    ]);
+    const env: Record<string, string> = {
+      DISTRIBUTED_MODE: 'true',
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      JWT_SECRET: jwtSecret,
+      INTERNAL_SECRET: internalSecret,
+      ...options.env,
+    };
+    // The compose migrate job, here: once, before any app starts.
+    await promisify(execFile)(process.execPath, [path.join(PROJECT_ROOT, 'src/cli.ts'), 'migrate'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
+    });
+    await applyConfigEntries({ consulUrl: consul.url, entries });
+    const common = {
+      consulHttpAddr: consul.httpAddr,
+      consulGrpcAddr: consul.grpcAddr,
+      env,
+      consulBin: binaries.consul,
+      envoyBin: binaries.envoy,
+      log,
+    };
+    const servers: MeshApp[] = [];
+    await Promise.all(
+      serverIds.map(async (id) => {
+        const app = await startMeshApp({ role: 'server', id, ...common });
+        started.push(app);
+        servers.push(app);
+      }),
+    );
+    servers.sort((a, b) => serverIds.indexOf(a.id) - serverIds.indexOf(b.id));
+    let gateway: MeshApp | undefined;
+    if (withGateway) {
+      gateway = await startMeshApp({ role: 'gateway', id: 'gateway-1', ...common });
+      started.push(gateway);
+    }
+    await waitFor(async () => (await passingServerIds(consul.url)).length === serverIds.length, {
+      what: 'every tank server passing in consul (heartbeat and sidecar)',
+      timeout: 60_000,
+      interval: 200,
+    });
+    // Passing in the catalog is not yet routable: each subset's endpoints reach the other
+    // sidecars over xDS a moment later. Ready means a request for each server lands on it.
+    await waitForRoutes(servers[0]!.upstreamPort, serverIds);
+    let stopping: Promise<void> | undefined;
+    return {
+      consul,
+      databaseUrl,
+      redisUrl,
+      servers,
+      gateway,
+      entries,
+      stop() {
+        stopping ??= stopAll();
+        return stopping;
+      },
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** Waits until a request through `upstreamPort` with each server's header lands on that server. */
+async function waitForRoutes(upstreamPort: number, serverIds: readonly string[]): Promise<void> {
+  for (const id of serverIds) {
+    await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${upstreamPort}/health`, {
+          headers: { [TANK_SERVER_HEADER]: id },
+          signal: AbortSignal.timeout(2000),
+        });
+        return res.ok && ((await res.json()) as { server_id?: string }).server_id === id;
+      },
+      { what: `a request for ${id} through the mesh landing on ${id}`, timeout: 30_000, interval: 100 },
+    );
+  }
+}
+
+/**
+ * Ids of the tank servers whose every check passes (heartbeat, sidecar alias, node).
+ *
+ * @example
+ * ```ts
+ * await passingServerIds('http://127.0.0.1:8500'); // ['server-1', 'server-2']
+ * ```
+ */
+export async function passingServerIds(consulUrl: string): Promise<string[]> {
+  const res = await fetch(`${consulUrl}/v1/health/service/${MeshService.tankServer}?passing=true`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) return [];
+  const entries = (await res.json()) as Array<{ Service: { ID: string } }>;
+  return entries.map((e) => e.Service.ID).sort();
+}
