@@ -104,6 +104,23 @@ export interface Problem {
   [member: string]: unknown;
 }
 
+/**
+ * Hono's JSON validator reports an unparsable body as a bare `HTTPException(400)` whose only
+ * mark is its message (no cause, no code); clients must still see `malformed_json`, not the
+ * `invalid_request` of a body that parsed but failed its schema. test/server/bad-input.test.ts
+ * fails if a Hono upgrade changes the message.
+ */
+const MALFORMED_JSON_MESSAGE = /^Malformed JSON/i;
+
+function httpExceptionCode(err: HTTPException): string {
+  if (err.status === 413) return 'payload_too_large';
+  if (err.status === 401) return 'invalid_token';
+  // @hono/zod-openapi answers a required body sent as another media type with a bare 415.
+  if (err.status === 415) return 'unsupported_media_type';
+  if (err.status === 400 && MALFORMED_JSON_MESSAGE.test(err.message)) return 'malformed_json';
+  return 'invalid_request';
+}
+
 /** Turns any thrown value into a problem body and its status. */
 export function toProblem(err: unknown): Problem {
   if (err instanceof ApiError) {
@@ -117,8 +134,7 @@ export function toProblem(err: unknown): Problem {
     };
   }
   if (err instanceof HTTPException) {
-    const code =
-      err.status === 413 ? 'payload_too_large' : err.status === 401 ? 'invalid_token' : 'invalid_request';
+    const code = httpExceptionCode(err);
     return {
       type: problemType(code),
       title: TITLE_BY_STATUS[err.status] ?? 'Error',
