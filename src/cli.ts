@@ -11,6 +11,7 @@ const USAGE = `usage: tankworld <command> [flags]
   server    one tank server   (--port --server-id --region --zone --discovery consul|local --consul-addr …)
   migrate   apply SQL migrations to DATABASE_URL (or the embedded store)
   token     mint a dev JWT    (--user alice [--ttl seconds])
+  mesh      up [--servers 3]: the native mesh with Envoy sidecars (npm run mesh); entries --servers a,b
 
 Every flag can also be set by environment (PORT, SERVER_ID, DATABASE_URL, REDIS_URL,
 CONSUL_HTTP_ADDR, DISTRIBUTED_MODE, JWT_SECRET, INTERNAL_SECRET, …); see README.md.
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], env: NodeJS.Proces
   server: async () => (await import('./commands/server.ts')).runServer,
   migrate: async () => (await import('./commands/migrate.ts')).runMigrate,
   token: async () => (await import('./commands/token.ts')).runToken,
+  mesh: async () => (await import('./commands/mesh.ts')).runMesh,
 };
 
 async function main(argv: string[]): Promise<void> {

@@ -1,0 +1,138 @@
+/**
+ * @module
+ * Helpers for the mesh tests: Envoy admin counters, calls through a sidecar upstream with the
+ * per-server header, a caller service with its own sidecar, and a raw probe of a sidecar's
+ * public listener by a client that has no Connect certificate.
+ */
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import { TANK_SERVER_HEADER } from '../../src/mesh/index.ts';
+import type { Cleanup } from '../support/index.ts';
+import { binaries, type EnvoySidecarHandle, freePorts, startEnvoySidecar } from '../support/index.ts';
+
+/** Every counter of an Envoy whose name matches `pattern`, as name → value. */
+export async function envoyStats(adminUrl: string, pattern: RegExp): Promise<Map<string, number>> {
+  const text = await (await fetch(`${adminUrl}/stats`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const match = /^([^:]+): (\d+)$/.exec(line);
+    if (match && pattern.test(match[1]!)) out.set(match[1]!, Number(match[2]));
+  }
+  return out;
+}
+
+/** One counter (summed over matches, 0 when absent). */
+export async function envoyCounter(adminUrl: string, pattern: RegExp): Promise<number> {
+  let sum = 0;
+  for (const value of (await envoyStats(adminUrl, pattern)).values()) sum += value;
+  return sum;
+}
+
+/** TLS handshakes completed on a sidecar's public (inbound mTLS) listener. */
+export function publicHandshakes(sidecar: EnvoySidecarHandle, sidecarPort: number): Promise<number> {
+  return envoyCounter(
+    sidecar.adminUrl,
+    new RegExp(`^listener\\.127\\.0\\.0\\.1_${sidecarPort}\\.ssl\\.handshake$`),
+  );
+}
+
+/** Requests a sidecar forwarded to its own app (Consul names that cluster `local_app`). */
+export function requestsToApp(sidecar: EnvoySidecarHandle): Promise<number> {
+  return envoyCounter(sidecar.adminUrl, /^cluster\.local_app\.upstream_rq_total$/);
+}
+
+/** `GET path` through a local upstream port, addressed to one tank server. */
+export async function viaUpstream(
+  upstreamPort: number,
+  serverId: string,
+  path = '/health',
+  init: RequestInit = {},
+): Promise<Response> {
+  return fetch(`http://127.0.0.1:${upstreamPort}${path}`, {
+    ...init,
+    headers: { ...(init.headers as Record<string, string>), [TANK_SERVER_HEADER]: serverId },
+    signal: AbortSignal.timeout(5000),
+  });
+}
+
+export interface Caller {
+  id: string;
+  upstreamPort: number;
+  sidecar: EnvoySidecarHandle;
+}
+
+/**
+ * A service `name` that only calls `tank-server` through its sidecar: registered with a
+ * `tank-server` upstream, its Envoy started the production way.
+ */
+export async function startCaller({
+  name,
+  consul,
+  cleanup,
+}: {
+  name: string;
+  consul: { url: string; httpAddr: string; grpcAddr: string };
+  cleanup: Cleanup;
+}): Promise<Caller> {
+  const id = `${name}-${randomBytes(3).toString('hex')}`;
+  const [appPort, sidecarPort, upstreamPort] = await freePorts(3);
+  const res = await fetch(`${consul.url}/v1/agent/service/register`, {
+    method: 'PUT',
+    body: JSON.stringify({
+      Name: name,
+      ID: id,
+      Address: '127.0.0.1',
+      Port: appPort,
+      Connect: {
+        SidecarService: {
+          Port: sidecarPort,
+          Proxy: {
+            Config: { bind_address: '127.0.0.1' },
+            Upstreams: [{ DestinationName: 'tank-server', LocalBindPort: upstreamPort }],
+          },
+        },
+      },
+    }),
+  });
+  if (!res.ok) throw new Error(`register ${id}: ${res.status} ${await res.text()}`);
+  const bins = binaries();
+  const sidecar = await startEnvoySidecar({
+    consulHttpAddr: consul.httpAddr,
+    consulGrpcAddr: consul.grpcAddr,
+    consulBin: bins.consul,
+    envoyBin: bins.envoy,
+    sidecarFor: id,
+    cleanup,
+  });
+  return { id, upstreamPort: upstreamPort!, sidecar };
+}
+
+/**
+ * Opens a connection to `port` (plain TCP, or TLS with no client certificate), sends an HTTP
+ * request and says whether an HTTP answer came back or the connection was refused/reset.
+ */
+export function probeWithoutCert(port: number, mode: 'plain' | 'tls'): Promise<'answered' | 'refused'> {
+  return new Promise((resolve) => {
+    const socket =
+      mode === 'tls'
+        ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'tank-server' })
+        : net.connect({ host: '127.0.0.1', port });
+    let data = '';
+    const done = (verdict: 'answered' | 'refused') => {
+      socket.destroy();
+      clearTimeout(timer);
+      resolve(verdict);
+    };
+    const timer = setTimeout(() => done(data.startsWith('HTTP/') ? 'answered' : 'refused'), 5000);
+    socket.once(mode === 'tls' ? 'secureConnect' : 'connect', () => {
+      socket.write('GET /health HTTP/1.1\r\nhost: tank-server\r\nconnection: close\r\n\r\n');
+    });
+    socket.on('data', (chunk: Buffer) => {
+      data += chunk.toString('latin1');
+      if (data.startsWith('HTTP/')) done('answered');
+    });
+    socket.on('error', () => done('refused'));
+    socket.on('close', () => done(data.startsWith('HTTP/') ? 'answered' : 'refused'));
+  });
+}
