@@ -40,8 +40,9 @@ function position(world: World, { x, y }: Position): Position {
   };
 }
 
-function ensureRoom(world: World): void {
-  if (world.fish.count >= world.maxFish) {
+function ensureRoom(world: World, { held = false }: { held?: boolean } = {}): void {
+  // A fish taking a held slot counts only the fish present; everyone else also counts the holds.
+  if (world.fish.count + (held ? 0 : world.heldSlots) >= world.maxFish) {
     throw new SimError('tank_full', `the tank holds its maximum of ${world.maxFish} fish`);
   }
 }
@@ -90,25 +91,68 @@ export function spawnFood(world: World, { count = 1, x }: { count?: number; x?: 
 
 /**
  * Removes the fish with this uid and returns everything needed to recreate it elsewhere.
- * Throws `unknown_entity` if no fish here has that uid.
+ * Throws `unknown_entity` if no fish here has that uid. With `hold`, its slot stays held
+ * (see `World.heldSlots`) so the fish can come back whatever is born meanwhile.
  */
-export function extractEntity(world: World, uid: string): EntityPayload {
+export function extractEntity(
+  world: World,
+  uid: string,
+  { hold = false }: { hold?: boolean } = {},
+): EntityPayload {
   const i = typeof uid === 'string' ? indexOfUid(world.fish, uid) : -1;
   if (i < 0) throw new SimError('unknown_entity', `no fish with uid '${String(uid)}' in this tank`);
   const payload = readFish(world, i);
   removeFishAt(world.fish, i);
   world.counters.transfersOut++;
+  if (hold) world.heldSlots++;
   return payload;
 }
 
 /**
- * Adds a fish from a payload under a new local id, with the same uid and state. The position is
- * the payload's (pulled inside this tank's walls) unless `x`/`y` are given.
+ * Holds a free fish slot (room promised to an arriving fish); throws `tank_full` when every
+ * slot is taken or held.
+ *
+ * @example
+ * ```ts
+ * holdFishSlot(world); // prepare: room reserved
+ * insertEntity(world, payload, { held: true }); // commit: the arrival takes it
+ * ```
  */
-export function insertEntity(world: World, payload: unknown, at: Position = {}): EntityRef {
+export function holdFishSlot(world: World): void {
+  ensureRoom(world);
+  world.heldSlots++;
+}
+
+/** Gives a held slot back (an arrival that will not come, a held fish that left for good). */
+export function releaseFishSlot(world: World): void {
+  if (world.heldSlots > 0) world.heldSlots--;
+}
+
+/** The local id of the fish with this uid, or undefined. */
+export function fishIdOf(world: World, uid: string): number | undefined {
+  const i = indexOfUid(world.fish, uid);
+  return i < 0 ? undefined : world.fish.id[i];
+}
+
+/** The uid of the fish with this local id, or undefined. */
+export function fishUidOf(world: World, id: number): string | undefined {
+  const i = world.fish.id.subarray(0, world.fish.count).indexOf(id);
+  return i < 0 ? undefined : world.fish.uid[i];
+}
+
+/**
+ * Adds a fish from a payload under a new local id, with the same uid and state. The position is
+ * the payload's (pulled inside this tank's walls) unless `x`/`y` are given. With `held`, the
+ * fish takes one held slot (from `holdFishSlot` or `extractEntity(…, { hold: true })`).
+ */
+export function insertEntity(
+  world: World,
+  payload: unknown,
+  { held = false, ...at }: Position & { held?: boolean } = {},
+): EntityRef {
   const p = validateFishPayload(payload);
   const pos = position(world, at);
-  ensureRoom(world);
+  ensureRoom(world, { held: held && world.heldSlots > 0 });
   if (indexOfUid(world.fish, p.uid) >= 0) {
     throw new SimError('duplicate_entity', `a fish with uid '${p.uid}' is already in this tank`);
   }
@@ -117,6 +161,7 @@ export function insertEntity(world: World, payload: unknown, at: Position = {}):
   const i = addFishSlot(world.fish, world.nextId++, p.uid);
   writeFish(world, i, p, x, y);
   world.counters.transfersIn++;
+  if (held) releaseFishSlot(world);
   if (p.generation > world.counters.maxGeneration) world.counters.maxGeneration = p.generation;
   return { id: world.fish.id[i], uid: p.uid };
 }

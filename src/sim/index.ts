@@ -18,9 +18,13 @@ export {
   type EntityRef,
   type EntityView,
   extractEntity,
+  fishIdOf,
+  fishUidOf,
+  holdFishSlot,
   insertEntity,
   listEntities,
   type Position,
+  releaseFishSlot,
   spawnFish,
   spawnFood,
 } from './entities.ts';

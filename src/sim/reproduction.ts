@@ -44,7 +44,7 @@ export function newUid(world: World): string {
 
 /** Claims a slot for a newborn (genes still to be written), or -1 when the tank is full. */
 export function claimFish(world: World): number {
-  if (world.fish.count >= world.maxFish) return -1;
+  if (world.fish.count + world.heldSlots >= world.maxFish) return -1;
   return addFishSlot(world.fish, world.nextId++, newUid(world));
 }
 

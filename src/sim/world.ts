@@ -36,6 +36,13 @@ export interface World {
   readonly width: number;
   readonly height: number;
   readonly maxFish: number;
+  /**
+   * Fish slots held for transfers in flight (a fish held out of this tank, or room promised to
+   * an arriving one): births and spawns see the tank as full this much sooner, so a held fish
+   * can always come back and a promised arrival always fits. Not part of a snapshot: the
+   * server rebuilds it from its open reservations.
+   */
+  heldSlots: number;
   frame: number;
   readonly rng: Rng;
   /** Next local id, shared by every entity kind so ids are unique within the tank. */
@@ -97,6 +104,7 @@ export function emptyWorld(o: Required<CreateWorldOptions>, rng: Rng, crab: Crab
     width: o.width,
     height: o.height,
     maxFish: o.maxFish,
+    heldSlots: 0,
     frame: 0,
     rng,
     nextId: crab.id + 1,
