@@ -4,6 +4,7 @@
  */
 import { loadServerConfig } from '../config.ts';
 import { createLocalRegistry } from '../discovery/index.ts';
+import { crashPointsFromEnv } from '../fault/index.ts';
 import { createTankServer } from '../server/index.ts';
 import { createLogger, startTracing } from '../telemetry/index.ts';
 import { createAdapters } from './adapters.ts';
@@ -36,6 +37,7 @@ export async function runServer(argv: string[], env: NodeJS.ProcessEnv): Promise
     heartbeatMs: config.heartbeatMs,
     maxTanks: config.maxTanks,
     processMetrics: true,
+    crash: crashPointsFromEnv({ env }),
   });
   onShutdown(logger, async () => {
     await server.stop();

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { bearerAuth, type InternalVerifier, type TokenVerifier } from '../auth/index.ts';
 import type { Discovery, ServerInstance, ServerRegistration } from '../discovery/index.ts';
+import { type CrashPoint, noCrash } from '../fault/index.ts';
 import { createApi, observe } from '../http/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
@@ -22,8 +23,10 @@ import { registerInternalRoutes } from './routes-internal.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerSnapshotRoutes } from './routes-snapshots.ts';
 import { registerTankRoutes } from './routes-tanks.ts';
+import { registerTransferRoutes } from './routes-transfers.ts';
 import { createSnapshotter } from './snapshotter.ts';
 import { createTankService } from './tank-service.ts';
+import { createParticipant } from './transfers.ts';
 import { createViewerGateway } from './ws.ts';
 
 export const SERVER_VERSION = '2.0.0';
@@ -52,6 +55,10 @@ export interface TankServerOptions {
   maxTanks?: number;
   /** Collect process-wide metrics (once per OS process). */
   processMetrics?: boolean;
+  /** Fault-injection points of the transfer steps (tests only; see src/fault). */
+  crash?: CrashPoint;
+  /** How often held transfer reservations are checked against the coordinator's log. */
+  reservationSweepMs?: number;
 }
 
 export interface TankServer {
@@ -108,12 +115,16 @@ export function createTankServer(options: TankServerOptions): TankServer {
     },
     onFrameSkipped: () => metrics.framesSkipped.inc(),
   });
+  // The participant needs the snapshotter and the tank service its restores; both are built
+  // below, so it reaches them through these late-bound references.
+  let late: ReturnType<typeof createParticipant> | undefined;
   const tanks = createTankService({
     serverId,
     host,
     db,
     logger,
     maxTanks: options.maxTanks,
+    reconcileWorld: (tankId, world) => late!.reconcileWorld(tankId, world),
     onTankGone: (tankId, reason) => {
       viewers.closeTank(tankId, reason === 'moved' ? 'tank moved to another server' : 'tank deleted');
       const at = new Date().toISOString();
@@ -131,6 +142,17 @@ export function createTankServer(options: TankServerOptions): TankServer {
     onBatch: ({ seconds }) => metrics.snapshotSeconds.observe(seconds),
   });
 
+  const participant = createParticipant({
+    serverId,
+    db,
+    host,
+    snapshotter,
+    logger,
+    crash: options.crash ?? noCrash,
+    sweepIntervalMs: options.reservationSweepMs,
+  });
+  late = participant;
+
   const ctx: ServerContext = { serverId, version: SERVER_VERSION, db, host, tanks, snapshotter, logger };
   const app = createApi<ServerEnv>({ logger });
   app.use('*', observe({ registry, name: 'tankworld_server' }));
@@ -140,6 +162,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
   registerEntityRoutes(app, ctx);
   registerSnapshotRoutes(app, ctx);
   registerInternalRoutes(app, ctx, internalVerifier);
+  registerTransferRoutes(app, serverId, participant);
 
   let http: Server | undefined;
   let port = options.port ?? 0;
@@ -219,12 +242,14 @@ export function createTankServer(options: TankServerOptions): TankServer {
       });
       await heartbeat.start();
       snapshotter.start();
+      participant.start();
       logger.info({ url, ws_url: wsUrl, tanks: host.size }, 'tank server ready');
     },
     stop() {
       stopping ??= (async () => {
         logger.info('tank server stopping: final snapshots, then deregister');
         http?.close();
+        participant.stop();
         await viewers.close();
         await host.stop();
         await snapshotter.stop();

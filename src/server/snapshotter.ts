@@ -27,6 +27,13 @@ export interface Snapshotter {
   start(): void;
   /** Saves the given tanks (default: every changed tank) now; resolves when written. */
   flush(options?: { all?: boolean; tanks?: Tank[] }): Promise<number>;
+  /**
+   * Runs `job` while no batch holds any of `tankIds`: it waits for a batch that may already have
+   * encoded one of them, and batches leave them out until it ends. A transfer step that writes
+   * its own snapshot goes through here, so a batch encoded before the step can never be written
+   * after it (and bring back the fish the step moved).
+   */
+  exclusive<T>(tankIds: readonly string[], job: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }
 
@@ -51,9 +58,25 @@ export function createSnapshotter({
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<number> = Promise.resolve(0);
   let batches = 0;
+  /** Tanks inside a transfer step (see `exclusive`): batches skip them. */
+  const busy = new Map<string, number>();
+  /** The batch being encoded and written, and the tanks it may hold. */
+  let writing: { tanks: Set<string>; done: Promise<void> } | undefined;
 
-  async function save(tanks: Tank[]): Promise<number> {
+  async function save(all: Tank[]): Promise<number> {
+    const tanks = all.filter((t) => !busy.has(t.id));
     if (tanks.length === 0) return 0;
+    let finish = () => {};
+    writing = { tanks: new Set(tanks.map((t) => t.id)), done: new Promise<void>((r) => (finish = r)) };
+    try {
+      return await saveBatch(tanks);
+    } finally {
+      writing = undefined;
+      finish();
+    }
+  }
+
+  async function saveBatch(tanks: Tank[]): Promise<number> {
     const began = performance.now();
     const rows: NewSnapshot[] = [];
     const frames = new Map<string, number>();
@@ -89,6 +112,20 @@ export function createSnapshotter({
     return result;
   }
 
+  async function exclusive<T>(tankIds: readonly string[], job: () => Promise<T>): Promise<T> {
+    while (writing && tankIds.some((id) => writing?.tanks.has(id))) await writing.done;
+    for (const id of tankIds) busy.set(id, (busy.get(id) ?? 0) + 1);
+    try {
+      return await job();
+    } finally {
+      for (const id of tankIds) {
+        const n = (busy.get(id) ?? 1) - 1;
+        if (n === 0) busy.delete(id);
+        else busy.set(id, n);
+      }
+    }
+  }
+
   function tick(): void {
     flush()
       .catch((err) => logger.warn({ err }, 'snapshot batch failed; will retry next interval'))
@@ -102,6 +139,7 @@ export function createSnapshotter({
       timer ??= setTimeout(tick, intervalMs);
     },
     flush,
+    exclusive,
     async stop() {
       if (timer) clearTimeout(timer);
       timer = undefined;

@@ -8,7 +8,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { ApiError } from '../http/index.ts';
-import { createWorld } from '../sim/index.ts';
+import { createWorld, type World } from '../sim/index.ts';
 import {
   createLocation,
   type Db,
@@ -53,6 +53,11 @@ export interface TankServiceOptions {
   logger: Logger;
   maxTanks?: number;
   maxFishPerTank?: number;
+  /**
+   * Brings a world restored from a snapshot in line with the transfers in flight (fish held out
+   * of it, slots held for arrivals) before it runs; see `src/server/transfers.ts`.
+   */
+  reconcileWorld?: (tankId: string, world: World) => Promise<void>;
   /** Called when a tank leaves this server (deleted, evicted by fencing) so viewers are closed. */
   onTankGone?: (tankId: string, reason: 'deleted' | 'moved') => void;
 }
@@ -86,6 +91,7 @@ export function createTankService({
   logger,
   maxTanks = 2000,
   maxFishPerTank = 100,
+  reconcileWorld = async () => {},
   onTankGone = () => {},
 }: TankServiceOptions) {
   const onViewerError = (err: unknown) =>
@@ -164,13 +170,15 @@ export function createTankService({
   }
 
   /** Starts a tank this server owns from `snapshot` (or afresh from its seed when it has none). */
-  function start(row: TankRow, epoch: number, snapshot: TankSnapshot | undefined): Tank {
+  async function start(row: TankRow, epoch: number, snapshot: TankSnapshot | undefined): Promise<Tank> {
     const restored = snapshot
       ? decodeTankSnapshot(snapshot.state)
       : {
           world: createWorld({ seed: row.seed ?? 0, uidPrefix: row.tankId, maxFish: maxFishPerTank }),
           paused: false,
         };
+    await reconcileWorld(row.tankId, restored.world);
+    if (host.get(row.tankId)) return host.get(row.tankId) as Tank;
     const tank = createTank({
       id: row.tankId,
       world: restored.world,
@@ -201,7 +209,7 @@ export function createTankService({
       const row = await getTankRow(db, location.tankId);
       if (!row || host.get(row.tankId)) continue;
       try {
-        start(row, location.epoch, snapshots.get(location.tankId));
+        await start(row, location.epoch, snapshots.get(location.tankId));
       } catch (err) {
         logger.error(
           { err, tank_id: location.tankId },
