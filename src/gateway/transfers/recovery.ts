@@ -1,0 +1,93 @@
+/**
+ * @module
+ * Transfer recovery: at start and then periodically, every transfer the log shows unfinished
+ * is driven to its end by the coordinator — commit when `prepared` is logged, abort before
+ * (presumed abort). At start every unfinished transfer is taken (a restarted coordinator drives
+ * none); later passes take only those idle for `idleMs`, which no live request is driving.
+ */
+import { type Db, listUnfinishedTransfers } from '../../store/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { Coordinator } from './coordinator.ts';
+
+export interface RecoveryOptions {
+  db: Db;
+  coordinator: Coordinator;
+  logger: Logger;
+  intervalMs?: number;
+  idleMs?: number;
+}
+
+export interface Recovery {
+  /** One pass now; resolves with how many transfers it finished. */
+  pass(options?: { all?: boolean }): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * @example
+ * ```ts
+ * const recovery = createRecovery({ db, coordinator, logger });
+ * recovery.start(); // a full pass now, then every 5 s
+ * ```
+ */
+export function createRecovery({
+  db,
+  coordinator,
+  logger,
+  intervalMs = 5000,
+  idleMs = 10_000,
+}: RecoveryOptions): Recovery {
+  const log = logger.child({ part: 'transfer-recovery' });
+  let timer: NodeJS.Timeout | undefined;
+  let current: Promise<number> = Promise.resolve(0);
+  let stopped = false;
+  let started = false;
+
+  async function once({ all = false }: { all?: boolean } = {}): Promise<number> {
+    const stuck = await listUnfinishedTransfers(db, all ? {} : { idleSince: new Date(Date.now() - idleMs) });
+    let finished = 0;
+    for (const t of stuck) {
+      try {
+        if (await coordinator.resume(t)) finished++;
+      } catch (err) {
+        log.warn(
+          { err: (err as Error).message, transfer_id: t.transferId, status: t.status },
+          'transfer not finished yet',
+        );
+      }
+    }
+    if (finished > 0) log.info({ finished, found: stuck.length }, 'unfinished transfers driven to their end');
+    return finished;
+  }
+
+  function pass(options?: { all?: boolean }): Promise<number> {
+    current = current.catch(() => 0).then(() => once(options));
+    return current;
+  }
+
+  function loop(all: boolean): void {
+    pass({ all })
+      .catch((err) => log.warn({ err: (err as Error).message }, 'recovery pass failed; will retry'))
+      .finally(() => {
+        if (!stopped) {
+          timer = setTimeout(() => loop(false), intervalMs);
+          timer.unref();
+        }
+      });
+  }
+
+  return {
+    pass,
+    start() {
+      if (started || stopped) return;
+      started = true;
+      loop(true);
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await current.catch(() => 0);
+    },
+  };
+}

@@ -1,0 +1,135 @@
+/**
+ * @module
+ * In-process transfer rigs: tank servers (real HTTP on free ports) and a coordinator on one
+ * harness PostgreSQL database, with helpers to create tanks, read their fish and run the audit.
+ */
+import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
+import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
+import type { CrashPoint } from '../../src/fault/index.ts';
+import { createServerClient } from '../../src/gateway/server-client.ts';
+import {
+  type Coordinator,
+  createCoordinator,
+  createParticipants,
+  createRecovery,
+  type Participants,
+  runAudit,
+} from '../../src/gateway/transfers/index.ts';
+import { createRealtime, type Realtime } from '../../src/realtime/index.ts';
+import { createTankServer, type TankServer } from '../../src/server/index.ts';
+import { createStore, type Store } from '../../src/store/index.ts';
+import { createLogger } from '../../src/telemetry/index.ts';
+import type { Cleanup } from '../support/index.ts';
+
+export const SECRET = 'transfer-test-secret-0123456789';
+
+export interface Rig {
+  store: Store;
+  realtime: Realtime;
+  servers: Map<string, TankServer>;
+  coordinator: Coordinator;
+  participants: Participants;
+  recovery: ReturnType<typeof createRecovery>;
+  token: string;
+  /** Starts (or restarts) a tank server with this id. */
+  startServer(id: string, options?: { crash?: CrashPoint }): Promise<TankServer>;
+  /** Creates a paused tank (a stable population) on a server; returns its id. */
+  createTank(serverId: string, options?: { fish?: number; maxFish?: number }): Promise<string>;
+  /** Uids of the fish in a tank now. */
+  uids(tankId: string): string[];
+  /** Local ids of the fish in a tank. */
+  ids(tankId: string): number[];
+  audit(): ReturnType<typeof runAudit>;
+}
+
+export async function startRig({
+  cleanup,
+  databaseUrl,
+  crash = () => {},
+}: {
+  cleanup: Cleanup;
+  databaseUrl: string;
+  crash?: CrashPoint;
+}): Promise<Rig> {
+  const logger = createLogger({ level: 'warn' });
+  const store = cleanup.add(createStore({ databaseUrl, logger }));
+  await store.migrate();
+  const realtime = cleanup.add(await createRealtime({}));
+  const registry = createLocalRegistry();
+  const servers = new Map<string, TankServer>();
+  const client = createServerClient({
+    secret: SECRET,
+    resolveServer: (id) => {
+      const s = servers.get(id);
+      return s ? { baseUrl: s.url } : undefined;
+    },
+    timeoutMs: 5000,
+  });
+  const participants = createParticipants({ client, timeoutMs: 5000 });
+  const coordinator = createCoordinator({ db: store.db, participants, realtime, logger, crash });
+  const recovery = createRecovery({ db: store.db, coordinator, logger, intervalMs: 60_000 });
+  cleanup.add(() => recovery.stop());
+  const token = await mintToken({ secret: SECRET, userId: 'alice' });
+
+  async function startServer(id: string, options: { crash?: CrashPoint } = {}): Promise<TankServer> {
+    const server = createTankServer({
+      serverId: id,
+      db: store.db,
+      discovery: createLocalDiscovery({ registry, logger }),
+      realtime,
+      verifier: createTokenVerifier({ secret: SECRET }),
+      internalVerifier: createInternalVerifier({ secret: SECRET }),
+      logger,
+      snapshotIntervalMs: 200,
+      heartbeatMs: 60_000,
+      crash: options.crash,
+    });
+    await server.start();
+    servers.set(id, server);
+    cleanup.add(() => server.stop());
+    return server;
+  }
+
+  async function createTank(
+    serverId: string,
+    { fish = 5, maxFish }: { fish?: number; maxFish?: number } = {},
+  ) {
+    const server = servers.get(serverId)!;
+    const res = await server.fetch(
+      new Request(`${server.url}/api/tanks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `t-${serverId}`, seed: 7, initial_fish: fish }),
+      }),
+    );
+    if (res.status !== 201) throw new Error(`create tank: ${res.status} ${await res.text()}`);
+    const tankId = ((await res.json()) as { tank: { tank_id: string } }).tank.tank_id;
+    const tank = server.host.get(tankId)!;
+    tank.pause();
+    if (maxFish !== undefined) (tank.world as { maxFish: number }).maxFish = maxFish;
+    return tankId;
+  }
+
+  const tankOf = (tankId: string) => {
+    for (const s of servers.values()) {
+      const t = s.host.get(tankId);
+      if (t) return t;
+    }
+    throw new Error(`no tank ${tankId}`);
+  };
+
+  return {
+    store,
+    realtime,
+    servers,
+    coordinator,
+    participants,
+    recovery,
+    token,
+    startServer,
+    createTank,
+    uids: (tankId) => tankOf(tankId).world.fish.uid.slice(0, tankOf(tankId).world.fish.count),
+    ids: (tankId) => [...tankOf(tankId).world.fish.id.subarray(0, tankOf(tankId).world.fish.count)],
+    audit: () => runAudit({ db: store.db, participants, serverIds: [...servers.keys()] }),
+  };
+}
