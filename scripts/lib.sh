@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Shared helpers for the project's install scripts: one cache folder per user, keyed by version,
 # so a fresh clone (CI, a second checkout) finds what an earlier run installed.
+# Read by the scripts that source this file.
+# shellcheck disable=SC2034
 TANKWORLD_CACHE="${TANKWORLD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tankworld}"
 NODE_VERSION="26.10.0"
 CONSUL_VERSION="1.22.0"

@@ -58,7 +58,10 @@ case "$cmd" in
     export TANKWORLD_CHROMIUM="${TANKWORLD_CHROMIUM:-$(command -v chromium)}"
     exec vitest run "$@" ;;
   bench)
-    [ -n "${1:-}" ] || die "usage: npm run bench <name>   (one of: $(ls bench/*.ts 2>/dev/null | xargs -n1 basename | sed 's/\.ts$//' | tr '\n' ' '))"
+    if [ -z "${1:-}" ]; then
+      names=(bench/*.ts); names=("${names[@]#bench/}")
+      die "usage: npm run bench <name>   (one of: ${names[*]%.ts})"
+    fi
     name=$1; shift
     [ -f "bench/$name.ts" ] || die "no benchmark bench/$name.ts"
     need_services
