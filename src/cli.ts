@@ -11,6 +11,7 @@ const USAGE = `usage: tankworld <command> [flags]
   server    one tank server   (--port --server-id --region --zone --discovery consul|local --consul-addr …)
   migrate   apply SQL migrations to DATABASE_URL (or the embedded store)
   token     mint a dev JWT    (--user alice [--ttl seconds])
+  audit     every fish uid in exactly one tank or open transfer reservation (exit 1 if not)
   mesh      up [--servers 3]: the native mesh with Envoy sidecars (npm run mesh); entries --servers a,b
 
 Every flag can also be set by environment (PORT, SERVER_ID, DATABASE_URL, REDIS_URL,
@@ -22,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], env: NodeJS.Proces
   server: async () => (await import('./commands/server.ts')).runServer,
   migrate: async () => (await import('./commands/migrate.ts')).runMigrate,
   token: async () => (await import('./commands/token.ts')).runToken,
+  audit: async () => (await import('./commands/audit.ts')).runAuditCommand,
   mesh: async () => (await import('./commands/mesh.ts')).runMesh,
 };
 

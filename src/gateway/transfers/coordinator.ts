@@ -21,6 +21,7 @@ import {
   getTransfer,
   setTransferStatus,
   type Transfer,
+  type TransferReservation,
 } from '../../store/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import { isUnreachable, type Participants } from './participants.ts';
@@ -349,5 +350,23 @@ export function createCoordinator({
     return undefined;
   }
 
-  return { submit, answerOf, resume, running };
+  /**
+   * Tells a participant how its transfer ended when it still holds a reservation for a transfer
+   * the log shows finished (it was down when told, or the coordinator died after deciding).
+   */
+  async function settle(r: TransferReservation, status: Transfer['status']): Promise<void> {
+    if (running.has(r.transferId)) return;
+    const server = await serverOf(r.tankId, r.serverId);
+    if (status === 'committed') {
+      if (r.role === 'dest') {
+        await participants.commitDest(server, r.transferId, { tank_id: r.tankId, entity_uid: r.entityUid });
+      } else await participants.commitSource(server, r.transferId);
+    } else await participants.abort(server, r.transferId);
+    log.info(
+      { transfer_id: r.transferId, role: r.role, status, server },
+      'participant told how its transfer ended',
+    );
+  }
+
+  return { submit, answerOf, resume, settle, running };
 }

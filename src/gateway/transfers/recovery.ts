@@ -2,10 +2,11 @@
  * @module
  * Transfer recovery: at start and then periodically, every transfer the log shows unfinished
  * is driven to its end by the coordinator — commit when `prepared` is logged, abort before
- * (presumed abort). At start every unfinished transfer is taken (a restarted coordinator drives
+ * (presumed abort) — and every reservation a participant still holds for a finished transfer is
+ * settled. At start every unfinished transfer is taken (a restarted coordinator drives
  * none); later passes take only those idle for `idleMs`, which no live request is driving.
  */
-import { type Db, listUnfinishedTransfers } from '../../store/index.ts';
+import { type Db, getTransfer, listReservations, listUnfinishedTransfers } from '../../store/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import type { Coordinator } from './coordinator.ts';
 
@@ -58,6 +59,19 @@ export function createRecovery({
       }
     }
     if (finished > 0) log.info({ finished, found: stuck.length }, 'unfinished transfers driven to their end');
+    // Reservations left behind by finished transfers: the participant missed the last word.
+    const cutoff = all ? Date.now() : Date.now() - idleMs;
+    for (const r of await listReservations(db)) {
+      if (r.createdAt.getTime() > cutoff) continue;
+      const status = (await getTransfer(db, r.transferId))?.transfer.status ?? 'aborted';
+      if (status === 'initiated' || status === 'prepared') continue;
+      try {
+        await coordinator.settle(r, status);
+        finished++;
+      } catch (err) {
+        log.warn({ err: (err as Error).message, transfer_id: r.transferId }, 'participant not told yet');
+      }
+    }
     return finished;
   }
 
