@@ -5,11 +5,22 @@
  * config entries. Shown through Envoy's admin counters, not assumed: a request for one server
  * lands on that server over mTLS; no certificate, no answer; an intention deny blocks and an
  * allow restores; a service without an intention is refused; a dead sidecar makes its server
- * critical, and its tanks are still there when it comes back.
+ * critical, and its tanks are still there when it comes back; a cross-server 2PC transfer runs
+ * with every participant call through the sidecars.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
-import { type NativeMesh, passingServerIds, startNativeMesh } from '../../src/mesh/index.ts';
+import { createServerClient } from '../../src/gateway/server-client.ts';
+import { createCoordinator, createParticipants } from '../../src/gateway/transfers/index.ts';
+import {
+  type NativeMesh,
+  passingServerIds,
+  startNativeMesh,
+  TANK_SERVER_HEADER,
+} from '../../src/mesh/index.ts';
+import { createRealtime } from '../../src/realtime/index.ts';
+import { createStore } from '../../src/store/index.ts';
+import { createLogger } from '../../src/telemetry/index.ts';
 import { binaries, useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import {
   type Caller,
@@ -194,5 +205,62 @@ describe('the mesh with real Envoy sidecars', () => {
     });
     expect(tank.status).toBe(200);
     expect(JSON.stringify(await tank.json())).toContain(tankId);
+  });
+  it('should run a cross-server transfer with every participant call through the sidecars', async () => {
+    const [alpha, beta] = mesh.servers;
+    const token = await mintToken({ secret: SECRET, userId: 'alice' });
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const tankOn = async (server: typeof alpha, name: string) => {
+      const res = await fetch(`${server!.url}/api/tanks`, {
+        method: 'POST',
+        headers: auth,
+        body: JSON.stringify({ name, initial_fish: 6 }),
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { tank: { tank_id: string } }).tank.tank_id;
+    };
+    const fishOf = async (server: typeof alpha, tankId: string) => {
+      const res = await fetch(`${server!.url}/api/tanks/${tankId}/entities?kind=fish`, { headers: auth });
+      return ((await res.json()) as { entities: Array<{ id: number; uid: string }> }).entities;
+    };
+    const source = await tankOn(alpha, 'from');
+    const dest = await tankOn(beta, 'to');
+    const [fish] = await fishOf(alpha, source);
+
+    // The coordinator (the gateway's part) reaches each participant only through the
+    // gateway-side sidecar, addressed by header: the mesh decides where each step lands.
+    const logger = createLogger({ level: 'silent' });
+    const store = createStore({ databaseUrl: mesh.databaseUrl, logger });
+    cleanup.add(store);
+    const realtime = await createRealtime({});
+    cleanup.add(realtime);
+    const client = createServerClient({
+      secret: SECRET,
+      resolveServer: (id) => ({
+        baseUrl: `http://127.0.0.1:${gatewaySide.upstreamPort}`,
+        headers: { [TANK_SERVER_HEADER]: id },
+      }),
+    });
+    const coordinator = createCoordinator({
+      db: store.db,
+      participants: createParticipants({ client }),
+      realtime,
+      logger,
+      crash: () => {},
+    });
+    const before = { alpha: await requestsToApp(alpha!.sidecar), beta: await requestsToApp(beta!.sidecar) };
+    const answer = await coordinator.submit({
+      request: { source_tank_id: source, dest_tank_id: dest, entity_id: fish!.id, entity_type: 'fish' },
+      key: undefined,
+      sourceServer: alpha!.id,
+      destServer: beta!.id,
+    });
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    // Prepare and commit on each side, each one a request through that server's sidecar.
+    expect((await requestsToApp(alpha!.sidecar)) - before.alpha).toBeGreaterThanOrEqual(2);
+    expect((await requestsToApp(beta!.sidecar)) - before.beta).toBeGreaterThanOrEqual(2);
+    // The fish lives in exactly one tank: gone from the source, once in the destination.
+    expect((await fishOf(alpha, source)).filter((f) => f.uid === fish!.uid)).toHaveLength(0);
+    expect((await fishOf(beta, dest)).filter((f) => f.uid === fish!.uid)).toHaveLength(1);
   });
 });
