@@ -7,6 +7,7 @@
  * the JSON files `consul/config-entries/` holds for compose.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +18,7 @@ import {
   MeshService,
   meshConfigEntries,
   type NativeMesh,
+  PROJECT_ROOT,
   resolveBinaries,
   startNativeMesh,
 } from '../mesh/index.ts';
@@ -84,9 +86,15 @@ async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     stopped = true;
     await mesh?.stop();
   });
+  // Until `tankworld gateway` exists in this checkout, the mesh runs its servers only.
+  const hasGateway = existsSync(path.join(PROJECT_ROOT, 'src/commands/gateway.ts'));
+  if (gateway === 'true' && !hasGateway)
+    throw new ConfigError('--gateway true: this build has no `tankworld gateway`');
+  if (gateway === undefined && !hasGateway)
+    logger.warn('no `tankworld gateway` in this build: starting tank servers only');
   const started = await startNativeMesh({
     serverIds: serverIdsFrom(servers),
-    gateway: gateway !== 'false',
+    gateway: gateway === undefined ? hasGateway : gateway === 'true',
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     jwtSecret,
