@@ -1,7 +1,10 @@
 /**
  * @module
- * Graceful shutdown on SIGTERM / SIGINT: runs the process's stop once, then exits. A second
- * signal while stopping exits at once (a user pressing Ctrl-C twice means it).
+ * Graceful shutdown on SIGTERM / SIGINT: runs the process's stop once, then exits. Only a
+ * second SIGINT while stopping exits at once (a user pressing Ctrl-C twice means it). A repeated
+ * SIGTERM asks for the same graceful stop and is let finish: supervisors repeat it, and a signal
+ * sent to a process and to its group arrives twice — exiting then would skip the final
+ * snapshots it is writing. Whoever wants it dead now sends SIGKILL.
  */
 import type { Logger } from '../telemetry/index.ts';
 
@@ -9,7 +12,11 @@ export function onShutdown(logger: Logger, stop: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
-      logger.warn({ signal }, 'second signal: exiting now');
+      if (signal !== 'SIGINT') {
+        logger.info({ signal }, 'already stopping: final snapshots first');
+        return;
+      }
+      logger.warn({ signal }, 'second Ctrl-C: exiting now');
       process.exit(130);
     }
     stopping = true;

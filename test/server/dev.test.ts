@@ -96,10 +96,10 @@ describe('npm start (tankworld dev)', () => {
     expect(found.count.map((s) => s.server.server_id).sort()).toEqual(['server-1', 'server-2']);
 
     // What it printed: both servers, the default tank, a token that works, curl lines.
-    const printed = await waitFor(
+    const printed: string = await waitFor(
       async () => {
         const text = await readFile(dev.logFile, 'utf8');
-        return text.includes('Ctrl-C stops everything') && text;
+        return text.includes('Ctrl-C stops everything') ? text : undefined;
       },
       { what: 'the welcome text', timeout: 10_000 },
     );

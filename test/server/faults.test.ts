@@ -211,6 +211,8 @@ describe('tank server processes under faults', () => {
     await waitFor(() => viewer.frames.length >= 2, { what: 'frames to a viewer' });
 
     const before = await Promise.all(ids.map((id) => frameOf(rig, id)));
+    // The harness signals the process group and the leader: the server gets SIGTERM twice, as
+    // from a supervisor that repeats it, and must still finish its graceful stop.
     await rig.server.kill('SIGTERM');
     await waitFor(() => !rig.server.running, { what: 'the server to exit after SIGTERM', timeout: 20_000 });
     expect((await viewer.closed).code).toBe(WsClose.goingAway);
