@@ -11,6 +11,7 @@ import {
   hasLevel,
   type PermissionLevel,
 } from '../auth/index.ts';
+import { ApiError } from '../http/index.ts';
 import { type Db, permissionOf } from '../store/index.ts';
 import type { Tank, TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -33,6 +34,20 @@ export interface ServerContext {
 export async function levelOf(db: Db, user: AuthUser, tank: Tank): Promise<PermissionLevel | undefined> {
   const granted = await permissionOf(db, { tankId: tank.id, userId: user.userId });
   return granted ?? (tank.meta.is_public ? 'read' : undefined);
+}
+
+/**
+ * Refuses to change a tank whose step threw: its world may be inconsistent, so it is neither
+ * run, fed nor saved again until a snapshot is restored over it.
+ */
+export function assertNotFailed(tank: Tank): Tank {
+  if (tank.status === 'failed') {
+    throw new ApiError(
+      'tank_failed',
+      `tank ${tank.id} stopped after an error (${tank.error}); restore a snapshot to run it again`,
+    );
+  }
+  return tank;
 }
 
 /**

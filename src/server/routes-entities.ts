@@ -12,7 +12,7 @@ import {
   spawnFish,
   spawnFood,
 } from '../sim/index.ts';
-import { authorizedTank, type ServerContext, type ServerEnv } from './context.ts';
+import { assertNotFailed, authorizedTank, type ServerContext, type ServerEnv } from './context.ts';
 import { TankIdParams } from './routes-tanks.ts';
 import { statsView, TankStatsSchema } from './views.ts';
 
@@ -182,7 +182,7 @@ export function registerEntityRoutes(app: OpenAPIHono<ServerEnv>, ctx: ServerCon
   app.openapi(spawnFishRoute, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    const tank = await authorizedTank(ctx, c, id, 'write');
+    const tank = assertNotFailed(await authorizedTank(ctx, c, id, 'write'));
     const fish = spawnFish(tank.world, { genome: body.genome, x: body.x, y: body.y });
     tank.touch();
     return c.json({ ...fish, tank_id: id }, 201);
@@ -191,7 +191,7 @@ export function registerEntityRoutes(app: OpenAPIHono<ServerEnv>, ctx: ServerCon
   app.openapi(spawnFoodRoute, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
-    const tank = await authorizedTank(ctx, c, id, 'write');
+    const tank = assertNotFailed(await authorizedTank(ctx, c, id, 'write'));
     const ids = spawnFood(tank.world, { count: body.count, x: body.x });
     tank.touch();
     return c.json({ ids, tank_id: id }, 201);

@@ -5,7 +5,7 @@
 import { ApiError, createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
 import { getSnapshot, listSnapshots, type SnapshotMeta } from '../store/index.ts';
 import { decodeTankSnapshot } from '../tank/index.ts';
-import { authorizedTank, type ServerContext, type ServerEnv } from './context.ts';
+import { assertNotFailed, authorizedTank, type ServerContext, type ServerEnv } from './context.ts';
 import { TankIdParams } from './routes-tanks.ts';
 import { TankStatusSchema, tankView } from './views.ts';
 
@@ -97,7 +97,7 @@ export function registerSnapshotRoutes(app: OpenAPIHono<ServerEnv>, ctx: ServerC
 
   app.openapi(takeRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const tank = await authorizedTank(ctx, c, id, 'write');
+    const tank = assertNotFailed(await authorizedTank(ctx, c, id, 'write'));
     const saved = await ctx.snapshotter.flush({ tanks: [tank] });
     if (saved === 0) throw new ApiError('stale_epoch', `tank ${id} has moved to another server`);
     const [latest] = await listSnapshots(ctx.db, id, { limit: 1 });

@@ -3,7 +3,7 @@
  * REST for the tanks of this server: list, create, get, delete, pause and resume.
  */
 import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
-import { authorizedTank, levelOf, type ServerContext, type ServerEnv } from './context.ts';
+import { assertNotFailed, authorizedTank, levelOf, type ServerContext, type ServerEnv } from './context.ts';
 import { TankStatusSchema, tankView } from './views.ts';
 
 const TankIdParams = z.object({
@@ -143,13 +143,13 @@ export function registerTankRoutes(app: OpenAPIHono<ServerEnv>, ctx: ServerConte
   });
 
   app.openapi(lifecycleRoute('pause'), async (c) => {
-    const tank = await authorizedTank(ctx, c, c.req.valid('param').id, 'write');
+    const tank = assertNotFailed(await authorizedTank(ctx, c, c.req.valid('param').id, 'write'));
     tank.pause();
     return c.json(tankView(tank, ctx.serverId), 200);
   });
 
   app.openapi(lifecycleRoute('resume'), async (c) => {
-    const tank = await authorizedTank(ctx, c, c.req.valid('param').id, 'write');
+    const tank = assertNotFailed(await authorizedTank(ctx, c, c.req.valid('param').id, 'write'));
     tank.resume();
     return c.json(tankView(tank, ctx.serverId), 200);
   });

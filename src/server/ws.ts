@@ -190,6 +190,15 @@ export function createViewerGateway({
       return;
     }
     const { tank } = viewer;
+    if (tank.status === 'failed' && message.type !== 'ping') {
+      // As over REST: a world whose step threw is not changed until a snapshot is restored.
+      reply(viewer, {
+        type: 'error',
+        code: 'tank_failed',
+        detail: `tank stopped after an error: ${tank.error}`,
+      });
+      return;
+    }
     try {
       reply(viewer, handle(tank, message));
     } catch (err) {

@@ -171,6 +171,49 @@ describe('tank viewers over WebSocket', () => {
     await viewer.nextText((m) => m.type === 'pong', 'pong after the error');
   });
 
+  it('should keep every viewer decoding when a snapshot restore takes the world back in time', async () => {
+    const id = await newTank({ name: 'Rewind', seed: 8, initial_fish: 6 });
+    const snapshot = await t.json<{ snapshot_id: string; frame: number }>(`/api/tanks/${id}/snapshots`, 201, {
+      method: 'POST',
+      user: 'alice',
+    });
+    const viewer = await view(id);
+    await waitFor(() => viewer.frames.length >= 5, { what: 'five frames before the restore' });
+    const before = decodeAll(viewer.frames).at(-1)!.frame;
+    expect(before).toBeGreaterThan(snapshot.frame);
+    await t.json(`/api/tanks/${id}/snapshots/${snapshot.snapshot_id}/restore`, 200, {
+      method: 'POST',
+      user: 'alice',
+    });
+    const seen = viewer.frames.length;
+    await waitFor(() => viewer.frames.length >= seen + 5, { what: 'five frames after the restore' });
+    // Every frame decodes, and the frame numbers restart from the snapshot's.
+    const frames = decodeAll(viewer.frames).map((f) => f.frame);
+    const rewound = frames.findIndex((f, i) => i > 0 && f < frames[i - 1]!);
+    expect(rewound).toBeGreaterThan(0);
+    expect(frames[rewound]!).toBeLessThan(before);
+    expect(frames[rewound]!).toBeGreaterThanOrEqual(snapshot.frame);
+  });
+
+  it('should keep the viewers of a paused tank decoding when another viewer joins', async () => {
+    const id = await newTank({ name: 'Quiet', initial_fish: 4 });
+    await t.json(`/api/tanks/${id}/pause`, 200, { method: 'POST', user: 'alice' });
+    const first = await view(id);
+    await waitFor(() => first.frames.length >= 1, { what: 'the first viewer’s keyframe' });
+    const second = await view(id);
+    await waitFor(() => second.frames.length >= 1, { what: 'the second viewer’s keyframe' });
+    await t.json(`/api/tanks/${id}/food`, 201, { method: 'POST', user: 'alice', body: { count: 2 } });
+    const third = await view(id);
+    await waitFor(() => third.frames.length >= 1, { what: 'the third viewer’s keyframe' });
+    await waitFor(() => first.frames.length >= 3 && second.frames.length >= 2, {
+      what: 'each join to reach the viewers already there',
+    });
+    for (const v of [first, second, third]) {
+      const frames = decodeAll(v.frames);
+      expect(frames.at(-1)!.food.length).toBe(t.server.host.get(id)!.world.food.count);
+    }
+  });
+
   it('should close with 4404 for a tank that is not on this server', async () => {
     const viewer = await view('00000000-0000-4000-8000-000000000000');
     expect((await viewer.closed).code).toBe(WsClose.unknownTank);
