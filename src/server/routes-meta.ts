@@ -78,7 +78,7 @@ const serversRoute = createRoute({
   method: 'get',
   path: '/api/servers',
   tags: ['meta'],
-  summary: 'Every tank server in the network with its tanks',
+  summary: 'Every tank server in the network with its public tanks',
   responses: {
     200: {
       description: 'servers',
@@ -175,23 +175,27 @@ export function registerMetaRoutes(
     if (!servers.some((s) => s.serverId === ctx.serverId)) servers = [self(), ...servers];
     const out = [];
     for (const s of servers) {
+      // This route takes no token, so it lists public tanks only; counts still include them all.
       if (s.serverId === ctx.serverId) {
-        const tanks = ctx.host.list().map((t) => tankView(t, ctx.serverId));
-        out.push({ server: serverInfo(s, { tank_count: tanks.length, is_local: true }), tanks });
+        const all = ctx.host.list();
+        const tanks = all.filter((t) => t.meta.is_public).map((t) => tankView(t, ctx.serverId));
+        out.push({ server: serverInfo(s, { tank_count: all.length, is_local: true }), tanks });
         continue;
       }
       const page = await listTanks(ctx.db, { serverId: s.serverId, limit: 200 });
-      const tanks = page.items.map(({ tank }) => ({
-        tank: {
-          tank_id: tank.tankId,
-          name: tank.name,
-          description: tank.description,
-          owner: tank.owner,
-          server_id: s.serverId,
-          is_public: tank.isPublic,
-          allow_transfers: tank.allowTransfers,
-        },
-      }));
+      const tanks = page.items
+        .filter(({ tank }) => tank.isPublic)
+        .map(({ tank }) => ({
+          tank: {
+            tank_id: tank.tankId,
+            name: tank.name,
+            description: tank.description,
+            owner: tank.owner,
+            server_id: s.serverId,
+            is_public: tank.isPublic,
+            allow_transfers: tank.allowTransfers,
+          },
+        }));
       out.push({ server: serverInfo(s, { is_local: false }), tanks });
     }
     return c.json({ servers: out, count: out.length, stale, as_of: asOf }, 200);

@@ -6,7 +6,7 @@
  * ones a client meets.
  */
 import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
-import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
+import { createLocalDiscovery, createLocalRegistry, type LocalRegistry } from '../../src/discovery/index.ts';
 import { createRealtime } from '../../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../../src/server/index.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
@@ -24,6 +24,8 @@ export interface TestServerOptions {
   broadcastHz?: number;
   /** An existing store (a second server on the same database); not closed by this fixture. */
   store?: Store;
+  /** The in-process discovery registry, shared by servers that should see each other. */
+  registry?: LocalRegistry;
 }
 
 export interface RequestOptions {
@@ -61,12 +63,13 @@ export async function startTestServer({
   snapshotIntervalMs = 60_000,
   broadcastHz,
   store: given,
+  registry = createLocalRegistry(),
 }: TestServerOptions): Promise<TestServer> {
   const logger = createLogger({ level: 'silent' });
   const store = given ?? cleanup.add(createStore({ databaseUrl, dataDir: 'memory://', poolSize: 4 }));
   await store.migrate();
   const realtime = cleanup.add(await createRealtime({}));
-  const discovery = createLocalDiscovery({ registry: createLocalRegistry() });
+  const discovery = createLocalDiscovery({ registry });
   const server = createTankServer({
     serverId,
     port: 0,

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/auth/index.ts';
+import { createLocalRegistry } from '../../src/discovery/index.ts';
 import { WsClose } from '../../src/server/index.ts';
 import { getLocation, getTank, moveTank } from '../../src/store/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
@@ -21,8 +22,9 @@ let b: TestServer;
 
 beforeAll(async () => {
   const db = await useDatabase({ cleanup });
-  a = await startTestServer({ cleanup, databaseUrl: db.url, serverId: 'server-a' });
-  b = await startTestServer({ cleanup, store: a.store, serverId: 'server-b' });
+  const registry = createLocalRegistry();
+  a = await startTestServer({ cleanup, databaseUrl: db.url, serverId: 'server-a', registry });
+  b = await startTestServer({ cleanup, store: a.store, serverId: 'server-b', registry });
 });
 
 interface TankStatus {
@@ -99,6 +101,33 @@ describe('the internal API and fencing', () => {
     expect(wrong.status).toBe(409);
     expect(wrong.body).toMatchObject({ code: 'stale_epoch' });
     expect(b.server.host.get(tankId)).toBeUndefined();
+  });
+
+  it("should list both servers on either one's /api/servers, each with its public tanks", async () => {
+    const open = await internal(b, '/internal/tanks', { tank_id: randomUUID(), name: 'On b', owner: 'dave' });
+    const closed = await internal(b, '/internal/tanks', {
+      tank_id: randomUUID(),
+      name: 'Private on b',
+      owner: 'dave',
+      is_public: false,
+    });
+    const openId = (open.body as unknown as TankStatus).tank.tank_id;
+    const closedId = (closed.body as unknown as TankStatus).tank.tank_id;
+    const reply = await a.json<{
+      servers: Array<{
+        server: { server_id: string; is_local: boolean };
+        tanks: Array<{ tank: { tank_id: string } }>;
+      }>;
+    }>('/api/servers', 200);
+    expect(reply.servers.map((s) => [s.server.server_id, s.server.is_local]).sort()).toEqual([
+      ['server-a', true],
+      ['server-b', false],
+    ]);
+    const onB = reply.servers
+      .find((s) => s.server.server_id === 'server-b')!
+      .tanks.map((t) => t.tank.tank_id);
+    expect(onB).toContain(openId);
+    expect(onB).not.toContain(closedId);
   });
 
   it('should move a tank on failover: adopted from the newest snapshot, the old copy fenced and its viewers told', async () => {

@@ -277,8 +277,9 @@ describe('tank server REST', () => {
     expect(await entitiesOf(id)).toEqual(before);
   });
 
-  it('should list this server and its tanks on /api/servers', async () => {
+  it('should list this server and its public tanks on /api/servers, which takes no token', async () => {
     const id = (await newTank({ name: 'Listed' })).tank.tank_id;
+    const hidden = (await newTank({ name: 'Unlisted', is_public: false })).tank.tank_id;
     const reply = await t.json<{
       servers: Array<{ server: Record<string, unknown>; tanks: TankStatus[] }>;
       count: number;
@@ -295,6 +296,7 @@ describe('tank server REST', () => {
       tank_count: t.server.host.size,
     });
     expect(self?.tanks.map((s) => s.tank.tank_id)).toContain(id);
+    expect(self?.tanks.map((s) => s.tank.tank_id)).not.toContain(hidden);
   });
 
   it('should expose tanks, viewers, tick durations, frame bytes and snapshot durations on /metrics', async () => {
