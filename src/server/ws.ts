@@ -87,6 +87,15 @@ interface Viewer {
   stopWatching: () => void;
 }
 
+/** The tank id of `/ws/<id>`; a path that does not decode names no tank (the caller closes 4404). */
+function pathTankId(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname.slice('/ws/'.length));
+  } catch {
+    return '';
+  }
+}
+
 /**
  * @example
  * ```ts
@@ -257,7 +266,7 @@ export function createViewerGateway({
     const collect = (data: WebSocket.RawData, isBinary: boolean) => early.push([data, isBinary]);
     ws.on('message', collect);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const tankId = decodeURIComponent(url.pathname.slice('/ws/'.length));
+    const tankId = pathTankId(url.pathname);
     let user: AuthUser;
     try {
       const token = tokenFromRequest(url, req.headers as Record<string, string>);

@@ -220,6 +220,11 @@ describe('tank viewers over WebSocket', () => {
     expect(viewer.frames).toHaveLength(0);
   });
 
+  it('should close with 4404 for a tank id that does not even decode', async () => {
+    const viewer = openViewer(`${t.server.wsUrl}/ws/%E0%A4%A?token=${await t.token('alice')}`);
+    expect((await viewer.closed).code).toBe(WsClose.unknownTank);
+  });
+
   it('should close with 4400 on a message that is not JSON', async () => {
     const viewer = await view(tankId);
     await opened(viewer);
