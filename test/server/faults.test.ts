@@ -115,7 +115,8 @@ async function periodicSnapshots(rig: Rig, ids: string[], frame: number): Promis
   );
 }
 
-const round = (n: number) => Math.round(n * 100) / 100;
+/** As the server rounds; `|| 0` because JSON turns a -0 into 0. */
+const round = (n: number) => Math.round(n * 100) / 100 || 0;
 
 /** What `GET /entities` shows for an entity (positions and velocities to 0.01 px). */
 function shown(e: EntityView): Record<string, unknown> {
