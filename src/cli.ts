@@ -1,6 +1,6 @@
 /**
  * @module
- * `tankworld <command>`: dev | server | migrate | token. Each command validates its
+ * `tankworld <command>`: dev | server | gateway | migrate | token | audit | mesh. Each command validates its
  * configuration once (flags over environment) and chooses its adapters in src/commands.
  */
 import { ConfigError } from './config.ts';
@@ -9,6 +9,7 @@ const USAGE = `usage: tankworld <command> [flags]
 
   dev       the embedded default: tank servers (and the gateway) in one process (npm start)
   server    one tank server   (--port --server-id --region --zone --discovery consul|local --consul-addr …)
+  gateway   the gateway      (--port 8080 --gateway-id --discovery consul|local --consul-addr …)
   migrate   apply SQL migrations to DATABASE_URL (or the embedded store)
   token     mint a dev JWT    (--user alice [--ttl seconds])
   audit     every fish uid in exactly one tank or open transfer reservation (exit 1 if not)
@@ -21,6 +22,7 @@ CONSUL_HTTP_ADDR, DISTRIBUTED_MODE, JWT_SECRET, INTERNAL_SECRET, …); see READM
 const COMMANDS: Record<string, () => Promise<(argv: string[], env: NodeJS.ProcessEnv) => Promise<void>>> = {
   dev: async () => (await import('./commands/dev.ts')).runDev,
   server: async () => (await import('./commands/server.ts')).runServer,
+  gateway: async () => (await import('./commands/gateway.ts')).runGateway,
   migrate: async () => (await import('./commands/migrate.ts')).runMigrate,
   token: async () => (await import('./commands/token.ts')).runToken,
   audit: async () => (await import('./commands/audit.ts')).runAuditCommand,

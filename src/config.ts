@@ -65,8 +65,19 @@ const serverSchema = commonSchema.extend({
 const gatewaySchema = commonSchema.extend({
   host: z.string().default('127.0.0.1'),
   port: port.default(8080),
+  gatewayId: serverId.default('gateway-1'),
+  region: z.string().default('local'),
+  zone: z.string().default('local-a'),
   discovery: z.enum(['consul', 'local']).optional(),
   publicUrl: z.string().url().optional(),
+  advertiseAddress: z.string().optional(),
+  heartbeatMs: millis.default(10_000),
+  checkTtl: z.string().default('30s'),
+  deregisterAfter: z.string().default('1m'),
+  /** How long a tank server stays unavailable before its tanks move to healthy ones; 0 = never. */
+  failoverGraceMs: z.coerce.number().int().min(0).default(30_000),
+  /** The built web app served at `/`; the project's `web/dist` when absent. */
+  webRoot: z.string().optional(),
 });
 
 export type CommonConfig = z.infer<typeof commonSchema>;
@@ -105,6 +116,9 @@ const ENV: Record<string, string> = {
   checkTtl: 'CHECK_TTL',
   deregisterAfter: 'DEREGISTER_AFTER',
   maxTanks: 'MAX_TANKS',
+  gatewayId: 'GATEWAY_ID',
+  failoverGraceMs: 'FAILOVER_GRACE_MS',
+  webRoot: 'WEB_ROOT',
 };
 
 /** A configuration error, printed to the user as-is by the CLI. */

@@ -7,8 +7,7 @@
  */
 import path from 'node:path';
 import { loadCommonConfig } from '../config.ts';
-import { createServerClient } from '../gateway/server-client.ts';
-import { createParticipants, runAudit } from '../gateway/transfers/index.ts';
+import { createParticipants, createServerClient, runAudit } from '../gateway/index.ts';
 import { createStore, listServers } from '../store/index.ts';
 import { createLogger } from '../telemetry/index.ts';
 import { loadSecrets } from './secrets.ts';

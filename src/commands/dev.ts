@@ -7,11 +7,13 @@
  */
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/index.ts';
-import { loadServerConfig } from '../config.ts';
+import { ConfigError, loadServerConfig } from '../config.ts';
 import { createLocalRegistry } from '../discovery/index.ts';
+import { createGateway, type Gateway } from '../gateway/index.ts';
 import { createTankServer, type TankServer } from '../server/index.ts';
 import { createLogger, startTracing } from '../telemetry/index.ts';
 import { createAdapters } from './adapters.ts';
+import { WEB_DIST } from './gateway.ts';
 import { onShutdown } from './shutdown.ts';
 
 const DEV_USER = 'alice';
@@ -19,14 +21,24 @@ const DEV_USER = 'alice';
 export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const { values, tokens } = parseArgs({
     args: argv,
-    options: { servers: { type: 'string' } },
+    options: { servers: { type: 'string' }, 'gateway-port': { type: 'string' } },
     strict: false,
     tokens: true,
   });
   const serverCount = values.servers === undefined ? 2 : Number(values.servers);
-  const rest = (tokens ?? [])
-    .filter((t) => t.kind === 'option' && t.name !== 'servers')
-    .flatMap((t) => (t.kind === 'option' ? [`--${t.name}`, ...(t.value ? [t.value] : [])] : []));
+  const gatewayPort = Number(values['gateway-port'] ?? env.GATEWAY_PORT ?? 8080);
+  if (!Number.isInteger(serverCount) || serverCount < 1 || serverCount > 16) {
+    throw new ConfigError('--servers: a whole number from 1 to 16');
+  }
+  if (!Number.isInteger(gatewayPort) || gatewayPort < 0 || gatewayPort > 65535) {
+    throw new ConfigError('--gateway-port / GATEWAY_PORT: a port number');
+  }
+  // Every other flag is a tank server setting; `--port 9001` arrives as an option and a positional.
+  const rest = (tokens ?? []).flatMap((t) => {
+    if (t.kind === 'positional') return [t.value];
+    if (t.kind !== 'option' || t.name === 'servers' || t.name === 'gateway-port') return [];
+    return [t.inlineValue ? `--${t.name}=${t.value}` : `--${t.name}`];
+  });
   const config = loadServerConfig(rest, {
     ...env,
     DISCOVERY: 'local',
@@ -38,14 +50,13 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
   const adapters = await createAdapters({ config: { ...config, discovery: 'local' }, logger, localRegistry });
   await adapters.store.migrate();
 
-  const basePort = config.port === 8001 ? 8001 : config.port;
   const servers: TankServer[] = [];
   for (let i = 0; i < serverCount; i++) {
     servers.push(
       createTankServer({
         serverId: `server-${i + 1}`,
         listenHost: config.host,
-        port: basePort === 0 ? 0 : basePort + i,
+        port: config.port === 0 ? 0 : config.port + i,
         region: config.region,
         zone: config.zone,
         db: adapters.store.db,
@@ -62,57 +73,82 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
       }),
     );
   }
+  const gateway = createGateway({
+    gatewayId: 'gateway-1',
+    listenHost: config.host,
+    port: gatewayPort,
+    db: adapters.store.db,
+    discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
+    realtime: adapters.realtime,
+    verifier: adapters.verifier,
+    internalSecret: adapters.secrets.internalSecret,
+    logger,
+    webRoot: env.WEB_ROOT ?? WEB_DIST,
+    heartbeatMs: config.heartbeatMs,
+  });
   onShutdown(logger, async () => {
+    await gateway.stop();
     for (const server of [...servers].reverse()) await server.stop();
     await adapters.close();
     await tracing.shutdown();
   });
   await Promise.all(servers.map((s) => s.start()));
+  await gateway.start();
 
   const token = await mintToken({
     secret: adapters.secrets.jwtSecret,
     userId: DEV_USER,
     ttlSeconds: 7 * 86_400,
   });
-  const first = servers[0]!;
-  let tankId = first.host.list()[0]?.id ?? servers.flatMap((s) => s.host.list())[0]?.id;
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const listed = await gateway.fetch(new Request(`${gateway.url}/api/tanks?limit=1`, { headers }));
+  let tankId = ((await listed.json()) as { tanks: Array<{ tank_id: string }> }).tanks[0]?.tank_id;
   if (!tankId) {
-    const res = await first.fetch(
-      new Request(`${first.url}/api/tanks`, {
+    const res = await gateway.fetch(
+      new Request(`${gateway.url}/api/tanks`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers,
         body: JSON.stringify({ name: 'Tank 1', description: 'The default tank', seed: 42 }),
       }),
     );
+    if (res.status !== 201)
+      throw new Error(`could not create the default tank: ${res.status} ${await res.text()}`);
     tankId = ((await res.json()) as { tank: { tank_id: string } }).tank.tank_id;
   }
-  printWelcome({ servers, token, tankId });
+  printWelcome({ servers, gateway, token, tankId });
 }
 
 function printWelcome({
   servers,
+  gateway,
   token,
   tankId,
 }: {
   servers: TankServer[];
+  gateway: Gateway;
   token: string;
   tankId: string;
 }): void {
   const s = servers.find((x) => x.host.get(tankId)) ?? servers[0]!;
+  const g = gateway.url;
+  const auth = '-H "Authorization: Bearer $TOKEN"';
   const lines = [
     '',
     'Tank World Net is running (embedded: PGlite store in ./data, in-process discovery).',
     '',
-    ...servers.map((x) => `  tank server ${x.serverId}: ${x.url}`),
+    `  gateway:     ${g}   (dashboard in a browser; the API for curl)`,
+    ...servers.map((x) => `  tank server: ${x.url}   (${x.serverId}, WebSocket ${x.wsUrl}/ws/<tank_id>)`),
     `  default tank: ${tankId} on ${s.serverId}`,
     '',
-    `  dev token (user ${DEV_USER}, 7 days):`,
+    `  dev token (user ${DEV_USER}, 7 days; paste it into the dashboard to log in):`,
     `    export TOKEN=${token}`,
     '',
     '  try:',
-    `    curl -s ${s.url}/api/tanks -H "Authorization: Bearer $TOKEN"`,
-    `    curl -s ${s.url}/api/tanks/${tankId}/stats -H "Authorization: Bearer $TOKEN"`,
-    `    curl -s -X POST ${s.url}/api/tanks/${tankId}/food -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"count":5}'`,
+    `    curl -s ${g}/gateway/tanks/${tankId} ${auth}`,
+    `    curl -s ${g}/api/tanks ${auth}`,
+    `    curl -s -X POST ${g}/api/tanks ${auth} -H 'content-type: application/json' -d '{"name":"My tank"}'`,
+    `    curl -s ${g}/api/tanks/${tankId}/stats ${auth}`,
+    `    curl -s ${g}/api/servers ${auth}`,
     `    watch it live (JSON frames): npx wscat -c "${s.wsUrl}/ws/${tankId}?format=json&token=$TOKEN"`,
     '',
     '  Ctrl-C stops everything (final snapshots are written first).',

@@ -1,0 +1,64 @@
+/**
+ * @module
+ * The gateway's HTTP app: every route declared once with its zod schemas (so `/openapi.json` is
+ * generated), a span and a latency histogram per request, bearer auth on everything under
+ * `/api` and `/gateway`, and problem+json for every error.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { type AuthEnv, bearerAuth, type TokenVerifier, tokenFromRequest } from '../auth/index.ts';
+import { createApi, type OpenAPIHono, observe } from '../http/index.ts';
+import type { GatewayContext, GatewayEnv } from './context.ts';
+import { registerLookupRoutes } from './routes-lookup.ts';
+import { registerMetaRoutes } from './routes-meta.ts';
+import { registerPermissionRoutes } from './routes-permissions.ts';
+import { registerTankRoutes } from './routes-tanks.ts';
+
+export interface GatewayAppOptions {
+  ctx: GatewayContext;
+  verifier: TokenVerifier;
+}
+
+/**
+ * Auth for the event stream: the header as everywhere, or the `token` query parameter, because
+ * a browser's EventSource cannot set headers (the same trade-off as the WebSocket's `?token=`).
+ */
+function streamAuth(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
+  return async function streamAuth(c, next) {
+    const token = tokenFromRequest(c.req.url, c.req.raw.headers) ?? c.req.query('token') ?? undefined;
+    c.set('user', await verifier.verify(token));
+    await next();
+  };
+}
+
+/**
+ * @example
+ * ```ts
+ * const app = createGatewayApp({ ctx, verifier });
+ * const res = await app.request('/gateway/tanks/' + id, { headers: { authorization: `Bearer ${token}` } });
+ * ```
+ */
+export function createGatewayApp({ ctx, verifier }: GatewayAppOptions): OpenAPIHono<GatewayEnv> {
+  const app = createApi<GatewayEnv>({ logger: ctx.logger });
+  app.use('*', observe({ registry: ctx.registry, name: 'tankworld_gateway' }));
+  const auth = bearerAuth({ verifier });
+  app.use('/gateway/*', auth);
+  app.use('/api/tanks', auth);
+  app.use('/api/tanks/*', auth);
+  app.use('/api/servers', auth);
+  app.use('/api/events', streamAuth(verifier));
+  registerLookupRoutes(app, ctx);
+  registerTankRoutes(app, ctx);
+  registerPermissionRoutes(app, ctx);
+  registerMetaRoutes(app, ctx);
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Tank World Net — gateway', version: ctx.version },
+    security: [{ bearer: [] }],
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+  return app;
+}

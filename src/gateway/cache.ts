@@ -1,0 +1,116 @@
+/**
+ * @module
+ * The lookup cache: tank id → what the gateway knows of the tank (its row and its location),
+ * so a hot lookup runs no query. Entries are dropped by network events (`tank_deleted`,
+ * `tank_moved`, …) and by this gateway's own writes; the TTL only bounds how long a missed event
+ * (a dropped Redis subscription) can leave an entry wrong. Concurrent misses for one tank share
+ * one load.
+ */
+import { type Db, getLocation, getTank } from '../store/index.ts';
+import { type TankRecord, toRecord } from './views.ts';
+
+export interface TankCache {
+  /** The tank's record, loading it on a miss; undefined for an unknown tank. */
+  get(tankId: string): Promise<TankRecord | undefined>;
+  /** Puts a record the gateway already holds (after a create or a listing). */
+  put(record: TankRecord): void;
+  invalidate(tankId: string): void;
+  clear(): void;
+  readonly size: number;
+  readonly hits: number;
+  readonly misses: number;
+}
+
+export interface TankCacheOptions {
+  db: Db;
+  /** Longest an entry is trusted without an event confirming it. */
+  ttlMs?: number;
+  /** Most entries held; past it the oldest go first. */
+  maxEntries?: number;
+  /** Milliseconds; tests pass a fake one. */
+  clock?: () => number;
+}
+
+interface Entry {
+  record: TankRecord;
+  expiresAt: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * const cache = createTankCache({ db, ttlMs: 60_000 });
+ * const record = await cache.get(tankId); // one query on a miss, none on a hit
+ * realtime.subscribe((e) => { if (e.type === 'tank_moved') cache.invalidate(e.tank_id); });
+ * ```
+ */
+export function createTankCache({
+  db,
+  ttlMs = 60_000,
+  maxEntries = 200_000,
+  clock = Date.now,
+}: TankCacheOptions): TankCache {
+  const entries = new Map<string, Entry>();
+  // A load that an invalidation overtook is marked stale: its result must not go back in.
+  const loading = new Map<string, { promise: Promise<TankRecord | undefined>; stale: boolean }>();
+  let hits = 0;
+  let misses = 0;
+
+  function put(record: TankRecord): void {
+    if (entries.size >= maxEntries && !entries.has(record.tankId)) {
+      const oldest = entries.keys().next().value;
+      if (oldest !== undefined) entries.delete(oldest);
+    }
+    entries.set(record.tankId, { record, expiresAt: clock() + ttlMs });
+  }
+
+  function load(tankId: string): Promise<TankRecord | undefined> {
+    const job = { promise: Promise.resolve<TankRecord | undefined>(undefined), stale: false };
+    job.promise = (async () => {
+      try {
+        const [tank, location] = await Promise.all([getTank(db, tankId), getLocation(db, tankId)]);
+        if (!tank) return undefined;
+        const record = toRecord(tank, location);
+        if (!job.stale) put(record);
+        return record;
+      } finally {
+        if (loading.get(tankId) === job) loading.delete(tankId);
+      }
+    })();
+    loading.set(tankId, job);
+    return job.promise;
+  }
+
+  return {
+    async get(tankId) {
+      const entry = entries.get(tankId);
+      if (entry !== undefined && entry.expiresAt > clock()) {
+        hits++;
+        return entry.record;
+      }
+      misses++;
+      return loading.get(tankId)?.promise ?? load(tankId);
+    },
+    put,
+    invalidate(tankId) {
+      entries.delete(tankId);
+      const pending = loading.get(tankId);
+      if (pending) pending.stale = true;
+      loading.delete(tankId);
+    },
+    clear() {
+      entries.clear();
+      for (const pending of loading.values()) pending.stale = true;
+      loading.clear();
+    },
+    get size() {
+      return entries.size;
+    },
+    get hits() {
+      return hits;
+    },
+    get misses() {
+      return misses;
+    },
+  };
+}

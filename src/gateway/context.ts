@@ -1,0 +1,64 @@
+/**
+ * @module
+ * What every route group of the gateway shares, built once in `createGateway`, and the one
+ * check routes run before touching a tank: it exists (404) and the caller holds the level
+ * (403), answered from the caches on the hot path.
+ */
+import type { Context } from 'hono';
+import type { AuthEnv, PermissionLevel } from '../auth/index.ts';
+import type { Discovery } from '../discovery/index.ts';
+import { ApiError } from '../http/index.ts';
+import type { Realtime } from '../realtime/index.ts';
+import type { Db } from '../store/index.ts';
+import type { Logger, Registry } from '../telemetry/index.ts';
+import type { Access } from './access.ts';
+import type { TankCache } from './cache.ts';
+import type { TankCreator } from './create-tank.ts';
+import type { ServerDirectory } from './directory.ts';
+import type { EventHub } from './events.ts';
+import type { LoadView } from './load-view.ts';
+import type { GatewayMetrics } from './metrics.ts';
+import type { TankProxy } from './proxy.ts';
+import type { TankRecord } from './views.ts';
+
+export type GatewayEnv = AuthEnv;
+
+export interface GatewayContext {
+  gatewayId: string;
+  version: string;
+  startedAt: Date;
+  db: Db;
+  discovery: Discovery;
+  realtime: Realtime;
+  directory: ServerDirectory;
+  cache: TankCache;
+  access: Access;
+  creator: TankCreator;
+  proxy: TankProxy;
+  hub: EventHub;
+  loads: LoadView;
+  registry: Registry;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+/**
+ * The tank named by the route when the caller (set by `bearerAuth`) holds `needed` on it:
+ * `tank_not_found` (404) for an unknown tank, `ForbiddenError` (403) for too low a level.
+ *
+ * @example
+ * ```ts
+ * const record = await authorizedTank(ctx, c, c.req.valid('param').id, 'write');
+ * ```
+ */
+export async function authorizedTank(
+  ctx: GatewayContext,
+  c: Context<GatewayEnv>,
+  tankId: string,
+  needed: PermissionLevel,
+): Promise<TankRecord> {
+  const record = await ctx.cache.get(tankId);
+  if (!record) throw new ApiError('tank_not_found', `no tank ${tankId}`);
+  await ctx.access.require(c.var.user, record, needed);
+  return record;
+}

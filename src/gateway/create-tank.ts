@@ -1,0 +1,164 @@
+/**
+ * @module
+ * Creating a tank somewhere in the network without ever leaving an orphan. The gateway picks the
+ * tank id, so every attempt (a retry after a timeout, or the next server after a failure) names
+ * the same tank, and the primary key lets at most one server's transaction commit it. After any
+ * failure the location row is the truth: if it exists the tank was created (wherever it runs),
+ * if not nothing was and the next server may try.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../http/index.ts';
+import type { Realtime } from '../realtime/index.ts';
+import { type Db, getLocation, getTank } from '../store/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import type { TankCache } from './cache.ts';
+import type { ServerDirectory } from './directory.ts';
+import type { LoadView } from './load-view.ts';
+import type { PlacementStrategy } from './placement.ts';
+import type { CreatedTank, ServerClient } from './server-client.ts';
+import { type TankRecord, toRecord } from './views.ts';
+
+/** What a caller asks for (the server's create body plus a region hint). */
+export interface CreateTankRequest {
+  name: string;
+  description?: string;
+  seed?: number;
+  is_public?: boolean;
+  allow_transfers?: boolean;
+  initial_fish?: number;
+  region?: string;
+}
+
+export interface TankCreator {
+  /** Places and creates a tank owned by `owner`; returns its record. */
+  create(request: CreateTankRequest, owner: string): Promise<TankRecord>;
+}
+
+export interface TankCreatorOptions {
+  db: Db;
+  directory: ServerDirectory;
+  realtime: Realtime;
+  placement: PlacementStrategy;
+  loads: LoadView;
+  serverClient: ServerClient;
+  cache: TankCache;
+  logger: Logger;
+  /** Attempts on one server while it times out, before moving on (same tank id each time). */
+  attemptsPerServer?: number;
+}
+
+function fromCreated(created: CreatedTank, serverId: string): TankRecord {
+  const t = created.tank;
+  return {
+    tankId: t.tank_id,
+    name: t.name,
+    description: t.description,
+    owner: t.owner,
+    isPublic: t.is_public,
+    allowTransfers: t.allow_transfers,
+    seed: t.seed,
+    createdAt: t.created_at,
+    serverId,
+    epoch: created.epoch,
+  };
+}
+
+/** A refusal that another server would give too (a bad body), as opposed to a failing server. */
+function isRefusal(err: unknown): boolean {
+  return err instanceof ApiError && err.status >= 400 && err.status < 500 && err.code !== 'tank_exists';
+}
+
+/**
+ * @example
+ * ```ts
+ * const creator = createTankCreator({ db, directory, realtime, placement, loads, serverClient, cache, logger });
+ * const record = await creator.create({ name: 'Reef', region: 'eu-west-1' }, 'alice');
+ * ```
+ */
+export function createTankCreator({
+  db,
+  directory,
+  realtime,
+  placement,
+  loads,
+  serverClient,
+  cache,
+  logger,
+  attemptsPerServer = 2,
+}: TankCreatorOptions): TankCreator {
+  async function attempt(
+    serverId: string,
+    body: Parameters<ServerClient['createTank']>[1],
+  ): Promise<CreatedTank> {
+    for (let n = 1; ; n++) {
+      try {
+        return await serverClient.createTank(serverId, body);
+      } catch (err) {
+        const timedOut = err instanceof ApiError && err.code === 'upstream_timeout';
+        if (!timedOut || n >= attemptsPerServer) throw err;
+        logger.warn(
+          { server_id: serverId, tank_id: body.tank_id, attempt: n },
+          'create timed out; retrying the same tank id',
+        );
+      }
+    }
+  }
+
+  /** The tank as the database has it, if any attempt committed it. */
+  async function committed(tankId: string): Promise<TankRecord | undefined> {
+    const location = await getLocation(db, tankId);
+    if (!location) return undefined;
+    const tank = await getTank(db, tankId);
+    return tank ? toRecord(tank, location) : undefined;
+  }
+
+  function done(record: TankRecord): TankRecord {
+    cache.put(record);
+    if (record.serverId) loads.placed(record.serverId);
+    const at = new Date().toISOString();
+    realtime
+      .publish({ type: 'tank_created', tank_id: record.tankId, server_id: record.serverId ?? 'unknown', at })
+      .catch((err) =>
+        logger.warn(
+          { err: (err as Error).message, tank_id: record.tankId },
+          'could not publish tank_created',
+        ),
+      );
+    logger.info({ tank_id: record.tankId, server_id: record.serverId }, 'tank created');
+    return record;
+  }
+
+  return {
+    async create(request, owner) {
+      const { region, ...rest } = request;
+      const body = { ...rest, tank_id: randomUUID(), owner };
+      const tried = new Set<string>();
+      const failures: string[] = [];
+      for (;;) {
+        const candidates = directory.healthy().filter((s) => !tried.has(s.serverId));
+        const serverId =
+          candidates.length > 0 ? placement.choose(candidates, await loads.input(region)) : undefined;
+        if (serverId === undefined) {
+          // A timed-out attempt may have committed after we looked: look once more before failing.
+          const late = failures.length > 0 ? await committed(body.tank_id) : undefined;
+          if (late) return done(late);
+          const detail = failures.length > 0 ? `; tried ${failures.join('; ')}` : '';
+          throw new ApiError('no_healthy_server', `no healthy tank server could take the tank${detail}`);
+        }
+        tried.add(serverId);
+        try {
+          return done(fromCreated(await attempt(serverId, body), serverId));
+        } catch (err) {
+          const found = await committed(body.tank_id);
+          if (found) return done(found);
+          if (isRefusal(err)) throw err;
+          failures.push(`${serverId} (${(err as Error).message})`);
+          logger.warn(
+            { err: (err as Error).message, server_id: serverId, tank_id: body.tank_id },
+            'create failed; trying the next server',
+          );
+        }
+      }
+    },
+  };
+}

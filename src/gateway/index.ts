@@ -1,0 +1,26 @@
+/**
+ * @module
+ * The gateway: finds a tank's server through the Drizzle tables, places new tanks, proxies tank
+ * routes to their server, coordinates transfers and streams the network's events.
+ */
+export { createGateway, GATEWAY_VERSION, type Gateway, type GatewayOptions } from './gateway.ts';
+export {
+  defaultPlacement,
+  fewestTanks,
+  leastLoaded,
+  type PlacementStrategy,
+  regionFirst,
+} from './placement.ts';
+export {
+  createServerClient,
+  type ResolveServer,
+  type ServerClient,
+  type ServerTarget,
+} from './server-client.ts';
+export {
+  type AuditReport,
+  createCoordinator,
+  createParticipants,
+  createRecovery,
+  runAudit,
+} from './transfers/index.ts';

@@ -1,0 +1,118 @@
+/**
+ * @module
+ * Forwarding `/api/tanks/:id/…` to the server that owns the tank, with the caller's own
+ * `Authorization` (the server checks the same token and level again), the trace context, and a
+ * deadline. The answer is passed through as the server gave it. What goes wrong on the way is a
+ * problem+json from the gateway: an owner that discovery marks critical or does not know is
+ * `tank_unavailable` (503) before anything is sent, an owner that refuses the connection is
+ * `upstream_unavailable` (502), one that does not answer in time is `upstream_timeout` (504).
+ */
+import type { HonoRequest } from 'hono';
+import { ApiError } from '../http/index.ts';
+import type { ServerDirectory } from './directory.ts';
+import type { ServerClient } from './server-client.ts';
+import type { TankRecord } from './views.ts';
+
+/** Request headers forwarded to the server; hop-by-hop and host headers are not. */
+const FORWARDED_REQUEST = ['authorization', 'content-type', 'accept', 'x-request-id', 'idempotency-key'];
+/** Response headers passed back to the caller. */
+const FORWARDED_RESPONSE = ['content-type', 'cache-control', 'etag', 'location', 'retry-after'];
+
+/**
+ * The problem for a tank whose server cannot be reached now.
+ *
+ * @example
+ * ```ts
+ * if (!directory.isAvailable(record.serverId)) throw tankUnavailable(record);
+ * ```
+ */
+export function tankUnavailable(record: TankRecord): ApiError {
+  const where = record.serverId ? `its server ${record.serverId} is unavailable` : 'it has no server';
+  return new ApiError('tank_unavailable', `tank ${record.tankId} is unavailable: ${where}`, {
+    status: 503,
+    extra: { tank_id: record.tankId, server_id: record.serverId },
+  });
+}
+
+export interface TankProxy {
+  /**
+   * Sends the request on to the tank's server and returns its answer. Takes Hono's request,
+   * whose body reads are cached, so a validator that read the body first does not empty it.
+   */
+  forward(record: TankRecord, request: HonoRequest): Promise<Response>;
+}
+
+export interface ProxyOptions {
+  directory: ServerDirectory;
+  serverClient: ServerClient;
+  timeoutMs?: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * const proxy = createProxy({ directory, serverClient, timeoutMs: 10_000 });
+ * app.get('/api/tanks/:id/stats', async (c) => proxy.forward(await lookup(c), c.req));
+ * ```
+ */
+export function createTankProxy({ directory, serverClient, timeoutMs = 10_000 }: ProxyOptions): TankProxy {
+  return {
+    async forward(record, request) {
+      const serverId = record.serverId;
+      if (serverId === null || !directory.isAvailable(serverId)) throw tankUnavailable(record);
+      const url = new URL(request.url);
+      const headers: Record<string, string> = {};
+      for (const name of FORWARDED_REQUEST) {
+        const value = request.header(name);
+        if (value !== undefined) headers[name] = value;
+      }
+      const body =
+        request.method === 'GET' || request.method === 'HEAD'
+          ? undefined
+          : new Uint8Array(await request.arrayBuffer());
+      let upstream: Response;
+      try {
+        upstream = await serverClient.send(serverId, {
+          method: request.method,
+          path: url.pathname + url.search,
+          body,
+          headers,
+          timeoutMs,
+        });
+      } catch (err) {
+        if (err instanceof ApiError) {
+          throw new ApiError(err.code, `tank ${record.tankId} is unavailable: ${err.message}`, {
+            status: err.status,
+            extra: { tank_id: record.tankId, server_id: serverId },
+            cause: err,
+          });
+        }
+        throw err;
+      }
+      let payload: ArrayBuffer;
+      try {
+        // Read whole: the answers are small JSON, and a stall mid-body is then still a 504.
+        payload = await upstream.arrayBuffer();
+      } catch (err) {
+        throw new ApiError(
+          'upstream_timeout',
+          `tank ${record.tankId}: server ${serverId} stalled mid-answer`,
+          {
+            extra: { tank_id: record.tankId, server_id: serverId },
+            cause: err,
+          },
+        );
+      }
+      const out = new Headers();
+      for (const name of FORWARDED_RESPONSE) {
+        const value = upstream.headers.get(name);
+        if (value !== null) out.set(name, value);
+      }
+      out.set('x-tank-server', serverId);
+      return new Response(upstream.status === 204 || upstream.status === 304 ? null : payload, {
+        status: upstream.status,
+        headers: out,
+      });
+    },
+  };
+}

@@ -1,0 +1,224 @@
+/**
+ * @module
+ * The network-wide tank API: list every tank the caller may read (with its server, whether that
+ * server is up, and live stats from real-time state), create one (placement), delete one (admin),
+ * and the per-tank routes forwarded to the tank's own server.
+ */
+import type { Context, Env } from 'hono';
+import type { PermissionLevel } from '../auth/index.ts';
+import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
+import type { TankStats } from '../realtime/index.ts';
+import { deleteTank, listTanks } from '../store/index.ts';
+import { authorizedTank, type GatewayContext, type GatewayEnv } from './context.ts';
+import { tankUnavailable } from './proxy.ts';
+import {
+  ListedTankSchema,
+  LookupSchema,
+  listedView,
+  lookupView,
+  TankIdParams,
+  type TankRecord,
+  toRecord,
+} from './views.ts';
+
+export const CreateTankBody = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    description: z.string().max(500).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1)
+      .optional(),
+    is_public: z.boolean().optional(),
+    allow_transfers: z.boolean().optional(),
+    initial_fish: z.number().int().min(0).max(100).optional(),
+    region: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: 'Prefer a server in this region (or zone)' }),
+  })
+  .strict()
+  .openapi('GatewayCreateTank');
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/api/tanks',
+  tags: ['tanks'],
+  summary: 'Every tank in the network the caller may read, oldest first, a page at a time',
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(500).optional(),
+      cursor: z.string().max(200).optional(),
+      server_id: z.string().max(100).optional(),
+    }),
+  },
+  responses: {
+    200: {
+      description: 'a page of tanks',
+      content: {
+        'application/json': {
+          schema: z.object({
+            tanks: z.array(ListedTankSchema),
+            count: z.number().int(),
+            next_cursor: z.string().nullable(),
+          }),
+        },
+      },
+    },
+    ...problemResponses(400, 401),
+  },
+});
+
+const createTankRoute = createRoute({
+  method: 'post',
+  path: '/api/tanks',
+  tags: ['tanks'],
+  summary: 'Create a tank on the least-loaded healthy server (the caller becomes its admin)',
+  request: { body: { required: true, content: { 'application/json': { schema: CreateTankBody } } } },
+  responses: {
+    201: { description: 'created', content: { 'application/json': { schema: LookupSchema } } },
+    ...problemResponses(400, 401, 413, 503),
+  },
+});
+
+const deleteTankRoute = createRoute({
+  method: 'delete',
+  path: '/api/tanks/{id}',
+  tags: ['tanks'],
+  summary: 'Delete a tank (admin)',
+  request: { params: TankIdParams },
+  responses: {
+    200: {
+      description: 'deleted',
+      content: { 'application/json': { schema: z.object({ message: z.string(), tank_id: z.string() }) } },
+    },
+    ...problemResponses(401, 403, 404, 502, 504),
+  },
+});
+
+/** Per-tank routes the tank's server answers, and the level the gateway checks first. */
+const FORWARDED: Array<{ method: 'get' | 'post'; path: string; needed: PermissionLevel; summary: string }> = [
+  { method: 'get', path: '/api/tanks/{id}', needed: 'read', summary: "The tank's live status" },
+  { method: 'get', path: '/api/tanks/{id}/entities', needed: 'read', summary: 'Every entity in the tank' },
+  { method: 'get', path: '/api/tanks/{id}/stats', needed: 'read', summary: "The tank's statistics" },
+  { method: 'get', path: '/api/tanks/{id}/snapshots', needed: 'read', summary: "The tank's snapshots" },
+  { method: 'post', path: '/api/tanks/{id}/pause', needed: 'write', summary: 'Pause the tank' },
+  { method: 'post', path: '/api/tanks/{id}/resume', needed: 'write', summary: 'Resume the tank' },
+  { method: 'post', path: '/api/tanks/{id}/fish', needed: 'write', summary: 'Spawn a fish' },
+  { method: 'post', path: '/api/tanks/{id}/food', needed: 'write', summary: 'Drop food' },
+  { method: 'post', path: '/api/tanks/{id}/snapshots', needed: 'write', summary: 'Take a snapshot now' },
+  {
+    method: 'post',
+    path: '/api/tanks/{id}/snapshots/{snapshot_id}/restore',
+    needed: 'admin',
+    summary: 'Restore a snapshot',
+  },
+];
+
+function forwardedRoute({ method, path, needed, summary }: (typeof FORWARDED)[number]) {
+  const params = path.includes('{snapshot_id}')
+    ? TankIdParams.extend({
+        snapshot_id: z
+          .string()
+          .min(1)
+          .max(100)
+          .openapi({ param: { name: 'snapshot_id', in: 'path' } }),
+      })
+    : TankIdParams;
+  return createRoute({
+    method,
+    path,
+    tags: ['tanks (forwarded)'],
+    summary: `${summary} (${needed}); forwarded to the tank's server, which answers`,
+    description:
+      "The request (body included) goes to the tank's own server as is; see that server's OpenAPI document.",
+    request: { params },
+    responses: {
+      200: { description: "the server's answer", content: { 'application/json': { schema: z.unknown() } } },
+      ...problemResponses(401, 403, 404, 502, 503, 504),
+    },
+  });
+}
+
+async function statsOf(ctx: GatewayContext, records: TankRecord[]): Promise<Map<string, TankStats>> {
+  if (records.length === 0) return new Map();
+  try {
+    return await ctx.realtime.tankStats(records.map((r) => r.tankId));
+  } catch (err) {
+    // Live numbers are a nicety: the listing still answers, with `stats: null`.
+    ctx.logger.warn({ err: (err as Error).message }, 'tank stats unreadable; listing without them');
+    return new Map();
+  }
+}
+
+/** Drops what the gateway knew of a deleted tank and tells the network. */
+async function forget(ctx: GatewayContext, record: TankRecord, announce: boolean): Promise<void> {
+  ctx.cache.invalidate(record.tankId);
+  ctx.access.invalidate(record.tankId);
+  if (!announce) return;
+  const at = new Date().toISOString();
+  await ctx.realtime
+    .publish({ type: 'tank_deleted', tank_id: record.tankId, server_id: record.serverId ?? 'unknown', at })
+    .catch((err) => ctx.logger.warn({ err: (err as Error).message }, 'could not publish tank_deleted'));
+}
+
+async function deleteTankEverywhere(
+  ctx: GatewayContext,
+  c: Context<GatewayEnv>,
+  record: TankRecord,
+): Promise<Response> {
+  const done = () => c.json({ message: `Tank ${record.tankId} deleted`, tank_id: record.tankId }, 200);
+  if (record.serverId !== null && ctx.directory.isAvailable(record.serverId)) {
+    const answer = await ctx.proxy.forward(record, c.req);
+    // The server deleted the rows and announced it; anything else but "not running here" is its answer.
+    if (answer.ok) {
+      await forget(ctx, record, false);
+      return answer;
+    }
+    if (answer.status !== 404) return answer;
+  }
+  // Its server is down (or no longer runs it): the rows go here, and a server that comes back is
+  // fenced by the missing location, as after a failover.
+  const deleted = await deleteTank(ctx.db, record.tankId);
+  await forget(ctx, record, deleted);
+  return done();
+}
+
+export function registerTankRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayContext): void {
+  app.openapi(listRoute, async function listNetworkTanks(c) {
+    const { limit, cursor, server_id: serverId } = c.req.valid('query');
+    const page = await listTanks(ctx.db, { limit, cursor, serverId, visibleTo: c.var.user.userId });
+    const records = page.items.map(({ tank, location }) => toRecord(tank, location));
+    const stats = await statsOf(ctx, records);
+    const tanks = records.map((r) => {
+      const server = r.serverId === null ? undefined : ctx.directory.get(r.serverId);
+      const available = r.serverId !== null && ctx.directory.isAvailable(r.serverId);
+      return listedView(r, server, available, stats.get(r.tankId));
+    });
+    return c.json({ tanks, count: tanks.length, next_cursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(createTankRoute, async function createNetworkTank(c) {
+    const record = await ctx.creator.create(c.req.valid('json'), c.var.user.userId);
+    const server = record.serverId === null ? undefined : ctx.directory.get(record.serverId);
+    if (!server) throw tankUnavailable(record);
+    ctx.metrics.placements.inc({ server_id: server.serverId });
+    return c.json(lookupView(record, server), 201);
+  });
+
+  app.openapi(deleteTankRoute, async function deleteNetworkTank(c) {
+    const record = await authorizedTank(ctx, c, c.req.valid('param').id, 'admin');
+    return (await deleteTankEverywhere(ctx, c, record)) as never;
+  });
+
+  for (const forwarded of FORWARDED) {
+    app.openapi(forwardedRoute(forwarded), async function forwardToOwner(c: Context<GatewayEnv & Env>) {
+      const record = await authorizedTank(ctx, c, c.req.param('id') as string, forwarded.needed);
+      return (await ctx.proxy.forward(record, c.req)) as never;
+    });
+  }
+}

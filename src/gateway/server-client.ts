@@ -1,0 +1,176 @@
+/**
+ * @module
+ * Calls from the gateway to tank servers. Internal calls are HMAC-signed over the exact bytes
+ * sent; every call has a deadline, carries the trace context (`traceparent`), and fails as an
+ * `ApiError` (`upstream_timeout` 504, `upstream_unavailable` 502, or the server's own problem
+ * code and status). Where a request for server X goes is one function, `resolveServer`: the
+ * default reads the server's public URL from discovery, and the mesh swaps in an Envoy upstream
+ * plus an `x-tank-server` header without touching anything else.
+ */
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { signRequest } from '../auth/index.ts';
+import { ApiError } from '../http/index.ts';
+import { injectTraceHeaders } from '../telemetry/index.ts';
+
+/** Where to send a request meant for one server, and headers to add to it. */
+export interface ServerTarget {
+  baseUrl: string;
+  headers?: Record<string, string>;
+}
+
+/** Undefined when the server is unknown (the caller answers "unavailable"). */
+export type ResolveServer = (serverId: string) => ServerTarget | undefined;
+
+export interface ServerRequest {
+  method: string;
+  /** Path and query, e.g. `/internal/tanks` or `/api/tanks/<id>/stats?x=1`. */
+  path: string;
+  body?: string | Uint8Array<ArrayBuffer>;
+  headers?: Record<string, string>;
+  /** Sign with the internal secret (internal routes); user routes carry the caller's token instead. */
+  signed?: boolean;
+  timeoutMs?: number;
+}
+
+/** What a server sends back from `POST /internal/tanks` and `/adopt` (its TankStatus). */
+export interface CreatedTank {
+  tank: {
+    tank_id: string;
+    name: string;
+    description: string;
+    owner: string | null;
+    server_id: string;
+    is_public: boolean;
+    allow_transfers: boolean;
+    seed: number;
+    created_at: string;
+  };
+  epoch: number;
+  [field: string]: unknown;
+}
+
+/** The body of `POST /internal/tanks`. */
+export interface InternalCreate {
+  tank_id: string;
+  name: string;
+  owner: string | null;
+  description?: string;
+  seed?: number;
+  is_public?: boolean;
+  allow_transfers?: boolean;
+  initial_fish?: number;
+}
+
+export interface ServerClient {
+  /** Sends one request and returns the server's response, whatever its status. */
+  send(serverId: string, request: ServerRequest): Promise<Response>;
+  /** Signed `POST /internal/tanks`; a non-2xx answer throws the server's problem as an ApiError. */
+  createTank(serverId: string, body: InternalCreate): Promise<CreatedTank>;
+  /** Signed `POST /internal/tanks/:id/adopt`. */
+  adoptTank(serverId: string, tankId: string, epoch: number): Promise<CreatedTank>;
+}
+
+export interface ServerClientOptions {
+  /** The shared secret of internal requests. */
+  secret: string;
+  resolveServer: ResolveServer;
+  /** Default deadline of a call. */
+  timeoutMs?: number;
+  /** The HTTP client; `globalThis.fetch` unless a test or transport hands another in. */
+  fetch?: typeof fetch;
+}
+
+function isTimeout(err: unknown): boolean {
+  const name = (err as { name?: string })?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
+/**
+ * @example
+ * ```ts
+ * const client = createServerClient({
+ *   secret: config.internalSecret,
+ *   resolveServer: (id) => ({ baseUrl: 'http://127.0.0.1:15001', headers: { 'x-tank-server': id } }),
+ * });
+ * const status = await client.createTank('server-2', { tank_id, name: 'Reef', owner: 'alice' });
+ * ```
+ */
+export function createServerClient({
+  secret,
+  resolveServer,
+  timeoutMs = 5000,
+  fetch: fetchFn = globalThis.fetch,
+}: ServerClientOptions): ServerClient {
+  async function send(serverId: string, request: ServerRequest): Promise<Response> {
+    const target = resolveServer(serverId);
+    if (!target) throw new ApiError('upstream_unavailable', `server ${serverId} is not known to discovery`);
+    const url = new URL(request.path, target.baseUrl);
+    const headers: Record<string, string> = { ...target.headers, ...request.headers };
+    if (request.signed) {
+      Object.assign(
+        headers,
+        signRequest({ secret, method: request.method, path: url.pathname + url.search, body: request.body }),
+      );
+    }
+    injectTraceHeaders(headers);
+    const deadline = request.timeoutMs ?? timeoutMs;
+    try {
+      return await fetchFn(url, {
+        method: request.method,
+        headers,
+        body: request.body,
+        signal: AbortSignal.timeout(deadline),
+        redirect: 'manual',
+      });
+    } catch (err) {
+      if (isTimeout(err)) {
+        throw new ApiError('upstream_timeout', `server ${serverId} did not answer within ${deadline} ms`, {
+          cause: err,
+        });
+      }
+      throw new ApiError('upstream_unavailable', `server ${serverId} could not be reached`, { cause: err });
+    }
+  }
+
+  /** Reads a JSON answer; a problem from the server becomes the same ApiError here. */
+  async function json<T>(serverId: string, response: Response): Promise<T> {
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (err) {
+      if (isTimeout(err))
+        throw new ApiError('upstream_timeout', `server ${serverId} stalled mid-answer`, { cause: err });
+      throw new ApiError('upstream_unavailable', `server ${serverId} sent a body that is not JSON`, {
+        cause: err,
+      });
+    }
+    if (response.ok) return body as T;
+    const problem = body as { code?: unknown; detail?: unknown };
+    const code = typeof problem?.code === 'string' ? problem.code : 'upstream_unavailable';
+    const detail =
+      typeof problem?.detail === 'string' ? problem.detail : `server ${serverId} answered ${response.status}`;
+    throw new ApiError(code, detail, {
+      status: response.status >= 500 ? 502 : (response.status as ContentfulStatusCode),
+      extra: { server_id: serverId, upstream_status: response.status },
+    });
+  }
+
+  async function signedJson<T>(serverId: string, path: string, payload: unknown): Promise<T> {
+    const body = JSON.stringify(payload);
+    const response = await send(serverId, {
+      method: 'POST',
+      path,
+      body,
+      headers: { 'content-type': 'application/json' },
+      signed: true,
+    });
+    return json<T>(serverId, response);
+  }
+
+  return {
+    send,
+    createTank: (serverId, body) => signedJson<CreatedTank>(serverId, '/internal/tanks', body),
+    adoptTank: (serverId, tankId, epoch) =>
+      signedJson<CreatedTank>(serverId, `/internal/tanks/${encodeURIComponent(tankId)}/adopt`, { epoch }),
+  };
+}
