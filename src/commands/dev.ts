@@ -102,7 +102,8 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
   });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const listed = await gateway.fetch(new Request(`${gateway.url}/api/tanks?limit=1`, { headers }));
-  let tankId = ((await listed.json()) as { tanks: Array<{ tank_id: string }> }).tanks[0]?.tank_id;
+  let tankId = ((await listed.json()) as { tanks: Array<{ tank: { tank_id: string } }> }).tanks[0]?.tank
+    .tank_id;
   if (!tankId) {
     const res = await gateway.fetch(
       new Request(`${gateway.url}/api/tanks`, {

@@ -52,17 +52,24 @@ describe('npm start (tankworld dev)', () => {
     cleanup.add(() => rm(dataDir, { recursive: true, force: true }));
     const port = await neighbouringPorts();
     const base = `http://127.0.0.1:${port}`;
+    const gatewayPort = await freePort();
+    const gateway = `http://127.0.0.1:${gatewayPort}`;
 
     const began = performance.now();
     const dev = await startProgram({
       name: 'tankworld-dev',
       command: process.execPath,
-      // PORT, not `--port P`: dev's own flag parsing leaves a spaced value behind (see the report).
-      args: [path.join(ROOT, 'src/cli.ts'), 'dev'],
+      args: [
+        path.join(ROOT, 'src/cli.ts'),
+        'dev',
+        '--port',
+        String(port),
+        '--gateway-port',
+        String(gatewayPort),
+      ],
       cwd: ROOT,
       env: {
         TANKWORLD_DATA_DIR: dataDir,
-        PORT: String(port),
         // The embedded default: no external store or Redis, whatever the harness exported.
         DATABASE_URL: '',
         REDIS_URL: '',
@@ -70,7 +77,7 @@ describe('npm start (tankworld dev)', () => {
         INTERNAL_SECRET: SECRET,
         LOG_LEVEL: 'warn',
       },
-      ready: async () => ((await (await fetch(`${base}/health`)).json()) as { status: string }).status,
+      ready: async () => ((await (await fetch(`${gateway}/health`)).json()) as { status: string }).status,
       startTimeout: 60_000,
       cleanup,
     });
@@ -103,13 +110,14 @@ describe('npm start (tankworld dev)', () => {
       },
       { what: 'the welcome text', timeout: 10_000 },
     );
-    expect(printed).toContain(`tank server server-1: ${base}`);
-    expect(printed).toContain(`tank server server-2: http://127.0.0.1:${port + 1}`);
+    expect(printed).toContain(`gateway:     ${gateway}`);
+    expect(printed).toContain(`tank server: ${base}   (server-1`);
+    expect(printed).toContain(`tank server: http://127.0.0.1:${port + 1}   (server-2`);
     expect(printed).toContain(`default tank: ${found.tankId}`);
     const printedToken = /export TOKEN=(\S+)/.exec(printed)?.[1];
     expect(printedToken).toBeDefined();
     const curl = /curl -s (\S+\/api\/tanks\/\S+\/stats)/.exec(printed)?.[1];
-    expect(curl).toBe(`${base}/api/tanks/${found.tankId}/stats`);
+    expect(curl).toBe(`${gateway}/api/tanks/${found.tankId}/stats`);
     const stats = await fetch(curl!, { headers: { authorization: `Bearer ${printedToken}` } });
     expect(stats.status).toBe(200);
 
