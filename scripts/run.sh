@@ -47,10 +47,22 @@ need_services() {
   export TANKWORLD_ENVOY_BIN="${TANKWORLD_ENVOY_BIN:-$(bash "$here/install-envoy.sh")}"
 }
 
+# The embedded store of a first `npm start` is unpacked from a template instead of running initdb.
+pglite_template() {
+  local version
+  version=$(node -p "JSON.parse(require('fs').readFileSync('node_modules/@electric-sql/pglite/package.json', 'utf8')).version")
+  export TANKWORLD_PGLITE_TEMPLATE="${TANKWORLD_PGLITE_TEMPLATE:-$TANKWORLD_CACHE/pglite-$version.tgz}"
+  if [ ! -f "$TANKWORLD_PGLITE_TEMPLATE" ]; then
+    say "preparing the embedded store template (PGlite $version, once)"
+    mkdir -p "$(dirname "$TANKWORLD_PGLITE_TEMPLATE")"
+    node scripts/pglite-template.ts "$TANKWORLD_PGLITE_TEMPLATE"
+  fi
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
-  start) exec node src/cli.ts dev "$@" ;;
+  start) pglite_template; exec node src/cli.ts dev "$@" ;;
   cli) exec node src/cli.ts "$@" ;;
   test)
     need_services

@@ -24,6 +24,8 @@ const commonSchema = z.object({
   distributed: bool.default(false),
   databaseUrl: z.string().url().optional(),
   dataDir: z.string().default('./data'),
+  /** A fresh PGlite data directory as a tarball, unpacked instead of initdb (set by scripts/run.sh). */
+  pgliteTemplate: z.string().optional(),
   redisUrl: z.string().url().optional(),
   consulAddr: z.string().default('127.0.0.1:8500'),
   consulToken: z.string().optional(),
@@ -90,6 +92,7 @@ const ENV: Record<string, string> = {
   distributed: 'DISTRIBUTED_MODE',
   databaseUrl: 'DATABASE_URL',
   dataDir: 'TANKWORLD_DATA_DIR',
+  pgliteTemplate: 'TANKWORLD_PGLITE_TEMPLATE',
   redisUrl: 'REDIS_URL',
   consulAddr: 'CONSUL_HTTP_ADDR',
   consulToken: 'CONSUL_HTTP_TOKEN',

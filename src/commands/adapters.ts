@@ -62,6 +62,7 @@ export async function createAdapters({ config, logger, localRegistry }: AdapterO
     databaseUrl: config.databaseUrl,
     dataDir: path.join(config.dataDir, 'pglite'),
     logger: logger.child({ part: 'store' }),
+    pgliteTemplate: config.pgliteTemplate,
   });
   const realtime = await createRealtime({
     redisUrl: config.redisUrl,

@@ -3,7 +3,8 @@
  * The store factory: PostgreSQL through postgres.js when a database URL is given, embedded PGlite
  * otherwise, both behind one Drizzle `Db` and one migration set (`drizzle/`).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
@@ -32,6 +33,12 @@ export interface StoreOptions {
   poolSize?: number;
   /** Where the SQL migrations are; the repository's `drizzle/` by default. */
   migrationsFolder?: string;
+  /**
+   * A gzipped tarball of a freshly initialised PGlite data directory: a new `dataDir` is
+   * unpacked from it (~0.5 s) instead of running initdb (~1.5 s), so a first `npm start` is
+   * quick. Made once per PGlite version by `scripts/pglite-template.ts`.
+   */
+  pgliteTemplate?: string;
 }
 
 export interface Store {
@@ -63,10 +70,11 @@ export function createStore({
   logger,
   poolSize = 10,
   migrationsFolder = DEFAULT_MIGRATIONS,
+  pgliteTemplate,
 }: StoreOptions = {}): Store {
   return databaseUrl
     ? createPostgresStore({ databaseUrl, logger, poolSize, migrationsFolder })
-    : createPgliteStore({ dataDir, logger, migrationsFolder });
+    : createPgliteStore({ dataDir, logger, migrationsFolder, template: pgliteTemplate });
 }
 
 /** Runs `work` once at a time: a call while one is running shares its promise. */
@@ -127,12 +135,15 @@ interface PgliteParts {
   dataDir: string;
   logger: StoreLogger | undefined;
   migrationsFolder: string;
+  template: string | undefined;
 }
 
-function createPgliteStore({ dataDir, logger, migrationsFolder }: PgliteParts): Store {
+function createPgliteStore({ dataDir, logger, migrationsFolder, template }: PgliteParts): Store {
   const inMemory = dataDir.startsWith('memory://');
+  const fresh = !inMemory && !existsSync(path.join(dataDir, 'PG_VERSION'));
   if (!inMemory) mkdirSync(dataDir, { recursive: true });
-  const client = new PGlite(dataDir);
+  const fromTemplate = fresh && template !== undefined && existsSync(template);
+  const client = new PGlite(dataDir, fromTemplate ? { loadDataDir: new Blob([readFileSync(template)]) } : {});
   const db = drizzlePglite({ client, schema });
   let closing: Promise<void> | undefined;
 
