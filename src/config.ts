@@ -124,6 +124,11 @@ const ENV: Record<string, string> = {
   webRoot: 'WEB_ROOT',
 };
 
+/** Every environment variable a command reads (deploy files are checked against this list). */
+export function configEnvNames(): string[] {
+  return Object.values(ENV);
+}
+
 /** A configuration error, printed to the user as-is by the CLI. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

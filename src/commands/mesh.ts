@@ -7,7 +7,6 @@
  * the JSON files `consul/config-entries/` holds for compose.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -18,7 +17,6 @@ import {
   MeshService,
   meshConfigEntries,
   type NativeMesh,
-  PROJECT_ROOT,
   resolveBinaries,
   startNativeMesh,
 } from '../mesh/index.ts';
@@ -86,15 +84,9 @@ async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     stopped = true;
     await mesh?.stop();
   });
-  // Until `tankworld gateway` exists in this checkout, the mesh runs its servers only.
-  const hasGateway = existsSync(path.join(PROJECT_ROOT, 'src/commands/gateway.ts'));
-  if (gateway === 'true' && !hasGateway)
-    throw new ConfigError('--gateway true: this build has no `tankworld gateway`');
-  if (gateway === undefined && !hasGateway)
-    logger.warn('no `tankworld gateway` in this build: starting tank servers only');
   const started = await startNativeMesh({
     serverIds: serverIdsFrom(servers),
-    gateway: gateway === undefined ? hasGateway : gateway === 'true',
+    gateway: gateway !== 'false',
     databaseUrl: env.DATABASE_URL || undefined,
     redisUrl: env.REDIS_URL || undefined,
     jwtSecret,
@@ -118,7 +110,11 @@ async function summary(mesh: NativeMesh, jwtSecret: string): Promise<string> {
   const token = await mintToken({ secret: jwtSecret, userId: 'dev', ttlSeconds: 86_400 });
   const lines = [
     'Tank World Net mesh is up (native: no Docker; every app behind its own Envoy sidecar)',
-    ...(mesh.gateway ? [`  gateway      ${mesh.gateway.url}`] : []),
+    ...(mesh.gateway
+      ? [
+          `  gateway      ${mesh.gateway.url}   (to servers via its sidecar's upstream :${mesh.gateway.upstreamPort}, admin ${mesh.gateway.sidecar.adminUrl})`,
+        ]
+      : []),
     `  consul ui    ${mesh.consul.url}/ui/`,
     ...mesh.servers.map(
       (s) =>

@@ -92,7 +92,7 @@ export async function startMeshApp({
     ready: async () => {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
       const body = (await res.json()) as { server_id?: string; gateway_id?: string };
-      return res.ok && (body.server_id === id || body.gateway_id === id || role === 'gateway');
+      return res.ok && (role === 'server' ? body.server_id : body.gateway_id) === id;
     },
     startTimeout,
     log,

@@ -140,8 +140,10 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
       interval: 200,
     });
     // Passing in the catalog is not yet routable: each subset's endpoints reach the other
-    // sidecars over xDS a moment later. Ready means a request for each server lands on it.
-    await waitForRoutes(servers[0]!.upstreamPort, serverIds);
+    // sidecars over xDS a moment later. Ready means a request for each server lands on it,
+    // through the gateway's sidecar when there is a gateway (the caller that matters).
+    await waitForRoutes((gateway ?? servers[0]!).upstreamPort, serverIds);
+    if (gateway) await waitForGatewayView(gateway.url, serverIds.length);
     let stopping: Promise<void> | undefined;
     return {
       consul,
@@ -175,6 +177,18 @@ async function waitForRoutes(upstreamPort: number, serverIds: readonly string[])
       { what: `a request for ${id} through the mesh landing on ${id}`, timeout: 30_000, interval: 100 },
     );
   }
+}
+
+/** Waits until the gateway's directory (its Consul watch) sees every server passing. */
+async function waitForGatewayView(gatewayUrl: string, servers: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const res = await fetch(`${gatewayUrl}/health`, { signal: AbortSignal.timeout(2000) });
+      const body = (await res.json()) as { servers?: { passing?: number } };
+      return body.servers?.passing === servers;
+    },
+    { what: `the gateway seeing ${servers} passing tank servers`, timeout: 30_000, interval: 100 },
+  );
 }
 
 /**

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { configEnvNames, loadGatewayConfig, loadServerConfig } from '../../src/config.ts';
 import { configEntryFileName, meshConfigEntries, PROJECT_ROOT } from '../../src/mesh/index.ts';
 import { binaries, freePorts, startConsul, startProgram, useCleanup } from '../support/index.ts';
 
@@ -120,6 +121,52 @@ describe('compose.yaml', () => {
     }
     const published = Object.values(compose.services).flatMap((s) => (s.ports as string[] | undefined) ?? []);
     expect(published.sort()).toEqual(['8001:8001', '8002:8002', '8003:8003', '8080:8080', '8500:8500']);
+  });
+
+  it('should give the apps only environment variables that src/config.ts reads, with their meaning', () => {
+    const known = new Set(configEnvNames());
+    const gateway = compose.services.gateway!.environment!;
+    for (const [name, app] of Object.entries(compose.services).filter(([n]) =>
+      /^(gateway|server-\d)$/.test(n),
+    ))
+      expect(
+        Object.keys(app.environment!).filter((key) => !known.has(key)),
+        name,
+      ).toEqual([]);
+    expect(loadGatewayConfig([], gateway)).toMatchObject({
+      gatewayId: 'gateway-1',
+      port: 8080,
+      distributed: true,
+      connectSidecarPort: 21000,
+      connectUpstreamPort: 15001,
+    });
+    expect(loadServerConfig([], compose.services['server-2']!.environment!)).toMatchObject({
+      serverId: 'server-2',
+      port: 8002,
+      connectUpstreamPort: 15001,
+    });
+    // Kubernetes: the app containers' env and the ConfigMap/Secret they load.
+    const k8sNames = ['config.yaml', 'gateway.yaml', 'tank-server.yaml'].flatMap((file) =>
+      parseAllDocuments(readFileSync(at('k8s', file), 'utf8')).flatMap((doc) => {
+        const m = doc.toJS() as {
+          kind: string;
+          data?: Record<string, string>;
+          stringData?: Record<string, string>;
+          spec?: {
+            template?: { spec?: { containers?: Array<{ name: string; env?: Array<{ name: string }> }> } };
+          };
+        };
+        if (m.kind === 'ConfigMap' || m.kind === 'Secret') return Object.keys({ ...m.data, ...m.stringData });
+        const apps = (m.spec?.template?.spec?.containers ?? []).filter((c) => c.name !== 'envoy-sidecar');
+        // POD_NAME, POD_IP and HOST_IP feed $(…) expansions of the others.
+        return apps
+          .flatMap((c) => (c.env ?? []).map((e) => e.name))
+          .filter((n) => !/^(POD_NAME|POD_IP|HOST_IP)$/.test(n));
+      }),
+    );
+    expect(k8sNames).toContain('GATEWAY_ID');
+    expect(k8sNames).toContain('SERVER_ID');
+    expect(k8sNames.filter((key) => !known.has(key))).toEqual([]);
   });
 
   const dockerCompose = findTool('docker-compose');

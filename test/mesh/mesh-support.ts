@@ -136,3 +136,100 @@ export function probeWithoutCert(port: number, mode: 'plain' | 'tls'): Promise<'
     socket.on('close', () => done(data.startsWith('HTTP/') ? 'answered' : 'refused'));
   });
 }
+
+/** A user of the real gateway over HTTP, with one bearer token. */
+export interface GatewayUser {
+  /** `POST /api/tanks` through the gateway; returns the tank id and the server it was placed on. */
+  createTank(name: string, initialFish?: number): Promise<{ tankId: string; serverId: string }>;
+  /** Any request through the gateway, with the token. */
+  call(path: string, init?: RequestInit): Promise<Response>;
+  /** Fish uids of a tank, read through the gateway's proxy. */
+  fishOf(tankId: string): Promise<Array<{ id: number; uid: string }>>;
+  /** `POST /gateway/transfer` of one fish. */
+  transfer(source: string, dest: string, entityId: number): Promise<Response>;
+}
+
+export function gatewayUser(gatewayUrl: string, token: string): GatewayUser {
+  const call = (path: string, init: RequestInit = {}) =>
+    fetch(`${gatewayUrl}${path}`, {
+      ...init,
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        ...(init.headers as Record<string, string>),
+      },
+      signal: AbortSignal.timeout(15_000),
+    });
+  return {
+    call,
+    async createTank(name, initialFish = 4) {
+      const res = await call('/api/tanks', {
+        method: 'POST',
+        body: JSON.stringify({ name, initial_fish: initialFish }),
+      });
+      const body = (await res.json()) as { tank?: { tank_id: string; server_id: string } };
+      if (res.status !== 201 || !body.tank)
+        throw new Error(`create ${name}: ${res.status} ${JSON.stringify(body)}`);
+      return { tankId: body.tank.tank_id, serverId: body.tank.server_id };
+    },
+    async fishOf(tankId) {
+      const res = await call(`/api/tanks/${tankId}/entities?kind=fish`);
+      if (!res.ok) throw new Error(`entities of ${tankId}: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { entities: Array<{ id: number; uid: string }> }).entities;
+    },
+    transfer: (source, dest, entityId) =>
+      call('/gateway/transfer', {
+        method: 'POST',
+        body: JSON.stringify({
+          source_tank_id: source,
+          dest_tank_id: dest,
+          entity_id: entityId,
+          entity_type: 'fish',
+        }),
+      }),
+  };
+}
+
+/**
+ * Creates tanks through the gateway until two of them sit on different servers (placement weighs
+ * live CPU before tank counts, so the first few may share one); returns those two.
+ */
+export async function tanksOnTwoServers(
+  user: GatewayUser,
+  prefix: string,
+): Promise<[{ tankId: string; serverId: string }, { tankId: string; serverId: string }]> {
+  const first = await user.createTank(`${prefix}-0`);
+  for (let i = 1; i <= 12; i++) {
+    const next = await user.createTank(`${prefix}-${i}`);
+    if (next.serverId !== first.serverId) return [first, next];
+  }
+  throw new Error(`13 tanks created through the gateway all landed on ${first.serverId}`);
+}
+
+/** Requests a caller's sidecar (admin at `adminUrl`) sent into one server's subset, `s-<id>`. */
+export function requestsToSubset(adminUrl: string, serverId: string): Promise<number> {
+  return envoyCounter(
+    adminUrl,
+    new RegExp(`^cluster\\.s-${serverId}\\.tank-server\\..*\\.upstream_rq_total$`),
+  );
+}
+
+/** Opens a WebSocket and resolves with its first message (the server's `hello`), then closes it. */
+export function firstWsMessage(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const timer = setTimeout(() => {
+      ws.close();
+      reject(new Error(`no message from ${url}`));
+    }, 15_000);
+    ws.onmessage = (m) => {
+      clearTimeout(timer);
+      ws.close();
+      resolve(typeof m.data === 'string' ? m.data : '(binary)');
+    };
+    ws.onerror = () => {
+      clearTimeout(timer);
+      reject(new Error(`WebSocket ${url} failed`));
+    };
+  });
+}

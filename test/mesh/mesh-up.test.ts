@@ -1,8 +1,10 @@
 /**
  * @module
- * `tankworld mesh up` as a user runs it: it prints the Consul UI URL, each server's WebSocket
- * URL and a dev token, every printed address answers, and Ctrl-C (SIGINT) stops every process
- * it started: none of the process tree survives.
+ * `tankworld mesh up` as a user runs it: it prints the gateway URL, the Consul UI URL, each
+ * server's WebSocket URL and a dev token, and every printed address answers: tanks created at the
+ * gateway land on both servers, a proxied read and a cross-server transfer go through the
+ * gateway's Envoy sidecar (its per-server clusters count them), a WebSocket opens straight to a
+ * server. Ctrl-C (SIGINT) stops every process it started: none of the process tree survives.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -10,6 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/index.ts';
 import { PROJECT_ROOT } from '../../src/mesh/index.ts';
 import { livingProcesses, processTree, waitFor } from '../support/index.ts';
+import { firstWsMessage, gatewayUser, requestsToSubset, tanksOnTwoServers } from './mesh-support.ts';
 
 const SECRET = 'mesh-up-test-secret-0123456789abc';
 let child: ChildProcess | undefined;
@@ -19,12 +22,12 @@ afterAll(() => {
 });
 
 describe('tankworld mesh up', () => {
-  it('should print working URLs and a dev token, and leave nothing running after Ctrl-C', async () => {
-    child = spawn(
-      process.execPath,
-      [path.join(PROJECT_ROOT, 'src/cli.ts'), 'mesh', 'up', '--servers', '2', '--gateway', 'false'],
-      { cwd: PROJECT_ROOT, env: { ...process.env, JWT_SECRET: SECRET, LOG_LEVEL: 'warn' }, stdio: 'pipe' },
-    );
+  it('should print working URLs and a dev token, serve through the gateway, and leave nothing running after Ctrl-C', async () => {
+    child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli.ts'), 'mesh', 'up', '--servers', '2'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', HEARTBEAT_MS: '1000' },
+      stdio: 'pipe',
+    });
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
@@ -55,8 +58,34 @@ describe('tankworld mesh up', () => {
     const token = /dev token +(\S+)/.exec(out)![1]!;
     expect(await createTokenVerifier({ secret: SECRET }).verify(token)).toMatchObject({ userId: 'dev' });
 
+    const [, gatewayUrl, gatewayAdmin] = /gateway +(http\S+) .*admin (\S+)\)/.exec(out)!;
+    const user = gatewayUser(gatewayUrl!, token);
+    const [a, b] = await tanksOnTwoServers(user, 'up');
+    const lookup = (await (await user.call(`/gateway/tanks/${b.tankId}`)).json()) as {
+      tank: { server_id: string };
+      websocket_url: string;
+    };
+    expect(lookup.tank.server_id).toBe(b.serverId);
+    // Every call the gateway makes to a server goes through its sidecar's per-server cluster.
+    const subset = (id: string) => requestsToSubset(gatewayAdmin!, id);
+    const before = { a: await subset(a.serverId), b: await subset(b.serverId) };
+    const stats = await user.call(`/api/tanks/${b.tankId}/stats`);
+    expect(stats.status).toBe(200);
+    expect(stats.headers.get('x-tank-server')).toBe(b.serverId);
+    expect(await subset(b.serverId)).toBe(before.b + 1);
+    const [fish] = await user.fishOf(a.tankId);
+    const moved = await user.transfer(a.tankId, b.tankId, fish!.id);
+    expect(moved.status, await moved.clone().text()).toBe(200);
+    expect((await user.fishOf(b.tankId)).filter((f) => f.uid === fish!.uid)).toHaveLength(1);
+    expect((await user.fishOf(a.tankId)).filter((f) => f.uid === fish!.uid)).toHaveLength(0);
+    // Prepare and commit on each side, through the sidecar (plus the reads above).
+    expect((await subset(a.serverId)) - before.a).toBeGreaterThanOrEqual(2);
+    // Viewers connect straight to the tank's server, not through the gateway or the mesh.
+    const hello = await firstWsMessage(`${lookup.websocket_url}?token=${token}`);
+    expect(JSON.parse(hello)).toMatchObject({ type: 'hello', tank_id: b.tankId });
+
     const tree = processTree(child.pid!);
-    expect(tree.length).toBeGreaterThanOrEqual(5);
+    expect(tree.length).toBeGreaterThanOrEqual(8);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     await waitFor(() => livingProcesses(tree).length === 0, {
