@@ -6,7 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadGatewayConfig } from '../config.ts';
-import { createLocalRegistry } from '../discovery/index.ts';
+import { createLocalRegistry, TANK_SERVER_HEADER } from '../discovery/index.ts';
 import { crashPointsFromEnv } from '../fault/index.ts';
 import { createGateway, type ResolveServer } from '../gateway/index.ts';
 import { createLogger, startTracing } from '../telemetry/index.ts';
@@ -16,12 +16,9 @@ import { onShutdown } from './shutdown.ts';
 /** The project's built web app; `npm start` and `npm test` build it. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
-/** Header the mesh's service-router matches to pick one server's subset (consul/config-entries). */
-export const SERVER_HEADER = 'x-tank-server';
-
 export function throughSidecar(upstreamPort: number): ResolveServer {
   const baseUrl = `http://127.0.0.1:${upstreamPort}`;
-  return (serverId) => ({ baseUrl, headers: { [SERVER_HEADER]: serverId } });
+  return (serverId) => ({ baseUrl, headers: { [TANK_SERVER_HEADER]: serverId } });
 }
 
 export async function runGateway(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {

@@ -9,6 +9,13 @@ import { z } from 'zod';
 import type { ServiceDefinition } from './codec.ts';
 import { InvalidRegistrationError } from './errors.ts';
 
+/**
+ * The header a caller sets on a request to its `tank-server` upstream to reach one server: the
+ * mesh's service-router picks that server's subset by it, and the server refuses (421) a request
+ * naming another server.
+ */
+export const TANK_SERVER_HEADER = 'x-tank-server';
+
 /** One upstream of the sidecar: a local port that leads, over mTLS, to `destinationName`. */
 export interface ConnectUpstream {
   destinationName: string;

@@ -12,7 +12,12 @@
  * ```
  */
 export { parseGoDuration } from './codec.ts';
-export { type ConnectOptions, type ConnectUpstream, sidecarServiceId } from './connect.ts';
+export {
+  type ConnectOptions,
+  type ConnectUpstream,
+  sidecarServiceId,
+  TANK_SERVER_HEADER,
+} from './connect.ts';
 export { type ConsulDiscoveryOptions, createConsulDiscovery } from './consul.ts';
 export {
   DiscoveryClosedError,

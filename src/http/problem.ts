@@ -40,7 +40,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_mismatch: 422,
-  misdirected: 421,
+  misdirected_request: 421,
   upstream_unavailable: 502,
   no_healthy_server: 503,
   unavailable: 503,

@@ -5,10 +5,10 @@
  * compose: L7 protocol, default-deny intentions with the two calls the design makes, and
  * per-instance routing (a subset per `Meta.server_id`, chosen by the `x-tank-server` header).
  */
+import { TANK_SERVER_HEADER } from '../discovery/index.ts';
 import { MeshError, MeshErrorCode } from './errors.ts';
 
-/** The header a caller sets to reach one tank server through its `tank-server` upstream. */
-export const TANK_SERVER_HEADER = 'x-tank-server';
+export { TANK_SERVER_HEADER };
 
 /** Service names the entries talk about (the same as `src/discovery`'s `ServiceName`). */
 export const MeshService = { tankServer: 'tank-server', gateway: 'tank-gateway' } as const;

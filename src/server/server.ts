@@ -18,6 +18,7 @@ import { createMetricsRegistry, type Logger } from '../telemetry/index.ts';
 import { levelOf, type ServerContext, type ServerEnv } from './context.ts';
 import { createHeartbeat } from './heartbeat.ts';
 import { createServerMetrics } from './metrics.ts';
+import { refuseMisdirected } from './misdirected.ts';
 import { registerEntityRoutes } from './routes-entities.ts';
 import { registerInternalRoutes } from './routes-internal.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
@@ -156,6 +157,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
   const ctx: ServerContext = { serverId, version: SERVER_VERSION, db, host, tanks, snapshotter, logger };
   const app = createApi<ServerEnv>({ logger });
   app.use('*', observe({ registry, name: 'tankworld_server' }));
+  app.use('*', refuseMisdirected({ serverId }));
   app.use('/api/tanks', bearerAuth({ verifier }));
   app.use('/api/tanks/*', bearerAuth({ verifier }));
   registerTankRoutes(app, ctx);
