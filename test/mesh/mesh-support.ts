@@ -1,15 +1,61 @@
 /**
  * @module
- * Helpers for the mesh tests: Envoy admin counters, calls through a sidecar upstream with the
- * per-server header, a caller service with its own sidecar, and a raw probe of a sidecar's
- * public listener by a client that has no Connect certificate.
+ * Helpers for the mesh tests: the native mesh with its real gateway on the harness database,
+ * Envoy admin counters, calls through a sidecar upstream with the per-server header, a caller
+ * service with its own sidecar, a raw probe of a sidecar's public listener by a client that has
+ * no Connect certificate, and a user of the gateway's HTTP API.
  */
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { TANK_SERVER_HEADER } from '../../src/mesh/index.ts';
+import { mintToken } from '../../src/auth/index.ts';
+import { type NativeMesh, startNativeMesh, TANK_SERVER_HEADER } from '../../src/mesh/index.ts';
 import type { Cleanup } from '../support/index.ts';
-import { binaries, type EnvoySidecarHandle, freePorts, startEnvoySidecar } from '../support/index.ts';
+import {
+  binaries,
+  type EnvoySidecarHandle,
+  freePorts,
+  startEnvoySidecar,
+  useDatabase,
+} from '../support/index.ts';
+
+export const MESH_SECRET = 'mesh-test-secret-0123456789abcdef';
+
+/**
+ * `startNativeMesh` as `tankworld mesh up` runs it (servers `serverIds`, the real gateway, each
+ * behind its own Envoy), on a harness database, with 1 s heartbeats so health and load move fast.
+ */
+export async function startTestMesh({
+  cleanup,
+  serverIds,
+}: {
+  cleanup: Cleanup;
+  serverIds: string[];
+}): Promise<NativeMesh & { gateway: NonNullable<NativeMesh['gateway']> }> {
+  const db = await useDatabase({ cleanup });
+  const bins = binaries();
+  const mesh = await startNativeMesh({
+    serverIds,
+    gateway: true,
+    databaseUrl: db.url,
+    jwtSecret: MESH_SECRET,
+    internalSecret: MESH_SECRET,
+    env: { LOG_LEVEL: 'warn', HEARTBEAT_MS: '1000', CHECK_TTL: '5s' },
+    binaries: {
+      consul: bins.consul,
+      envoy: bins.envoy,
+      redisServer: bins.redisServer,
+      postgresBinDir: bins.postgresBinDir,
+    },
+  });
+  cleanup.add(mesh);
+  return mesh as NativeMesh & { gateway: NonNullable<NativeMesh['gateway']> };
+}
+
+/** A user `userId` of the mesh's gateway. */
+export async function meshUser(mesh: NativeMesh, userId = 'alice'): Promise<GatewayUser> {
+  return gatewayUser(mesh.gateway!.url, await mintToken({ secret: MESH_SECRET, userId }));
+}
 
 /** Every counter of an Envoy whose name matches `pattern`, as name → value. */
 export async function envoyStats(adminUrl: string, pattern: RegExp): Promise<Map<string, number>> {
