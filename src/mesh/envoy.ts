@@ -1,10 +1,16 @@
 /**
  * @module
- * An Envoy sidecar for a Consul Connect service, started the production way: `consul connect
- * envoy -sidecar-for <id>` renders the bootstrap and execs Envoy, which then takes listeners,
- * clusters and certificates from the agent over xDS. Ready when the admin API says `LIVE`.
+ * An Envoy sidecar for a Consul Connect service: `consul connect envoy -sidecar-for <id>
+ * -bootstrap` renders the bootstrap the production entrypoint uses, and Envoy is started on it,
+ * then takes listeners, clusters and certificates from the agent over xDS. Ready when the admin
+ * API says `LIVE`. Envoy is our own child rather than exec'd by `consul connect envoy`: Go may
+ * exec from a thread other than the one setpriv armed, which drops the parent-death signal, and
+ * a killed parent then left that Envoy running.
  */
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { resolveBinaries } from './binaries.ts';
 import { type MeshLogger, silentLogger } from './logger.ts';
 import { freePort } from './ports.ts';
@@ -80,17 +86,32 @@ export async function startEnvoySidecar({
     return await retryOnPortClash(adminPort !== undefined, async () => {
       const port = adminPort ?? (await freePort());
       const adminUrl = `http://127.0.0.1:${port}`;
+      const consulEnv = {
+        ...process.env,
+        CONSUL_HTTP_ADDR: consulHttpAddr,
+        CONSUL_GRPC_ADDR: consulGrpcAddr,
+      };
+      const { stdout: bootstrap } = await promisify(execFile)(
+        consulBin,
+        [
+          'connect',
+          'envoy',
+          '-sidecar-for',
+          sidecarFor,
+          '-admin-bind',
+          `127.0.0.1:${port}`,
+          '-ignore-envoy-compatibility',
+          '-bootstrap',
+        ],
+        { env: consulEnv, cwd: runDir.path },
+      );
+      const configPath = join(runDir.path, 'bootstrap.json');
+      await writeFile(configPath, bootstrap);
       const args = [
-        'connect',
-        'envoy',
-        '-sidecar-for',
-        sidecarFor,
-        '-admin-bind',
-        `127.0.0.1:${port}`,
-        '-envoy-binary',
-        envoyBin,
-        '-ignore-envoy-compatibility',
-        '--',
+        '--config-path',
+        configPath,
+        // As `consul connect envoy` does: hot restart only when the caller asks for it.
+        ...(envoyArgs.includes('--restart-epoch') ? [] : ['--disable-hot-restart']),
         ...(baseId === undefined ? [] : ['--base-id', String(baseId)]),
         ...envoyArgs,
       ];
@@ -99,15 +120,11 @@ export async function startEnvoySidecar({
         spawn: () =>
           spawnLogged({
             name: 'envoy',
-            command: consulBin,
+            command: envoyBin,
             args,
             logFile,
             cwd: runDir.path,
-            // TMPDIR: consul hands Envoy its bootstrap through a named pipe in the temp folder;
-            // in ours, a pipe left by a killed Envoy goes away with the run dir, and the readiness
-            // probe knows this Envoy by its bootstrap path.
-            env: { CONSUL_HTTP_ADDR: consulHttpAddr, CONSUL_GRPC_ADDR: consulGrpcAddr, TMPDIR: runDir.path },
-            missingHint: 'build it with scripts/install-consul.sh or pass consulBin',
+            missingHint: 'install it with scripts/install-envoy.sh or pass envoyBin',
           }),
         ready: () => envoyIsLive(adminUrl, { configDir: runDir.path }),
         stopSignal: 'SIGTERM',

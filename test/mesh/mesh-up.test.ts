@@ -7,6 +7,7 @@
  * server. Ctrl-C (SIGINT) stops every process it started: none of the process tree survives.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTokenVerifier } from '../../src/auth/index.ts';
@@ -15,33 +16,43 @@ import { livingProcesses, processTree, waitFor } from '../support/index.ts';
 import { firstWsMessage, gatewayUser, requestsToSubset, tanksOnTwoServers } from './mesh-support.ts';
 
 const SECRET = 'mesh-up-test-secret-0123456789abc';
-let child: ChildProcess | undefined;
+const children: ChildProcess[] = [];
 
 afterAll(() => {
-  if (child?.pid && child.exitCode === null) process.kill(child.pid, 'SIGKILL');
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
+
+/** Runs `tankworld mesh up <args>` and waits for its summary. */
+async function meshUp(
+  args: string[],
+): Promise<{ child: ChildProcess; out: string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli.ts'), 'mesh', 'up', ...args], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', HEARTBEAT_MS: '1000' },
+    stdio: 'pipe',
+  });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await waitFor(() => out.includes('Ctrl-C stops everything') || child.exitCode !== null, {
+    what: 'the mesh summary',
+    timeout: 90_000,
+    interval: 100,
+  });
+  expect(out).toContain('Ctrl-C stops everything');
+  return { child, out, exited };
+}
 
 describe('tankworld mesh up', () => {
   it('should print working URLs and a dev token, serve through the gateway, and leave nothing running after Ctrl-C', async () => {
-    child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'src/cli.ts'), 'mesh', 'up', '--servers', '2'], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, JWT_SECRET: SECRET, LOG_LEVEL: 'warn', HEARTBEAT_MS: '1000' },
-      stdio: 'pipe',
-    });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
-    await waitFor(() => out.includes('Ctrl-C stops everything') || child!.exitCode !== null, {
-      what: 'the mesh summary',
-      timeout: 90_000,
-      interval: 100,
-    });
-    expect(out).toContain('Ctrl-C stops everything');
+    const { child, out, exited } = await meshUp(['--servers', '2']);
 
     const ui = /consul ui +(\S+)/.exec(out)![1]!;
     const page = await fetch(ui);
@@ -94,5 +105,31 @@ describe('tankworld mesh up', () => {
       interval: 100,
     });
     await expect(fetch(ui)).rejects.toThrow();
+  });
+
+  it('should leave nothing running when it is killed outright (SIGKILL: no exit hooks run)', async () => {
+    const { child, out, exited } = await meshUp(['--servers', '1']);
+    const tree = processTree(child.pid!);
+    const commands = tree.map((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      } catch {
+        return '';
+      }
+    });
+    // The Envoys of the server and of the gateway are in the tree (children of mesh up).
+    expect(
+      commands.filter((c) => /\/envoy --config-path /.test(c)),
+      commands.join('\n'),
+    ).toHaveLength(2);
+    child.kill('SIGKILL');
+    await exited;
+    // Every child was started with a parent-death signal; Envoys too (not exec'd by consul).
+    await waitFor(() => livingProcesses(tree).length === 0, {
+      what: 'every process of the killed mesh gone',
+      timeout: 20_000,
+      interval: 100,
+    });
+    await expect(fetch(/consul ui +(\S+)/.exec(out)![1]!)).rejects.toThrow();
   });
 });
