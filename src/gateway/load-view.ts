@@ -2,8 +2,10 @@
  * @module
  * What placement reads, gathered at most once per `maxAgeMs`: every server's live load from
  * real-time state and the tank count per server from `tank_locations`. Placements made since the
- * last count are added locally, so a burst of creates spreads instead of piling onto the server
- * that was emptiest a moment ago. Real-time state being down degrades placement to tank counts.
+ * last count, and since the server's last load report, are added locally (each as the CPU a tank
+ * costs there, at least `minTankCpuPercent`), so a burst of creates spreads instead of piling
+ * onto the server that looked idlest at its last heartbeat. Real-time state being down degrades
+ * placement to tank counts.
  */
 import type { Realtime, ServerLoad } from '../realtime/index.ts';
 import { countTanksByServer, type Db } from '../store/index.ts';
@@ -23,6 +25,8 @@ export interface LoadViewOptions {
   realtime: Realtime;
   logger: Logger;
   maxAgeMs?: number;
+  /** Least CPU a placed tank is assumed to add until its server reports again. */
+  minTankCpuPercent?: number;
   clock?: () => number;
 }
 
@@ -39,8 +43,11 @@ export function createLoadView({
   realtime,
   logger,
   maxAgeMs = 1000,
+  minTankCpuPercent = 1,
   clock = Date.now,
 }: LoadViewOptions): LoadView {
+  /** Tanks placed on each server since the load report they were placed against. */
+  const sinceReport = new Map<string, { report: string; count: number }>();
   let loads: { at: number; value: Map<string, ServerLoad> } | undefined;
   let counts: { at: number; value: Record<string, number> } | undefined;
   let loadsPending: Promise<Map<string, ServerLoad>> | undefined;
@@ -72,6 +79,29 @@ export function createLoadView({
     return loadsPending;
   }
 
+  /** The reported loads with the tanks placed since each report added on. */
+  function withPlacements(reported: Map<string, ServerLoad>): Map<string, ServerLoad> {
+    if (sinceReport.size === 0) return reported;
+    const adjusted = new Map(reported);
+    for (const [serverId, { report, count }] of sinceReport) {
+      const load = reported.get(serverId);
+      if (load === undefined || load.updated_at !== report) {
+        sinceReport.delete(serverId); // a newer report already counts those tanks
+        continue;
+      }
+      // A tank's share of its server's CPU, bounded: an empty or just-started server's CPU says
+      // nothing about what one more tank costs.
+      const share = load.tank_count > 0 ? load.cpu_percent / load.tank_count : minTankCpuPercent;
+      const perTank = Math.min(Math.max(share, minTankCpuPercent), 5 * minTankCpuPercent);
+      adjusted.set(serverId, {
+        ...load,
+        tank_count: load.tank_count + count,
+        cpu_percent: load.cpu_percent + count * perTank,
+      });
+    }
+    return adjusted;
+  }
+
   async function readCounts(): Promise<Record<string, number>> {
     if (counts && clock() - counts.at < maxAgeMs) return counts.value;
     countsPending ??= countTanksByServer(db)
@@ -88,10 +118,14 @@ export function createLoadView({
   return {
     async input(regionHint) {
       const [l, c] = await Promise.all([readLoads(), readCounts()]);
-      return { regionHint, loads: l, tankCounts: { ...c } };
+      return { regionHint, loads: withPlacements(l), tankCounts: { ...c } };
     },
     placed(serverId) {
       if (counts) counts.value[serverId] = (counts.value[serverId] ?? 0) + 1;
+      const report = loads?.value.get(serverId)?.updated_at;
+      if (report === undefined) return;
+      const pending = sinceReport.get(serverId);
+      sinceReport.set(serverId, { report, count: pending?.report === report ? pending.count + 1 : 1 });
     },
     counts: readCounts,
   };
