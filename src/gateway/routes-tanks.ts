@@ -215,10 +215,23 @@ export function registerTankRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayCon
     return (await deleteTankEverywhere(ctx, c, record)) as never;
   });
 
+  /** 421 from the mesh, or 404 from a server that no longer runs the tank. */
+  function isStaleRoute(answer: Response): boolean {
+    return answer.status === 421 || answer.status === 404;
+  }
+
   for (const forwarded of FORWARDED) {
     app.openapi(forwardedRoute(forwarded), async function forwardToOwner(c: Context<GatewayEnv & Env>) {
-      const record = await authorizedTank(ctx, c, c.req.param('id') as string, forwarded.needed);
-      return (await ctx.proxy.forward(record, c.req)) as never;
+      const tankId = c.req.param('id') as string;
+      const record = await authorizedTank(ctx, c, tankId, forwarded.needed);
+      const answer = await ctx.proxy.forward(record, c.req);
+      if (!isStaleRoute(answer)) return answer as never;
+      // The tank moved (failover, another gateway) or the mesh routed to another server: look
+      // the owner up again and try once more if it changed.
+      ctx.cache.invalidate(tankId);
+      const current = await authorizedTank(ctx, c, tankId, forwarded.needed);
+      if (current.serverId === record.serverId) return answer as never;
+      return (await ctx.proxy.forward(current, c.req)) as never;
     });
   }
 }
