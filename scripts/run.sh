@@ -59,15 +59,24 @@ pglite_template() {
   fi
 }
 
+# The web app the gateway serves at /: built when missing or older than any of its sources.
+web_build() {
+  if [ ! -f web/dist/index.html ] || [ -n "$(find web/index.html web/tank.html web/src web/vite.config.ts src/tank/wire -newer web/dist/index.html -print -quit)" ]; then
+    say "building the web app (vite build → web/dist)"
+    vite build --config web/vite.config.ts >&2
+  fi
+}
+
 cmd=${1:-}
 shift || true
 case "$cmd" in
-  start) pglite_template; exec node src/cli.ts dev "$@" ;;
+  start) pglite_template; web_build; exec node src/cli.ts dev "$@" ;;
   cli) exec node src/cli.ts "$@" ;;
   test)
     need_services
     need_apt chromium chromium
     export TANKWORLD_CHROMIUM="${TANKWORLD_CHROMIUM:-$(command -v chromium)}"
+    web_build
     exec vitest run "$@" ;;
   bench)
     if [ -z "${1:-}" ]; then

@@ -1,0 +1,197 @@
+/**
+ * @module
+ * The tank viewer: looks the tank up at the gateway, then connects straight to its server's
+ * WebSocket, decodes the binary frames with the project's decoder and draws them, interpolated
+ * between the two frames around "now minus one broadcast" so fish glide at the screen's rate.
+ * Pause, resume and spawn show only to users who may write (the server says so in `hello`).
+ * When the server goes away the viewer reconnects with backoff, looking the tank up again.
+ */
+import { createFrameDecoder, type FishState, type TankFrame } from '../../src/tank/wire/index.ts';
+import { ApiFailure, api, el, getToken } from './api.ts';
+import { drawScene } from './draw.ts';
+
+const RENDER_DELAY_MS = 120;
+const TICK_S = 1 / 30;
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const tankId = new URLSearchParams(location.search).get('id') ?? '';
+const canvas = $<HTMLCanvasElement>('canvas');
+const g = canvas.getContext('2d')!;
+
+/** Decoded frames with the time they arrived, oldest first, a few kept for interpolation. */
+let frames: Array<{ at: number; frame: TankFrame }> = [];
+let selected: number | null = null;
+let lastDrawn: FishState[] = [];
+
+function setConnection(text: string, kind: string): void {
+  const badge = $('conn');
+  badge.textContent = text;
+  badge.className = `badge ${kind}`;
+  badge.dataset.state = kind;
+}
+
+function lerpFish(a: FishState, b: FishState | undefined, t: number): FishState {
+  if (!b) return a;
+  return { ...b, x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t };
+}
+
+/** The tank as it was RENDER_DELAY_MS ago: between the two frames around then, or extrapolated. */
+function sceneAt(now: number): TankFrame | null {
+  if (frames.length === 0) return null;
+  const when = now - RENDER_DELAY_MS;
+  let i = frames.length - 1;
+  while (i > 0 && frames[i]!.at > when) i--;
+  const a = frames[i]!;
+  const b = frames[i + 1];
+  if (!b) {
+    const ahead = Math.min((when - a.at) / 1000, 0.25) / TICK_S;
+    return {
+      ...a.frame,
+      fish: a.frame.fish.map((f) => ({ ...f, x: f.x + f.vx * ahead, y: f.y + f.vy * ahead })),
+    };
+  }
+  const t = Math.max(0, Math.min(1, (when - a.at) / (b.at - a.at)));
+  const next = new Map(b.frame.fish.map((f) => [f.id, f]));
+  return {
+    ...b.frame,
+    fish: a.frame.fish.filter((f) => next.has(f.id)).map((f) => lerpFish(f, next.get(f.id), t)),
+  };
+}
+
+function render(now: number): void {
+  const scene = sceneAt(now);
+  if (scene) {
+    lastDrawn = scene.fish;
+    drawScene(g, { ...scene, selected });
+  }
+  requestAnimationFrame(render);
+}
+
+function showStats(frame: TankFrame): void {
+  const rows: Array<[string, string]> = [
+    ['frame', String(frame.frame)],
+    ['fish', String(frame.fish.length)],
+    ['food', String(frame.food.length)],
+    ['plants', String(frame.plants.length)],
+    ['time of day', frame.dayPhase > 0.25 && frame.dayPhase < 0.75 ? 'day' : 'night'],
+  ];
+  if (frame.stats) {
+    rows.push(
+      ['births', String(frame.stats.births)],
+      ['deaths', String(frame.stats.deaths)],
+      ['poker hands', String(frame.stats.pokerHands)],
+      ['max generation', String(frame.stats.maxGeneration)],
+      ['total energy', String(frame.stats.totalEnergy)],
+    );
+  }
+  $('stats').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
+}
+
+async function showFish(id: number): Promise<void> {
+  const reply = await api<{ entities: Array<Record<string, unknown>> }>(
+    `/api/tanks/${tankId}/entities?kind=fish`,
+  );
+  const fish = reply.entities.find((e) => e.id === id);
+  $('hint').hidden = fish !== undefined;
+  if (!fish) return;
+  const genome = (fish.genome ?? {}) as Record<string, number>;
+  const rows: Array<[string, string]> = [
+    ['id', String(fish.id)],
+    ['uid', String(fish.uid)],
+    ['energy', String(Math.round(Number(fish.energy)))],
+    ['generation', String(fish.generation)],
+    ['age', String(fish.age)],
+    ...Object.entries(genome).map(([k, v]): [string, string] => [k, Number(v).toFixed(2)]),
+  ];
+  $('fish').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
+}
+
+function setPaused(paused: boolean): void {
+  $('pause').hidden = paused;
+  $('resume').hidden = !paused;
+}
+
+async function command(path: string, body?: unknown): Promise<void> {
+  $('error').textContent = '';
+  try {
+    const reply = await api<{ status?: string; paused?: boolean }>(`/api/tanks/${tankId}/${path}`, {
+      method: 'POST',
+      body,
+    });
+    if (path === 'pause' || path === 'resume') setPaused(path === 'pause');
+    return void reply;
+  } catch (err) {
+    $('error').textContent = err instanceof ApiFailure ? `${err.status}: ${err.message}` : String(err);
+  }
+}
+
+function connect(attempt = 0): void {
+  const token = getToken();
+  if (!token) {
+    location.href = '/';
+    return;
+  }
+  setConnection(attempt === 0 ? 'connecting' : `reconnecting (${attempt})`, 'warn');
+  api<{ tank: { name: string }; websocket_url: string }>(`/gateway/tanks/${encodeURIComponent(tankId)}`)
+    .then(({ tank, websocket_url }) => {
+      $('tank-name').textContent = tank.name;
+      document.title = `${tank.name} — Tank World Net`;
+      const ws = new WebSocket(`${websocket_url}?token=${encodeURIComponent(token)}`);
+      ws.binaryType = 'arraybuffer';
+      const decoder = createFrameDecoder();
+      ws.onmessage = (message) => {
+        if (typeof message.data === 'string') {
+          const hello = JSON.parse(message.data) as { type: string; level?: string; status?: string };
+          if (hello.type === 'hello') {
+            attempt = 0;
+            setConnection('live', 'live');
+            $('controls').hidden = hello.level !== 'write' && hello.level !== 'admin';
+            setPaused(hello.status === 'paused');
+          }
+          return;
+        }
+        const frame = decoder.decode(new Uint8Array(message.data as ArrayBuffer));
+        if (!frame) return;
+        frames.push({ at: performance.now(), frame });
+        if (frames.length > 8) frames = frames.slice(-8);
+        showStats(frame);
+      };
+      ws.onclose = (event) => {
+        if (event.code === 4401 || event.code === 4403 || event.code === 4404) {
+          setConnection(`closed: ${event.reason || event.code}`, 'down');
+          return;
+        }
+        retry(attempt + 1);
+      };
+    })
+    .catch((err) => {
+      $('error').textContent = err instanceof ApiFailure ? `${err.status}: ${err.message}` : String(err);
+      if (!(err instanceof ApiFailure) || err.status >= 500) retry(attempt + 1);
+      else setConnection('unavailable', 'down');
+    });
+}
+
+/** Backoff: 0.5 s doubling to 10 s, with jitter so a restarted server is not hit at once. */
+function retry(attempt: number): void {
+  setConnection(`reconnecting (${attempt})`, 'warn');
+  const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt - 1, 5)) * (0.75 + Math.random() * 0.5);
+  setTimeout(() => connect(attempt), delay);
+}
+
+canvas.addEventListener('click', (event) => {
+  const box = canvas.getBoundingClientRect();
+  const x = ((event.clientX - box.left) / box.width) * canvas.width;
+  const y = ((event.clientY - box.top) / box.height) * canvas.height;
+  let best: FishState | undefined;
+  for (const f of lastDrawn)
+    if (!best || Math.hypot(f.x - x, f.y - y) < Math.hypot(best.x - x, best.y - y)) best = f;
+  if (best && Math.hypot(best.x - x, best.y - y) < 40) {
+    selected = best.id;
+    void showFish(best.id);
+  }
+});
+$('pause').addEventListener('click', () => void command('pause'));
+$('resume').addEventListener('click', () => void command('resume'));
+$('spawn-fish').addEventListener('click', () => void command('fish', {}));
+$('spawn-food').addEventListener('click', () => void command('food', { count: 5 }));
+connect();
+requestAnimationFrame(render);
