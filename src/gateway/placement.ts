@@ -3,9 +3,9 @@
  * Placement: which healthy server gets a new tank. Strategies share one small interface,
  * `choose(servers, input) → serverId`, and compose: the default keeps passing servers (warning
  * ones only when no server passes), prefers the region hint, then the least loaded by real-time
- * load (`ticks_behind`, then CPU in coarse bands), then the fewest tanks. CPU is banded because
- * the load is reported only every heartbeat: between two reports, many creates would otherwise
- * all land on the one server that looked idlest, while tank counts move with every create.
+ * load (`ticks_behind`, then CPU when it differs by more than a margin), then the fewest tanks.
+ * CPU within the margin counts as equal: a reading is a noisy sample taken once per heartbeat
+ * (a just-started server reports its start-up), while tank counts move with every create.
  */
 import type { ServerInstance } from '../discovery/index.ts';
 import type { ServerLoad } from '../realtime/index.ts';
@@ -66,17 +66,15 @@ function loadOf(s: ServerInstance, loads: Map<string, ServerLoad>) {
   return loads.get(s.serverId) ?? s.load;
 }
 
-function byLoad(cpuBandPercent: number): Compare {
+function byLoad(cpuMarginPercent: number): Compare {
   return (a, b, { loads }) => {
     const la = loadOf(a, loads);
     const lb = loadOf(b, loads);
     // A server that reports no load yet is as good as an idle one: it just started.
     const behind = (la?.ticks_behind ?? 0) - (lb?.ticks_behind ?? 0);
     if (behind !== 0) return behind;
-    return (
-      Math.floor((la?.cpu_percent ?? 0) / cpuBandPercent) -
-      Math.floor((lb?.cpu_percent ?? 0) / cpuBandPercent)
-    );
+    const cpu = (la?.cpu_percent ?? 0) - (lb?.cpu_percent ?? 0);
+    return Math.abs(cpu) <= cpuMarginPercent ? 0 : cpu;
   };
 }
 
@@ -97,18 +95,23 @@ export function fewestTanks(): PlacementStrategy {
 }
 
 /**
- * Least loaded first (`ticks_behind`, then CPU in bands of `cpuBandPercent`), then fewest tanks.
+ * Least loaded first (`ticks_behind`, then CPU when it differs by more than `cpuMarginPercent`
+ * points), then fewest tanks.
  *
  * @example
  * ```ts
- * leastLoaded({ cpuBandPercent: 10 }).choose(servers, { loads, tankCounts });
+ * leastLoaded({ cpuMarginPercent: 25 }).choose(servers, { loads, tankCounts });
  * ```
  */
-export function leastLoaded({ cpuBandPercent = 10 }: { cpuBandPercent?: number } = {}): PlacementStrategy {
-  if (!(cpuBandPercent > 0)) throw new RangeError('cpuBandPercent must be positive');
+export function leastLoaded({
+  cpuMarginPercent = 25,
+}: {
+  cpuMarginPercent?: number;
+} = {}): PlacementStrategy {
+  if (!(cpuMarginPercent >= 0)) throw new RangeError('cpuMarginPercent must not be negative');
   return {
     name: 'least-loaded',
-    choose: (servers, input) => best(servers, input, [byLoad(cpuBandPercent), byTanks]),
+    choose: (servers, input) => best(servers, input, [byLoad(cpuMarginPercent), byTanks]),
   };
 }
 
@@ -159,6 +162,6 @@ export function healthFirst(inner: PlacementStrategy): PlacementStrategy {
  * const serverId = defaultPlacement().choose(directory.healthy(), { regionHint, loads, tankCounts });
  * ```
  */
-export function defaultPlacement(options: { cpuBandPercent?: number } = {}): PlacementStrategy {
+export function defaultPlacement(options: { cpuMarginPercent?: number } = {}): PlacementStrategy {
   return healthFirst(regionFirst(leastLoaded(options)));
 }

@@ -1,0 +1,98 @@
+/**
+ * @module
+ * What the browser tests share: the built web app, `tankworld dev` on free ports with a known
+ * secret, and Debian's Chromium driven by playwright-core.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { mintToken } from '../../src/auth/index.ts';
+import { type Cleanup, freePort, startProgram } from '../support/index.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const SECRET = 'web-tests-secret-0123456789';
+
+/** Builds web/dist when it is missing (npm test builds it first; a lone vitest run may not). */
+export function ensureWebBuilt(): void {
+  if (existsSync(path.join(ROOT, 'web/dist/index.html'))) return;
+  execFileSync(path.join(ROOT, 'node_modules/.bin/vite'), ['build', '--config', 'web/vite.config.ts'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+}
+
+export async function launchBrowser(cleanup: Cleanup): Promise<Browser> {
+  const browser = await chromium.launch({
+    executablePath: process.env.TANKWORLD_CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu'],
+  });
+  cleanup.add(() => browser.close());
+  return browser;
+}
+
+export interface DevStack {
+  gateway: string;
+  token(user: string): Promise<string>;
+  /** A call to the gateway as `user`; returns the response. */
+  call(user: string, method: string, pathname: string, body?: unknown): Promise<Response>;
+}
+
+/** `tankworld dev` (the gateway and 2 servers) on free ports and an empty data folder. */
+export async function startDev(cleanup: Cleanup): Promise<DevStack> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'tankworld-web-'));
+  cleanup.add(() => rm(dataDir, { recursive: true, force: true }));
+  const gatewayPort = await freePort();
+  const gateway = `http://127.0.0.1:${gatewayPort}`;
+  await startProgram({
+    name: 'tankworld-dev-web',
+    command: process.execPath,
+    args: [path.join(ROOT, 'src/cli.ts'), 'dev', '--port', '0', '--gateway-port', String(gatewayPort)],
+    cwd: ROOT,
+    env: {
+      TANKWORLD_DATA_DIR: dataDir,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      JWT_SECRET: SECRET,
+      INTERNAL_SECRET: SECRET,
+      HEARTBEAT_MS: '500',
+      LOG_LEVEL: 'warn',
+    },
+    ready: async () =>
+      (
+        await fetch(`${gateway}/api/tanks`, {
+          headers: { authorization: `Bearer ${await mintToken({ secret: SECRET, userId: 'alice' })}` },
+        })
+      ).ok,
+    startTimeout: 60_000,
+    cleanup,
+  });
+  const token = (user: string) => mintToken({ secret: SECRET, userId: user });
+  return {
+    gateway,
+    token,
+    async call(user, method, pathname, body) {
+      return fetch(`${gateway}${pathname}`, {
+        method,
+        headers: { authorization: `Bearer ${await token(user)}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    },
+  };
+}
+
+/** Opens `pathname` logged in as `user` (the token in localStorage, as the log-in form leaves it). */
+export async function openAs(
+  browser: Browser,
+  stack: DevStack,
+  user: string,
+  pathname: string,
+): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
+  await page.goto(`${stack.gateway}/`);
+  await page.evaluate((token) => localStorage.setItem('tankworld.token', token), await stack.token(user));
+  await page.goto(`${stack.gateway}${pathname}`);
+  return page;
+}

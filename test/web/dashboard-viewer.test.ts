@@ -1,0 +1,102 @@
+/**
+ * @module
+ * The web app in real Chromium against `tankworld dev`: the dashboard lists both servers and
+ * the default tank and shows a tank created through the API without a reload; the viewer draws
+ * live frames, stops with pause and moves again with resume; a read-only user gets no controls
+ * and a 403 when trying anyway. Screenshots for the README land in docs/.
+ */
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useCleanup, waitFor } from '../support/index.ts';
+import { type DevStack, ensureWebBuilt, launchBrowser, openAs, ROOT, startDev } from './browser.ts';
+
+const cleanup = useCleanup();
+let stack: DevStack;
+let tankId: string;
+
+/** The canvas as an image, and how many distinct colours a sample of its pixels has. */
+async function canvasState(page: Page): Promise<{ image: string; colours: number }> {
+  return page.evaluate(() => {
+    const canvas = document.querySelector('canvas') as HTMLCanvasElement;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const colours = new Set<number>();
+    for (let i = 0; i < data.length; i += 4 * 97)
+      colours.add((data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!);
+    return { image: canvas.toDataURL(), colours: colours.size };
+  });
+}
+
+beforeAll(async () => {
+  ensureWebBuilt();
+  stack = await startDev(cleanup);
+  const list = (await (await stack.call('alice', 'GET', '/api/tanks')).json()) as {
+    tanks: Array<{ tank: { tank_id: string } }>;
+  };
+  tankId = await waitFor(() => list.tanks[0]?.tank.tank_id, { what: 'the default tank', timeout: 10_000 });
+});
+
+describe('dashboard', () => {
+  it('should list both servers and the default tank, and show a new tank without a reload', async () => {
+    const browser = await launchBrowser(cleanup);
+    const page = await openAs(browser, stack, 'alice', '/');
+    await page.waitForSelector('#servers tr[data-server="server-1"]');
+    await page.waitForSelector('#servers tr[data-server="server-2"]');
+    await page.waitForSelector(`#tanks tr[data-tank="${tankId}"]`);
+    expect(await page.locator('#servers tbody tr .badge.passing').count()).toBe(2);
+
+    const created = await stack.call('alice', 'POST', '/api/tanks', { name: 'Made by the test' });
+    expect(created.status).toBe(201);
+    const { tank } = (await created.json()) as { tank: { tank_id: string } };
+    await page.waitForSelector(`#tanks tr[data-tank="${tank.tank_id}"]`, { timeout: 10_000 });
+    await page.waitForSelector('#feed li[data-type="tank_created"]', { timeout: 10_000 });
+    await page.screenshot({ path: path.join(ROOT, 'docs/dashboard.png') });
+  });
+});
+
+describe('tank viewer', () => {
+  it('should draw live frames, freeze on pause and move again on resume', async () => {
+    const browser = await launchBrowser(cleanup);
+    const page = await openAs(browser, stack, 'alice', `/tank.html?id=${tankId}`);
+    await page.waitForSelector('#conn[data-state="live"]');
+    await page.waitForSelector('#controls:not([hidden])');
+    await page.waitForTimeout(1000); // a second of frames, as a user would watch
+    const first = await canvasState(page);
+    expect(first.colours).toBeGreaterThan(20);
+    await waitFor(async () => (await canvasState(page)).image !== first.image, { what: 'the fish moving' });
+    await page.screenshot({ path: path.join(ROOT, 'docs/viewer.png') });
+
+    await page.click('#pause');
+    await page.waitForSelector('#resume:not([hidden])');
+    // Once the last frames before the pause are drawn, nothing changes any more.
+    const still = await waitFor(
+      async () => {
+        const a = await canvasState(page);
+        await page.waitForTimeout(400);
+        const b = await canvasState(page);
+        return a.image === b.image ? b : undefined;
+      },
+      { what: 'the canvas standing still while paused', timeout: 10_000 },
+    );
+    await page.click('#resume');
+    await waitFor(async () => (await canvasState(page)).image !== still.image, {
+      what: 'the fish moving after resume',
+    });
+  });
+
+  it('should show a read-only user no controls, and refuse their pause with 403', async () => {
+    const grant = await stack.call('alice', 'POST', `/api/tanks/${tankId}/permissions`, {
+      user_id: 'bob',
+      permission: 'read',
+    });
+    expect(grant.status).toBe(200);
+    const browser = await launchBrowser(cleanup);
+    const page = await openAs(browser, stack, 'bob', `/tank.html?id=${tankId}`);
+    await page.waitForSelector('#conn[data-state="live"]');
+    expect(await page.locator('#controls').isHidden()).toBe(true);
+    expect(await page.locator('#pause').isVisible()).toBe(false);
+    const refused = await stack.call('bob', 'POST', `/api/tanks/${tankId}/pause`);
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+  });
+});
