@@ -1,0 +1,141 @@
+/**
+ * @module
+ * Each placement strategy on its own, and the default composition: health first (critical
+ * never, warning only when nothing passes), then the region hint, then load (saturation, then
+ * CPU beyond a margin), then fewest tanks; ties go to the lower id so placement is repeatable.
+ */
+import { describe, expect, it } from 'vitest';
+import type { CheckStatus, ServerInstance } from '../../src/discovery/index.ts';
+import { defaultPlacement, fewestTanks, leastLoaded, regionFirst } from '../../src/gateway/index.ts';
+import type { PlacementInput } from '../../src/gateway/placement.ts';
+import type { ServerLoad } from '../../src/realtime/index.ts';
+
+function server(
+  serverId: string,
+  { status = 'passing', region = 'eu' }: { status?: CheckStatus; region?: string } = {},
+) {
+  return {
+    serverId,
+    address: '127.0.0.1',
+    port: 1,
+    region,
+    zone: `${region}-a`,
+    version: '2.0.0',
+    capabilities: [],
+    publicUrl: 'http://127.0.0.1:1',
+    wsUrl: 'ws://127.0.0.1:1',
+    startedAt: new Date(0).toISOString(),
+    status,
+    lastOutput: '',
+  } satisfies ServerInstance;
+}
+
+function load(cpu: number, ticksBehind = 0): ServerLoad {
+  return {
+    tank_count: 0,
+    cpu_percent: cpu,
+    memory_mb: 100,
+    ws_connections: 0,
+    ticks_behind: ticksBehind,
+    updated_at: new Date(0).toISOString(),
+  };
+}
+
+function input(over: Partial<PlacementInput> = {}): PlacementInput {
+  return { loads: new Map(), tankCounts: {}, ...over };
+}
+
+describe('placement strategies', () => {
+  it('fewestTanks should pick the server with the fewest tanks, the lower id on a tie', () => {
+    const servers = [server('c'), server('a'), server('b')];
+    expect(fewestTanks().choose(servers, input({ tankCounts: { a: 3, b: 1, c: 1 } }))).toBe('b');
+    expect(fewestTanks().choose(servers, input())).toBe('a');
+    expect(fewestTanks().choose([], input())).toBeUndefined();
+  });
+
+  it('leastLoaded should avoid a saturated server, then a clearly busier one, then fall back to tank counts', () => {
+    const servers = [server('a'), server('b')];
+    const strategy = leastLoaded({ cpuMarginPercent: 25 });
+    expect(
+      strategy.choose(
+        servers,
+        input({
+          loads: new Map([
+            ['a', load(5, 3)],
+            ['b', load(90)],
+          ]),
+        }),
+      ),
+    ).toBe('b');
+    expect(
+      strategy.choose(
+        servers,
+        input({
+          loads: new Map([
+            ['a', load(80)],
+            ['b', load(20)],
+          ]),
+        }),
+      ),
+    ).toBe('b');
+    // Within the margin CPU is noise: the tank count decides.
+    const close = new Map([
+      ['a', load(30)],
+      ['b', load(45)],
+    ]);
+    expect(strategy.choose(servers, input({ loads: close, tankCounts: { a: 1, b: 4 } }))).toBe('a');
+    // A server that has not reported yet counts as idle (it just started).
+    expect(strategy.choose(servers, input({ loads: new Map([['a', load(60)]]) }))).toBe('b');
+    expect(() => leastLoaded({ cpuMarginPercent: -1 })).toThrow(RangeError);
+  });
+
+  it('regionFirst should keep to the hinted region or zone when it has servers, and use all otherwise', () => {
+    const servers = [
+      server('a', { region: 'eu' }),
+      server('b', { region: 'us' }),
+      server('c', { region: 'us' }),
+    ];
+    const strategy = regionFirst(fewestTanks());
+    const counts = { tankCounts: { a: 0, b: 5, c: 2 } };
+    expect(strategy.choose(servers, input({ regionHint: 'us', ...counts }))).toBe('c');
+    expect(strategy.choose(servers, input({ regionHint: 'us-a', ...counts }))).toBe('c');
+    expect(strategy.choose(servers, input({ regionHint: 'ap', ...counts }))).toBe('a');
+    expect(strategy.choose(servers, input(counts))).toBe('a');
+  });
+
+  it('the default should never pick a critical server and take a warning one only when none passes', () => {
+    const placement = defaultPlacement();
+    const counts = { tankCounts: { a: 9, b: 0, c: 0 } };
+    expect(
+      placement.choose(
+        [server('a'), server('b', { status: 'critical' }), server('c', { status: 'warning' })],
+        input(counts),
+      ),
+    ).toBe('a');
+    expect(
+      placement.choose(
+        [server('b', { status: 'critical' }), server('c', { status: 'warning' })],
+        input(counts),
+      ),
+    ).toBe('c');
+    expect(placement.choose([server('b', { status: 'critical' })], input(counts))).toBeUndefined();
+  });
+
+  it('the default should weigh region before load and load before tank counts', () => {
+    const placement = defaultPlacement();
+    const servers = [
+      server('a', { region: 'eu' }),
+      server('b', { region: 'us' }),
+      server('c', { region: 'us' }),
+    ];
+    const loads = new Map([
+      ['a', load(1)],
+      ['b', load(95)],
+      ['c', load(10)],
+    ]);
+    expect(
+      placement.choose(servers, input({ regionHint: 'us', loads, tankCounts: { a: 0, b: 0, c: 50 } })),
+    ).toBe('c');
+    expect(placement.choose(servers, input({ loads, tankCounts: { a: 50, b: 0, c: 0 } }))).toBe('c');
+  });
+});
