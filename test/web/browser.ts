@@ -15,6 +15,16 @@ import { type Cleanup, freePort, startProgram } from '../support/index.ts';
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const SECRET = 'web-tests-secret-0123456789';
 
+/**
+ * Where a screenshot goes: `docs/` (the README's pictures) with `UPDATE_SCREENSHOTS=1`, the
+ * temp folder otherwise, so a test run leaves the working tree as it found it.
+ */
+export function screenshotPath(name: string): string {
+  return process.env.UPDATE_SCREENSHOTS
+    ? path.join(ROOT, 'docs', name)
+    : path.join(tmpdir(), `tankworld-${name}`);
+}
+
 /** Builds web/dist when it is missing (npm test builds it first; a lone vitest run may not). */
 export function ensureWebBuilt(): void {
   if (existsSync(path.join(ROOT, 'web/dist/index.html'))) return;

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePorts, startConsul, startProgram, useCleanup, useDatabase, waitFor } from '../support/index.ts';
-import { launchBrowser, ROOT, SECRET } from './browser.ts';
+import { launchBrowser, ROOT, SECRET, screenshotPath } from './browser.ts';
 
 const cleanup = useCleanup();
 
@@ -54,7 +54,7 @@ describe('the Consul UI', () => {
       { what: 'three passing tank-server instances in the Consul UI', timeout: 30_000 },
     );
     for (const id of ids) expect(instances).toContain(id);
-    await page.screenshot({ path: path.join(ROOT, 'docs/consul-ui.png') });
+    await page.screenshot({ path: screenshotPath('consul-ui.png') });
 
     await page.goto(`${ui}/instances/tank-ui-node/alpha/health-checks`);
     await page.waitForSelector('text=Tank server heartbeat');

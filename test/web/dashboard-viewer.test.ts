@@ -3,13 +3,12 @@
  * The web app in real Chromium against `tankworld dev`: the dashboard lists both servers and
  * the default tank and shows a tank created through the API without a reload; the viewer draws
  * live frames, stops with pause and moves again with resume; a read-only user gets no controls
- * and a 403 when trying anyway. Screenshots for the README land in docs/.
+ * and a 403 when trying anyway. `UPDATE_SCREENSHOTS=1` writes the README's screenshots to docs/.
  */
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useCleanup, waitFor } from '../support/index.ts';
-import { type DevStack, ensureWebBuilt, launchBrowser, openAs, ROOT, startDev } from './browser.ts';
+import { type DevStack, ensureWebBuilt, launchBrowser, openAs, screenshotPath, startDev } from './browser.ts';
 
 const cleanup = useCleanup();
 let stack: DevStack;
@@ -50,7 +49,7 @@ describe('dashboard', () => {
     const { tank } = (await created.json()) as { tank: { tank_id: string } };
     await page.waitForSelector(`#tanks tr[data-tank="${tank.tank_id}"]`, { timeout: 10_000 });
     await page.waitForSelector('#feed li[data-type="tank_created"]', { timeout: 10_000 });
-    await page.screenshot({ path: path.join(ROOT, 'docs/dashboard.png') });
+    await page.screenshot({ path: screenshotPath('dashboard.png') });
   });
 });
 
@@ -64,7 +63,7 @@ describe('tank viewer', () => {
     const first = await canvasState(page);
     expect(first.colours).toBeGreaterThan(20);
     await waitFor(async () => (await canvasState(page)).image !== first.image, { what: 'the fish moving' });
-    await page.screenshot({ path: path.join(ROOT, 'docs/viewer.png') });
+    await page.screenshot({ path: screenshotPath('viewer.png') });
 
     await page.click('#pause');
     await page.waitForSelector('#resume:not([hidden])');
