@@ -1,7 +1,9 @@
 /**
  * @module
  * Benchmark helpers: `recordBenchmark` prints figures and appends them to BENCHMARKS.md with the
- * date and machine; `markdownTable` and `formatNumber` format them.
+ * date and machine; `markdownTable` and `formatNumber` format them; `runSoak` drives the
+ * transfer soak (processes, random transfers, SIGKILLs, the count by uid).
  */
 export { type Cell, formatNumber, markdownTable, type Row } from './markdown.ts';
 export { type BenchmarkRecord, type MachineInfo, machineInfo, recordBenchmark } from './record.ts';
+export { runSoak, type SoakOptions, type SoakResult } from './soak.ts';

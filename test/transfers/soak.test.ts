@@ -7,7 +7,7 @@
  * driver is the one `npm run bench transfer-soak` runs with 1000 transfers.
  */
 import { describe, expect, it } from 'vitest';
-import { runSoak } from '../../bench/support/soak.ts';
+import { runSoak } from '../../bench/support/index.ts';
 import { startConsul, useCleanup, useDatabase } from '../support/index.ts';
 
 const cleanup = useCleanup();
