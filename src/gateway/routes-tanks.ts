@@ -104,6 +104,12 @@ const deleteTankRoute = createRoute({
 const FORWARDED: Array<{ method: 'get' | 'post'; path: string; needed: PermissionLevel; summary: string }> = [
   { method: 'get', path: '/api/tanks/{id}', needed: 'read', summary: "The tank's live status" },
   { method: 'get', path: '/api/tanks/{id}/entities', needed: 'read', summary: 'Every entity in the tank' },
+  {
+    method: 'get',
+    path: '/api/tanks/{id}/entities/{entity_id}',
+    needed: 'read',
+    summary: 'One entity, by its local id or (a fish) its uid',
+  },
   { method: 'get', path: '/api/tanks/{id}/stats', needed: 'read', summary: "The tank's statistics" },
   { method: 'get', path: '/api/tanks/{id}/snapshots', needed: 'read', summary: "The tank's snapshots" },
   { method: 'post', path: '/api/tanks/{id}/pause', needed: 'write', summary: 'Pause the tank' },
@@ -119,16 +125,20 @@ const FORWARDED: Array<{ method: 'get' | 'post'; path: string; needed: Permissio
   },
 ];
 
+/** `{name}` as a documented path parameter (the server validates its content). */
+const pathParam = (name: string) =>
+  z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ param: { name, in: 'path' } });
+
 function forwardedRoute({ method, path, needed, summary }: (typeof FORWARDED)[number]) {
   const params = path.includes('{snapshot_id}')
-    ? TankIdParams.extend({
-        snapshot_id: z
-          .string()
-          .min(1)
-          .max(100)
-          .openapi({ param: { name: 'snapshot_id', in: 'path' } }),
-      })
-    : TankIdParams;
+    ? TankIdParams.extend({ snapshot_id: pathParam('snapshot_id') })
+    : path.includes('{entity_id}')
+      ? TankIdParams.extend({ entity_id: pathParam('entity_id') })
+      : TankIdParams;
   return createRoute({
     method,
     path,

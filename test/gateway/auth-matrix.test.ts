@@ -43,6 +43,10 @@ const ROUTES: Record<string, RouteCase> = {
   'DELETE /api/tanks/{id}': { needed: 'admin' },
   'GET /api/tanks/{id}': { needed: 'read' },
   'GET /api/tanks/{id}/entities': { needed: 'read' },
+  'GET /api/tanks/{id}/entities/{entity_id}': {
+    needed: 'read',
+    params: (ids) => ({ id: ids.tank, entity_id: String(ids.fish) }),
+  },
   'GET /api/tanks/{id}/stats': { needed: 'read' },
   'GET /api/tanks/{id}/snapshots': { needed: 'read' },
   'POST /api/tanks/{id}/pause': { needed: 'write' },
