@@ -145,8 +145,10 @@ async function drive(
       const res = await rig
         .call(`${rig.gatewayUrl}/gateway/transfer`, { method: 'POST', body, headers })
         .catch(() => undefined);
-      const code = (res?.body as { code?: string } | undefined)?.code;
-      if (res && res.status < 500 && code !== 'conflict') return;
+      const answer = res?.body as { code?: string; aborted?: boolean } | undefined;
+      // An aborted transfer's answer is final (a retry with its key gets it again); a lost
+      // connection, a 5xx before any transfer was logged or one still in progress is worth a retry.
+      if (res && (answer?.aborted === true || (res.status < 500 && answer?.code !== 'conflict'))) return;
       await delay(Math.min(2000, 200 * 2 ** attempt));
     }
     gaveUp++;
@@ -157,7 +159,12 @@ async function drive(
   async function worker() {
     while (next < transfers) {
       const n = next++;
-      if (kills < killCount && n > 0 && n % every === 0 && !chaos) killOne();
+      // Kill number k once transfer k × every has started, after the last kill's restart:
+      // every kill happens, even when restarts are slower than the transfers.
+      if (kills < killCount && n >= (kills + 1) * every) {
+        while (chaos) await chaos;
+        if (kills < killCount && n >= (kills + 1) * every) killOne();
+      }
       await transfer(n);
     }
   }
