@@ -1,13 +1,20 @@
 /**
  * @module
  * A gateway in the test process in front of tank servers from `test/server/fixture.ts`, all on
- * one local registry and one store (PGlite in memory unless a database URL is given), with a
- * helper that sends a request as a user, with a raw token, or with none.
+ * one local registry, one store (PGlite in memory unless a database URL is given) and one
+ * in-process real-time state, as `tankworld dev` runs them; with a helper that sends a request
+ * as a user, with a raw token, or with none, to the first gateway or another one.
  */
 import { createTokenVerifier, mintToken } from '../../src/auth/index.ts';
-import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
-import { createGateway, type Gateway } from '../../src/gateway/index.ts';
-import { createRealtime } from '../../src/realtime/index.ts';
+import {
+  type Clock,
+  createLocalDiscovery,
+  createLocalRegistry,
+  type LocalRegistry,
+} from '../../src/discovery/index.ts';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway/index.ts';
+import { createRealtime, type Realtime } from '../../src/realtime/index.ts';
+import type { Store } from '../../src/store/index.ts';
 import { createLogger } from '../../src/telemetry/index.ts';
 import { SECRET, startTestServer, type TestServer } from '../server/fixture.ts';
 import type { Cleanup } from '../support/index.ts';
@@ -19,6 +26,10 @@ export interface GatewayStackOptions {
   /** How many tank servers stand behind the gateway. */
   servers?: number;
   databaseUrl?: string;
+  /** The registry's clock (a manual one expires heartbeats on demand). */
+  clock?: Clock;
+  /** Options of the first gateway over the fixture's defaults (resolveServer, placement…). */
+  gateway?: Partial<GatewayOptions>;
 }
 
 export interface CallOptions {
@@ -29,11 +40,21 @@ export interface CallOptions {
   user?: string;
   /** A token sent as is (forged, expired…); wins over `user`. */
   rawToken?: string;
+  /** Sent as is instead of `body` (malformed JSON, oversize bodies). */
+  rawBody?: string;
+  headers?: Record<string, string>;
+  /** The gateway to ask; the stack's first one by default. */
+  via?: Gateway;
 }
 
 export interface GatewayStack {
   readonly gateway: Gateway;
   readonly servers: TestServer[];
+  readonly registry: LocalRegistry;
+  readonly realtime: Realtime;
+  readonly store: Store;
+  /** Another gateway on the same registry, store and real-time state. */
+  addGateway(gatewayId: string, options?: Partial<GatewayOptions>): Promise<Gateway>;
   /** One request through `gateway.fetch`; `path` includes its query. */
   call(path: string, options?: CallOptions): Promise<Response>;
   /** A request whose reply must have `status`; returns its parsed JSON body. */
@@ -51,27 +72,37 @@ export async function startGatewayStack({
   cleanup,
   servers: count = 1,
   databaseUrl,
+  clock,
+  gateway: overrides,
 }: GatewayStackOptions): Promise<GatewayStack> {
-  const registry = createLocalRegistry();
-  const first = await startTestServer({ cleanup, databaseUrl, serverId: 'server-1', registry });
+  const registry = createLocalRegistry({ clock });
+  const realtime = cleanup.add(await createRealtime({}));
+  const first = await startTestServer({ cleanup, databaseUrl, serverId: 'server-1', registry, realtime });
   const servers = [first];
   for (let i = 2; i <= count; i++) {
-    servers.push(await startTestServer({ cleanup, serverId: `server-${i}`, registry, store: first.store }));
+    servers.push(
+      await startTestServer({ cleanup, serverId: `server-${i}`, registry, store: first.store, realtime }),
+    );
   }
-  const realtime = cleanup.add(await createRealtime({}));
-  const gateway = createGateway({
-    gatewayId: 'gateway-test',
-    port: 0,
-    db: first.store.db,
-    discovery: createLocalDiscovery({ registry }),
-    realtime,
-    verifier: createTokenVerifier({ secret: SECRET }),
-    internalSecret: SECRET,
-    logger: createLogger({ level: 'silent' }),
-    failoverGraceMs: 0,
-  });
-  await gateway.start();
-  cleanup.add(() => gateway.stop());
+
+  async function addGateway(gatewayId: string, options: Partial<GatewayOptions> = {}): Promise<Gateway> {
+    const added = createGateway({
+      gatewayId,
+      port: 0,
+      db: first.store.db,
+      discovery: createLocalDiscovery({ registry }),
+      realtime,
+      verifier: createTokenVerifier({ secret: SECRET }),
+      internalSecret: SECRET,
+      logger: createLogger({ level: 'silent' }),
+      failoverGraceMs: 0,
+      ...options,
+    });
+    await added.start();
+    cleanup.add(() => added.stop());
+    return added;
+  }
+  const gateway = await addGateway('gateway-test', overrides);
 
   async function call(path: string, options: CallOptions = {}): Promise<Response> {
     const headers: Record<string, string> = {};
@@ -79,14 +110,12 @@ export async function startGatewayStack({
       options.rawToken ??
       (options.user ? await mintToken({ secret: SECRET, userId: options.user }) : undefined);
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
-    let body: string | undefined;
-    if (options.body !== undefined) {
-      body = JSON.stringify(options.body);
-      headers['content-type'] = 'application/json';
-    }
-    return gateway.fetch(
-      new Request(`${gateway.url}${path}`, { method: options.method ?? 'GET', headers, body }),
-    );
+    let body = options.rawBody;
+    if (body === undefined && options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    Object.assign(headers, options.headers);
+    const via = options.via ?? gateway;
+    return via.fetch(new Request(`${via.url}${path}`, { method: options.method ?? 'GET', headers, body }));
   }
 
   async function json<T>(path: string, status: number, options?: CallOptions): Promise<T> {
@@ -97,5 +126,5 @@ export async function startGatewayStack({
     return JSON.parse(text) as T;
   }
 
-  return { gateway, servers, call, json };
+  return { gateway, servers, registry, realtime, store: first.store, addGateway, call, json };
 }

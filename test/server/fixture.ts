@@ -7,7 +7,7 @@
  */
 import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
 import { createLocalDiscovery, createLocalRegistry, type LocalRegistry } from '../../src/discovery/index.ts';
-import { createRealtime } from '../../src/realtime/index.ts';
+import { createRealtime, type Realtime } from '../../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../../src/server/index.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { createLogger } from '../../src/telemetry/index.ts';
@@ -26,6 +26,8 @@ export interface TestServerOptions {
   store?: Store;
   /** The in-process discovery registry, shared by servers that should see each other. */
   registry?: LocalRegistry;
+  /** Real-time state shared with a gateway (as in `tankworld dev`); not closed by this fixture. */
+  realtime?: Realtime;
 }
 
 export interface RequestOptions {
@@ -64,11 +66,12 @@ export async function startTestServer({
   broadcastHz,
   store: given,
   registry = createLocalRegistry(),
+  realtime: sharedRealtime,
 }: TestServerOptions): Promise<TestServer> {
   const logger = createLogger({ level: 'silent' });
   const store = given ?? cleanup.add(createStore({ databaseUrl, dataDir: 'memory://', poolSize: 4 }));
   await store.migrate();
-  const realtime = cleanup.add(await createRealtime({}));
+  const realtime = sharedRealtime ?? cleanup.add(await createRealtime({}));
   const discovery = createLocalDiscovery({ registry });
   const server = createTankServer({
     serverId,
