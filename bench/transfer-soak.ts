@@ -58,4 +58,5 @@ recordBenchmark({
     'lost = baseline uids found in no tank after recovery settled; duplicated = uids found in two tanks; target 0 and 0',
   ],
 });
+if (result.duplicates.length > 0) console.log(`duplicated uids: ${JSON.stringify(result.duplicates)}`);
 if (result.lost > 0 || result.duplicated > 0 || result.unknown > 0) process.exitCode = 1;

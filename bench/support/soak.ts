@@ -34,6 +34,8 @@ export interface SoakResult {
   refused: number;
   lost: number;
   duplicated: number;
+  /** Each duplicated uid with the tanks it was found in, to look its transfers up. */
+  duplicates: Array<{ uid: string; tanks: string[] }>;
   /** Uids found that were not there at the start (fish are paused: must be 0). */
   unknown: number;
   fish: number;
@@ -185,13 +187,17 @@ async function drive(
 
   // Every tank through its own server (each must answer: a fish nowhere would be lost).
   const seen = new Map<string, number>();
+  const where = new Map<string, string[]>();
   for (const t of tanks) {
     const fish = await waitFor(() => fishOf(t), {
       what: `the fish of tank ${t.id}`,
       timeout: 60_000,
       interval: 250,
     });
-    for (const f of fish) seen.set(f.uid, (seen.get(f.uid) ?? 0) + 1);
+    for (const f of fish) {
+      seen.set(f.uid, (seen.get(f.uid) ?? 0) + 1);
+      where.set(f.uid, [...(where.get(f.uid) ?? []), t.id]);
+    }
   }
   const audit = await waitFor(
     async () => {
@@ -213,6 +219,7 @@ async function drive(
     refused: transfers - committed - aborted,
     lost: [...baseline].filter((uid) => !seen.has(uid)).length,
     duplicated: [...seen.values()].filter((n) => n > 1).length,
+    duplicates: [...where].filter(([, at]) => at.length > 1).map(([uid, at]) => ({ uid, tanks: at })),
     unknown: [...seen.keys()].filter((uid) => !baseline.has(uid)).length,
     fish: baseline.size,
     kills,
