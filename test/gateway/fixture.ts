@@ -28,6 +28,8 @@ export interface GatewayStackOptions {
   databaseUrl?: string;
   /** The registry's clock (a manual one expires heartbeats on demand). */
   clock?: Clock;
+  /** The servers' heartbeat period (live loads and tank stats in real-time state). */
+  heartbeatMs?: number;
   /** Options of the first gateway over the fixture's defaults (resolveServer, placement…). */
   gateway?: Partial<GatewayOptions>;
 }
@@ -73,15 +75,30 @@ export async function startGatewayStack({
   servers: count = 1,
   databaseUrl,
   clock,
+  heartbeatMs,
   gateway: overrides,
 }: GatewayStackOptions): Promise<GatewayStack> {
   const registry = createLocalRegistry({ clock });
   const realtime = cleanup.add(await createRealtime({}));
-  const first = await startTestServer({ cleanup, databaseUrl, serverId: 'server-1', registry, realtime });
+  const first = await startTestServer({
+    cleanup,
+    databaseUrl,
+    serverId: 'server-1',
+    registry,
+    realtime,
+    heartbeatMs,
+  });
   const servers = [first];
   for (let i = 2; i <= count; i++) {
     servers.push(
-      await startTestServer({ cleanup, serverId: `server-${i}`, registry, store: first.store, realtime }),
+      await startTestServer({
+        cleanup,
+        serverId: `server-${i}`,
+        registry,
+        store: first.store,
+        realtime,
+        heartbeatMs,
+      }),
     );
   }
 

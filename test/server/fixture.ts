@@ -28,6 +28,8 @@ export interface TestServerOptions {
   registry?: LocalRegistry;
   /** Real-time state shared with a gateway (as in `tankworld dev`); not closed by this fixture. */
   realtime?: Realtime;
+  /** Heartbeat period (load, tank stats, TTL); one a minute unless a test needs live stats. */
+  heartbeatMs?: number;
 }
 
 export interface RequestOptions {
@@ -67,6 +69,7 @@ export async function startTestServer({
   store: given,
   registry = createLocalRegistry(),
   realtime: sharedRealtime,
+  heartbeatMs = 60_000,
 }: TestServerOptions): Promise<TestServer> {
   const logger = createLogger({ level: 'silent' });
   const store = given ?? cleanup.add(createStore({ databaseUrl, dataDir: 'memory://', poolSize: 4 }));
@@ -84,7 +87,7 @@ export async function startTestServer({
     logger,
     snapshotIntervalMs,
     broadcastHz,
-    heartbeatMs: 60_000,
+    heartbeatMs,
   });
   await server.start();
   cleanup.add(server);
