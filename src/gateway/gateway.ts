@@ -59,6 +59,8 @@ export interface GatewayOptions {
    */
   resolveServer?: ResolveServer;
   placement?: PlacementStrategy;
+  /** Deadline of a proxied call to a tank's server (504 `upstream_timeout` past it). */
+  proxyTimeoutMs?: number;
   /** Folder of the built web app (`web/dist`); not served when absent. */
   webRoot?: string;
   /** Milliseconds a server stays unavailable before its tanks are moved; 0 turns failover off. */
@@ -125,7 +127,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     cache,
     logger,
   });
-  const proxy = createTankProxy({ directory, serverClient });
+  const proxy = createTankProxy({ directory, serverClient, timeoutMs: options.proxyTimeoutMs });
   const metrics = createGatewayMetrics({ registry, cache, directory, hub });
   const failover = createFailover({
     db,
