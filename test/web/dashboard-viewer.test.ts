@@ -29,10 +29,16 @@ async function canvasState(page: Page): Promise<{ image: string; colours: number
 beforeAll(async () => {
   ensureWebBuilt();
   stack = await startDev(cleanup);
-  const list = (await (await stack.call('alice', 'GET', '/api/tanks')).json()) as {
-    tanks: Array<{ tank: { tank_id: string } }>;
-  };
-  tankId = await waitFor(() => list.tanks[0]?.tank.tank_id, { what: 'the default tank', timeout: 10_000 });
+  // dev creates its default tank once the gateway answers, so the first list may still be empty.
+  tankId = await waitFor(
+    async () => {
+      const list = (await (await stack.call('alice', 'GET', '/api/tanks')).json()) as {
+        tanks: Array<{ tank: { tank_id: string } }>;
+      };
+      return list.tanks[0]?.tank.tank_id;
+    },
+    { what: 'the default tank', timeout: 30_000 },
+  );
 });
 
 describe('dashboard', () => {
