@@ -1,0 +1,195 @@
+/**
+ * @module
+ * The seed's graceful degradation, with processes: a `tankworld gateway` and two `tankworld
+ * server` processes on a real Consul agent, PostgreSQL and Redis. The gateway's directory
+ * watch mirrors what Consul says into the `servers` table. With the agent killed, tanks keep
+ * ticking, the gateway still looks tanks up and forwards to them, and `/api/servers` serves the
+ * last known view marked `stale`; a gateway started while the agent is down builds its view
+ * from the `servers` table and serves the same. Once a fresh agent is back, the servers
+ * register again and the view is live (`stale: false`).
+ */
+import path from 'node:path';
+import postgres from 'postgres';
+import { describe, expect, it } from 'vitest';
+import { mintToken } from '../../src/auth/index.ts';
+import {
+  freePorts,
+  startConsul,
+  startProgram,
+  startRedis,
+  useCleanup,
+  useDatabase,
+  waitFor,
+} from '../support/index.ts';
+
+const cleanup = useCleanup();
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const CLI = path.join(ROOT, 'src/cli.ts');
+const SECRET = 'gateway-degraded-secret-0123456789';
+const SERVER_IDS = ['srv-north', 'srv-south'];
+
+interface ServersReply {
+  servers: Array<{ server_id: string; status: string; health: string; port: number }>;
+  count: number;
+  stale: boolean;
+  as_of: string | null;
+}
+
+interface Lookup {
+  tank: { tank_id: string; server_id: string };
+  server: { server_id: string; port: number };
+  websocket_url: string;
+}
+
+describe('the gateway while Consul is down', () => {
+  it('should serve the last known view marked stale, from memory or from the servers table, and go live again', async () => {
+    const [consul, redis, database] = await Promise.all([
+      startConsul({ cleanup }),
+      startRedis({ cleanup }),
+      useDatabase({ cleanup }),
+    ]);
+    const sql = cleanup.add(postgres(database.url, { max: 1, onnotice: () => {} }));
+    const [gatewayPort, lateGatewayPort, ...serverPorts] = await freePorts(4);
+    const env = {
+      DISTRIBUTED_MODE: 'true',
+      DISCOVERY: 'consul',
+      CONSUL_HTTP_ADDR: consul.httpAddr,
+      DATABASE_URL: database.url,
+      REDIS_URL: redis.url,
+      JWT_SECRET: SECRET,
+      INTERNAL_SECRET: SECRET,
+      HEARTBEAT_MS: '500',
+      CHECK_TTL: '2s',
+      // Nothing may move while the agent is away: this test is about reading, not failover.
+      FAILOVER_GRACE_MS: '600000',
+      LOG_LEVEL: 'warn',
+    };
+    const startGateway = (port: number, id: string) =>
+      startProgram({
+        name: `tank-gateway-${id}`,
+        command: process.execPath,
+        args: [CLI, 'gateway', '--port', String(port), '--gateway-id', id],
+        cwd: ROOT,
+        env,
+        ready: async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok,
+        cleanup,
+      });
+    await startGateway(gatewayPort!, 'gw-first');
+    await Promise.all(
+      SERVER_IDS.map((id, i) =>
+        startProgram({
+          name: `tank-server-${id}`,
+          command: process.execPath,
+          args: [CLI, 'server', '--port', String(serverPorts[i]), '--server-id', id],
+          cwd: ROOT,
+          env,
+          ready: async () => (await fetch(`http://127.0.0.1:${serverPorts[i]}/health`)).ok,
+          cleanup,
+        }),
+      ),
+    );
+
+    const headers = {
+      authorization: `Bearer ${await mintToken({ secret: SECRET, userId: 'alice' })}`,
+      'content-type': 'application/json',
+    };
+    async function call<T>(
+      port: number,
+      method: string,
+      route: string,
+      status: number,
+      body?: unknown,
+    ): Promise<T> {
+      const res = await fetch(`http://127.0.0.1:${port}${route}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      if (res.status !== status)
+        throw new Error(`${method} ${route}: expected ${status}, got ${res.status}: ${text}`);
+      return JSON.parse(text) as T;
+    }
+    const servers = (port: number) => call<ServersReply>(port, 'GET', '/api/servers', 200);
+    const frameOf = async (port: number, tankId: string) =>
+      (await call<{ frame: number }>(port, 'GET', `/api/tanks/${tankId}/stats`, 200)).frame;
+
+    // Live: both servers passing, mirrored into the table by the gateway's watch.
+    const live = await waitFor(
+      async () => {
+        const reply = await servers(gatewayPort!);
+        return reply.servers.filter((s) => s.health === 'passing').length === 2 ? reply : undefined;
+      },
+      { what: 'both servers passing at the gateway', timeout: 30_000 },
+    );
+    expect(live.stale).toBe(false);
+    expect(live.servers.map((s) => s.server_id)).toEqual(SERVER_IDS.toSorted());
+    const tanks: Lookup[] = [];
+    for (let i = 0; i < 4; i++) {
+      tanks.push(
+        await call<Lookup>(gatewayPort!, 'POST', '/api/tanks', 201, { name: `Degraded ${i}`, seed: i }),
+      );
+    }
+    const rows = await sql<Array<{ server_id: string; status: string; last_seen: Date; load: unknown }>>`
+      select server_id, status, last_seen, load from servers order by server_id`;
+    expect(rows.map((r) => [r.server_id, r.status])).toEqual(
+      SERVER_IDS.toSorted().map((id) => [id, 'online']),
+    );
+    expect(rows.every((r) => r.last_seen instanceof Date && r.load !== null)).toBe(true);
+
+    await consul.kill('SIGKILL');
+
+    // The first gateway keeps its last view: marked stale, with both servers still listed.
+    const stale = await waitFor(
+      async () => {
+        const reply = await servers(gatewayPort!);
+        return reply.stale ? reply : undefined;
+      },
+      { what: 'a stale view at the first gateway', timeout: 30_000 },
+    );
+    expect(stale.servers.map((s) => [s.server_id, s.health])).toEqual(
+      SERVER_IDS.toSorted().map((id) => [id, 'passing']),
+    );
+    expect(stale.as_of).not.toBeNull();
+    // Tanks keep ticking, and the gateway still finds and reaches them.
+    for (const t of tanks) {
+      const lookup = await call<Lookup>(gatewayPort!, 'GET', `/gateway/tanks/${t.tank.tank_id}`, 200);
+      expect(lookup).toEqual(t);
+      const first = await frameOf(gatewayPort!, t.tank.tank_id);
+      await waitFor(async () => (await frameOf(gatewayPort!, t.tank.tank_id)) > first, {
+        what: `${t.tank.tank_id} ticking without Consul`,
+        timeout: 20_000,
+      });
+    }
+
+    // A gateway started now has no Consul view at all: it serves the servers table's.
+    await startGateway(lateGatewayPort!, 'gw-late');
+    const seeded = await servers(lateGatewayPort!);
+    expect(seeded.stale).toBe(true);
+    expect(seeded.servers.map((s) => [s.server_id, s.status])).toEqual(
+      SERVER_IDS.toSorted().map((id) => [id, 'online']),
+    );
+    expect(seeded.servers.map((s) => s.port).sort()).toEqual(serverPorts.slice(0, 2).sort());
+    for (const t of tanks) {
+      expect(await call<Lookup>(lateGatewayPort!, 'GET', `/gateway/tanks/${t.tank.tank_id}`, 200)).toEqual(t);
+      expect(await frameOf(lateGatewayPort!, t.tank.tank_id)).toBeGreaterThan(0);
+    }
+
+    // A fresh agent: the servers register again and both gateways' views are live once more.
+    await consul.restart();
+    for (const port of [gatewayPort!, lateGatewayPort!]) {
+      await waitFor(
+        async () => {
+          const reply = await servers(port);
+          return !reply.stale && reply.servers.filter((s) => s.health === 'passing').length === 2;
+        },
+        { what: `a live view at the gateway on :${port}`, timeout: 30_000 },
+      );
+    }
+    // Nothing moved while Consul was away.
+    for (const t of tanks) {
+      const lookup = await call<Lookup>(lateGatewayPort!, 'GET', `/gateway/tanks/${t.tank.tank_id}`, 200);
+      expect(lookup.server.server_id).toBe(t.server.server_id);
+    }
+  });
+});
