@@ -78,6 +78,8 @@ const gatewaySchema = commonSchema.extend({
   deregisterAfter: z.string().default('1m'),
   /** How long a tank server stays unavailable before its tanks move to healthy ones; 0 = never. */
   failoverGraceMs: z.coerce.number().int().min(0).default(30_000),
+  /** Period of the transfer recovery pass; a transfer idle twice as long is taken over. */
+  transferRecoveryMs: millis.default(5000),
   /** The built web app served at `/`; the project's `web/dist` when absent. */
   webRoot: z.string().optional(),
 });
@@ -121,6 +123,7 @@ const ENV: Record<string, string> = {
   maxTanks: 'MAX_TANKS',
   gatewayId: 'GATEWAY_ID',
   failoverGraceMs: 'FAILOVER_GRACE_MS',
+  transferRecoveryMs: 'TRANSFER_RECOVERY_MS',
   webRoot: 'WEB_ROOT',
 };
 

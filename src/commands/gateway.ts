@@ -44,6 +44,7 @@ export async function runGateway(argv: string[], env: NodeJS.ProcessEnv): Promis
     resolveServer: config.connectUpstreamPort ? throughSidecar(config.connectUpstreamPort) : undefined,
     webRoot: config.webRoot ?? WEB_DIST,
     failoverGraceMs: config.failoverGraceMs,
+    transferRecoveryMs: config.transferRecoveryMs,
     heartbeatMs: config.heartbeatMs,
     processMetrics: true,
     crash: crashPointsFromEnv({ env }),

@@ -68,6 +68,8 @@ export interface GatewayOptions {
   heartbeatMs?: number;
   /** Fault-injection points of the transfer coordinator (tests only). */
   crash?: CrashPoint;
+  /** Period of the transfer recovery pass (5 s by default); idle transfers are taken after two. */
+  transferRecoveryMs?: number;
   /** Node process metrics on `/metrics` (off when several parts share one process). */
   processMetrics?: boolean;
 }
@@ -160,7 +162,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   const verifier = cachingVerifier({ verifier: options.verifier });
   const app = createGatewayApp({ ctx, verifier });
-  const transfers = registerTransfers(app, { ctx, client: serverClient, verifier, crash: options.crash });
+  const transfers = registerTransfers(app, {
+    ctx,
+    client: serverClient,
+    verifier,
+    crash: options.crash,
+    recoveryIntervalMs: options.transferRecoveryMs,
+    recoveryIdleMs: options.transferRecoveryMs && 2 * options.transferRecoveryMs,
+  });
   if (options.webRoot && existsSync(options.webRoot)) {
     app.use('/*', serveStatic({ root: options.webRoot }));
   } else {

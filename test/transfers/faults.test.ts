@@ -1,7 +1,8 @@
 /**
  * @module
  * Transfers under SIGKILL, with real processes: two `tankworld server` processes and a
- * coordinator process on one PostgreSQL. For each victim (source, destination, coordinator) and
+ * `tankworld gateway` (the coordinator) on one PostgreSQL and a Consul agent of the test's own.
+ * For each victim (source, destination, gateway) and
  * each step (before prepare, after prepare, after the destination commit, before the source
  * drops its hold) the victim kills itself at that exact point (fault-injection points of
  * `src/fault`, armed through a file), is restarted, and once recovery is done every fish is in
@@ -18,6 +19,7 @@ import { mintToken } from '../../src/auth/index.ts';
 import {
   freePorts,
   type ProgramHandle,
+  startConsul,
   startProgram,
   useCleanup,
   useDatabase,
@@ -61,12 +63,14 @@ let ports: number[];
 const files: Record<Victim, string> = { source: '', dest: '', gateway: '' };
 const procs = {} as Record<Victim, ProgramHandle>;
 
-async function health(port: number): Promise<boolean> {
-  return (await fetch(`http://127.0.0.1:${port}/health`)).ok;
+/** The process on `port` answers and is the one named `id` (not a stale one on a reused port). */
+async function health(port: number, key: string, id: string): Promise<boolean> {
+  const body = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, unknown>;
+  return body[key] === id;
 }
 
 beforeAll(async () => {
-  const db = await useDatabase({ cleanup });
+  const [db, consul] = await Promise.all([useDatabase({ cleanup }), startConsul({ cleanup })]);
   dbUrl = db.url;
   sql = cleanup.add(postgres(dbUrl, { max: 2, onnotice: () => {} }));
   token = await mintToken({ secret: SECRET, userId: 'alice' });
@@ -77,12 +81,31 @@ beforeAll(async () => {
     await writeFile(files[v], '');
   }
   const common = {
+    DISCOVERY: 'consul',
+    CONSUL_HTTP_ADDR: consul.httpAddr,
     DATABASE_URL: dbUrl,
     JWT_SECRET: SECRET,
     INTERNAL_SECRET: SECRET,
+    HEARTBEAT_MS: '300',
+    CHECK_TTL: '2s',
     LOG_LEVEL: 'warn',
   };
-  // Servers one after the other: both would run the migrations at once otherwise.
+  // The gateway migrates the schema first; the servers then start on it.
+  procs.gateway = await startProgram({
+    name: 'tank-gateway',
+    command: process.execPath,
+    args: [path.join(ROOT, 'src/cli.ts'), 'gateway', '--port', String(ports[2]), '--gateway-id', 'gw-faults'],
+    cwd: ROOT,
+    env: {
+      ...common,
+      // Never fail over: a killed server's tanks wait for its restart, as each case expects.
+      FAILOVER_GRACE_MS: '0',
+      TRANSFER_RECOVERY_MS: '300',
+      TANKWORLD_CRASH_FILE: files.gateway,
+    },
+    ready: () => health(ports[2]!, 'gateway_id', 'gw-faults'),
+    cleanup,
+  });
   for (const [i, v] of (['source', 'dest'] as const).entries()) {
     procs[v] = await startProgram({
       name: `tank-server-${i + 1}`,
@@ -96,34 +119,11 @@ beforeAll(async () => {
         `server-${i + 1}`,
       ],
       cwd: ROOT,
-      env: {
-        ...common,
-        DISCOVERY: 'local',
-        SNAPSHOT_INTERVAL_MS: '200',
-        HEARTBEAT_MS: '1000',
-        TANKWORLD_CRASH_FILE: files[v],
-      },
-      ready: () => health(ports[i]!),
+      env: { ...common, SNAPSHOT_INTERVAL_MS: '200', TANKWORLD_CRASH_FILE: files[v] },
+      ready: () => health(ports[i]!, 'server_id', `server-${i + 1}`),
       cleanup,
     });
   }
-  procs.gateway = await startProgram({
-    name: 'transfer-coordinator',
-    command: process.execPath,
-    args: [path.join(import.meta.dirname, 'coordinator-process.ts')],
-    cwd: ROOT,
-    env: {
-      ...common,
-      PORT: String(ports[2]),
-      SERVERS: JSON.stringify({
-        'server-1': `http://127.0.0.1:${ports[0]}`,
-        'server-2': `http://127.0.0.1:${ports[1]}`,
-      }),
-      TANKWORLD_CRASH_FILE: files.gateway,
-    },
-    ready: () => health(ports[2]!),
-    cleanup,
-  });
 }, 120_000);
 
 async function api<T>(
@@ -187,14 +187,14 @@ describe('transfers under SIGKILL (real processes)', () => {
       const moving = (await fish(ports[0]!, a))[0]!;
 
       await writeFile(files[victim], POINT[victim][step]);
-      const answer = fetch(`http://127.0.0.1:${ports[2]}/transfer`, {
+      const answer = fetch(`http://127.0.0.1:${ports[2]}/gateway/transfer`, {
         method: 'POST',
-        body: JSON.stringify({
-          request: { source_tank_id: a, dest_tank_id: b, entity_id: moving.id, entity_type: 'fish' },
-          key: `fault-${victim}-${step}`,
-          sourceServer: 'server-1',
-          destServer: 'server-2',
-        }),
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          'idempotency-key': `fault-${victim}-${step}`,
+        },
+        body: JSON.stringify({ source_tank_id: a, dest_tank_id: b, entity_id: moving.id }),
       }).then(
         (res) => res.status,
         () => 'connection lost',
