@@ -55,7 +55,36 @@ describe('dashboard', () => {
     const { tank } = (await created.json()) as { tank: { tank_id: string } };
     await page.waitForSelector(`#tanks tr[data-tank="${tank.tank_id}"]`, { timeout: 10_000 });
     await page.waitForSelector('#feed li[data-type="tank_created"]', { timeout: 10_000 });
-    await page.screenshot({ path: screenshotPath('dashboard.png') });
+    // Its fish count arrives with the tank's first stats, still without a reload.
+    await page.waitForFunction(
+      (id) =>
+        /^\d+$/.test(
+          document.querySelector(`#tanks tr[data-tank="${id}"] td:nth-child(3)`)?.textContent ?? '',
+        ),
+      tank.tank_id,
+      { timeout: 15_000 },
+    );
+
+    // A fish moved between the two tanks shows in the feed as transfer steps.
+    const { entities } = (await (
+      await stack.call('alice', 'GET', `/api/tanks/${tankId}/entities?kind=fish`)
+    ).json()) as { entities: Array<{ id: number }> };
+    const moved = await stack.call('alice', 'POST', '/gateway/transfer', {
+      source_tank_id: tankId,
+      dest_tank_id: tank.tank_id,
+      entity_id: entities[0]!.id,
+    });
+    expect(moved.status).toBe(200);
+    await page
+      .locator('#feed li[data-type="transfer_step"]', { hasText: 'Tank 1 → Made by the test: committed' })
+      .waitFor({ timeout: 10_000 });
+    // The load charts gather a sample per refresh.
+    await page.waitForSelector('#servers svg.spark.cpu[data-samples="8"]', { timeout: 20_000 });
+    const height = await page.evaluate(() => document.getElementById('app')!.getBoundingClientRect().bottom);
+    await page.screenshot({
+      path: screenshotPath('dashboard.png'),
+      clip: { x: 0, y: 0, width: 1400, height: Math.min(820, Math.ceil(height) + 8) },
+    });
   });
 });
 

@@ -6,50 +6,60 @@
  * every few seconds, never by reloading the page.
  */
 import { ApiFailure, api, el, getToken, type ServerView, setToken, type TankListing, userOf } from './api.ts';
+import { sparkline } from './chart.ts';
 
-const REFRESH_MS = 3000;
+const REFRESH_MS = 1500;
+/** Samples kept per chart: a minute at one sample per refresh. */
 const HISTORY = 40;
-const cpuHistory = new Map<string, number[]>();
+const history = new Map<string, { cpu: number[]; viewers: number[] }>();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
-function sparkline(values: number[]): SVGSVGElement {
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('class', 'spark');
-  svg.setAttribute('viewBox', `0 0 ${HISTORY} 28`);
-  const top = Math.max(10, ...values);
-  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
-  const start = HISTORY - values.length;
-  line.setAttribute('points', values.map((v, i) => `${start + i},${27 - (v / top) * 26}`).join(' '));
-  svg.append(line);
-  return svg;
+function remember(s: ServerView): { cpu: number[]; viewers: number[] } {
+  const h = history.get(s.server_id) ?? { cpu: [], viewers: [] };
+  h.cpu.push(s.load?.cpu_percent ?? 0);
+  h.viewers.push(s.load?.ws_connections ?? 0);
+  for (const series of [h.cpu, h.viewers]) if (series.length > HISTORY) series.shift();
+  history.set(s.server_id, h);
+  return h;
+}
+
+function chartCell(values: number[], kind: string, floor: number, label: string): HTMLTableCellElement {
+  const cell = el('td', undefined, 'chart');
+  cell.append(sparkline({ values, capacity: HISTORY, floor, kind }), el('span', label, 'chart-value'));
+  return cell;
+}
+
+function setSummary(id: string, value: string, note = ''): void {
+  $(id).replaceChildren(el('strong', value), el('span', note, 'muted'));
 }
 
 async function refreshServers(): Promise<void> {
   const reply = await api<{ servers: ServerView[]; stale: boolean }>('/api/servers');
   $('stale').hidden = !reply.stale;
+  const passing = reply.servers.filter((s) => s.health === 'passing').length;
+  setSummary('sum-servers', String(reply.servers.length), `${passing} passing`);
+  setSummary(
+    'sum-viewers',
+    String(reply.servers.reduce((n, s) => n + (s.load?.ws_connections ?? 0), 0)),
+    'live connections',
+  );
   const body = $('servers').querySelector('tbody')!;
   body.replaceChildren(
     ...reply.servers.map((s) => {
-      const history = cpuHistory.get(s.server_id) ?? [];
-      history.push(s.load?.cpu_percent ?? 0);
-      if (history.length > HISTORY) history.shift();
-      cpuHistory.set(s.server_id, history);
+      const h = remember(s);
       const row = el('tr');
       row.dataset.server = s.server_id;
       const health = el('td');
       health.append(el('span', s.health, `badge ${s.health}`));
-      const chart = el('td');
-      chart.append(sparkline(history));
       row.append(
-        el('td', s.server_id),
+        el('td', s.server_id, 'strong'),
         health,
         el('td', `${s.region} / ${s.zone}`),
-        el('td', String(s.tank_count)),
-        el('td', String(s.load?.ws_connections ?? '–')),
-        el('td', s.load ? `${s.load.cpu_percent.toFixed(1)} %` : '–'),
-        el('td', s.load ? `${Math.round(s.load.memory_mb)} MB` : '–'),
-        chart,
+        el('td', String(s.tank_count), 'num'),
+        el('td', s.load ? `${Math.round(s.load.memory_mb)} MB` : '–', 'num'),
+        chartCell(h.cpu, 'cpu', 10, s.load ? `${s.load.cpu_percent.toFixed(1)} %` : '–'),
+        chartCell(h.viewers, 'viewers', 4, String(s.load?.ws_connections ?? '–')),
       );
       return row;
     }),
@@ -58,9 +68,17 @@ async function refreshServers(): Promise<void> {
 
 async function refreshTanks(): Promise<void> {
   const reply = await api<{ tanks: TankListing[] }>('/api/tanks?limit=200');
+  const fish = reply.tanks.reduce((n, t) => n + (t.stats?.fish_count ?? 0), 0);
+  setSummary(
+    'sum-tanks',
+    String(reply.tanks.length),
+    `${reply.tanks.filter((t) => t.available).length} live`,
+  );
+  setSummary('sum-fish', String(fish), 'across all tanks');
   const body = $('tanks').querySelector('tbody')!;
   body.replaceChildren(
     ...reply.tanks.map((t) => {
+      tankNames.set(t.tank.tank_id, t.tank.name);
       const row = el('tr');
       row.dataset.tank = t.tank.tank_id;
       const link = el('a', t.tank.name);
@@ -72,33 +90,53 @@ async function refreshTanks(): Promise<void> {
         el('span', t.tank.server_id ?? '–'),
         ...(t.available ? [] : [el('span', ' unavailable', 'badge down')]),
       );
+      const watch = el('td', undefined, 'actions');
+      const open = el('a', 'watch →', 'button-link');
+      open.href = link.href;
+      watch.append(open);
       row.append(
         name,
         server,
-        el('td', String(t.stats?.fish_count ?? '–')),
-        el('td', String(t.stats?.client_count ?? '–')),
-        el('td', String(t.stats?.frame ?? '–')),
-        el('td', t.tank.owner ? `owner ${t.tank.owner}` : '', 'muted'),
+        el('td', String(t.stats?.fish_count ?? '–'), 'num'),
+        el('td', String(t.stats?.client_count ?? '–'), 'num'),
+        el('td', String(t.stats?.frame ?? '–'), 'num'),
+        el('td', t.tank.owner ?? '', 'muted'),
+        watch,
       );
       return row;
     }),
   );
 }
 
+/** Tank names from the last list, so the feed can say "Tank 1" rather than an id. */
+const tankNames = new Map<string, string>();
+const tankName = (id: string | undefined) => (id && tankNames.get(id)) ?? `tank ${id?.slice(0, 8) ?? '?'}`;
+
+/** Each feed line's event, to reword it once the tank list knows a new tank's name. */
+const feedEvents = new WeakMap<Element, Record<string, string>>();
+
+function renameFeed(): void {
+  for (const item of $('feed').children) {
+    const event = feedEvents.get(item);
+    const what = item.querySelector('.what');
+    if (event && what) what.textContent = describe(event);
+  }
+}
+
 function describe(event: Record<string, string>): string {
   switch (event.type) {
     case 'server_up':
-      return `server ${event.server_id} is up`;
+      return `${event.server_id} joined the network`;
     case 'server_down':
-      return `server ${event.server_id} went down`;
+      return `${event.server_id} went down`;
     case 'tank_created':
-      return `tank ${event.tank_id?.slice(0, 8)} created on ${event.server_id}`;
+      return `${tankName(event.tank_id)} created on ${event.server_id}`;
     case 'tank_deleted':
-      return `tank ${event.tank_id?.slice(0, 8)} deleted`;
+      return `${tankName(event.tank_id)} deleted`;
     case 'tank_moved':
-      return `tank ${event.tank_id?.slice(0, 8)} moved ${event.from} → ${event.to}`;
+      return `${tankName(event.tank_id)} moved ${event.from} → ${event.to}`;
     case 'transfer_step':
-      return `transfer ${event.transfer_id?.slice(0, 8)}: ${event.step} (tank ${event.source_tank_id?.slice(0, 8)} → ${event.dest_tank_id?.slice(0, 8)})`;
+      return `fish ${tankName(event.source_tank_id)} → ${tankName(event.dest_tank_id)}: ${event.step}`;
     default:
       return event.type ?? 'event';
   }
@@ -117,8 +155,15 @@ function followEvents(token: string, onChange: () => void): void {
   ]) {
     source.addEventListener(type, (message) => {
       const event = JSON.parse((message as MessageEvent).data) as Record<string, string>;
-      const item = el('li', `${new Date(event.at ?? Date.now()).toLocaleTimeString()} — ${describe(event)}`);
+      const item = el('li');
       item.dataset.type = type;
+      item.append(
+        el('time', new Date(event.at ?? Date.now()).toLocaleTimeString([], { hour12: false })),
+        el('span', type.replace('_', ' '), `kind ${type}`),
+        el('span', describe(event), 'what'),
+      );
+      feedEvents.set(item, event);
+      $('feed-empty').hidden = true;
       feed.prepend(item);
       while (feed.children.length > 100) feed.lastElementChild?.remove();
       onChange();
@@ -129,6 +174,7 @@ function followEvents(token: string, onChange: () => void): void {
 async function refresh(): Promise<void> {
   try {
     await Promise.all([refreshServers(), refreshTanks()]);
+    renameFeed();
   } catch (err) {
     if (err instanceof ApiFailure && err.status === 401)
       showLogin('That token was refused; paste a fresh one.');

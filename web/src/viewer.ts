@@ -34,8 +34,12 @@ function lerpFish(a: FishState, b: FishState | undefined, t: number): FishState 
   return { ...b, x: a.x + (b.x - a.x) * t, y: a.y + (b.y - a.y) * t };
 }
 
-/** The tank as it was RENDER_DELAY_MS ago: between the two frames around then, or extrapolated. */
-function sceneAt(now: number): TankFrame | null {
+/**
+ * The tank as it was RENDER_DELAY_MS ago: between the two frames around then, or extrapolated a
+ * little past the last one. `ticks` is the tank's clock then; the scenery animates on it, so a
+ * paused tank stands still.
+ */
+function sceneAt(now: number): { scene: TankFrame; ticks: number } | null {
   if (frames.length === 0) return null;
   const when = now - RENDER_DELAY_MS;
   let i = frames.length - 1;
@@ -43,25 +47,31 @@ function sceneAt(now: number): TankFrame | null {
   const a = frames[i]!;
   const b = frames[i + 1];
   if (!b) {
-    const ahead = Math.min((when - a.at) / 1000, 0.25) / TICK_S;
+    const ahead = Math.max(0, Math.min((when - a.at) / 1000, 0.25)) / TICK_S;
     return {
-      ...a.frame,
-      fish: a.frame.fish.map((f) => ({ ...f, x: f.x + f.vx * ahead, y: f.y + f.vy * ahead })),
+      ticks: a.frame.frame + ahead,
+      scene: {
+        ...a.frame,
+        fish: a.frame.fish.map((f) => ({ ...f, x: f.x + f.vx * ahead, y: f.y + f.vy * ahead })),
+      },
     };
   }
   const t = Math.max(0, Math.min(1, (when - a.at) / (b.at - a.at)));
   const next = new Map(b.frame.fish.map((f) => [f.id, f]));
   return {
-    ...b.frame,
-    fish: a.frame.fish.filter((f) => next.has(f.id)).map((f) => lerpFish(f, next.get(f.id), t)),
+    ticks: a.frame.frame + (b.frame.frame - a.frame.frame) * t,
+    scene: {
+      ...b.frame,
+      fish: a.frame.fish.filter((f) => next.has(f.id)).map((f) => lerpFish(f, next.get(f.id), t)),
+    },
   };
 }
 
 function render(now: number): void {
-  const scene = sceneAt(now);
-  if (scene) {
-    lastDrawn = scene.fish;
-    drawScene(g, { ...scene, selected });
+  const at = sceneAt(now);
+  if (at) {
+    lastDrawn = at.scene.fish;
+    drawScene(g, { ...at.scene, selected, time: at.ticks * TICK_S * 1000 });
   }
   requestAnimationFrame(render);
 }
@@ -131,9 +141,12 @@ function connect(attempt = 0): void {
     return;
   }
   setConnection(attempt === 0 ? 'connecting' : `reconnecting (${attempt})`, 'warn');
-  api<{ tank: { name: string }; websocket_url: string }>(`/gateway/tanks/${encodeURIComponent(tankId)}`)
-    .then(({ tank, websocket_url }) => {
+  api<{ tank: { name: string }; server: { server_id: string }; websocket_url: string }>(
+    `/gateway/tanks/${encodeURIComponent(tankId)}`,
+  )
+    .then(({ tank, server, websocket_url }) => {
       $('tank-name').textContent = tank.name;
+      $('where').textContent = `on ${server.server_id} · ${new URL(websocket_url).host}`;
       document.title = `${tank.name} — Tank World Net`;
       const ws = new WebSocket(`${websocket_url}?token=${encodeURIComponent(token)}`);
       ws.binaryType = 'arraybuffer';
