@@ -14,7 +14,14 @@ export default defineConfig({
   build: {
     outDir: here('dist'),
     emptyOutDir: true,
-    rollupOptions: { input: { dashboard: here('index.html'), tank: here('tank.html') } },
+    rollupOptions: {
+      input: { dashboard: here('index.html'), tank: here('tank.html') },
+      // The viewer takes only constants from src/sim (the genome's ranges); without this the
+      // poker evaluator's tables, which the sim's index also reaches, would ride along (400 kB).
+      treeshake: {
+        moduleSideEffects: (id: string) => !id.includes('/src/sim/') && !id.includes('/node_modules/phe/'),
+      },
+    },
   },
   logLevel: 'warn',
 });

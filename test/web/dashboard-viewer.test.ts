@@ -98,7 +98,6 @@ describe('tank viewer', () => {
     const first = await canvasState(page);
     expect(first.colours).toBeGreaterThan(20);
     await waitFor(async () => (await canvasState(page)).image !== first.image, { what: 'the fish moving' });
-    await page.screenshot({ path: screenshotPath('viewer.png') });
 
     await page.click('#pause');
     await page.waitForSelector('#resume:not([hidden])');
@@ -112,10 +111,27 @@ describe('tank viewer', () => {
       },
       { what: 'the canvas standing still while paused', timeout: 10_000 },
     );
+
+    // Paused, the fish stay where the server has them: click the loneliest and read its genome.
+    const { entities } = (await (
+      await stack.call('alice', 'GET', `/api/tanks/${tankId}/entities?kind=fish`)
+    ).json()) as { entities: Array<{ id: number; x: number; y: number }> };
+    const gap = (f: { x: number; y: number }) =>
+      Math.min(...entities.filter((o) => o !== f).map((o) => Math.hypot(o.x - f.x, o.y - f.y)));
+    const lonely = entities.reduce((a, b) => (gap(b) > gap(a) ? b : a));
+    const box = (await page.locator('canvas').boundingBox())!;
+    await page.mouse.click(box.x + (lonely.x / 1088) * box.width, box.y + (lonely.y / 612) * box.height);
+    await page.waitForSelector('#genome dt[title]');
+    expect(await page.locator('#fish dd').first().textContent()).toBe(String(lonely.id));
+    expect(await page.locator('#genome dt').allTextContents()).toEqual(
+      expect.arrayContaining(['hue', 'speed']),
+    );
+
     await page.click('#resume');
     await waitFor(async () => (await canvasState(page)).image !== still.image, {
       what: 'the fish moving after resume',
     });
+    await page.screenshot({ path: screenshotPath('viewer.png') });
   });
 
   it('should show a read-only user no controls, and refuse their pause with 403', async () => {

@@ -6,6 +6,7 @@
  * Pause, resume and spawn show only to users who may write (the server says so in `hello`).
  * When the server goes away the viewer reconnects with backoff, looking the tank up again.
  */
+import { GENOME_RANGES } from '../../src/sim/index.ts';
 import { createFrameDecoder, type FishState, type TankFrame } from '../../src/tank/wire/index.ts';
 import { ApiFailure, api, el, getToken } from './api.ts';
 import { drawScene } from './draw.ts';
@@ -96,23 +97,36 @@ function showStats(frame: TankFrame): void {
   $('stats').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
 }
 
+/** A gene as a bar across its range (the sim's own `GENOME_RANGES`), its value beside it. */
+function geneRow(key: string, value: number): HTMLElement[] {
+  const range = (GENOME_RANGES as Record<string, { min: number; max: number; description: string }>)[key];
+  const share = range ? (value - range.min) / (range.max - range.min) : 0.5;
+  const bar = el('span', undefined, 'gene-bar');
+  const fill = el('span');
+  fill.style.width = `${Math.round(Math.max(0, Math.min(1, share)) * 100)}%`;
+  if (key === 'hue') fill.style.background = `hsl(${Math.round(value * 360)}, 75%, 55%)`;
+  bar.append(fill);
+  const cell = el('dd', undefined, 'gene');
+  cell.append(bar, el('span', Number.isInteger(value) ? String(value) : value.toFixed(2)));
+  const name = el('dt', key);
+  if (range) name.title = range.description;
+  return [name, cell];
+}
+
 async function showFish(id: number): Promise<void> {
-  const reply = await api<{ entities: Array<Record<string, unknown>> }>(
-    `/api/tanks/${tankId}/entities?kind=fish`,
-  );
-  const fish = reply.entities.find((e) => e.id === id);
-  $('hint').hidden = fish !== undefined;
+  const fish = await api<Record<string, unknown>>(`/api/tanks/${tankId}/entities/${id}`).catch(() => null);
+  $('hint').hidden = fish !== null;
   if (!fish) return;
-  const genome = (fish.genome ?? {}) as Record<string, number>;
-  const rows: Array<[string, string]> = [
+  const facts: Array<[string, string]> = [
     ['id', String(fish.id)],
     ['uid', String(fish.uid)],
     ['energy', String(Math.round(Number(fish.energy)))],
     ['generation', String(fish.generation)],
     ['age', String(fish.age)],
-    ...Object.entries(genome).map(([k, v]): [string, string] => [k, Number(v).toFixed(2)]),
   ];
-  $('fish').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
+  $('fish').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
+  const genome = (fish.genome ?? {}) as Record<string, number>;
+  $('genome').replaceChildren(...Object.entries(genome).flatMap(([k, v]) => geneRow(k, Number(v))));
 }
 
 function setPaused(paused: boolean): void {
