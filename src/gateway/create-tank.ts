@@ -63,9 +63,15 @@ function fromCreated(created: CreatedTank, serverId: string): TankRecord {
   };
 }
 
-/** A refusal that another server would give too (a bad body), as opposed to a failing server. */
+/**
+ * Statuses of a refusal that another server would give too: the body itself is wrong. Any other
+ * answer (401 from a server with another internal secret, 421 from a misrouting mesh, 404 from
+ * an older server, 409 `tank_exists`) says something about that server: the next one is tried.
+ */
+const BODY_REFUSALS = new Set([400, 413, 415, 422]);
+
 function isRefusal(err: unknown): boolean {
-  return err instanceof ApiError && err.status >= 400 && err.status < 500 && err.code !== 'tank_exists';
+  return err instanceof ApiError && BODY_REFUSALS.has(err.status);
 }
 
 /**
