@@ -79,6 +79,11 @@ export async function startDev(cleanup: Cleanup): Promise<DevStack> {
     startTimeout: 60_000,
     cleanup,
   });
+  return gatewayStack(gateway);
+}
+
+/** Calls to the gateway at `gateway` with tokens minted on the tests' secret. */
+export function gatewayStack(gateway: string): DevStack {
   const token = (user: string) => mintToken({ secret: SECRET, userId: user });
   return {
     gateway,

@@ -197,10 +197,13 @@ function connect(attempt = 0): void {
     });
 }
 
-/** Backoff: 0.5 s doubling to 10 s, with jitter so a restarted server is not hit at once. */
+/**
+ * Backoff: 0.5 s doubling to 5 s, with jitter so viewers of a restarted server do not all come
+ * back at once. The cap is short because a failed-over tank is back within seconds.
+ */
 function retry(attempt: number): void {
   setConnection(`reconnecting (${attempt})`, 'warn');
-  const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt - 1, 5)) * (0.75 + Math.random() * 0.5);
+  const delay = Math.min(5000, 500 * 2 ** Math.min(attempt - 1, 4)) * (0.75 + Math.random() * 0.5);
   setTimeout(() => connect(attempt), delay);
 }
 
