@@ -30,6 +30,8 @@ export interface GatewayStackOptions {
   clock?: Clock;
   /** The servers' heartbeat period (live loads and tank stats in real-time state). */
   heartbeatMs?: number;
+  /** The servers' snapshot period (a snapshot write is where a server learns it lost a tank). */
+  snapshotIntervalMs?: number;
   /** Options of the first gateway over the fixture's defaults (resolveServer, placement…). */
   gateway?: Partial<GatewayOptions>;
 }
@@ -76,6 +78,7 @@ export async function startGatewayStack({
   databaseUrl,
   clock,
   heartbeatMs,
+  snapshotIntervalMs,
   gateway: overrides,
 }: GatewayStackOptions): Promise<GatewayStack> {
   const registry = createLocalRegistry({ clock });
@@ -87,6 +90,7 @@ export async function startGatewayStack({
     registry,
     realtime,
     heartbeatMs,
+    snapshotIntervalMs,
   });
   const servers = [first];
   for (let i = 2; i <= count; i++) {
@@ -98,6 +102,7 @@ export async function startGatewayStack({
         store: first.store,
         realtime,
         heartbeatMs,
+        snapshotIntervalMs,
       }),
     );
   }

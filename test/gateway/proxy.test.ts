@@ -10,6 +10,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { getLocation, getTank } from '../../src/store/index.ts';
 import { freePort, useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { type GatewayStack, startGatewayStack } from './fixture.ts';
 
@@ -20,7 +21,7 @@ let serverId: string;
 
 beforeAll(async () => {
   const db = await useDatabase({ cleanup });
-  stack = await startGatewayStack({ cleanup, servers: 2, databaseUrl: db.url });
+  stack = await startGatewayStack({ cleanup, servers: 2, databaseUrl: db.url, snapshotIntervalMs: 300 });
   const created = await stack.json<{ tank: { tank_id: string; server_id: string } }>('/api/tanks', 201, {
     method: 'POST',
     user: 'alice',
@@ -185,5 +186,29 @@ describe('an owning server that misbehaves', () => {
     stack.registry.updateCheck(checkId, 'passing', 'back');
     await waitFor(() => stack.gateway.ctx.directory.isAvailable(serverId), { what: `${serverId} passing` });
     expect((await stack.call(`/api/tanks/${tankId}/stats`, { user: 'alice' })).status).toBe(200);
+  });
+
+  it('should delete the tank of a down server from the tables, and the server should drop it on its next write', async () => {
+    const { tank } = await stack.json<{ tank: { tank_id: string; server_id: string } }>('/api/tanks', 201, {
+      method: 'POST',
+      user: 'alice',
+      body: { name: 'Stranded', is_public: false },
+    });
+    const id = tank.tank_id;
+    const host = stack.servers.find((s) => s.server.serverId === tank.server_id)!;
+    const checkId = `service:${tank.server_id}:ttl`;
+    stack.registry.updateCheck(checkId, 'critical', 'stopped by the test');
+    await waitFor(() => !stack.gateway.ctx.directory.isAvailable(tank.server_id), { what: 'owner critical' });
+    expect(await stack.json(`/api/tanks/${id}`, 200, { method: 'DELETE', user: 'alice' })).toMatchObject({
+      tank_id: id,
+    });
+    expect(await getTank(stack.store.db, id)).toBeUndefined();
+    expect(await getLocation(stack.store.db, id)).toBeUndefined();
+
+    stack.registry.updateCheck(checkId, 'passing', 'back');
+    await waitFor(() => stack.gateway.ctx.directory.isAvailable(tank.server_id), { what: 'owner passing' });
+    await expectProblem(await stack.call(`/gateway/tanks/${id}`, { user: 'alice' }), 404, 'tank_not_found');
+    // It runs there until its next snapshot write, which finds no location and is fenced.
+    await waitFor(() => host.server.host.get(id) === undefined, { what: 'the server to drop the tank' });
   });
 });
