@@ -41,6 +41,27 @@ beforeAll(async () => {
   );
 });
 
+describe('log-in', () => {
+  it('should ask for a token, refuse a forged one and keep a good one across reloads', async () => {
+    const browser = await launchBrowser(cleanup);
+    const page = await browser.newPage();
+    await page.goto(`${stack.gateway}/`);
+    await page.waitForSelector('#login:not([hidden])');
+    const good = await stack.token('carol');
+    await page.fill('#token', `${good.slice(0, -4)}AAAA`);
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('#login-error:has-text("401")');
+    expect(await page.locator('#dashboard').isHidden()).toBe(true);
+
+    await page.fill('#token', good);
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('#dashboard:not([hidden])');
+    expect(await page.textContent('#who')).toContain('carol');
+    await page.reload();
+    await page.waitForSelector('#servers tr[data-server="server-1"]');
+  });
+});
+
 describe('dashboard', () => {
   it('should list both servers and the default tank, and show a new tank without a reload', async () => {
     const browser = await launchBrowser(cleanup);
