@@ -192,10 +192,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     );
   }
 
-  // Another gateway's create, delete or move reaches this one as an event: drop what it knew.
+  // Another gateway's create, delete, move, grant or revoke reaches this one as an event: drop
+  // what it knew (a revoke shows on every gateway at once, not after the level cache's TTL).
   const unlisten = hub.listen((event) => {
     if (event.type === 'tank_created' || event.type === 'tank_deleted' || event.type === 'tank_moved') {
       cache.invalidate(event.tank_id);
+      access.invalidate(event.tank_id);
+    } else if (event.type === 'permission_changed') {
       access.invalidate(event.tank_id);
     }
   });

@@ -136,6 +136,8 @@ export function registerMetaRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayCon
   app.openapi(eventsRoute, function events(c) {
     const user = c.var.user;
     return ctx.hub.stream(c, async function visible(event: NetworkEvent) {
+      // Who may see a tank is its admins' business: gateways hear of it, users do not.
+      if (event.type === 'permission_changed') return false;
       const tankIds =
         event.type === 'tank_created' || event.type === 'tank_moved'
           ? [event.tank_id]

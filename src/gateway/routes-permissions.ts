@@ -2,7 +2,8 @@
  * @module
  * Who may do what on a tank, managed by its admins: list the grants, grant a level (replacing
  * the user's previous one), revoke it. The owner is admin without a grant and stays admin: a
- * grant or revoke naming the owner is refused. Each change drops the cached levels of the tank.
+ * grant or revoke naming the owner is refused. Each change drops the cached levels of the tank,
+ * here and (through a `permission_changed` event) on every other gateway.
  */
 import { ApiError, createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
 import { grantPermission, listPermissions, PERMISSIONS, revokePermission } from '../store/index.ts';
@@ -86,6 +87,19 @@ const revokeRoute = createRoute({
   },
 });
 
+/** Drops this gateway's cached levels on the tank and tells the other gateways to do the same. */
+async function changed(ctx: GatewayContext, tankId: string, userId: string): Promise<void> {
+  ctx.access.invalidate(tankId);
+  await ctx.realtime
+    .publish({ type: 'permission_changed', tank_id: tankId, user_id: userId, at: new Date().toISOString() })
+    .catch((err) =>
+      ctx.logger.warn(
+        { err: (err as Error).message, tank_id: tankId },
+        'could not publish permission_changed; other gateways see it within their level TTL',
+      ),
+    );
+}
+
 function refuseOwner(record: TankRecord, userId: string): void {
   if (record.owner === userId) {
     throw new ApiError('conflict', `${userId} owns tank ${record.tankId} and stays its admin`);
@@ -109,7 +123,7 @@ export function registerPermissionRoutes(app: OpenAPIHono<GatewayEnv>, ctx: Gate
     const { user_id: userId, permission } = c.req.valid('json');
     refuseOwner(record, userId);
     const row = await grantPermission(ctx.db, { tankId: record.tankId, userId, permission });
-    ctx.access.invalidate(record.tankId);
+    await changed(ctx, record.tankId, userId);
     return c.json(
       {
         tank_id: record.tankId,
@@ -126,7 +140,7 @@ export function registerPermissionRoutes(app: OpenAPIHono<GatewayEnv>, ctx: Gate
     const record = await authorizedTank(ctx, c, id, 'admin');
     refuseOwner(record, userId);
     const revoked = await revokePermission(ctx.db, { tankId: record.tankId, userId });
-    ctx.access.invalidate(record.tankId);
+    if (revoked) await changed(ctx, record.tankId, userId);
     if (!revoked) throw new ApiError('not_found', `${userId} holds no permission on tank ${record.tankId}`);
     return c.json({ tank_id: record.tankId, user_id: userId, revoked: true }, 200);
   });

@@ -65,6 +65,8 @@ export const networkEventSchema = z.discriminatedUnion('type', [
     epoch: count,
     at: isoTime,
   }),
+  /** A grant or revoke: gateways drop the levels they cached for the tank (not streamed to users). */
+  z.object({ type: z.literal('permission_changed'), tank_id: id, user_id: id, at: isoTime }),
   z.object({ type: z.literal('server_up'), server_id: id, at: isoTime }),
   z.object({ type: z.literal('server_down'), server_id: id, at: isoTime }),
   z.object({
