@@ -7,7 +7,7 @@
  * tank's existence from an authenticated caller; `src/gateway/access.ts`).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { useCleanup, useDatabase } from '../support/index.ts';
+import { useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { type GatewayStack, startGatewayStack } from './fixture.ts';
 
 const cleanup = useCleanup();
@@ -27,9 +27,13 @@ beforeAll(async () => {
   serverId = tank.server_id;
 }, 120_000);
 
+function owner() {
+  return stack.servers.find((s) => s.server.serverId === serverId)!;
+}
+
 /** Status of each probe for `user`, through the gateway and (for the forwarded ones) at the server. */
 async function statuses(user: string): Promise<Record<string, number>> {
-  const server = stack.servers.find((s) => s.server.serverId === serverId)!;
+  const server = owner();
   const probes: Record<string, () => Promise<Response>> = {
     lookup: () => stack.call(`/gateway/tanks/${tankId}`, { user }),
     stats: () => stack.call(`/api/tanks/${tankId}/stats`, { user }),
@@ -165,6 +169,32 @@ describe('tank permissions', () => {
     });
     expect(removeOwner.status).toBe(409);
     expect((await statuses('alice')).grants).toBe(200);
+  });
+
+  it("should hold another gateway's revoke here: forwarded writes at once, gateway-only reads once it is announced", async () => {
+    const other = await stack.addGateway('gateway-other');
+    expect((await grant('write', 'alice', 'erin')).status).toBe(200);
+    const pause = () => stack.call(`/api/tanks/${tankId}/pause`, { method: 'POST', user: 'erin' });
+    expect((await pause()).status).toBe(200);
+    expect((await stack.call(`/gateway/tanks/${tankId}`, { user: 'erin' })).status).toBe(200);
+    await stack.json(`/api/tanks/${tankId}/resume`, 200, { method: 'POST', user: 'alice' });
+    await stack.json(`/api/tanks/${tankId}/permissions/erin`, 200, {
+      method: 'DELETE',
+      user: 'alice',
+      via: other,
+    });
+    // Whether or not this gateway has heard of the revoke yet, the tank's server reads the grants
+    // itself: no write slips through in between.
+    const refused = await pause();
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(owner().server.host.get(tankId)!.status).toBe('running');
+    // The lookup is answered here alone: it follows once permission_changed arrives, well
+    // before the 5 s a cached level would otherwise be trusted.
+    await waitFor(
+      async () => (await stack.call(`/gateway/tanks/${tankId}`, { user: 'erin' })).status === 403,
+      { what: 'the revoke to reach this gateway', timeout: 3000 },
+    );
   });
 
   it('should refuse bad grant bodies with 400 problem+json', async () => {
