@@ -141,6 +141,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     cache,
     logger: logger.child({ part: 'failover' }),
     graceMs: options.failoverGraceMs,
+    onMoved: (_tankId, from, to) => metrics.failovers.inc({ from, to }),
   });
   const ctx: GatewayContext = {
     gatewayId,

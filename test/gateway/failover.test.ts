@@ -3,7 +3,8 @@
  * Failover when the server a tank is moved to cannot adopt it at first: the location already
  * names that server one epoch on, so no later pass sees the tank as down. The gateway keeps
  * such tanks and asks again on each pass, so the tank runs again once its new server takes it
- * (before, it stayed listed as available on a server that did not run it).
+ * (before, it stayed listed as available on a server that did not run it). Each move is
+ * counted on `/metrics`.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway, ServerTarget } from '../../src/gateway/index.ts';
@@ -88,5 +89,14 @@ describe('failover onto a server that cannot adopt yet', () => {
     for (const c of moving) {
       expect((await getLocation(stack.store.db, c.tank.tank_id))!.epoch).toBe(c.tank.epoch + 1);
     }
+    // And counted once each on the failover gateway's /metrics, when adopted.
+    const metrics = await (await stack.call('/metrics', { via: failover })).text();
+    const moved = metrics
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('tankworld_gateway_failovers_total{') && l.includes('from="server-1",to="server-2"'),
+      );
+    expect(Number(moved?.slice(moved.lastIndexOf(' ') + 1))).toBe(moving.length);
   });
 });
