@@ -61,7 +61,7 @@ pglite_template() {
 
 # The web app the gateway serves at /: built when missing or older than any of its sources.
 web_build() {
-  if [ ! -f web/dist/index.html ] || [ -n "$(find web/index.html web/tank.html web/src web/vite.config.ts src/tank/wire -newer web/dist/index.html -print -quit)" ]; then
+  if [ ! -f web/dist/index.html ] || [ -n "$(find web/index.html web/tank.html web/src web/vite.config.ts src/tank/wire src/sim -newer web/dist/index.html -print -quit)" ]; then
     say "building the web app (vite build → web/dist)"
     vite build --config web/vite.config.ts >&2
   fi

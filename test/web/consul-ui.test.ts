@@ -61,6 +61,7 @@ describe('the Consul UI', () => {
     expect((await page.textContent('main')) ?? '').toMatch(
       /tanks=\d+ cpu=[\d.]+% mem=\d+MB viewers=\d+ behind=\d+/,
     );
+    await page.screenshot({ path: screenshotPath('consul-ui-check.png') });
     await page.click('text=Tags & Meta');
     await page.waitForSelector('text=ws_url');
     const meta = (await page.textContent('main')) ?? '';

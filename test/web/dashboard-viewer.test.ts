@@ -162,7 +162,8 @@ describe('tank viewer', () => {
     });
     expect(grant.status).toBe(200);
     const browser = await launchBrowser(cleanup);
-    const page = await openAs(browser, stack, 'bob', `/tank.html?id=${tankId}`);
+    // The short address `/#/tank/<id>` leads to the same viewer.
+    const page = await openAs(browser, stack, 'bob', `/#/tank/${tankId}`);
     await page.waitForSelector('#conn[data-state="live"]');
     expect(await page.locator('#controls').isHidden()).toBe(true);
     expect(await page.locator('#pause').isVisible()).toBe(false);

@@ -188,7 +188,15 @@ function showLogin(message = ''): void {
   $('login-error').textContent = message;
 }
 
+/** `/#/tank/<id>` is the viewer's short address; the viewer page itself is tank.html. */
+function openViewerFromHash(): boolean {
+  const viewer = /^#\/tank\/([^/?#]+)$/.exec(location.hash);
+  if (viewer) location.replace(`/tank.html?id=${viewer[1]}`);
+  return viewer !== null;
+}
+
 async function start(): Promise<void> {
+  if (openViewerFromHash()) return;
   const token = getToken();
   if (!token) return showLogin();
   try {
@@ -210,6 +218,7 @@ async function start(): Promise<void> {
   setInterval(refresh, REFRESH_MS);
 }
 
+window.addEventListener('hashchange', openViewerFromHash);
 $('login-form').addEventListener('submit', (event) => {
   event.preventDefault();
   setToken(($('token') as HTMLTextAreaElement).value);
