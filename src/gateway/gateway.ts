@@ -61,6 +61,8 @@ export interface GatewayOptions {
   placement?: PlacementStrategy;
   /** Deadline of a proxied call to a tank's server (504 `upstream_timeout` past it). */
   proxyTimeoutMs?: number;
+  /** Deadline of the internal calls to servers (create, adopt, transfer steps); 5 s by default. */
+  internalTimeoutMs?: number;
   /** Folder of the built web app (`web/dist`); not served when absent. */
   webRoot?: string;
   /** Milliseconds a server stays unavailable before its tanks are moved; 0 turns failover off. */
@@ -113,7 +115,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       const server = directory.get(serverId);
       return server ? { baseUrl: `http://${server.address}:${server.port}` } : undefined;
     });
-  const serverClient = createServerClient({ secret: options.internalSecret, resolveServer });
+  const serverClient = createServerClient({
+    secret: options.internalSecret,
+    resolveServer,
+    timeoutMs: options.internalTimeoutMs,
+  });
   const cache = createTankCache({ db });
   const access = createAccess({ db });
   const loads = createLoadView({ db, realtime, logger });

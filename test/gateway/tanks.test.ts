@@ -181,6 +181,72 @@ describe('POST /api/tanks', () => {
   });
 });
 
+/** A stand-in that forwards every request at once but holds the first answer for `holdMs`. */
+async function slowFirstAnswerProxy(
+  target: string,
+  holdMs: number,
+): Promise<{ url: string; requests: () => number }> {
+  let first = true;
+  let requests = 0;
+  const proxy = createServer(async (req, res) => {
+    requests++;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length'),
+    ) as Record<string, string>;
+    const answer = await fetch(`${target}${req.url}`, {
+      method: req.method,
+      headers,
+      body: Buffer.concat(chunks),
+    });
+    const body = Buffer.from(await answer.arrayBuffer());
+    if (first) {
+      first = false;
+      await new Promise((resolve) => setTimeout(resolve, holdMs));
+    }
+    if (res.destroyed) return;
+    res.writeHead(answer.status, {
+      'content-type': answer.headers.get('content-type') ?? 'application/json',
+    });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  cleanup.add(
+    () =>
+      new Promise<void>((resolve) => {
+        proxy.closeAllConnections();
+        proxy.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, requests: () => requests };
+}
+
+describe('a create that times out after the server committed it', () => {
+  it('should retry the same tank id and answer 201 once, with one tank', async () => {
+    const slow = await slowFirstAnswerProxy(serverOf('server-1').url, 1000);
+    const gateway = await stack.addGateway('gateway-slow', {
+      resolveServer: (id) => ({ baseUrl: id === 'server-1' ? slow.url : serverOf(id).url }),
+      placement: {
+        name: 'server-1 only',
+        choose: (servers) => servers.find((s) => s.serverId === 'server-1')?.serverId,
+      },
+      internalTimeoutMs: 300,
+    });
+    const created = await stack.json<Created>('/api/tanks', 201, {
+      method: 'POST',
+      user: 'alice',
+      body: { name: 'Timed out' },
+      via: gateway,
+    });
+    expect(created.tank.server_id).toBe('server-1');
+    // Two attempts reached the server: the first timed out after committing, the second was
+    // told the tank exists, and the location row settled it.
+    expect(slow.requests()).toBe(2);
+    expect(await traces('Timed out')).toEqual({ rows: 1, locations: 1, running: 1, orphans: [] });
+  });
+});
+
 describe('DELETE /api/tanks/{id}', () => {
   it('should refuse a writer, and for the admin remove the tank from its server and every table', async () => {
     const { tank } = await stack.json<Created>('/api/tanks', 201, {
