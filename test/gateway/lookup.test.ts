@@ -6,8 +6,10 @@
  * delete or move, arriving as a real-time event, is what the next lookup shows.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mintToken } from '../../src/auth/index.ts';
 import { createServerClient, type Gateway } from '../../src/gateway/index.ts';
 import { deleteTank, getLocation, moveTank } from '../../src/store/index.ts';
+import { openViewer } from '../server/viewer.ts';
 import { useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { type GatewayStack, SECRET, startGatewayStack } from './fixture.ts';
 
@@ -75,6 +77,13 @@ describe('GET /gateway/tanks/{id}', () => {
     });
     expect(body).toEqual(created);
     expect(server.host.get(id)).toBeDefined();
+
+    // The URL is the one to watch the tank on: its server streams frames there.
+    const viewer = openViewer(
+      `${body.websocket_url}?token=${await mintToken({ secret: SECRET, userId: 'alice' })}`,
+    );
+    cleanup.add(() => viewer.close());
+    await waitFor(() => viewer.frames.length >= 2, { what: 'frames on the websocket_url' });
   });
 
   it('should answer a repeated lookup from the cache, running no query', async () => {
