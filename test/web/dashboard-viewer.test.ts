@@ -115,6 +115,7 @@ describe('tank viewer', () => {
     const page = await openAs(browser, stack, 'alice', `/tank.html?id=${tankId}`);
     await page.waitForSelector('#conn[data-state="live"]');
     await page.waitForSelector('#controls:not([hidden])');
+    await page.waitForSelector('#population dt:has-text("births")');
     await page.waitForTimeout(1000); // a second of frames, as a user would watch
     const first = await canvasState(page);
     expect(first.colours).toBeGreaterThan(20);
@@ -152,7 +153,7 @@ describe('tank viewer', () => {
     await waitFor(async () => (await canvasState(page)).image !== still.image, {
       what: 'the fish moving after resume',
     });
-    await page.screenshot({ path: screenshotPath('viewer.png') });
+    await page.screenshot({ path: screenshotPath('viewer.png'), fullPage: true });
   });
 
   it('should show a read-only user no controls, and refuse their pause with 403', async () => {

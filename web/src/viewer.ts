@@ -10,6 +10,7 @@ import { GENOME_RANGES } from '../../src/sim/index.ts';
 import { createFrameDecoder, type FishState, type TankFrame } from '../../src/tank/wire/index.ts';
 import { ApiFailure, api, el, getToken } from './api.ts';
 import { drawScene } from './draw.ts';
+import { followTankStats } from './tank-stats.ts';
 
 const RENDER_DELAY_MS = 120;
 const TICK_S = 1 / 30;
@@ -22,6 +23,7 @@ const g = canvas.getContext('2d')!;
 let frames: Array<{ at: number; frame: TankFrame }> = [];
 let selected: number | null = null;
 let lastDrawn: FishState[] = [];
+const noteFish = followTankStats({ tankId, panel: $('population'), chart: $('fish-chart') });
 
 function setConnection(text: string, kind: string): void {
   const badge = $('conn');
@@ -85,15 +87,7 @@ function showStats(frame: TankFrame): void {
     ['plants', String(frame.plants.length)],
     ['time of day', frame.dayPhase > 0.25 && frame.dayPhase < 0.75 ? 'day' : 'night'],
   ];
-  if (frame.stats) {
-    rows.push(
-      ['births', String(frame.stats.births)],
-      ['deaths', String(frame.stats.deaths)],
-      ['poker hands', String(frame.stats.pokerHands)],
-      ['max generation', String(frame.stats.maxGeneration)],
-      ['total energy', String(frame.stats.totalEnergy)],
-    );
-  }
+  noteFish(frame.fish.length);
   $('stats').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
 }
 
