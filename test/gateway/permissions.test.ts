@@ -114,6 +114,10 @@ describe('tank permissions', () => {
       'server stats': 200,
     });
     expect((await grant('write', 'bob', 'mallory')).status).toBe(403);
+    const listed = await stack.json<{ tanks: Array<{ tank: { tank_id: string } }> }>('/api/tanks', 200, {
+      user: 'bob',
+    });
+    expect(listed.tanks.map((t) => t.tank.tank_id)).toContain(tankId);
   });
 
   it('should let Bob write and not administer with write', async () => {
@@ -148,6 +152,10 @@ describe('tank permissions', () => {
     });
     expect(revoked).toEqual({ tank_id: tankId, user_id: 'bob', revoked: true });
     expect(await statuses('bob')).toEqual(NONE);
+    const listed = await stack.json<{ tanks: Array<{ tank: { tank_id: string } }> }>('/api/tanks', 200, {
+      user: 'bob',
+    });
+    expect(listed.tanks.map((t) => t.tank.tank_id)).not.toContain(tankId);
     const again = await stack.call(`/api/tanks/${tankId}/permissions/bob`, {
       method: 'DELETE',
       user: 'alice',

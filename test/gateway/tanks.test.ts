@@ -342,6 +342,17 @@ describe('GET /api/tanks', () => {
         stats: { fish_count: expect.any(Number), frame: expect.any(Number) },
       });
     }
+    // Filtered by server: only that server's tanks, Carol's among them.
+    for (const serverId of ['server-1', 'server-2']) {
+      const page = await stack.json<Page>(`/api/tanks?limit=500&server_id=${serverId}`, 200, {
+        user: 'carol',
+      });
+      expect(page.tanks.every((t) => t.server?.server_id === serverId)).toBe(true);
+      const expected = seen.slice(-5).filter((t) => t.server?.server_id === serverId);
+      expect(page.tanks.filter((t) => t.tank.owner === 'carol').map((t) => t.tank.tank_id)).toEqual(
+        expected.map((t) => t.tank.tank_id),
+      );
+    }
     // Nobody else's private tanks; and another user sees none of Carol's.
     const dave = await stack.json<Page>('/api/tanks?limit=100', 200, { user: 'dave' });
     expect(dave.tanks.filter((t) => ids.includes(t.tank.tank_id))).toEqual([]);
