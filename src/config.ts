@@ -32,6 +32,9 @@ const commonSchema = z.object({
   /** HS256 secret for user JWTs; in the embedded default one is made and kept under dataDir. */
   jwtSecret: z.string().min(16).optional(),
   jwksUrl: z.string().url().optional(),
+  /** The `iss` and `aud` user tokens must carry: an identity provider's own with `jwksUrl`. */
+  jwtIssuer: z.string().min(1).default('tankworld'),
+  jwtAudience: z.string().min(1).default('tankworld'),
   /** HMAC secret for internal (gateway ↔ server) requests. */
   internalSecret: z.string().min(16).optional(),
   otlpEndpoint: z.string().url().optional(),
@@ -100,6 +103,8 @@ const ENV: Record<string, string> = {
   consulToken: 'CONSUL_HTTP_TOKEN',
   jwtSecret: 'JWT_SECRET',
   jwksUrl: 'JWKS_URL',
+  jwtIssuer: 'JWT_ISSUER',
+  jwtAudience: 'JWT_AUDIENCE',
   internalSecret: 'INTERNAL_SECRET',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
   connectSidecarPort: 'CONNECT_SIDECAR_PORT',

@@ -76,6 +76,8 @@ export async function createAdapters({ config, logger, localRegistry }: AdapterO
     verifier: createTokenVerifier({
       secret: config.jwksUrl ? undefined : secrets.jwtSecret,
       jwksUrl: config.jwksUrl,
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
     }),
     internalVerifier: createInternalVerifier({ secret: secrets.internalSecret }),
     discovery({ ttl, deregisterAfter }) {

@@ -99,6 +99,8 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
     secret: adapters.secrets.jwtSecret,
     userId: DEV_USER,
     ttlSeconds: 7 * 86_400,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
   });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const listed = await gateway.fetch(new Request(`${gateway.url}/api/tanks?limit=1`, { headers }));

@@ -1,7 +1,8 @@
 /**
  * @module
  * `tankworld token --user alice [--ttl 86400]`: mints a user JWT with the process's secret
- * (JWT_SECRET, or the embedded default's kept secret) and prints it.
+ * (JWT_SECRET, or the embedded default's kept secret), issuer and audience (JWT_ISSUER,
+ * JWT_AUDIENCE) and prints it.
  */
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/index.ts';
@@ -25,6 +26,16 @@ export async function runToken(argv: string[], env: NodeJS.ProcessEnv): Promise<
   const ttlSeconds = values.ttl === undefined ? 86_400 : Number(values.ttl);
   if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0)
     throw new ConfigError('--ttl must be a positive number of seconds');
+  // The processes then accept only the identity provider's tokens: an HS256 one would be refused.
+  if (config.jwksUrl)
+    throw new ConfigError('JWKS_URL is set: user tokens come from that identity provider, not from here');
   const { jwtSecret } = await loadSecrets(config);
-  process.stdout.write(`${await mintToken({ secret: jwtSecret, userId: user, ttlSeconds })}\n`);
+  const token = await mintToken({
+    secret: jwtSecret,
+    userId: user,
+    ttlSeconds,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+  });
+  process.stdout.write(`${token}\n`);
 }
