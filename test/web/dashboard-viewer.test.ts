@@ -69,7 +69,14 @@ describe('dashboard', () => {
     await page.waitForSelector('#servers tr[data-server="server-1"]');
     await page.waitForSelector('#servers tr[data-server="server-2"]');
     await page.waitForSelector(`#tanks tr[data-tank="${tankId}"]`);
-    expect(await page.locator('#servers tbody tr .badge.passing').count()).toBe(2);
+    // Both turn passing once their heartbeats are in (the page refreshes itself).
+    await waitFor(
+      async () => (await page.locator('#servers tbody tr .badge.passing').count()) === 2 || undefined,
+      {
+        what: 'both servers passing on the dashboard',
+        timeout: 20_000,
+      },
+    );
 
     const created = await stack.call('alice', 'POST', '/api/tanks', { name: 'Made by the test' });
     expect(created.status).toBe(201);
@@ -154,6 +161,15 @@ describe('tank viewer', () => {
       what: 'the fish moving after resume',
     });
     await page.screenshot({ path: screenshotPath('viewer.png'), fullPage: true });
+
+    // Spawn adds a fish the frames then carry.
+    const fishShown = async () => Number(await page.locator('#stats dt:has-text("fish") + dd').textContent());
+    const before = await fishShown();
+    await page.click('#spawn-fish');
+    await waitFor(async () => (await fishShown()) > before || undefined, {
+      what: 'the spawned fish in the frames',
+    });
+    expect(await page.textContent('#error')).toBe('');
   });
 
   it('should show a read-only user no controls, and refuse their pause with 403', async () => {
