@@ -128,3 +128,19 @@ export class InvalidSignatureError extends AuthError {
     this.reason = reason;
   }
 }
+
+/**
+ * The identity provider's keys (JWKS) could not be fetched: it is down, slow, or answered
+ * something that is not a key set. The token may well be good, so this is a 503 to retry, not
+ * a 401 that would send the user to log in again. Not an `AuthError`: it blames no caller.
+ *
+ * @example
+ * ```ts
+ * throw new KeysUnavailableError('the JWKS endpoint did not answer', { cause: err });
+ * ```
+ */
+export class KeysUnavailableError extends Error {
+  override readonly name = 'KeysUnavailableError';
+  readonly code = 'auth_unavailable';
+  readonly status = 503;
+}

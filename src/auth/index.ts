@@ -12,6 +12,7 @@ export {
   ForbiddenError,
   InvalidSignatureError,
   InvalidTokenError,
+  KeysUnavailableError,
   MissingTokenError,
   SignatureFailure,
 } from './errors.ts';

@@ -3,8 +3,16 @@
  * User tokens: JWT verification with `jose` (an HS256 shared secret in development, a JWKS
  * URL in production) and minting of development tokens (`tankworld token --user alice`).
  */
-import { createRemoteJWKSet, errors, type JWTPayload, type JWTVerifyOptions, jwtVerify, SignJWT } from 'jose';
-import { ExpiredTokenError, InvalidTokenError, MissingTokenError } from './errors.ts';
+import {
+  createRemoteJWKSet,
+  errors,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  type JWTVerifyOptions,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import { ExpiredTokenError, InvalidTokenError, KeysUnavailableError, MissingTokenError } from './errors.ts';
 
 /** Who a verified token speaks for. */
 export interface AuthUser {
@@ -55,12 +63,22 @@ function toUser(payload: JWTPayload): AuthUser {
   return { userId: payload.sub, scopes: scope.split(' ').filter(Boolean) };
 }
 
-/** Maps jose's errors to ours; a JWKS endpoint that is down is our problem, not the token's. */
+/** Maps jose's errors to ours (a key lookup that failed is already a `KeysUnavailableError`). */
 function translate(err: unknown): unknown {
   if (err instanceof errors.JWTExpired) return new ExpiredTokenError(undefined, { cause: err });
-  if (err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid) return err;
   if (err instanceof errors.JOSEError) return new InvalidTokenError(undefined, { cause: err });
   return err;
+}
+
+/**
+ * True when a JWKS lookup failed because of the provider (refused, timed out, not 200, not a
+ * key set), not because of the token (no key with its `kid`, an unsupported `alg`).
+ */
+function providerFailed(err: unknown): boolean {
+  if (!(err instanceof errors.JOSEError)) return true;
+  return (
+    err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || err.code === 'ERR_JOSE_GENERIC'
+  );
 }
 
 type VerifyJwt = (token: string, options: JWTVerifyOptions) => Promise<{ payload: JWTPayload }>;
@@ -71,7 +89,18 @@ function keyedVerify(secret: string | undefined, jwksUrl: string | undefined): V
     const key = hmacKey(secret);
     return (token, options) => jwtVerify(token, key, { ...options, algorithms: ['HS256'] });
   }
-  const jwks = createRemoteJWKSet(new URL(jwksUrl as string));
+  const url = new URL(jwksUrl as string);
+  const remote = createRemoteJWKSet(url);
+  const jwks: JWTVerifyGetKey = async function keyFor(header, token) {
+    try {
+      return await remote(header, token);
+    } catch (err) {
+      if (!providerFailed(err)) throw err;
+      throw new KeysUnavailableError(`the identity provider's keys at ${url.origin} could not be read`, {
+        cause: err,
+      });
+    }
+  };
   return (token, options) => jwtVerify(token, jwks, { ...options, algorithms: JWKS_ALGORITHMS });
 }
 

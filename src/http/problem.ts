@@ -45,6 +45,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   no_healthy_server: 503,
   unavailable: 503,
   realtime_unavailable: 503,
+  auth_unavailable: 503,
   upstream_timeout: 504,
 };
 
