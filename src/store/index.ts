@@ -48,8 +48,6 @@ export {
   listReservations,
   type PutReservation,
   putReservation,
-  releaseWithSnapshot,
-  reserveWithSnapshot,
 } from './reservations.ts';
 export {
   type NewServer,
@@ -92,7 +90,6 @@ export {
   upsertServer,
 } from './servers.ts';
 export {
-  fencedSnapshotInsert,
   getSnapshot,
   latestSnapshot,
   latestSnapshotsForServer,
@@ -119,7 +116,6 @@ export {
   createTransfer,
   getTransfer,
   getTransferByKey,
-  type LoggedEvent,
   listTransfersByTank,
   listUnfinishedTransfers,
   type StatusChange,

@@ -59,7 +59,6 @@ describe('transfers in process', () => {
       'source_prepared',
       'prepared',
       'dest_committed',
-      'source_dropped',
       'committed',
     ]);
     expect(logged?.transfer.entityPayload).toMatchObject({ kind: 'fish', uid });
