@@ -131,6 +131,49 @@ describe('transfers in process', () => {
   });
 });
 
+describe('participant steps repeated', () => {
+  it('should answer every repeated step as the first time and change nothing more', async () => {
+    const a = await rig.createTank('server-1');
+    const b = await rig.createTank('server-2');
+    const [id] = rig.ids(a);
+    const uid = rig.uids(a)[0]!;
+    const { transfer } = await (await import('../../src/store/index.ts')).createTransfer(rig.store.db, {
+      idempotencyKey: 'repeated-steps',
+      requestHash: 'z',
+      sourceTankId: a,
+      destTankId: b,
+      sourceServer: 'server-1',
+      destServer: 'server-2',
+      entityId: id!,
+    });
+    const t = transfer.transferId;
+    const held = await rig.participants.prepareSource('server-1', t, { tank_id: a, entity_id: id! });
+    expect(held).toMatchObject({ entity_uid: uid, old_id: id });
+    expect(held.payload).not.toHaveProperty('local_id');
+    expect(await rig.participants.prepareSource('server-1', t, { tank_id: a, entity_id: id! })).toEqual(held);
+    const tankA = rig.servers.get('server-1')!.host.get(a)!;
+    const tankB = rig.servers.get('server-2')!.host.get(b)!;
+    expect(tankA.world.heldSlots).toBe(1);
+    const room = await rig.participants.prepareDest('server-2', t, { tank_id: b, payload: held.payload });
+    expect(await rig.participants.prepareDest('server-2', t, { tank_id: b, payload: held.payload })).toEqual(
+      room,
+    );
+    expect(tankB.world.heldSlots).toBe(1);
+    const arrived = await rig.participants.commitDest('server-2', t, { tank_id: b, entity_uid: uid });
+    expect(arrived.new_id).toEqual(expect.any(Number));
+    expect(await rig.participants.commitDest('server-2', t, { tank_id: b, entity_uid: uid })).toEqual(
+      arrived,
+    );
+    expect(tankB.world.heldSlots).toBe(0);
+    expect(rig.uids(b).filter((u) => u === uid)).toHaveLength(1);
+    expect(await rig.participants.commitSource('server-1', t)).toMatchObject({ dropped: true });
+    expect(await rig.participants.commitSource('server-1', t)).toMatchObject({ dropped: false });
+    expect(tankA.world.heldSlots).toBe(0);
+    expect(rig.uids(a)).not.toContain(uid);
+    expect(await listReservations(rig.store.db)).toEqual([]);
+  });
+});
+
 describe('restarts in process', () => {
   it('should bring back a held fish after the coordinator died before logging prepared (presumed abort)', async () => {
     const a = await rig.createTank('server-1');
