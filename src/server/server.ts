@@ -182,6 +182,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
   });
 
   let heartbeat: ReturnType<typeof createHeartbeat> | undefined;
+  let unsubscribe: (() => Promise<void>) | undefined;
   let stopping: Promise<void> | undefined;
 
   const listenHost = options.listenHost ?? '127.0.0.1';
@@ -243,6 +244,14 @@ export function createTankServer(options: TankServerOptions): TankServer {
         viewerCount: () => viewers.count,
       });
       await heartbeat.start();
+      // A grant or revoke made at a gateway: open WebSockets of that user on that tank take the
+      // new level at once (REST reads the grants on every request anyway).
+      unsubscribe = await realtime.subscribe((event) => {
+        if (event.type !== 'permission_changed' || !host.get(event.tank_id)) return;
+        viewers
+          .recheck(event.tank_id, event.user_id)
+          .catch((err) => logger.warn({ err, tank_id: event.tank_id }, 'viewer levels not rechecked'));
+      });
       snapshotter.start();
       participant.start();
       logger.info({ url, ws_url: wsUrl, tanks: host.size }, 'tank server ready');
@@ -252,6 +261,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
         logger.info('tank server stopping: final snapshots, then deregister');
         http?.close();
         participant.stop();
+        await unsubscribe?.().catch(() => undefined);
         await viewers.close();
         await host.stop();
         await snapshotter.stop();

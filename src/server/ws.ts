@@ -315,6 +315,18 @@ export function createViewerGateway({
       });
       return true;
     },
+    /**
+     * Looks a user's level on a tank up again after a grant or revoke: their viewers left with
+     * none are closed (4403), the others keep watching with the new level for their messages.
+     */
+    async recheck(tankId: string, userId: string): Promise<void> {
+      for (const viewer of [...viewers]) {
+        if (viewer.tank.id !== tankId || viewer.user.userId !== userId) continue;
+        const level = await levelOf(viewer.user, viewer.tank);
+        if (level) viewer.level = level;
+        else viewer.ws.close(WsClose.forbidden, `no read permission on tank ${tankId}`.slice(0, 120));
+      }
+    },
     /** Closes every viewer of a tank that left this server. */
     closeTank(tankId: string, reason: string): void {
       for (const viewer of viewers)

@@ -3,13 +3,17 @@
  * A grant or revoke made through one gateway holds on every gateway at once: each gateway
  * caches levels for a few seconds, and the `permission_changed` event the change publishes
  * drops that cache on the others (before, a revoked user kept reading through another gateway
- * until its cache expired). The event is for gateways only: it is not streamed to users.
+ * until its cache expired). The tank's server hears it too: an open WebSocket of that user
+ * takes the new level at once (before, it kept the level it was opened with: a revoked writer
+ * could still pause the tank), and is closed when no level is left. The event is for gateways
+ * and servers only: it is not streamed to users.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import type { Gateway } from '../../src/gateway/index.ts';
 import type { NetworkEvent } from '../../src/realtime/index.ts';
-import { useCleanup, useDatabase } from '../support/index.ts';
+import { openViewer } from '../server/viewer.ts';
+import { useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { type GatewayStack, SECRET, startGatewayStack } from './fixture.ts';
 
 const cleanup = useCleanup();
@@ -60,6 +64,59 @@ describe('a grant or revoke on one gateway', () => {
     const refused = await stack.call(lookup, { user: 'bob', via: other });
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { code: string }).code).toBe('forbidden');
+  });
+
+  it("should change the level of the user's open WebSocket on the tank's server, and close it on revoke", async () => {
+    const created = await stack.json<{ tank: { tank_id: string }; websocket_url: string }>(
+      '/api/tanks',
+      201,
+      {
+        method: 'POST',
+        user: 'alice',
+        body: { name: 'Watched', is_public: false },
+      },
+    );
+    const tankId = created.tank.tank_id;
+    const permissions = `/api/tanks/${tankId}/permissions`;
+    const grant = async (permission: string) => {
+      const heard = nextChange(other, tankId);
+      await stack.json(permissions, 200, {
+        method: 'POST',
+        user: 'alice',
+        body: { user_id: 'bob', permission },
+      });
+      await heard;
+    };
+    await grant('write');
+    const bob = await mintToken({ secret: SECRET, userId: 'bob' });
+    const viewer = openViewer(`${created.websocket_url}?format=json&token=${bob}`);
+    cleanup.add(() => viewer.ws.terminate());
+    expect(await viewer.nextText((m) => m.type === 'hello', 'hello')).toMatchObject({ level: 'write' });
+    /** Sends a command and waits for its answer (the first ack or error after it). */
+    const command = async (type: string) => {
+      const seen = viewer.texts.length;
+      viewer.send({ type });
+      return waitFor(() => viewer.texts.slice(seen).find((m) => m.type === 'ack' || m.type === 'error'), {
+        what: `the answer to ${type}`,
+      });
+    };
+    expect(await command('pause')).toMatchObject({ type: 'ack', status: 'paused' });
+
+    // Down to read: the socket stays, its writes are refused from now on.
+    await grant('read');
+    // (Probed with pause, which changes nothing on a paused tank while it is still allowed.)
+    await waitFor(async () => (await command('pause')).code === 'forbidden', {
+      what: "bob's WebSocket down to read",
+    });
+    expect(await command('resume')).toMatchObject({ type: 'error', code: 'forbidden' });
+    const server = stack.servers.find((s) => s.server.host.get(tankId))!.server;
+    expect(server.host.get(tankId)!.status).toBe('paused');
+
+    // Revoked: the socket is closed as forbidden.
+    const heard = nextChange(other, tankId);
+    await stack.json(`${permissions}/bob`, 200, { method: 'DELETE', user: 'alice' });
+    await heard;
+    expect((await viewer.closed).code).toBe(4403);
   });
 
   it('should not stream permission_changed to users on /api/events', async () => {
