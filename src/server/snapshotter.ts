@@ -28,10 +28,11 @@ export interface Snapshotter {
   /** Saves the given tanks (default: every changed tank) now; resolves when written. */
   flush(options?: { all?: boolean; tanks?: Tank[] }): Promise<number>;
   /**
-   * Runs `job` while no batch holds any of `tankIds`: it waits for a batch that may already have
-   * encoded one of them, and batches leave them out until it ends. A transfer step that writes
-   * its own snapshot goes through here, so a batch encoded before the step can never be written
-   * after it (and bring back the fish the step moved).
+   * Runs `job` while no batch and no other `exclusive` job holds any of `tankIds`: it waits for
+   * the jobs queued on them before it and for a batch that may already have encoded one of them,
+   * and batches leave them out until it ends. A transfer step that writes its own snapshot goes
+   * through here, so no snapshot encoded before the step can be written after it (and bring
+   * back the fish the step moved).
    */
   exclusive<T>(tankIds: readonly string[], job: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
@@ -60,6 +61,13 @@ export function createSnapshotter({
   let batches = 0;
   /** Tanks inside a transfer step (see `exclusive`): batches skip them. */
   const busy = new Map<string, number>();
+  /**
+   * Per tank, the end of the last `exclusive` job queued on it. Jobs on one tank run one after
+   * another: each encodes the tank and writes its snapshot, and two of them at once could commit
+   * in the other order, leaving the older state as the newest snapshot (then a fish that left
+   * comes back at the next restart, or one that arrived is lost).
+   */
+  const queued = new Map<string, Promise<void>>();
   /** The batch being encoded and written, and the tanks it may hold. */
   let writing: { tanks: Set<string>; done: Promise<void> } | undefined;
 
@@ -113,16 +121,28 @@ export function createSnapshotter({
   }
 
   async function exclusive<T>(tankIds: readonly string[], job: () => Promise<T>): Promise<T> {
-    while (writing && tankIds.some((id) => writing?.tanks.has(id))) await writing.done;
-    for (const id of tankIds) busy.set(id, (busy.get(id) ?? 0) + 1);
+    // Queued behind the steps already on these tanks, all in one synchronous step (so the queue
+    // order is the call order and two jobs can never wait for each other).
+    const before = tankIds.map((id) => queued.get(id));
+    let leave = () => {};
+    const mine = new Promise<void>((resolve) => (leave = resolve));
+    for (const id of tankIds) queued.set(id, mine);
     try {
-      return await job();
-    } finally {
-      for (const id of tankIds) {
-        const n = (busy.get(id) ?? 1) - 1;
-        if (n === 0) busy.delete(id);
-        else busy.set(id, n);
+      await Promise.all(before);
+      while (writing && tankIds.some((id) => writing?.tanks.has(id))) await writing.done;
+      for (const id of tankIds) busy.set(id, (busy.get(id) ?? 0) + 1);
+      try {
+        return await job();
+      } finally {
+        for (const id of tankIds) {
+          const n = (busy.get(id) ?? 1) - 1;
+          if (n === 0) busy.delete(id);
+          else busy.set(id, n);
+        }
       }
+    } finally {
+      for (const id of tankIds) if (queued.get(id) === mine) queued.delete(id);
+      leave();
     }
   }
 
