@@ -6,12 +6,10 @@
  */
 import { fileURLToPath } from 'node:url';
 import { loadGatewayConfig } from '../config.ts';
-import { createLocalRegistry, TANK_SERVER_HEADER } from '../discovery/index.ts';
+import { TANK_SERVER_HEADER } from '../discovery/index.ts';
 import { crashPointsFromEnv } from '../fault/index.ts';
 import { createGateway, type ResolveServer } from '../gateway/index.ts';
-import { createLogger, startTracing } from '../telemetry/index.ts';
-import { createAdapters } from './adapters.ts';
-import { onShutdown } from './shutdown.ts';
+import { runProcess } from './process.ts';
 
 /** The project's built web app; `npm start` and `npm test` build it. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
@@ -23,36 +21,31 @@ export function throughSidecar(upstreamPort: number): ResolveServer {
 
 export async function runGateway(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadGatewayConfig(argv, env);
-  const logger = createLogger({ level: config.logLevel, base: { service: 'tank-gateway' } });
-  const tracing = await startTracing({ serviceName: 'tank-gateway', otlpEndpoint: config.otlpEndpoint });
-  const adapters = await createAdapters({ config, logger, localRegistry: createLocalRegistry() });
-  await adapters.store.migrate();
-  const gateway = createGateway({
-    gatewayId: config.gatewayId,
-    listenHost: config.host,
-    port: config.port,
-    advertiseAddress: config.advertiseAddress,
-    publicUrl: config.publicUrl,
-    region: config.region,
-    zone: config.zone,
-    db: adapters.store.db,
-    discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
-    realtime: adapters.realtime,
-    verifier: adapters.verifier,
-    internalSecret: adapters.secrets.internalSecret,
-    logger,
-    resolveServer: config.connectUpstreamPort ? throughSidecar(config.connectUpstreamPort) : undefined,
-    webRoot: config.webRoot ?? WEB_DIST,
-    failoverGraceMs: config.failoverGraceMs,
-    transferRecoveryMs: config.transferRecoveryMs,
-    heartbeatMs: config.heartbeatMs,
-    processMetrics: true,
-    crash: crashPointsFromEnv({ env }),
+  await runProcess({
+    service: 'tank-gateway',
+    config,
+    build: ({ adapters, logger }) =>
+      createGateway({
+        gatewayId: config.gatewayId,
+        listenHost: config.host,
+        port: config.port,
+        advertiseAddress: config.advertiseAddress,
+        publicUrl: config.publicUrl,
+        region: config.region,
+        zone: config.zone,
+        db: adapters.store.db,
+        discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
+        realtime: adapters.realtime,
+        verifier: adapters.verifier,
+        internalSecret: adapters.secrets.internalSecret,
+        logger,
+        resolveServer: config.connectUpstreamPort ? throughSidecar(config.connectUpstreamPort) : undefined,
+        webRoot: config.webRoot ?? WEB_DIST,
+        failoverGraceMs: config.failoverGraceMs,
+        transferRecoveryMs: config.transferRecoveryMs,
+        heartbeatMs: config.heartbeatMs,
+        processMetrics: true,
+        crash: crashPointsFromEnv({ env }),
+      }),
   });
-  onShutdown(logger, async () => {
-    await gateway.stop();
-    await adapters.close();
-    await tracing.shutdown();
-  });
-  await gateway.start();
 }
