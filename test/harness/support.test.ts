@@ -3,6 +3,10 @@
  * Harness self-test: the pieces around the processes (cleanup registry, waiting, ports, start
  * errors), so their failures are clear when a real service misbehaves.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   createCleanup,
@@ -63,6 +67,38 @@ describe('freePorts', () => {
   it('should return distinct ports, free for UDP too when asked', async () => {
     const ports = await freePorts(6, { udp: true });
     expect(new Set(ports).size).toBe(6);
+  });
+
+  it('should pick ports below the ephemeral range, which outgoing connections take theirs from', async () => {
+    const [ephemeralLow] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/);
+    for (const port of await freePorts(20)) expect(port).toBeLessThan(Number(ephemeralLow));
+  });
+
+  it('should skip ports another living process reserved, and take over those of a dead one', async () => {
+    // A range of four ports; another process reserves two of them and stays alive.
+    const low = 24_100 + (process.pid % 400) * 10;
+    const range = [low, low + 3] as const;
+    const script = `
+      const { freePorts } = await import(${JSON.stringify(path.resolve(import.meta.dirname, '../../src/mesh/ports.ts'))});
+      const ports = await freePorts(2, { range: [${range[0]}, ${range[1]}] });
+      console.log(JSON.stringify(ports));
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+      const theirs = JSON.parse(line.toString()) as number[];
+      const mine = await freePorts(2, { range });
+      expect([...mine, ...theirs].sort()).toEqual([low, low + 1, low + 2, low + 3]);
+      await expect(freePorts(1, { range })).rejects.toThrow(/no free port/);
+      // SIGKILL runs no exit handler: the reservations stay behind, owned by a dead process.
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      expect((await freePorts(2, { range })).sort()).toEqual(theirs.sort());
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
 
