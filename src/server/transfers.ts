@@ -3,10 +3,11 @@
  * This server's part in two-phase-commit fish transfers (the gateway coordinates). The source
  * holds the fish out of its world (its slot stays held) and the destination holds room; both
  * halves are rows in `transfer_reservations`, written before the step answers. Every step that
- * changes which tank a fish is in writes that tank's snapshot in the same transaction as its
- * reservation change, and runs while the snapshotter leaves the tank alone, so the newest
- * snapshot always agrees with the reservations: a restart can never bring back a fish that
- * left, nor lose one that arrived. Every step can be repeated; a repeat is a no-op success.
+ * changes which tank a fish is in writes that tank's snapshot in the same statement as its
+ * reservation change (one round trip to PostgreSQL a step), and runs while the snapshotter
+ * leaves the tank alone, so the newest snapshot always agrees with the reservations: a restart
+ * can never bring back a fish that left, nor lose one that arrived. Every step can be
+ * repeated; a repeat is a no-op success.
  */
 
 import type { CrashPoint } from '../fault/index.ts';
@@ -28,8 +29,11 @@ import {
   getReservation,
   getTransfer,
   listReservations,
+  type NewSnapshot,
   putReservation,
   type ReservationRole,
+  releaseWithSnapshot,
+  reserveWithSnapshot,
   saveSnapshots,
   type TransferReservation,
 } from '../store/index.ts';
@@ -108,6 +112,8 @@ export function createParticipant({
   const log = logger.child({ part: 'transfers' });
   /** One step at a time per transfer, so a retry racing its first attempt waits for it. */
   const running = new Map<string, Promise<unknown>>();
+  /** Arrivals this process prepared and has not committed or aborted yet (saves a read at commit). */
+  const arriving = new Map<string, TransferReservation>();
   let timer: NodeJS.Timeout | undefined;
 
   function serial<T>(transferId: string, job: () => Promise<T>): Promise<T> {
@@ -142,6 +148,20 @@ export function createParticipant({
     tank.markSaved(frame);
   }
 
+  function snapshotOf(tank: Tank): NewSnapshot {
+    return {
+      tankId: tank.id,
+      serverId,
+      epoch: tank.epoch,
+      frame: tank.world.frame,
+      state: encodeTankSnapshot(tank),
+    };
+  }
+
+  function fenced(tank: Tank): ApiError {
+    return new ApiError('stale_epoch', `tank ${tank.id} has moved away from server ${serverId}`);
+  }
+
   async function prepareSource(req: {
     transferId: string;
     tankId: string;
@@ -150,8 +170,6 @@ export function createParticipant({
   }): Promise<PreparedSource> {
     return serial(req.transferId, async () => {
       crash('source_before_prepare');
-      const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
-      if (held) return sourceView(held, req.entityId ?? null);
       const tank = tankHere(req.tankId);
       if (!tank.meta.allow_transfers)
         throw new ApiError('forbidden', `tank ${tank.id} does not allow transfers`);
@@ -161,30 +179,49 @@ export function createParticipant({
           req.entityUid ?? (req.entityId === undefined ? undefined : fishUidOf(world, req.entityId));
         const oldId = uid === undefined ? undefined : fishIdOf(world, uid);
         if (uid === undefined || oldId === undefined) {
+          // Not in the world: held already by this transfer (a retry), or unknown.
+          const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
+          if (held) return { uid: held.entityUid, oldId: req.entityId ?? null, payload: held.payload };
           throw new ApiError('unknown_entity', `no fish ${req.entityUid ?? req.entityId} in tank ${tank.id}`);
         }
         const payload = extractEntity(world, uid, { hold: true });
         tank.touch();
+        let written: { reserved: boolean; saved: boolean };
         try {
-          await saveWith(tank, (tx) =>
-            putReservation(tx, {
+          const frame = world.frame;
+          written = await reserveWithSnapshot(db, {
+            reservation: {
               transferId: req.transferId,
               tankId: tank.id,
               serverId,
               role: 'source',
               entityUid: uid,
               payload,
-            }),
-          );
+            },
+            snapshot: snapshotOf(tank),
+          });
+          if (written.saved) tank.markSaved(frame);
         } catch (err) {
           // Nothing durable says the fish left: it goes back into the slot it held.
           insertEntity(world, payload, { held: true });
           throw err;
         }
+        if (!written.reserved || !written.saved) insertEntity(world, payload, { held: true });
+        if (!written.reserved) {
+          // This side was reserved before (and that fish is held by it): answer as then.
+          const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
+          if (!held) throw new ApiError('conflict', `transfer ${req.transferId} is being prepared`);
+          return { uid: held.entityUid, oldId: req.entityId ?? null, payload: held.payload };
+        }
+        if (!written.saved) {
+          // The tank moved away: the lone reservation is dropped (a restore would honour it).
+          await deleteReservation(db, { transferId: req.transferId, role: 'source' }).catch(() => undefined);
+          throw fenced(tank);
+        }
         return { uid, oldId, payload };
       });
       crash('source_after_prepare');
-      log.info(
+      log.debug(
         { transfer_id: req.transferId, tank_id: tank.id, uid: prepared.uid },
         'fish held for transfer',
       );
@@ -193,35 +230,32 @@ export function createParticipant({
         tank_id: tank.id,
         entity_uid: prepared.uid,
         old_id: prepared.oldId,
-        payload: prepared.payload,
+        payload: prepared.payload as EntityPayload,
       };
     });
-  }
-
-  function sourceView(r: TransferReservation, oldId: number | null): PreparedSource {
-    return {
-      transfer_id: r.transferId,
-      tank_id: r.tankId,
-      entity_uid: r.entityUid,
-      old_id: oldId,
-      payload: r.payload as EntityPayload,
-    };
   }
 
   async function prepareDest(req: { transferId: string; tankId: string; payload: unknown }) {
     return serial(req.transferId, async () => {
       crash('dest_before_prepare');
       const payload = validateFishPayload(req.payload);
-      const held = await getReservation(db, { transferId: req.transferId, role: 'dest' });
-      if (held) return { transfer_id: req.transferId, tank_id: held.tankId, entity_uid: held.entityUid };
       const tank = tankHere(req.tankId);
       if (!tank.meta.allow_transfers)
         throw new ApiError('forbidden', `tank ${tank.id} does not allow transfers`);
-      if (fishIdOf(tank.world, payload.uid) !== undefined)
-        throw new ApiError('duplicate_entity', `fish ${payload.uid} is already in tank ${tank.id}`);
-      holdFishSlot(tank.world);
+      const answer = { transfer_id: req.transferId, tank_id: tank.id, entity_uid: payload.uid };
       try {
-        await putReservation(db, {
+        if (fishIdOf(tank.world, payload.uid) !== undefined)
+          throw new ApiError('duplicate_entity', `fish ${payload.uid} is already in tank ${tank.id}`);
+        holdFishSlot(tank.world);
+      } catch (err) {
+        // A retry whose first attempt held the room (and may have filled the tank) is no error.
+        const held = await getReservation(db, { transferId: req.transferId, role: 'dest' });
+        if (held) return { ...answer, tank_id: held.tankId, entity_uid: held.entityUid };
+        throw err;
+      }
+      let put: Awaited<ReturnType<typeof putReservation>>;
+      try {
+        put = await putReservation(db, {
           transferId: req.transferId,
           tankId: tank.id,
           serverId,
@@ -233,8 +267,13 @@ export function createParticipant({
         releaseFishSlot(tank.world);
         throw err;
       }
+      if (!put.created) {
+        releaseFishSlot(tank.world);
+        return { ...answer, tank_id: put.reservation.tankId, entity_uid: put.reservation.entityUid };
+      }
+      arriving.set(req.transferId, put.reservation);
       crash('dest_after_prepare');
-      return { transfer_id: req.transferId, tank_id: tank.id, entity_uid: payload.uid };
+      return answer;
     });
   }
 
@@ -244,42 +283,57 @@ export function createParticipant({
     entityUid: string;
   }): Promise<CommittedDest> {
     return serial(req.transferId, async () => {
-      const held = await getReservation(db, { transferId: req.transferId, role: 'dest' });
-      if (!held) {
-        // Committed before (or never prepared, which the coordinator rules out): a no-op.
-        const tank = host.get(req.tankId);
-        const newId = tank ? fishIdOf(tank.world, req.entityUid) : undefined;
-        return {
-          transfer_id: req.transferId,
-          tank_id: req.tankId,
-          entity_uid: req.entityUid,
-          new_id: newId ?? null,
-        };
-      }
+      const done = (newId: number | null | undefined): CommittedDest => ({
+        transfer_id: req.transferId,
+        tank_id: req.tankId,
+        entity_uid: req.entityUid,
+        new_id: newId ?? null,
+      });
+      // Known from this process's prepare, or (after a restart) from the database.
+      const held =
+        arriving.get(req.transferId) ??
+        (await getReservation(db, { transferId: req.transferId, role: 'dest' }));
+      // Committed before (or never prepared, which the coordinator rules out): a no-op.
+      if (!held) return done(host.get(req.tankId) && fishIdOf(host.get(req.tankId)!.world, req.entityUid));
       const tank = tankHere(held.tankId);
-      const newId = await snapshotter.exclusive([tank.id], async () => {
+      const result = await snapshotter.exclusive([tank.id], async () => {
         const world = tank.world;
         // Present already: an earlier attempt inserted it and then failed to save.
-        const id = fishIdOf(world, held.entityUid) ?? insertEntity(world, held.payload, { held: true }).id;
+        const present = fishIdOf(world, held.entityUid);
+        const id = present ?? insertEntity(world, held.payload as EntityPayload, { held: true }).id;
         tank.touch();
-        await saveWith(tank, (tx) => deleteReservation(tx, { transferId: req.transferId, role: 'dest' }));
+        const frame = world.frame;
+        // On failure the fish stays in (the decision is commit); the retry finds it present.
+        const written = await releaseWithSnapshot(db, {
+          transferId: req.transferId,
+          role: 'dest',
+          snapshot: snapshotOf(tank),
+        });
+        if (!written.found) {
+          // Settled elsewhere meanwhile (nothing was written here): not inserted a second time.
+          if (present === undefined) extractEntity(world, held.entityUid);
+          arriving.delete(req.transferId);
+          return fishIdOf(world, req.entityUid);
+        }
+        if (!written.saved) throw fenced(tank);
+        tank.markSaved(frame);
+        arriving.delete(req.transferId);
         return id;
       });
       crash('dest_after_commit');
-      log.info({ transfer_id: req.transferId, tank_id: tank.id, uid: held.entityUid }, 'fish arrived');
-      return { transfer_id: req.transferId, tank_id: tank.id, entity_uid: held.entityUid, new_id: newId };
+      log.debug({ transfer_id: req.transferId, tank_id: tank.id, uid: held.entityUid }, 'fish arrived');
+      return { ...done(result), tank_id: tank.id, entity_uid: held.entityUid };
     });
   }
 
   async function commitSource(req: { transferId: string }) {
     return serial(req.transferId, async () => {
       crash('source_before_drop');
-      const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
+      const held = await deleteReservation(db, { transferId: req.transferId, role: 'source' });
       if (!held) return { transfer_id: req.transferId, dropped: false };
-      await deleteReservation(db, { transferId: req.transferId, role: 'source' });
       const tank = host.get(held.tankId);
       if (tank) releaseFishSlot(tank.world);
-      log.info(
+      log.debug(
         { transfer_id: req.transferId, tank_id: held.tankId, uid: held.entityUid },
         'fish left for good',
       );
@@ -310,6 +364,7 @@ export function createParticipant({
         });
         log.info({ transfer_id: req.transferId, tank_id: tank.id, uid: source.entityUid }, 'fish put back');
       }
+      arriving.delete(req.transferId);
       if (dest) {
         await deleteReservation(db, { transferId: req.transferId, role: 'dest' });
         const tank = host.get(dest.tankId);

@@ -48,6 +48,8 @@ export {
   listReservations,
   type PutReservation,
   putReservation,
+  releaseWithSnapshot,
+  reserveWithSnapshot,
 } from './reservations.ts';
 export {
   type NewServer,
@@ -90,6 +92,7 @@ export {
   upsertServer,
 } from './servers.ts';
 export {
+  fencedSnapshotInsert,
   getSnapshot,
   latestSnapshot,
   latestSnapshotsForServer,
@@ -116,6 +119,7 @@ export {
   createTransfer,
   getTransfer,
   getTransferByKey,
+  type LoggedEvent,
   listTransfersByTank,
   listUnfinishedTransfers,
   type StatusChange,

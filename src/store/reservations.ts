@@ -3,8 +3,12 @@
  * Queries on `transfer_reservations`: a participant's half of a transfer (the source holds the
  * fish out of its world, the destination holds room for it), kept in the database so a server
  * that restarts still knows what it holds and can ask the coordinator how each transfer ended.
+ * The steps that change which tank a fish is in write the tank's snapshot in the same statement
+ * as the reservation change (`reserveWithSnapshot`, `releaseWithSnapshot`): both or neither.
+ * These run on every transfer step, so they run as prepared statements (`.prepare()`): postgres.js
+ * otherwise has PostgreSQL describe each parameterised statement first, a second round trip.
  */
-import { and, asc, eq, type SQL } from 'drizzle-orm';
+import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { attempt, ConflictError, NotFoundError } from './errors.ts';
 import { isUuid } from './ids.ts';
@@ -14,6 +18,7 @@ import {
   type TransferReservation,
   transferReservationsTable,
 } from './schema.ts';
+import { fencedSnapshotInsert, type NewSnapshot } from './snapshots.ts';
 
 export interface PutReservation {
   reservation: TransferReservation;
@@ -44,7 +49,9 @@ export async function putReservation(
       .insert(transferReservationsTable)
       .values(reservation)
       .onConflictDoNothing()
-      .returning();
+      .returning()
+      .prepare('put_reservation')
+      .execute();
     if (row) return { reservation: row, created: true };
     const existing = await getReservation(db, { transferId, role });
     if (!existing) throw new ConflictError(`reservation ${role} of transfer ${transferId} is being written`);
@@ -71,33 +78,134 @@ export async function getReservation(
       .from(transferReservationsTable)
       .where(
         and(eq(transferReservationsTable.transferId, transferId), eq(transferReservationsTable.role, role)),
-      );
+      )
+      .prepare('get_reservation')
+      .execute();
     return row;
   });
 }
 
 /**
- * Drops a reservation once its transfer committed or aborted; false when there was none (the
- * step already ran), so commit and abort can be retried.
+ * Drops a reservation once its transfer committed or aborted and returns it; undefined when
+ * there was none (the step already ran), so commit and abort can be retried.
  *
  * @example
  * ```ts
- * await deleteReservation(db, { transferId, role: 'source' });
+ * const dropped = await deleteReservation(db, { transferId, role: 'source' });
+ * if (dropped) releaseSlot(dropped.tankId);
  * ```
  */
 export async function deleteReservation(
   db: Db,
   { transferId, role }: { transferId: string; role: ReservationRole },
-): Promise<boolean> {
-  if (!isUuid(transferId)) return false;
+): Promise<TransferReservation | undefined> {
+  if (!isUuid(transferId)) return undefined;
   return attempt(`release ${role} of transfer ${transferId}`, async () => {
-    const gone = await db
+    const [gone] = await db
       .delete(transferReservationsTable)
       .where(
         and(eq(transferReservationsTable.transferId, transferId), eq(transferReservationsTable.role, role)),
       )
-      .returning({ transferId: transferReservationsTable.transferId });
-    return gone.length > 0;
+      .returning()
+      .prepare('delete_reservation')
+      .execute();
+    return gone;
+  });
+}
+
+/**
+ * Records a reservation and writes its tank's snapshot (fenced) in one statement: the snapshot
+ * only with a new reservation. `reserved` false: this side was reserved before (nothing
+ * written). `saved` false with `reserved` true: the tank has moved away (fenced) and the
+ * reservation went in alone, which a restore reconciles with like any other.
+ *
+ * @example
+ * ```ts
+ * const { reserved, saved } = await reserveWithSnapshot(db, { reservation, snapshot });
+ * ```
+ */
+export async function reserveWithSnapshot(
+  db: Db,
+  {
+    reservation,
+    snapshot,
+  }: { reservation: Omit<NewTransferReservation, 'createdAt'>; snapshot: NewSnapshot },
+): Promise<{ reserved: boolean; saved: boolean }> {
+  const { transferId, role } = reservation;
+  if (!isUuid(transferId) || !isUuid(reservation.tankId) || !isUuid(snapshot.tankId))
+    throw new NotFoundError(`no transfer ${transferId} or tank`);
+  return attempt(`reserve ${role} of transfer ${transferId} with a snapshot`, async () => {
+    const reserved = db
+      .$with('reserved')
+      .as(
+        db
+          .insert(transferReservationsTable)
+          .values(reservation)
+          .onConflictDoNothing()
+          .returning({ transferId: transferReservationsTable.transferId }),
+      );
+    const saved = db
+      .$with('saved')
+      .as(fencedSnapshotInsert(db, [snapshot], sql`exists (select 1 from ${reserved})`));
+    const [row] = await db
+      .with(reserved, saved)
+      .select({ transferId: reserved.transferId, tankId: saved.tankId })
+      .from(reserved)
+      .leftJoin(saved, sql`true`)
+      .prepare('reserve_with_snapshot')
+      .execute();
+    return { reserved: row !== undefined, saved: row?.tankId != null };
+  });
+}
+
+/**
+ * Drops a reservation and writes its tank's snapshot (fenced) in one statement, only if the
+ * reservation is still there (locked meanwhile) and only together: `found` false means it was
+ * gone (nothing written); `found` with `saved` false means the tank has moved away (nothing
+ * written either).
+ *
+ * @example
+ * ```ts
+ * const { found, saved } = await releaseWithSnapshot(db, { transferId, role: 'dest', snapshot });
+ * ```
+ */
+export async function releaseWithSnapshot(
+  db: Db,
+  { transferId, role, snapshot }: { transferId: string; role: ReservationRole; snapshot: NewSnapshot },
+): Promise<{ found: boolean; saved: boolean }> {
+  if (!isUuid(transferId) || !isUuid(snapshot.tankId)) return { found: false, saved: false };
+  const mine = and(
+    eq(transferReservationsTable.transferId, transferId),
+    eq(transferReservationsTable.role, role),
+  );
+  return attempt(`release ${role} of transfer ${transferId} with a snapshot`, async () => {
+    const held = db
+      .$with('held')
+      .as(
+        db
+          .select({ transferId: transferReservationsTable.transferId })
+          .from(transferReservationsTable)
+          .where(mine)
+          .for('update'),
+      );
+    const saved = db
+      .$with('saved')
+      .as(fencedSnapshotInsert(db, [snapshot], sql`exists (select 1 from ${held})`));
+    const released = db.$with('released').as(
+      db
+        .delete(transferReservationsTable)
+        .where(and(mine, sql`exists (select 1 from ${saved})`))
+        .returning({ transferId: transferReservationsTable.transferId }),
+    );
+    const [row] = await db
+      .with(held, saved, released)
+      .select({ transferId: held.transferId, tankId: saved.tankId })
+      .from(held)
+      .leftJoin(saved, sql`true`)
+      .leftJoin(released, sql`true`)
+      .prepare('release_with_snapshot')
+      .execute();
+    return { found: row !== undefined, saved: row?.tankId != null };
   });
 }
 

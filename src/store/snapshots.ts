@@ -68,7 +68,20 @@ async function saveChunk(db: Db, rows: readonly NewSnapshot[]): Promise<Snapshot
   // valid, and they are reported as fenced like any other row that did not match.
   const valid = rows.filter((r) => isUuid(r.tankId));
   if (valid.length === 0) return [];
-  const values: SQL[] = valid.map(
+  return attempt(`save ${valid.length} snapshots`, () => fencedSnapshotInsert(db, valid));
+}
+
+/**
+ * The fenced insert of `rows` (not run), for callers that write a snapshot in the same statement
+ * as another change; `onlyIf` is a condition the whole insert depends on. Tank ids must be uuids.
+ *
+ * @example
+ * ```ts
+ * const saved = db.$with('saved').as(fencedSnapshotInsert(db, [row], sql`exists (select 1 from held)`));
+ * ```
+ */
+export function fencedSnapshotInsert(db: Db, rows: readonly NewSnapshot[], onlyIf?: SQL) {
+  const values: SQL[] = rows.map(
     (r) =>
       sql`(${r.snapshotId ?? randomUUID()}::uuid, ${r.tankId}::uuid, ${r.serverId}::text, ${r.epoch}::integer, ${r.frame}::bigint, ${JSON.stringify(r.state)}::jsonb)`,
   );
@@ -82,10 +95,9 @@ async function saveChunk(db: Db, rows: readonly NewSnapshot[]): Promise<Snapshot
     from (values ${sql.join(values, sql`, `)}) as v(snapshot_id, tank_id, server_id, epoch, frame, state)
     join ${tankLocationsTable} as l
       on l.tank_id = v.tank_id and l.server_id = v.server_id and l.epoch = v.epoch
+    ${onlyIf ? sql`where ${onlyIf}` : sql``}
     for share of l`;
-  return attempt(`save ${valid.length} snapshots`, () =>
-    db.insert(tankSnapshotsTable).select(fencedSelect).returning(metaColumns),
-  );
+  return db.insert(tankSnapshotsTable).select(fencedSelect).returning(metaColumns);
 }
 
 /**

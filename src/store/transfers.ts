@@ -1,10 +1,14 @@
 /**
  * @module
  * The 2PC coordinator's log: `transfers` (one row per transfer, unique idempotency key) and
- * `transfer_events` (append-only). Each step changes the status and appends its event in one
- * transaction, so the log never says a step happened without its event or the reverse.
+ * `transfer_events` (append-only). Each step changes the status and appends its events in one
+ * statement (data-modifying CTEs), so the log never says a step happened without its event or
+ * the reverse, and a step costs the coordinator one round trip to PostgreSQL: the statements run
+ * prepared (`.prepare()`), as postgres.js otherwise has each parameterised statement described
+ * first, a round trip of its own.
  */
-import { and, asc, desc, eq, inArray, lte, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lte, ne, or, type SQL, sql } from 'drizzle-orm';
+import type { WithSubqueryWithSelection } from 'drizzle-orm/pg-core';
 import type { Db } from './db.ts';
 import { attempt, ConflictError, NotFoundError } from './errors.ts';
 import { isUuid } from './ids.ts';
@@ -45,6 +49,14 @@ export interface StatusChange {
   /** The answer to replay for retries with the same idempotency key. */
   response?: unknown;
   eventData?: Record<string, unknown>;
+  /** Events of steps logged together with this change, appended before its own event, in order. */
+  after?: readonly LoggedEvent[];
+}
+
+/** An event to append: a step's name and what it learned. */
+export interface LoggedEvent {
+  eventType: string;
+  eventData?: Record<string, unknown>;
 }
 
 export interface TransferWithEvents {
@@ -71,32 +83,67 @@ export async function createTransfer(
   db: Db,
   { eventData = {}, ...transfer }: CreateTransfer,
 ): Promise<CreatedTransfer> {
-  return attempt(`create transfer ${transfer.idempotencyKey}`, () =>
-    db.transaction(async (tx) => {
-      // ON CONFLICT DO NOTHING instead of catching the unique violation: a failed statement
-      // would abort a surrounding transaction. A concurrent insert of the same key makes this
-      // one wait for it to commit, then do nothing, and the select below sees its row.
-      const [row] = await tx
+  return attempt(`create transfer ${transfer.idempotencyKey}`, async () => {
+    // ON CONFLICT DO NOTHING: a concurrent insert of the same key makes this one wait for it to
+    // commit, then do nothing (and log no event); the select below then sees its row.
+    const inserted = db.$with('inserted').as(
+      db
         .insert(transfersTable)
         .values({ ...transfer, status: 'initiated' })
         .onConflictDoNothing({ target: transfersTable.idempotencyKey })
-        .returning();
-      if (row) {
-        await tx
-          .insert(transferEventsTable)
-          .values({ transferId: row.transferId, eventType: 'initiated', eventData });
-        return { transfer: row, created: true };
-      }
-      const [existing] = await tx
-        .select()
-        .from(transfersTable)
-        .where(eq(transfersTable.idempotencyKey, transfer.idempotencyKey));
-      if (!existing)
-        throw new ConflictError(
-          `idempotency key ${transfer.idempotencyKey} is taken by an uncommitted transfer`,
-        );
-      return { transfer: existing, created: false };
-    }),
+        .returning(),
+    );
+    const logged = appendFrom(db, inserted, [{ eventType: 'initiated', eventData }]);
+    const [row] = await db
+      .with(inserted, logged)
+      .select()
+      .from(inserted)
+      .prepare('create_transfer')
+      .execute();
+    if (row) return { transfer: row, created: true };
+    const [existing] = await db
+      .select()
+      .from(transfersTable)
+      .where(eq(transfersTable.idempotencyKey, transfer.idempotencyKey));
+    if (!existing)
+      throw new ConflictError(
+        `idempotency key ${transfer.idempotencyKey} is taken by an uncommitted transfer`,
+      );
+    return { transfer: existing, created: false };
+  });
+}
+
+/**
+ * A CTE appending `events` (in order) to every transfer `source` returns; nothing when it
+ * returns no row, so the events go in only with the change they describe.
+ */
+function appendFrom(
+  db: Db,
+  source: WithSubqueryWithSelection<(typeof transfersTable)['_']['columns'], string>,
+  events: readonly LoggedEvent[],
+) {
+  const list: SQL[] = events.map(
+    (e) => sql`(${e.eventType}::text, ${JSON.stringify(e.eventData ?? {})}::jsonb)`,
+  );
+  return db.$with('logged').as(
+    db
+      .insert(transferEventsTable)
+      .select((qb) =>
+        qb
+          .select({
+            // Rows come out of VALUES in their order, so event ids follow the list.
+            eventId: sql<number>`nextval(pg_get_serial_sequence('transfer_events', 'event_id'))`.as(
+              'event_id',
+            ),
+            transferId: source.transferId,
+            eventType: sql<string>`ev.type`.as('event_type'),
+            eventData: sql<Record<string, unknown>>`ev.data`.as('event_data'),
+            createdAt: sql<Date>`now()`.as('created_at'),
+          })
+          .from(source)
+          .crossJoin(sql`(values ${sql.join(list, sql`, `)}) as ev(type, data)`),
+      )
+      .returning({ eventId: transferEventsTable.eventId }),
   );
 }
 
@@ -112,11 +159,11 @@ export async function createTransfer(
  * ```
  */
 export async function setTransferStatus(db: Db, change: StatusChange): Promise<Transfer> {
-  const { transferId, status, expected = UNFINISHED, eventData = {}, ...fields } = change;
+  const { transferId, status, expected = UNFINISHED, eventData = {}, after = [], ...fields } = change;
   if (!isUuid(transferId)) throw new NotFoundError(`no transfer ${transferId}`);
-  return attempt(`set transfer ${transferId} ${status}`, () =>
-    db.transaction(async (tx) => {
-      const [row] = await tx
+  return attempt(`set transfer ${transferId} ${status}`, async () => {
+    const changed = db.$with('changed').as(
+      db
         .update(transfersTable)
         .set({ ...fields, status, updatedAt: sql`now()` })
         .where(
@@ -126,20 +173,21 @@ export async function setTransferStatus(db: Db, change: StatusChange): Promise<T
             ne(transfersTable.status, status),
           ),
         )
-        .returning();
-      if (row) {
-        await tx.insert(transferEventsTable).values({ transferId, eventType: status, eventData });
-        return row;
-      }
-      const [current] = await tx
-        .select()
-        .from(transfersTable)
-        .where(eq(transfersTable.transferId, transferId));
-      if (!current) throw new NotFoundError(`no transfer ${transferId}`);
-      if (current.status === status) return current;
-      throw new ConflictError(`transfer ${transferId} is ${current.status}; cannot become ${status}`);
-    }),
-  );
+        .returning(),
+    );
+    const logged = appendFrom(db, changed, [...after, { eventType: status, eventData }]);
+    const [row] = await db
+      .with(changed, logged)
+      .select()
+      .from(changed)
+      .prepare('set_transfer_status')
+      .execute();
+    if (row) return row;
+    const [current] = await db.select().from(transfersTable).where(eq(transfersTable.transferId, transferId));
+    if (!current) throw new NotFoundError(`no transfer ${transferId}`);
+    if (current.status === status) return current;
+    throw new ConflictError(`transfer ${transferId} is ${current.status}; cannot become ${status}`);
+  });
 }
 
 /**

@@ -59,6 +59,7 @@ describe('transfers in process', () => {
       'source_prepared',
       'prepared',
       'dest_committed',
+      'source_dropped',
       'committed',
     ]);
     expect(logged?.transfer.entityPayload).toMatchObject({ kind: 'fish', uid });

@@ -1,19 +1,21 @@
 /**
  * @module
  * The two-phase-commit coordinator of fish transfers. Its log (`transfers` + append-only
- * `transfer_events`) is written before each step and is the only decision record: a transfer
+ * `transfer_events`) is written before each phase and is the only decision record: a transfer
  * whose `prepared` status is logged commits, whatever crashes; one that never got there aborts
- * (presumed abort). Prepare: the source holds the fish out of its world and its payload goes
- * into the log, then the destination holds room. Commit: the destination inserts the fish with
- * its uid, then the source drops its hold. Every participant step is idempotent, so recovery
- * (`recovery.ts`) simply runs the remaining steps again.
+ * (presumed abort). `initiated` is logged before any participant is asked. Prepare: the source
+ * holds the fish out of its world, then the destination holds room (each keeps the payload in
+ * its reservation); `prepared` goes into the log with the payload and the source's answer in one
+ * write. Commit: the destination inserts the fish with its uid, then the source drops its hold;
+ * `committed` goes in with both steps' events. Every participant step is idempotent, so recovery
+ * (`recovery.ts`) simply runs the remaining steps again. Three log writes a transfer, each one
+ * statement.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { CrashPoint } from '../../fault/index.ts';
 import { ApiError, toProblem } from '../../http/index.ts';
 import type { Realtime, TransferStep } from '../../realtime/index.ts';
 import {
-  appendTransferEvent,
   ConflictError,
   createTransfer,
   type Db,
@@ -169,16 +171,12 @@ export function createCoordinator({
         tank_id: t.sourceTankId,
         entity_id: t.entityId,
       });
-      // The payload is in the log before anyone else sees it.
-      await appendTransferEvent(db, {
-        transferId: t.transferId,
-        eventType: 'source_prepared',
-        eventData: { server: t.sourceServer, entity_uid: source.entity_uid, payload: source.payload },
-      });
       await participants.prepareDest(t.destServer, t.transferId, {
         tank_id: t.destTankId,
         payload: source.payload,
       });
+      // The decision, with the payload and the source's answer, in one write: until it is in the
+      // log the payload is in both participants' reservations, and the transfer aborts.
       prepared = await setTransferStatus(db, {
         transferId: t.transferId,
         status: 'prepared',
@@ -186,6 +184,12 @@ export function createCoordinator({
         entityUid: source.entity_uid,
         entityPayload: source.payload,
         oldId: source.old_id ?? t.entityId,
+        after: [
+          {
+            eventType: 'source_prepared',
+            eventData: { server: t.sourceServer, entity_uid: source.entity_uid, payload: source.payload },
+          },
+        ],
         eventData: {
           source_server: t.sourceServer,
           dest_server: t.destServer,
@@ -197,7 +201,8 @@ export function createCoordinator({
     }
     publish(t, 'prepared');
     crash('after_prepare');
-    return commit(prepared);
+    // Driven now, the participants are the ones just asked; recovery looks them up again.
+    return commit(prepared, { source: t.sourceServer, dest: t.destServer });
   }
 
   /**
@@ -261,22 +266,21 @@ export function createCoordinator({
     }
   }
 
-  /** Runs the commit steps of a transfer logged `prepared`; safe to run again. */
-  async function commit(t: Transfer): Promise<TransferAnswer> {
+  /**
+   * Runs the commit steps of a transfer logged `prepared`; safe to run again. `servers` are the
+   * participants' servers when known to be current (the request just prepared them); otherwise
+   * each tank's server is looked up (a failover may have moved it since).
+   */
+  async function commit(t: Transfer, servers?: { source: string; dest: string }): Promise<TransferAnswer> {
     const uid = t.entityUid as string;
     try {
-      const destServer = await serverOf(t.destTankId, t.destServer);
+      const destServer = servers?.dest ?? (await serverOf(t.destTankId, t.destServer));
       const dest = await retried('commit-dest', () =>
         participants.commitDest(destServer, t.transferId, { tank_id: t.destTankId, entity_uid: uid }),
       );
-      await appendTransferEvent(db, {
-        transferId: t.transferId,
-        eventType: 'dest_committed',
-        eventData: { server: destServer, new_id: dest.new_id },
-      });
       crash('after_dest_commit');
       crash('before_source_drop');
-      const sourceServer = await serverOf(t.sourceTankId, t.sourceServer);
+      const sourceServer = servers?.source ?? (await serverOf(t.sourceTankId, t.sourceServer));
       await retried('commit-source', () => participants.commitSource(sourceServer, t.transferId));
       const answer: TransferAnswer = {
         status: 200,
@@ -284,19 +288,25 @@ export function createCoordinator({
           success: true,
           transfer_id: t.transferId,
           old_id: t.oldId ?? t.entityId,
-          new_id: dest.new_id ?? (await loggedNewId(t.transferId)),
+          // Null only when a repeated commit finds the fish gone on from the destination.
+          new_id: dest.new_id,
           entity_uid: uid,
           source_server: sourceServer,
           dest_server: destServer,
           timestamp: new Date().toISOString(),
         },
       };
+      // Both steps' events and the outcome in one write: a crash before it repeats the steps.
       const done = await setTransferStatus(db, {
         transferId: t.transferId,
         status: 'committed',
         expected: ['prepared'],
-        newId: answer.body.new_id as number | undefined,
+        newId: dest.new_id ?? undefined,
         response: answer,
+        after: [
+          { eventType: 'dest_committed', eventData: { server: destServer, new_id: dest.new_id } },
+          { eventType: 'source_dropped', eventData: { server: sourceServer } },
+        ],
       });
       publish(t, 'committed');
       log.info(
@@ -324,13 +334,6 @@ export function createCoordinator({
         },
       );
     }
-  }
-
-  /** The new id a repeated commit-dest no longer knows, from the first one's event. */
-  async function loggedNewId(transferId: string): Promise<number | null> {
-    const found = await getTransfer(db, transferId);
-    const event = found?.events.find((e) => e.eventType === 'dest_committed' && e.eventData.new_id != null);
-    return (event?.eventData.new_id as number | undefined) ?? null;
   }
 
   /**

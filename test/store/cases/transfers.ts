@@ -10,19 +10,23 @@ import {
   appendTransferEvent,
   ConflictError,
   type CreateTransfer,
+  createLocation,
   createTransfer,
   deleteReservation,
   getReservation,
   getTransfer,
   getTransferByKey,
+  latestSnapshot,
   listReservations,
   listTransfersByTank,
   listUnfinishedTransfers,
   NotFoundError,
   putReservation,
+  releaseWithSnapshot,
+  reserveWithSnapshot,
   setTransferStatus,
 } from '../../../src/store/index.ts';
-import { anyDate, rejection, type StoreFixture, serverId } from '../fixtures.ts';
+import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fixtures.ts';
 
 function request(fields: Partial<CreateTransfer> = {}): CreateTransfer {
   return {
@@ -124,6 +128,7 @@ export function transferCases(fixture: StoreFixture): void {
         expected: ['prepared'],
         newId: 105,
         response,
+        after: [{ eventType: 'dest_committed', eventData: { new_id: 105 } }, { eventType: 'source_dropped' }],
       });
       expect(committed).toEqual({
         ...prepared,
@@ -135,6 +140,8 @@ export function transferCases(fixture: StoreFixture): void {
       expect((await getTransfer(fixture.db, transferId))?.events).toEqual([
         event(transferId, 'initiated'),
         event(transferId, 'prepared', { source: 'ok', dest: 'ok' }),
+        event(transferId, 'dest_committed', { new_id: 105 }),
+        event(transferId, 'source_dropped'),
         event(transferId, 'committed'),
       ]);
     });
@@ -267,10 +274,68 @@ export function transferCases(fixture: StoreFixture): void {
         .reservation;
       expect(await listReservations(fixture.db, { serverId: a })).toEqual([source]);
       expect(await listReservations(fixture.db, { tankId: dest.tankId })).toEqual([dest]);
-      expect(await deleteReservation(fixture.db, { transferId, role: 'source' })).toBe(true);
-      expect(await deleteReservation(fixture.db, { transferId, role: 'source' })).toBe(false);
+      expect(await deleteReservation(fixture.db, { transferId, role: 'source' })).toEqual(source);
+      expect(await deleteReservation(fixture.db, { transferId, role: 'source' })).toBeUndefined();
       expect(await listReservations(fixture.db, { serverId: a })).toEqual([]);
       expect((await listReservations(fixture.db)).map((r) => r.transferId)).toContain(transferId);
+    });
+
+    it('should write a reservation and its tank snapshot together, or neither', async () => {
+      const server = serverId();
+      const tank = await newTank(fixture);
+      await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+      const snapshot = (frame: number, epoch = 1) => ({
+        tankId: tank.tankId,
+        serverId: server,
+        epoch,
+        frame,
+        state: { frame },
+      });
+      const held = reservation({
+        transferId: randomUUID(),
+        tankId: tank.tankId,
+        serverId: server,
+        role: 'source',
+      });
+      expect(await reserveWithSnapshot(fixture.db, { reservation: held, snapshot: snapshot(1) })).toEqual({
+        reserved: true,
+        saved: true,
+      });
+      // Reserved before: nothing written, not even the snapshot.
+      expect(await reserveWithSnapshot(fixture.db, { reservation: held, snapshot: snapshot(2) })).toEqual({
+        reserved: false,
+        saved: false,
+      });
+      expect((await latestSnapshot(fixture.db, tank.tankId))?.frame).toBe(1);
+      // Fenced (another epoch): the reservation goes in alone.
+      const other = reservation({
+        transferId: randomUUID(),
+        tankId: tank.tankId,
+        serverId: server,
+        role: 'source',
+      });
+      expect(await reserveWithSnapshot(fixture.db, { reservation: other, snapshot: snapshot(3, 2) })).toEqual(
+        { reserved: true, saved: false },
+      );
+      expect((await latestSnapshot(fixture.db, tank.tankId))?.frame).toBe(1);
+
+      const release = (frame: number, epoch = 1) =>
+        releaseWithSnapshot(fixture.db, {
+          transferId: held.transferId,
+          role: 'source',
+          snapshot: snapshot(frame, epoch),
+        });
+      // Fenced: the reservation stays and no snapshot is written.
+      expect(await release(4, 2)).toEqual({ found: true, saved: false });
+      expect(await getReservation(fixture.db, { transferId: held.transferId, role: 'source' })).toBeDefined();
+      expect(await release(5)).toEqual({ found: true, saved: true });
+      expect(
+        await getReservation(fixture.db, { transferId: held.transferId, role: 'source' }),
+      ).toBeUndefined();
+      expect((await latestSnapshot(fixture.db, tank.tankId))?.frame).toBe(5);
+      // Gone: nothing written.
+      expect(await release(6)).toEqual({ found: false, saved: false });
+      expect((await latestSnapshot(fixture.db, tank.tankId))?.frame).toBe(5);
     });
   });
 }
