@@ -41,6 +41,21 @@ import { encodeTankSnapshot, type Tank, type TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Snapshotter } from './snapshotter.ts';
 
+/** Key of the fish's local id in a source reservation's payload (dropped from the fish itself). */
+const LOCAL_ID = 'local_id';
+
+/** The fish a source reservation holds, as the destination gets it. */
+function fishOf(r: TransferReservation): EntityPayload {
+  const { [LOCAL_ID]: _, ...fish } = r.payload as EntityPayload & { [LOCAL_ID]?: number };
+  return fish as EntityPayload;
+}
+
+/** The local id the held fish had in its tank (absent in reservations made before it was kept). */
+function localIdOf(r: TransferReservation): number | undefined {
+  const id = (r.payload as { [LOCAL_ID]?: unknown })[LOCAL_ID];
+  return typeof id === 'number' ? id : undefined;
+}
+
 /** How a transfer ended, as the coordinator decided it. */
 export type TransferOutcome = 'committed' | 'aborted' | 'pending';
 
@@ -181,7 +196,7 @@ export function createParticipant({
         if (uid === undefined || oldId === undefined) {
           // Not in the world: held already by this transfer (a retry), or unknown.
           const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
-          if (held) return { uid: held.entityUid, oldId: req.entityId ?? null, payload: held.payload };
+          if (held) return { uid: held.entityUid, oldId: req.entityId ?? null, payload: fishOf(held) };
           throw new ApiError('unknown_entity', `no fish ${req.entityUid ?? req.entityId} in tank ${tank.id}`);
         }
         const payload = extractEntity(world, uid, { hold: true });
@@ -196,7 +211,7 @@ export function createParticipant({
               serverId,
               role: 'source',
               entityUid: uid,
-              payload,
+              payload: { ...payload, [LOCAL_ID]: oldId },
             },
             snapshot: snapshotOf(tank),
           });
@@ -211,7 +226,7 @@ export function createParticipant({
           // This side was reserved before (and that fish is held by it): answer as then.
           const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
           if (!held) throw new ApiError('conflict', `transfer ${req.transferId} is being prepared`);
-          return { uid: held.entityUid, oldId: req.entityId ?? null, payload: held.payload };
+          return { uid: held.entityUid, oldId: req.entityId ?? null, payload: fishOf(held) };
         }
         if (!written.saved) {
           // The tank moved away: the lone reservation is dropped (a restore would honour it).
@@ -350,7 +365,8 @@ export function createParticipant({
         await snapshotter.exclusive([tank.id], async () => {
           const world = tank.world;
           const inserted = fishIdOf(world, source.entityUid) === undefined;
-          if (inserted) insertEntity(world, source.payload, { held: true });
+          // Back under its old local id, so a client's next request with that id finds it.
+          if (inserted) insertEntity(world, source.payload, { held: true, id: localIdOf(source) });
           tank.touch();
           try {
             await saveWith(tank, (tx) =>

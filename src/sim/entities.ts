@@ -140,15 +140,28 @@ export function fishUidOf(world: World, id: number): string | undefined {
   return i < 0 ? undefined : world.fish.uid[i];
 }
 
+/** True when no entity here has local id `id` and it was handed out before (ids only grow). */
+function idIsFree(world: World, id: number): boolean {
+  if (!Number.isSafeInteger(id) || id < 0 || id >= world.nextId) return false;
+  const { fish, food, plants } = world;
+  return (
+    fish.id.subarray(0, fish.count).indexOf(id) < 0 &&
+    food.id.subarray(0, food.count).indexOf(id) < 0 &&
+    plants.id.subarray(0, plants.count).indexOf(id) < 0
+  );
+}
+
 /**
  * Adds a fish from a payload under a new local id, with the same uid and state. The position is
  * the payload's (pulled inside this tank's walls) unless `x`/`y` are given. With `held`, the
- * fish takes one held slot (from `holdFishSlot` or `extractEntity(…, { hold: true })`).
+ * fish takes one held slot (from `holdFishSlot` or `extractEntity(…, { hold: true })`). With
+ * `id`, a fish coming back (an aborted transfer) gets its old local id again when no entity here
+ * has it (ids are never handed out twice, so only a fish put back under it first could).
  */
 export function insertEntity(
   world: World,
   payload: unknown,
-  { held = false, ...at }: Position & { held?: boolean } = {},
+  { held = false, id, ...at }: Position & { held?: boolean; id?: number } = {},
 ): EntityRef {
   const p = validateFishPayload(payload);
   const pos = position(world, at);
@@ -158,7 +171,7 @@ export function insertEntity(
   }
   const x = clamp(pos.x ?? p.x, FISH_HALF, world.width - FISH_HALF);
   const y = clamp(pos.y ?? p.y, TOP_MARGIN + FISH_HALF, world.height - FISH_HALF);
-  const i = addFishSlot(world.fish, world.nextId++, p.uid);
+  const i = addFishSlot(world.fish, id !== undefined && idIsFree(world, id) ? id : world.nextId++, p.uid);
   writeFish(world, i, p, x, y);
   world.counters.transfersIn++;
   if (held) releaseFishSlot(world);

@@ -67,6 +67,24 @@ describe('extract and insert', () => {
     expect(strip(a)).toEqual(strip(b));
   });
 
+  it('should put a fish back under its old local id when asked and free, else under a new one', () => {
+    const world = grown(3, 'back');
+    const id = world.fish.id[0]!;
+    const uid = world.fish.uid[0]!;
+    const back = insertEntity(world, extractEntity(world, uid), { id });
+    expect(back).toEqual({ id, uid });
+    const ids = listEntities(world).map((e) => e.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    // Taken (another entity has it) or never handed out: a new id, never a clash.
+    const other = world.fish.uid[1]!;
+    const taken = world.fish.id[2]!;
+    expect(insertEntity(world, extractEntity(world, other), { id: taken }).id).toBe(world.nextId - 1);
+    const third = world.fish.uid[3]!;
+    const future = world.nextId + 5;
+    expect(insertEntity(world, extractEntity(world, third), { id: future }).id).toBe(world.nextId - 1);
+    expect(world.nextId).toBeLessThan(future);
+  });
+
   it('should place the fish where asked and keep it inside the walls otherwise', () => {
     const source = grown(3, 'p', 300);
     const dest = createWorld({ seed: 4, uidPrefix: 'q', width: 400, height: 300, initialFish: 0 });

@@ -110,9 +110,13 @@ describe('transfers in process', () => {
     );
     expect(await listReservations(rig.store.db)).toEqual([]);
     // The same key replays the refusal.
-    // The same key replays the refusal (the fish came back under a new local id, so a fresh
-    // request with the old id would now find nothing).
     expect(await submit(a, full, fishId, 'full-1')).toEqual(refused);
+    // The fish came back under its old local id: a fresh request with that id finds it.
+    expect(rig.ids(a)).toContain(fishId);
+    const b = await rig.createTank('server-2');
+    const moved = await submit(a, b, fishId, 'full-1-elsewhere');
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ old_id: fishId });
   });
 
   it('should answer 503 and abort when a participant cannot be reached', async () => {
