@@ -27,11 +27,9 @@ import {
   type Db,
   deleteReservation,
   getReservation,
-  getTransfer,
   listReservations,
   type NewSnapshot,
   putReservation,
-  type ReservationRole,
   releaseWithSnapshot,
   reserveWithSnapshot,
   saveSnapshots,
@@ -40,24 +38,10 @@ import {
 import { encodeTankSnapshot, type Tank, type TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Snapshotter } from './snapshotter.ts';
+import { fishOf, heldPayload, localIdOf, reconcileWorld } from './transfer-held.ts';
+import { createReservationSweep, outcomeFromLog, type TransferOutcome } from './transfer-sweep.ts';
 
-/** Key of the fish's local id in a source reservation's payload (dropped from the fish itself). */
-const LOCAL_ID = 'local_id';
-
-/** The fish a source reservation holds, as the destination gets it. */
-function fishOf(r: TransferReservation): EntityPayload {
-  const { [LOCAL_ID]: _, ...fish } = r.payload as EntityPayload & { [LOCAL_ID]?: number };
-  return fish as EntityPayload;
-}
-
-/** The local id the held fish had in its tank (absent in reservations made before it was kept). */
-function localIdOf(r: TransferReservation): number | undefined {
-  const id = (r.payload as { [LOCAL_ID]?: unknown })[LOCAL_ID];
-  return typeof id === 'number' ? id : undefined;
-}
-
-/** How a transfer ended, as the coordinator decided it. */
-export type TransferOutcome = 'committed' | 'aborted' | 'pending';
+export type { TransferOutcome } from './transfer-sweep.ts';
 
 export interface ParticipantOptions {
   serverId: string;
@@ -109,18 +93,7 @@ export function createParticipant({
   snapshotter,
   logger,
   crash,
-  outcomeOf = async (transferId) => {
-    const found = await getTransfer(db, transferId);
-    // No log entry at all: the coordinator logs before it prepares, so nothing was decided to
-    // commit; presumed abort.
-    if (!found) return 'aborted';
-    const { status } = found.transfer;
-    return status === 'committed'
-      ? 'committed'
-      : status === 'initiated' || status === 'prepared'
-        ? 'pending'
-        : 'aborted';
-  },
+  outcomeOf = outcomeFromLog(db),
   staleAfterMs = 30_000,
   sweepIntervalMs = 10_000,
 }: ParticipantOptions) {
@@ -129,7 +102,6 @@ export function createParticipant({
   const running = new Map<string, Promise<unknown>>();
   /** Arrivals this process prepared and has not committed or aborted yet (saves a read at commit). */
   const arriving = new Map<string, TransferReservation>();
-  let timer: NodeJS.Timeout | undefined;
 
   function serial<T>(transferId: string, job: () => Promise<T>): Promise<T> {
     const before = running.get(transferId) ?? Promise.resolve();
@@ -211,7 +183,7 @@ export function createParticipant({
               serverId,
               role: 'source',
               entityUid: uid,
-              payload: { ...payload, [LOCAL_ID]: oldId },
+              payload: heldPayload(payload, oldId),
             },
             snapshot: snapshotOf(tank),
           });
@@ -390,23 +362,6 @@ export function createParticipant({
     });
   }
 
-  /**
-   * Brings a world just restored from a snapshot in line with the open reservations on its
-   * tank: a fish held out of it is taken out again if the snapshot still shows it, and every
-   * held fish or promised arrival holds its slot.
-   */
-  async function reconcileWorld(tankId: string, world: World): Promise<void> {
-    for (const r of await listReservations(db, { tankId })) {
-      const present = fishIdOf(world, r.entityUid) !== undefined;
-      if (r.role === 'source') {
-        if (present) {
-          extractEntity(world, r.entityUid, { hold: true });
-          world.counters.transfersOut--;
-        } else world.heldSlots++;
-      } else if (!present) world.heldSlots++;
-    }
-  }
-
   /** Open reservations of this server (what it holds), oldest first. */
   function list(): Promise<TransferReservation[]> {
     return listReservations(db, { serverId });
@@ -417,28 +372,20 @@ export function createParticipant({
     return host.list().map((t) => ({ tank_id: t.id, uids: t.world.fish.uid.slice(0, t.world.fish.count) }));
   }
 
-  const finish: Record<ReservationRole, (r: TransferReservation) => Promise<unknown>> = {
-    source: (r) => commitSource({ transferId: r.transferId }),
-    dest: (r) => commitDest({ transferId: r.transferId, tankId: r.tankId, entityUid: r.entityUid }),
-  };
-
-  /** Resolves reservations older than `staleAfterMs` by the coordinator's decision. */
-  async function sweep(): Promise<number> {
-    const cutoff = Date.now() - staleAfterMs;
-    let resolved = 0;
-    for (const r of await list()) {
-      if (r.createdAt.getTime() > cutoff || !host.get(r.tankId)) continue;
-      const outcome = await outcomeOf(r.transferId);
-      if (outcome === 'pending') continue;
-      await (outcome === 'committed' ? finish[r.role](r) : abort({ transferId: r.transferId }));
-      resolved++;
-      log.warn(
-        { transfer_id: r.transferId, role: r.role, outcome },
-        'stale reservation resolved by the coordinator log',
-      );
-    }
-    return resolved;
-  }
+  const sweep = createReservationSweep({
+    logger: log,
+    list,
+    runs: (tankId) => host.get(tankId) !== undefined,
+    outcomeOf,
+    settle: (r, outcome) =>
+      outcome === 'aborted'
+        ? abort({ transferId: r.transferId })
+        : r.role === 'source'
+          ? commitSource({ transferId: r.transferId })
+          : commitDest({ transferId: r.transferId, tankId: r.tankId, entityUid: r.entityUid }),
+    staleAfterMs,
+    intervalMs: sweepIntervalMs,
+  });
 
   return {
     prepareSource,
@@ -446,23 +393,12 @@ export function createParticipant({
     commitDest,
     commitSource,
     abort,
-    reconcileWorld,
+    /** See `transfer-held.ts`. */
+    reconcileWorld: (tankId: string, world: World) => reconcileWorld(db, tankId, world),
     list,
     census,
-    sweep,
-    start() {
-      const loop = () => {
-        sweep()
-          .catch((err) => log.warn({ err }, 'reservation sweep failed; will retry'))
-          .finally(() => {
-            if (timer) timer = setTimeout(loop, sweepIntervalMs);
-          });
-      };
-      timer ??= setTimeout(loop, sweepIntervalMs);
-    },
-    stop() {
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-    },
+    sweep: sweep.sweep,
+    start: sweep.start,
+    stop: sweep.stop,
   };
 }

@@ -1,0 +1,49 @@
+/**
+ * @module
+ * What a transfer reservation holds on this server, and how a world restored from a snapshot is
+ * brought in line with the open reservations on its tank (see `transfers.ts`).
+ */
+import { type EntityPayload, extractEntity, fishIdOf, type World } from '../sim/index.ts';
+import { type Db, listReservations, type TransferReservation } from '../store/index.ts';
+
+/** Key of the fish's local id in a source reservation's payload (not part of the fish). */
+const LOCAL_ID = 'local_id';
+
+/** A source reservation's payload: the fish and the local id it had in its tank. */
+export function heldPayload(fish: EntityPayload, localId: number): Record<string, unknown> {
+  return { ...fish, [LOCAL_ID]: localId };
+}
+
+/** The fish a source reservation holds, as the destination gets it. */
+export function fishOf(r: TransferReservation): EntityPayload {
+  const { [LOCAL_ID]: _, ...fish } = r.payload as EntityPayload & { [LOCAL_ID]?: number };
+  return fish as EntityPayload;
+}
+
+/** The local id the held fish had in its tank (absent in reservations made before it was kept). */
+export function localIdOf(r: TransferReservation): number | undefined {
+  const id = (r.payload as { [LOCAL_ID]?: unknown })[LOCAL_ID];
+  return typeof id === 'number' ? id : undefined;
+}
+
+/**
+ * Brings a world just restored from a snapshot in line with the open reservations on its tank:
+ * a fish held out of it is taken out again if the snapshot still shows it, and every held fish
+ * or promised arrival holds its slot.
+ *
+ * @example
+ * ```ts
+ * const tanks = createTankService({ …, reconcileWorld: (id, world) => reconcileWorld(db, id, world) });
+ * ```
+ */
+export async function reconcileWorld(db: Db, tankId: string, world: World): Promise<void> {
+  for (const r of await listReservations(db, { tankId })) {
+    const present = fishIdOf(world, r.entityUid) !== undefined;
+    if (r.role === 'source') {
+      if (present) {
+        extractEntity(world, r.entityUid, { hold: true });
+        world.counters.transfersOut--;
+      } else world.heldSlots++;
+    } else if (!present) world.heldSlots++;
+  }
+}
