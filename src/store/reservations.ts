@@ -5,20 +5,58 @@
  * that restarts still knows what it holds and can ask the coordinator how each transfer ended.
  * The steps that change which tank a fish is in write the tank's snapshot in the same statement
  * as the reservation change (`reserveWithSnapshot`, `releaseWithSnapshot`): both or neither.
- * These run on every transfer step, so they run as prepared statements (`.prepare()`): postgres.js
- * otherwise has PostgreSQL describe each parameterised statement first, a second round trip.
+ * These run on every transfer step, so they are built once and run prepared (`prepared.ts`).
  */
 import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { attempt, ConflictError, NotFoundError } from './errors.ts';
 import { isUuid } from './ids.ts';
+import { preparedOnce } from './prepared.ts';
 import {
   type NewTransferReservation,
   type ReservationRole,
   type TransferReservation,
   transferReservationsTable,
 } from './schema.ts';
-import { fencedSnapshotInsert, type NewSnapshot } from './snapshots.ts';
+import { fencedSnapshotInsert, type NewSnapshot, type SnapshotParams, snapshotParams } from './snapshots.ts';
+
+/** One side of a transfer, by placeholders `transferId` and `role`. */
+const side = and(
+  eq(transferReservationsTable.transferId, sql.placeholder('transferId')),
+  eq(transferReservationsTable.role, sql.placeholder('role')),
+);
+
+/** A reservation's columns as placeholders of the same names. */
+const reservationParams = {
+  transferId: sql.placeholder('transferId'),
+  tankId: sql.placeholder('tankId'),
+  serverId: sql.placeholder('serverId'),
+  role: sql.placeholder('role'),
+  entityUid: sql.placeholder('entityUid'),
+  payload: sql.placeholder('payload'),
+};
+
+/** A snapshot row's parameters as placeholders (`snapshot_*`), and their values. */
+const SNAPSHOT: SnapshotParams = {
+  snapshotId: sql.placeholder('snapshot_id'),
+  tankId: sql.placeholder('snapshot_tank_id'),
+  serverId: sql.placeholder('snapshot_server_id'),
+  epoch: sql.placeholder('snapshot_epoch'),
+  frame: sql.placeholder('snapshot_frame'),
+  state: sql.placeholder('snapshot_state'),
+};
+
+function snapshotValues(snapshot: NewSnapshot): Record<string, unknown> {
+  const p = snapshotParams(snapshot);
+  return {
+    snapshot_id: p.snapshotId,
+    snapshot_tank_id: p.tankId,
+    snapshot_server_id: p.serverId,
+    snapshot_epoch: p.epoch,
+    snapshot_frame: p.frame,
+    snapshot_state: p.state,
+  };
+}
 
 export interface PutReservation {
   reservation: TransferReservation;
@@ -45,13 +83,14 @@ export async function putReservation(
   if (!isUuid(transferId) || !isUuid(reservation.tankId))
     throw new NotFoundError(`no transfer ${transferId} or tank`);
   return attempt(`reserve ${role} of transfer ${transferId}`, async () => {
-    const [row] = await db
-      .insert(transferReservationsTable)
-      .values(reservation)
-      .onConflictDoNothing()
-      .returning()
-      .prepare('put_reservation')
-      .execute();
+    const [row] = await preparedOnce(db, 'put_reservation', () =>
+      db
+        .insert(transferReservationsTable)
+        .values(reservationParams)
+        .onConflictDoNothing()
+        .returning()
+        .prepare('put_reservation'),
+    ).execute(reservation);
     if (row) return { reservation: row, created: true };
     const existing = await getReservation(db, { transferId, role });
     if (!existing) throw new ConflictError(`reservation ${role} of transfer ${transferId} is being written`);
@@ -73,14 +112,9 @@ export async function getReservation(
 ): Promise<TransferReservation | undefined> {
   if (!isUuid(transferId)) return undefined;
   return attempt(`get reservation ${role} of transfer ${transferId}`, async () => {
-    const [row] = await db
-      .select()
-      .from(transferReservationsTable)
-      .where(
-        and(eq(transferReservationsTable.transferId, transferId), eq(transferReservationsTable.role, role)),
-      )
-      .prepare('get_reservation')
-      .execute();
+    const [row] = await preparedOnce(db, 'get_reservation', () =>
+      db.select().from(transferReservationsTable).where(side).prepare('get_reservation'),
+    ).execute({ transferId, role });
     return row;
   });
 }
@@ -101,14 +135,9 @@ export async function deleteReservation(
 ): Promise<TransferReservation | undefined> {
   if (!isUuid(transferId)) return undefined;
   return attempt(`release ${role} of transfer ${transferId}`, async () => {
-    const [gone] = await db
-      .delete(transferReservationsTable)
-      .where(
-        and(eq(transferReservationsTable.transferId, transferId), eq(transferReservationsTable.role, role)),
-      )
-      .returning()
-      .prepare('delete_reservation')
-      .execute();
+    const [gone] = await preparedOnce(db, 'delete_reservation', () =>
+      db.delete(transferReservationsTable).where(side).returning().prepare('delete_reservation'),
+    ).execute({ transferId, role });
     return gone;
   });
 }
@@ -135,25 +164,26 @@ export async function reserveWithSnapshot(
   if (!isUuid(transferId) || !isUuid(reservation.tankId) || !isUuid(snapshot.tankId))
     throw new NotFoundError(`no transfer ${transferId} or tank`);
   return attempt(`reserve ${role} of transfer ${transferId} with a snapshot`, async () => {
-    const reserved = db
-      .$with('reserved')
-      .as(
-        db
-          .insert(transferReservationsTable)
-          .values(reservation)
-          .onConflictDoNothing()
-          .returning({ transferId: transferReservationsTable.transferId }),
-      );
-    const saved = db
-      .$with('saved')
-      .as(fencedSnapshotInsert(db, [snapshot], sql`exists (select 1 from ${reserved})`));
-    const [row] = await db
-      .with(reserved, saved)
-      .select({ transferId: reserved.transferId, tankId: saved.tankId })
-      .from(reserved)
-      .leftJoin(saved, sql`true`)
-      .prepare('reserve_with_snapshot')
-      .execute();
+    const [row] = await preparedOnce(db, 'reserve_with_snapshot', () => {
+      const reserved = db
+        .$with('reserved')
+        .as(
+          db
+            .insert(transferReservationsTable)
+            .values(reservationParams)
+            .onConflictDoNothing()
+            .returning({ transferId: transferReservationsTable.transferId }),
+        );
+      const saved = db
+        .$with('saved')
+        .as(fencedSnapshotInsert(db, [SNAPSHOT], sql`exists (select 1 from ${reserved})`));
+      return db
+        .with(reserved, saved)
+        .select({ transferId: reserved.transferId, tankId: saved.tankId })
+        .from(reserved)
+        .leftJoin(saved, sql`true`)
+        .prepare('reserve_with_snapshot');
+    }).execute({ ...reservation, ...snapshotValues(snapshot) });
     return { reserved: row !== undefined, saved: row?.tankId != null };
   });
 }
@@ -174,37 +204,34 @@ export async function releaseWithSnapshot(
   { transferId, role, snapshot }: { transferId: string; role: ReservationRole; snapshot: NewSnapshot },
 ): Promise<{ found: boolean; saved: boolean }> {
   if (!isUuid(transferId) || !isUuid(snapshot.tankId)) return { found: false, saved: false };
-  const mine = and(
-    eq(transferReservationsTable.transferId, transferId),
-    eq(transferReservationsTable.role, role),
-  );
   return attempt(`release ${role} of transfer ${transferId} with a snapshot`, async () => {
-    const held = db
-      .$with('held')
-      .as(
+    const [row] = await preparedOnce(db, 'release_with_snapshot', () => {
+      const held = db
+        .$with('held')
+        .as(
+          db
+            .select({ transferId: transferReservationsTable.transferId })
+            .from(transferReservationsTable)
+            .where(side)
+            .for('update'),
+        );
+      const saved = db
+        .$with('saved')
+        .as(fencedSnapshotInsert(db, [SNAPSHOT], sql`exists (select 1 from ${held})`));
+      const released = db.$with('released').as(
         db
-          .select({ transferId: transferReservationsTable.transferId })
-          .from(transferReservationsTable)
-          .where(mine)
-          .for('update'),
+          .delete(transferReservationsTable)
+          .where(and(side, sql`exists (select 1 from ${saved})`))
+          .returning({ transferId: transferReservationsTable.transferId }),
       );
-    const saved = db
-      .$with('saved')
-      .as(fencedSnapshotInsert(db, [snapshot], sql`exists (select 1 from ${held})`));
-    const released = db.$with('released').as(
-      db
-        .delete(transferReservationsTable)
-        .where(and(mine, sql`exists (select 1 from ${saved})`))
-        .returning({ transferId: transferReservationsTable.transferId }),
-    );
-    const [row] = await db
-      .with(held, saved, released)
-      .select({ transferId: held.transferId, tankId: saved.tankId })
-      .from(held)
-      .leftJoin(saved, sql`true`)
-      .leftJoin(released, sql`true`)
-      .prepare('release_with_snapshot')
-      .execute();
+      return db
+        .with(held, saved, released)
+        .select({ transferId: held.transferId, tankId: saved.tankId })
+        .from(held)
+        .leftJoin(saved, sql`true`)
+        .leftJoin(released, sql`true`)
+        .prepare('release_with_snapshot');
+    }).execute({ transferId, role, ...snapshotValues(snapshot) });
     return { found: row !== undefined, saved: row?.tankId != null };
   });
 }

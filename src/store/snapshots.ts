@@ -68,7 +68,25 @@ async function saveChunk(db: Db, rows: readonly NewSnapshot[]): Promise<Snapshot
   // valid, and they are reported as fenced like any other row that did not match.
   const valid = rows.filter((r) => isUuid(r.tankId));
   if (valid.length === 0) return [];
-  return attempt(`save ${valid.length} snapshots`, () => fencedSnapshotInsert(db, valid));
+  return attempt(`save ${valid.length} snapshots`, () => fencedSnapshotInsert(db, valid.map(snapshotParams)));
+}
+
+/** A snapshot row as statement parameters (values or `sql.placeholder`s); `state` is JSON text. */
+export type SnapshotParams = Record<
+  'snapshotId' | 'tankId' | 'serverId' | 'epoch' | 'frame' | 'state',
+  unknown
+>;
+
+/** `row` as the parameters of {@link fencedSnapshotInsert}. */
+export function snapshotParams(row: NewSnapshot): SnapshotParams {
+  return {
+    snapshotId: row.snapshotId ?? randomUUID(),
+    tankId: row.tankId,
+    serverId: row.serverId,
+    epoch: row.epoch,
+    frame: row.frame,
+    state: JSON.stringify(row.state),
+  };
 }
 
 /**
@@ -77,13 +95,13 @@ async function saveChunk(db: Db, rows: readonly NewSnapshot[]): Promise<Snapshot
  *
  * @example
  * ```ts
- * const saved = db.$with('saved').as(fencedSnapshotInsert(db, [row], sql`exists (select 1 from held)`));
+ * const saved = db.$with('saved').as(fencedSnapshotInsert(db, [snapshotParams(row)], sql`exists (select 1 from held)`));
  * ```
  */
-export function fencedSnapshotInsert(db: Db, rows: readonly NewSnapshot[], onlyIf?: SQL) {
+export function fencedSnapshotInsert(db: Db, rows: readonly SnapshotParams[], onlyIf?: SQL) {
   const values: SQL[] = rows.map(
     (r) =>
-      sql`(${r.snapshotId ?? randomUUID()}::uuid, ${r.tankId}::uuid, ${r.serverId}::text, ${r.epoch}::integer, ${r.frame}::bigint, ${JSON.stringify(r.state)}::jsonb)`,
+      sql`(${r.snapshotId}::uuid, ${r.tankId}::uuid, ${r.serverId}::text, ${r.epoch}::integer, ${r.frame}::bigint, ${r.state}::jsonb)`,
   );
   // Fencing: a snapshot whose (server, epoch) is no longer the tank's location comes from a
   // server that lost the tank, moved elsewhere by a failover while this one was partitioned or

@@ -3,15 +3,15 @@
  * The 2PC coordinator's log: `transfers` (one row per transfer, unique idempotency key) and
  * `transfer_events` (append-only). Each step changes the status and appends its events in one
  * statement (data-modifying CTEs), so the log never says a step happened without its event or
- * the reverse, and a step costs the coordinator one round trip to PostgreSQL: the statements run
- * prepared (`.prepare()`), as postgres.js otherwise has each parameterised statement described
- * first, a round trip of its own.
+ * the reverse, and a step costs the coordinator one round trip to PostgreSQL: the statements are
+ * built once and run prepared (`prepared.ts`).
  */
 import { and, asc, desc, eq, inArray, lte, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { WithSubqueryWithSelection } from 'drizzle-orm/pg-core';
 import type { Db } from './db.ts';
 import { attempt, ConflictError, NotFoundError } from './errors.ts';
 import { isUuid } from './ids.ts';
+import { preparedOnce } from './prepared.ts';
 import {
   type NewTransfer,
   type Transfer,
@@ -86,20 +86,19 @@ export async function createTransfer(
   return attempt(`create transfer ${transfer.idempotencyKey}`, async () => {
     // ON CONFLICT DO NOTHING: a concurrent insert of the same key makes this one wait for it to
     // commit, then do nothing (and log no event); the select below then sees its row.
-    const inserted = db.$with('inserted').as(
-      db
-        .insert(transfersTable)
-        .values({ ...transfer, status: 'initiated' })
-        .onConflictDoNothing({ target: transfersTable.idempotencyKey })
-        .returning(),
-    );
-    const logged = appendFrom(db, inserted, [{ eventType: 'initiated', eventData }]);
-    const [row] = await db
-      .with(inserted, logged)
-      .select()
-      .from(inserted)
-      .prepare('create_transfer')
-      .execute();
+    const columns = Object.keys(transfer).sort() as Array<keyof typeof transfer>;
+    const [row] = await preparedOnce(db, `create_transfer:${columns}`, () => {
+      const values = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)]));
+      const inserted = db.$with('inserted').as(
+        db
+          .insert(transfersTable)
+          .values({ ...(values as unknown as NewTransfer), status: 'initiated' })
+          .onConflictDoNothing({ target: transfersTable.idempotencyKey })
+          .returning(),
+      );
+      const logged = appendFrom(db, inserted, 1);
+      return db.with(inserted, logged).select().from(inserted).prepare('create_transfer');
+    }).execute({ ...transfer, ...eventValues([{ eventType: 'initiated', eventData }]) });
     if (row) return { transfer: row, created: true };
     const [existing] = await db
       .select()
@@ -114,16 +113,19 @@ export async function createTransfer(
 }
 
 /**
- * A CTE appending `events` (in order) to every transfer `source` returns; nothing when it
- * returns no row, so the events go in only with the change they describe.
+ * A CTE appending `count` events (placeholders `event_type_<i>`, `event_data_<i>`, in order) to
+ * every transfer `source` returns; nothing when it returns no row, so the events go in only with
+ * the change they describe.
  */
 function appendFrom(
   db: Db,
   source: WithSubqueryWithSelection<(typeof transfersTable)['_']['columns'], string>,
-  events: readonly LoggedEvent[],
+  count: number,
 ) {
-  const list: SQL[] = events.map(
-    (e) => sql`(${e.eventType}::text, ${JSON.stringify(e.eventData ?? {})}::jsonb)`,
+  const list: SQL[] = Array.from(
+    { length: count },
+    (_, i) =>
+      sql`(${sql.placeholder(`event_type_${i}`)}::text, ${sql.placeholder(`event_data_${i}`)}::jsonb)`,
   );
   return db.$with('logged').as(
     db
@@ -147,6 +149,16 @@ function appendFrom(
   );
 }
 
+/** The placeholder values of {@link appendFrom} for `events`. */
+function eventValues(events: readonly LoggedEvent[]): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  events.forEach((e, i) => {
+    values[`event_type_${i}`] = e.eventType;
+    values[`event_data_${i}`] = JSON.stringify(e.eventData ?? {});
+  });
+  return values;
+}
+
 /**
  * Moves a transfer to `status`, stores what the step learned and appends an event of that type,
  * in one transaction. Setting the status it already has is a no-op that returns the row (a retried
@@ -162,26 +174,29 @@ export async function setTransferStatus(db: Db, change: StatusChange): Promise<T
   const { transferId, status, expected = UNFINISHED, eventData = {}, after = [], ...fields } = change;
   if (!isUuid(transferId)) throw new NotFoundError(`no transfer ${transferId}`);
   return attempt(`set transfer ${transferId} ${status}`, async () => {
-    const changed = db.$with('changed').as(
-      db
-        .update(transfersTable)
-        .set({ ...fields, status, updatedAt: sql`now()` })
-        .where(
-          and(
-            eq(transfersTable.transferId, transferId),
-            inArray(transfersTable.status, [...expected]),
-            ne(transfersTable.status, status),
-          ),
-        )
-        .returning(),
-    );
-    const logged = appendFrom(db, changed, [...after, { eventType: status, eventData }]);
-    const [row] = await db
-      .with(changed, logged)
-      .select()
-      .from(changed)
-      .prepare('set_transfer_status')
-      .execute();
+    const events = [...after, { eventType: status, eventData }];
+    const columns = (Object.keys(fields) as Array<keyof typeof fields>)
+      .filter((c) => fields[c] !== undefined)
+      .sort();
+    const key = `set_transfer_status:${columns}:${expected}:${events.length}`;
+    const [row] = await preparedOnce(db, key, () => {
+      const values = Object.fromEntries(columns.map((c) => [c, sql.placeholder(c)]));
+      const changed = db.$with('changed').as(
+        db
+          .update(transfersTable)
+          .set({ ...values, status: sql`${sql.placeholder('status')}`, updatedAt: sql`now()` })
+          .where(
+            and(
+              eq(transfersTable.transferId, sql.placeholder('transferId')),
+              inArray(transfersTable.status, [...expected]),
+              ne(transfersTable.status, sql.placeholder('status')),
+            ),
+          )
+          .returning(),
+      );
+      const logged = appendFrom(db, changed, events.length);
+      return db.with(changed, logged).select().from(changed).prepare('set_transfer_status');
+    }).execute({ ...fields, transferId, status, ...eventValues(events) });
     if (row) return row;
     const [current] = await db.select().from(transfersTable).where(eq(transfersTable.transferId, transferId));
     if (!current) throw new NotFoundError(`no transfer ${transferId}`);
