@@ -36,6 +36,8 @@ export interface SoakResult {
   duplicated: number;
   /** Each duplicated uid with the tanks it was found in, to look its transfers up. */
   duplicates: Array<{ uid: string; tanks: string[] }>;
+  /** Each lost uid with the transfers that moved it (status and events, oldest first). */
+  missing: Array<{ uid: string; transfers: string[] }>;
   /** Uids found that were not there at the start (fish are paused: must be 0). */
   unknown: number;
   fish: number;
@@ -210,6 +212,16 @@ async function drive(
   const rows = await sql<Array<{ status: string; n: number }>>`select status, count(*)::int as n
     from transfers where idempotency_key like ${`soak-${seed}-%`} group by status`;
   const count = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
+  const lostUids = [...baseline].filter((uid) => !seen.has(uid));
+  const missing = [];
+  for (const uid of lostUids) {
+    const history = await sql<Array<{ line: string }>>`select
+      t.transfer_id || ' ' || t.status || ' ' || t.source_tank_id || '->' || t.dest_tank_id || ': ' ||
+      coalesce((select string_agg(e.event_type, ',' order by e.event_id) from transfer_events e
+        where e.transfer_id = t.transfer_id), '') as line
+      from transfers t where t.entity_uid = ${uid} order by t.created_at`;
+    missing.push({ uid, transfers: history.map((h) => h.line) });
+  }
   const committed = count('committed');
   const aborted = count('aborted');
   return {
@@ -217,9 +229,10 @@ async function drive(
     committed,
     aborted,
     refused: transfers - committed - aborted,
-    lost: [...baseline].filter((uid) => !seen.has(uid)).length,
+    lost: lostUids.length,
     duplicated: [...seen.values()].filter((n) => n > 1).length,
     duplicates: [...where].filter(([, at]) => at.length > 1).map(([uid, at]) => ({ uid, tanks: at })),
+    missing,
     unknown: [...seen.keys()].filter((uid) => !baseline.has(uid)).length,
     fish: baseline.size,
     kills,
