@@ -59,5 +59,6 @@ recordBenchmark({
   ],
 });
 if (result.duplicates.length > 0) console.log(`duplicated uids: ${JSON.stringify(result.duplicates)}`);
-for (const { uid, transfers } of result.missing) console.log(`lost uid ${uid}; its transfers:\n  ${transfers.join("\n  ")}`);
+for (const { uid, transfers } of result.missing)
+  console.log(`lost uid ${uid}; its transfers:\n  ${transfers.join('\n  ')}`);
 if (result.lost > 0 || result.duplicated > 0 || result.unknown > 0) process.exitCode = 1;
