@@ -7,7 +7,8 @@
  * reservation change (one round trip to PostgreSQL a step), and runs while the snapshotter
  * leaves the tank alone, so the newest snapshot always agrees with the reservations: a restart
  * can never bring back a fish that left, nor lose one that arrived. Every step can be
- * repeated; a repeat is a no-op success.
+ * repeated; a repeat is a no-op success. The destination's half is in `transfer-dest.ts`, what a
+ * reservation holds and the restore reconcile in `transfer-held.ts`, timeouts in `transfer-sweep.ts`.
  */
 
 import type { CrashPoint } from '../fault/index.ts';
@@ -17,10 +18,8 @@ import {
   extractEntity,
   fishIdOf,
   fishUidOf,
-  holdFishSlot,
   insertEntity,
   releaseFishSlot,
-  validateFishPayload,
   type World,
 } from '../sim/index.ts';
 import {
@@ -29,8 +28,6 @@ import {
   getReservation,
   listReservations,
   type NewSnapshot,
-  putReservation,
-  releaseWithSnapshot,
   reserveWithSnapshot,
   saveSnapshots,
   type TransferReservation,
@@ -38,9 +35,11 @@ import {
 import { encodeTankSnapshot, type Tank, type TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Snapshotter } from './snapshotter.ts';
+import { createDestSide } from './transfer-dest.ts';
 import { fishOf, heldPayload, localIdOf, reconcileWorld } from './transfer-held.ts';
 import { createReservationSweep, outcomeFromLog, type TransferOutcome } from './transfer-sweep.ts';
 
+export type { CommittedDest } from './transfer-dest.ts';
 export type { TransferOutcome } from './transfer-sweep.ts';
 
 export interface ParticipantOptions {
@@ -68,14 +67,6 @@ export interface PreparedSource {
   payload: EntityPayload;
 }
 
-export interface CommittedDest {
-  transfer_id: string;
-  tank_id: string;
-  entity_uid: string;
-  /** The fish's local id in the destination; null when it has moved on since. */
-  new_id: number | null;
-}
-
 export type Participant = ReturnType<typeof createParticipant>;
 
 /**
@@ -100,8 +91,6 @@ export function createParticipant({
   const log = logger.child({ part: 'transfers' });
   /** One step at a time per transfer, so a retry racing its first attempt waits for it. */
   const running = new Map<string, Promise<unknown>>();
-  /** Arrivals this process prepared and has not committed or aborted yet (saves a read at commit). */
-  const arriving = new Map<string, TransferReservation>();
 
   function serial<T>(transferId: string, job: () => Promise<T>): Promise<T> {
     const before = running.get(transferId) ?? Promise.resolve();
@@ -222,96 +211,19 @@ export function createParticipant({
     });
   }
 
-  async function prepareDest(req: { transferId: string; tankId: string; payload: unknown }) {
-    return serial(req.transferId, async () => {
-      crash('dest_before_prepare');
-      const payload = validateFishPayload(req.payload);
-      const tank = tankHere(req.tankId);
-      if (!tank.meta.allow_transfers)
-        throw new ApiError('forbidden', `tank ${tank.id} does not allow transfers`);
-      const answer = { transfer_id: req.transferId, tank_id: tank.id, entity_uid: payload.uid };
-      try {
-        if (fishIdOf(tank.world, payload.uid) !== undefined)
-          throw new ApiError('duplicate_entity', `fish ${payload.uid} is already in tank ${tank.id}`);
-        holdFishSlot(tank.world);
-      } catch (err) {
-        // A retry whose first attempt held the room (and may have filled the tank) is no error.
-        const held = await getReservation(db, { transferId: req.transferId, role: 'dest' });
-        if (held) return { ...answer, tank_id: held.tankId, entity_uid: held.entityUid };
-        throw err;
-      }
-      let put: Awaited<ReturnType<typeof putReservation>>;
-      try {
-        put = await putReservation(db, {
-          transferId: req.transferId,
-          tankId: tank.id,
-          serverId,
-          role: 'dest',
-          entityUid: payload.uid,
-          payload,
-        });
-      } catch (err) {
-        releaseFishSlot(tank.world);
-        throw err;
-      }
-      if (!put.created) {
-        releaseFishSlot(tank.world);
-        return { ...answer, tank_id: put.reservation.tankId, entity_uid: put.reservation.entityUid };
-      }
-      arriving.set(req.transferId, put.reservation);
-      crash('dest_after_prepare');
-      return answer;
-    });
-  }
-
-  async function commitDest(req: {
-    transferId: string;
-    tankId: string;
-    entityUid: string;
-  }): Promise<CommittedDest> {
-    return serial(req.transferId, async () => {
-      const done = (newId: number | null | undefined): CommittedDest => ({
-        transfer_id: req.transferId,
-        tank_id: req.tankId,
-        entity_uid: req.entityUid,
-        new_id: newId ?? null,
-      });
-      // Known from this process's prepare, or (after a restart) from the database.
-      const held =
-        arriving.get(req.transferId) ??
-        (await getReservation(db, { transferId: req.transferId, role: 'dest' }));
-      // Committed before (or never prepared, which the coordinator rules out): a no-op.
-      if (!held) return done(host.get(req.tankId) && fishIdOf(host.get(req.tankId)!.world, req.entityUid));
-      const tank = tankHere(held.tankId);
-      const result = await snapshotter.exclusive([tank.id], async () => {
-        const world = tank.world;
-        // Present already: an earlier attempt inserted it and then failed to save.
-        const present = fishIdOf(world, held.entityUid);
-        const id = present ?? insertEntity(world, held.payload as EntityPayload, { held: true }).id;
-        tank.touch();
-        const frame = world.frame;
-        // On failure the fish stays in (the decision is commit); the retry finds it present.
-        const written = await releaseWithSnapshot(db, {
-          transferId: req.transferId,
-          role: 'dest',
-          snapshot: snapshotOf(tank),
-        });
-        if (!written.found) {
-          // Settled elsewhere meanwhile (nothing was written here): not inserted a second time.
-          if (present === undefined) extractEntity(world, held.entityUid);
-          arriving.delete(req.transferId);
-          return fishIdOf(world, req.entityUid);
-        }
-        if (!written.saved) throw fenced(tank);
-        tank.markSaved(frame);
-        arriving.delete(req.transferId);
-        return id;
-      });
-      crash('dest_after_commit');
-      log.debug({ transfer_id: req.transferId, tank_id: tank.id, uid: held.entityUid }, 'fish arrived');
-      return { ...done(result), tank_id: tank.id, entity_uid: held.entityUid };
-    });
-  }
+  const destSide = createDestSide({
+    serverId,
+    db,
+    host,
+    snapshotter,
+    log,
+    crash,
+    serial,
+    tankHere,
+    snapshotOf,
+    fenced,
+  });
+  const { prepareDest, commitDest } = destSide;
 
   async function commitSource(req: { transferId: string }) {
     return serial(req.transferId, async () => {
@@ -352,7 +264,7 @@ export function createParticipant({
         });
         log.info({ transfer_id: req.transferId, tank_id: tank.id, uid: source.entityUid }, 'fish put back');
       }
-      arriving.delete(req.transferId);
+      destSide.forget(req.transferId);
       if (dest) {
         await deleteReservation(db, { transferId: req.transferId, role: 'dest' });
         const tank = host.get(dest.tankId);

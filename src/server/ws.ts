@@ -17,10 +17,10 @@ import {
   type TokenVerifier,
   tokenFromRequest,
 } from '../auth/index.ts';
-import { spawnFish, spawnFood } from '../sim/index.ts';
 import type { BroadcastFrame, Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { type PreparedFrame, prepareBinaryFrame, writePrepared } from './ws-fanout.ts';
+import { ClientMessage, NEEDS, runClientMessage } from './ws-messages.ts';
 
 export const WsClose = {
   normal: 1000,
@@ -32,32 +32,6 @@ export const WsClose = {
   tooSlow: 4408,
   tankGone: 4410,
 } as const;
-
-const ClientMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('ping'), id: z.union([z.string(), z.number()]).optional() }),
-  z.object({ type: z.literal('pause') }),
-  z.object({ type: z.literal('resume') }),
-  z.object({
-    type: z.literal('spawn_food'),
-    count: z.number().int().min(1).max(50).optional(),
-    x: z.number().optional(),
-  }),
-  z.object({
-    type: z.literal('spawn_fish'),
-    genome: z.record(z.string(), z.number()).optional(),
-    x: z.number().optional(),
-    y: z.number().optional(),
-  }),
-]);
-type ClientMessage = z.infer<typeof ClientMessage>;
-
-const NEEDS: Record<ClientMessage['type'], PermissionLevel> = {
-  ping: 'read',
-  pause: 'write',
-  resume: 'write',
-  spawn_food: 'write',
-  spawn_fish: 'write',
-};
 
 export interface ViewerGatewayOptions {
   logger: Logger;
@@ -156,29 +130,6 @@ export function createViewerGateway({
     if (viewer.ws.readyState === WebSocket.OPEN) viewer.ws.send(JSON.stringify(message));
   }
 
-  /** Carries out one client command and returns the reply. */
-  function handle(tank: Tank, message: ClientMessage): Record<string, unknown> {
-    switch (message.type) {
-      case 'ping':
-        return { type: 'pong', id: message.id, frame: tank.world.frame };
-      case 'pause':
-        tank.pause();
-        return { type: 'ack', command: 'pause', status: tank.status };
-      case 'resume':
-        tank.resume();
-        return { type: 'ack', command: 'resume', status: tank.status };
-      case 'spawn_food':
-        spawnFood(tank.world, { count: message.count, x: message.x });
-        tank.touch();
-        return { type: 'ack', command: 'spawn_food' };
-      case 'spawn_fish': {
-        const fish = spawnFish(tank.world, { genome: message.genome, x: message.x, y: message.y });
-        tank.touch();
-        return { type: 'ack', command: 'spawn_fish', id: fish.id, uid: fish.uid };
-      }
-    }
-  }
-
   function onMessage(viewer: Viewer, data: WebSocket.RawData, isBinary: boolean): void {
     let message: ClientMessage;
     try {
@@ -209,7 +160,7 @@ export function createViewerGateway({
       return;
     }
     try {
-      reply(viewer, handle(tank, message));
+      reply(viewer, runClientMessage(tank, message));
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'error';
       reply(viewer, { type: 'error', code, detail: (err as Error).message });

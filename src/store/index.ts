@@ -113,16 +113,18 @@ export {
   type TankPage,
 } from './tanks.ts';
 export {
+  getTransfer,
+  getTransferByKey,
+  listTransfersByTank,
+  listUnfinishedTransfers,
+  type TransferWithEvents,
+} from './transfer-reads.ts';
+export {
   appendTransferEvent,
   type CreatedTransfer,
   type CreateTransfer,
   createTransfer,
-  getTransfer,
-  getTransferByKey,
   type LoggedEvent,
-  listTransfersByTank,
-  listUnfinishedTransfers,
   type StatusChange,
   setTransferStatus,
-  type TransferWithEvents,
 } from './transfers.ts';

@@ -13,10 +13,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { CrashPoint } from '../../fault/index.ts';
-import { ApiError, toProblem } from '../../http/index.ts';
+import { ApiError } from '../../http/index.ts';
 import type { Realtime, TransferStep } from '../../realtime/index.ts';
 import {
-  ConflictError,
   createTransfer,
   type Db,
   getLocation,
@@ -26,7 +25,8 @@ import {
   type TransferReservation,
 } from '../../store/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
-import { isUnreachable, type Participants } from './participants.ts';
+import type { Participants } from './participants.ts';
+import { createPhases, type TransferAnswer } from './phases.ts';
 
 /** The seed's transfer request. */
 export interface TransferRequest {
@@ -36,11 +36,7 @@ export interface TransferRequest {
   entity_type: 'fish';
 }
 
-/** What a transfer answered, kept in the log so a retry with the same key gets it again. */
-export interface TransferAnswer {
-  status: 200 | 400 | 403 | 404 | 409 | 422 | 503;
-  body: Record<string, unknown>;
-}
+export type { TransferAnswer } from './phases.ts';
 
 export interface CoordinatorOptions {
   db: Db;
@@ -109,6 +105,8 @@ export function createCoordinator({
   async function serverOf(tankId: string, logged: string): Promise<string> {
     return (await getLocation(db, tankId).catch(() => undefined))?.serverId ?? logged;
   }
+
+  const { commit, abort } = createPhases({ db, participants, log, crash, publish, serverOf, commitAttempts });
 
   async function submit({
     request,
@@ -203,137 +201,6 @@ export function createCoordinator({
     crash('after_prepare');
     // Driven now, the participants are the ones just asked; recovery looks them up again.
     return commit(prepared, { source: t.sourceServer, dest: t.destServer });
-  }
-
-  /**
-   * Logs the abort (unless the log already holds a decision, which then wins), then tells both
-   * participants. A participant that cannot be told now learns it from its reservation sweep.
-   */
-  async function abort(t: Transfer, reason: unknown): Promise<TransferAnswer> {
-    const problem = toProblem(
-      isUnreachable(reason) ? new ApiError('unavailable', (reason as Error).message) : reason,
-    );
-    const answer: TransferAnswer = {
-      status: problem.status as TransferAnswer['status'],
-      body: { ...problem, transfer_id: t.transferId, aborted: true },
-    };
-    try {
-      await setTransferStatus(db, {
-        transferId: t.transferId,
-        status: 'aborted',
-        expected: ['initiated'],
-        error: problem.detail,
-        response: answer,
-        eventData: { reason: problem.code, detail: problem.detail },
-      });
-    } catch (err) {
-      if (err instanceof ConflictError) {
-        const now = await getTransfer(db, t.transferId);
-        if (now?.transfer.status === 'prepared') return commit(now.transfer);
-        if (now?.transfer.response) return now.transfer.response as TransferAnswer;
-      }
-      log.error({ err, transfer_id: t.transferId }, 'abort could not be logged; recovery will abort it');
-      throw new ApiError('unavailable', `transfer ${t.transferId} failed and is being aborted`, {
-        cause: err,
-        extra: { transfer_id: t.transferId },
-      });
-    }
-    publish(t, 'aborted');
-    const servers = new Set([
-      await serverOf(t.sourceTankId, t.sourceServer),
-      await serverOf(t.destTankId, t.destServer),
-    ]);
-    for (const server of servers) {
-      await participants
-        .abort(server, t.transferId)
-        .catch((err) =>
-          log.warn({ err: (err as Error).message, transfer_id: t.transferId, server }, 'abort not delivered'),
-        );
-    }
-    log.info({ transfer_id: t.transferId, reason: problem.code }, 'transfer aborted');
-    return answer;
-  }
-
-  async function retried<T>(what: string, job: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await job();
-      } catch (err) {
-        if (attempt >= commitAttempts || !isUnreachable(err)) throw err;
-        log.warn({ err: (err as Error).message, attempt }, `${what} failed; retrying`);
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
-      }
-    }
-  }
-
-  /**
-   * Runs the commit steps of a transfer logged `prepared`; safe to run again. `servers` are the
-   * participants' servers when known to be current (the request just prepared them); otherwise
-   * each tank's server is looked up (a failover may have moved it since).
-   */
-  async function commit(t: Transfer, servers?: { source: string; dest: string }): Promise<TransferAnswer> {
-    const uid = t.entityUid as string;
-    try {
-      const destServer = servers?.dest ?? (await serverOf(t.destTankId, t.destServer));
-      const dest = await retried('commit-dest', () =>
-        participants.commitDest(destServer, t.transferId, { tank_id: t.destTankId, entity_uid: uid }),
-      );
-      crash('after_dest_commit');
-      crash('before_source_drop');
-      const sourceServer = servers?.source ?? (await serverOf(t.sourceTankId, t.sourceServer));
-      await retried('commit-source', () => participants.commitSource(sourceServer, t.transferId));
-      const answer: TransferAnswer = {
-        status: 200,
-        body: {
-          success: true,
-          transfer_id: t.transferId,
-          old_id: t.oldId ?? t.entityId,
-          // Null only when a repeated commit finds the fish gone on from the destination.
-          new_id: dest.new_id,
-          entity_uid: uid,
-          source_server: sourceServer,
-          dest_server: destServer,
-          timestamp: new Date().toISOString(),
-        },
-      };
-      // Both steps' events and the outcome in one write: a crash before it repeats the steps.
-      const done = await setTransferStatus(db, {
-        transferId: t.transferId,
-        status: 'committed',
-        expected: ['prepared'],
-        newId: dest.new_id ?? undefined,
-        response: answer,
-        after: [
-          { eventType: 'dest_committed', eventData: { server: destServer, new_id: dest.new_id } },
-          { eventType: 'source_dropped', eventData: { server: sourceServer } },
-        ],
-      });
-      publish(t, 'committed');
-      log.info(
-        { transfer_id: t.transferId, uid, source: sourceServer, dest: destServer },
-        'transfer committed',
-      );
-      return (done.response as TransferAnswer | null) ?? answer;
-    } catch (err) {
-      if (err instanceof ConflictError) {
-        // Another driver (recovery elsewhere) finished it first: its answer stands.
-        const now = await getTransfer(db, t.transferId);
-        if (now?.transfer.response) return now.transfer.response as TransferAnswer;
-      }
-      // The decision is commit: nothing can undo it; recovery finishes it when the participant is back.
-      log.warn(
-        { err: (err as Error).message, transfer_id: t.transferId },
-        'commit interrupted; recovery will finish it',
-      );
-      throw new ApiError(
-        'unavailable',
-        `transfer ${t.transferId} is committed but not yet complete; retry to get its result`,
-        {
-          cause: err,
-          extra: { transfer_id: t.transferId, status: 'prepared' },
-        },
-      );
-    }
   }
 
   /**

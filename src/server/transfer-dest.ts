@@ -1,0 +1,172 @@
+/**
+ * @module
+ * The destination's half of a transfer (see `transfers.ts`): prepare holds room in the tank and
+ * keeps the arriving fish in a reservation; commit puts the fish in under its uid and drops the
+ * reservation in the same statement as the tank's snapshot. Both can be repeated.
+ */
+import type { CrashPoint } from '../fault/index.ts';
+import { ApiError } from '../http/index.ts';
+import {
+  type EntityPayload,
+  extractEntity,
+  fishIdOf,
+  holdFishSlot,
+  insertEntity,
+  releaseFishSlot,
+  validateFishPayload,
+} from '../sim/index.ts';
+import {
+  type Db,
+  getReservation,
+  type NewSnapshot,
+  putReservation,
+  releaseWithSnapshot,
+  type TransferReservation,
+} from '../store/index.ts';
+import type { Tank, TankHost } from '../tank/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import type { Snapshotter } from './snapshotter.ts';
+
+export interface CommittedDest {
+  transfer_id: string;
+  tank_id: string;
+  entity_uid: string;
+  /** The fish's local id in the destination; null when it has moved on since. */
+  new_id: number | null;
+}
+
+export interface DestSideOptions {
+  serverId: string;
+  db: Db;
+  host: TankHost;
+  snapshotter: Snapshotter;
+  log: Logger;
+  crash: CrashPoint;
+  /** Runs steps of one transfer one at a time. */
+  serial<T>(transferId: string, job: () => Promise<T>): Promise<T>;
+  /** The tank if it runs here; throws `tank_not_found` otherwise. */
+  tankHere(tankId: string): Tank;
+  snapshotOf(tank: Tank): NewSnapshot;
+  /** The error for a tank that has moved to another server. */
+  fenced(tank: Tank): ApiError;
+}
+
+/**
+ * @example
+ * ```ts
+ * const { prepareDest, commitDest, forget } = createDestSide({ db, host, snapshotter, log, crash, serial, tankHere, snapshotOf, fenced });
+ * ```
+ */
+export function createDestSide({
+  serverId,
+  db,
+  host,
+  snapshotter,
+  log,
+  crash,
+  serial,
+  tankHere,
+  snapshotOf,
+  fenced,
+}: DestSideOptions) {
+  /** Arrivals this process prepared and has not committed or aborted yet (saves a read at commit). */
+  const arriving = new Map<string, TransferReservation>();
+
+  async function prepareDest(req: { transferId: string; tankId: string; payload: unknown }) {
+    return serial(req.transferId, async () => {
+      crash('dest_before_prepare');
+      const payload = validateFishPayload(req.payload);
+      const tank = tankHere(req.tankId);
+      if (!tank.meta.allow_transfers)
+        throw new ApiError('forbidden', `tank ${tank.id} does not allow transfers`);
+      const answer = { transfer_id: req.transferId, tank_id: tank.id, entity_uid: payload.uid };
+      try {
+        if (fishIdOf(tank.world, payload.uid) !== undefined)
+          throw new ApiError('duplicate_entity', `fish ${payload.uid} is already in tank ${tank.id}`);
+        holdFishSlot(tank.world);
+      } catch (err) {
+        // A retry whose first attempt held the room (and may have filled the tank) is no error.
+        const held = await getReservation(db, { transferId: req.transferId, role: 'dest' });
+        if (held) return { ...answer, tank_id: held.tankId, entity_uid: held.entityUid };
+        throw err;
+      }
+      let put: Awaited<ReturnType<typeof putReservation>>;
+      try {
+        put = await putReservation(db, {
+          transferId: req.transferId,
+          tankId: tank.id,
+          serverId,
+          role: 'dest',
+          entityUid: payload.uid,
+          payload,
+        });
+      } catch (err) {
+        releaseFishSlot(tank.world);
+        throw err;
+      }
+      if (!put.created) {
+        releaseFishSlot(tank.world);
+        return { ...answer, tank_id: put.reservation.tankId, entity_uid: put.reservation.entityUid };
+      }
+      arriving.set(req.transferId, put.reservation);
+      crash('dest_after_prepare');
+      return answer;
+    });
+  }
+
+  async function commitDest(req: {
+    transferId: string;
+    tankId: string;
+    entityUid: string;
+  }): Promise<CommittedDest> {
+    return serial(req.transferId, async () => {
+      const done = (newId: number | null | undefined): CommittedDest => ({
+        transfer_id: req.transferId,
+        tank_id: req.tankId,
+        entity_uid: req.entityUid,
+        new_id: newId ?? null,
+      });
+      // Known from this process's prepare, or (after a restart) from the database.
+      const held =
+        arriving.get(req.transferId) ??
+        (await getReservation(db, { transferId: req.transferId, role: 'dest' }));
+      // Committed before (or never prepared, which the coordinator rules out): a no-op.
+      if (!held) return done(host.get(req.tankId) && fishIdOf(host.get(req.tankId)!.world, req.entityUid));
+      const tank = tankHere(held.tankId);
+      const result = await snapshotter.exclusive([tank.id], async () => {
+        const world = tank.world;
+        // Present already: an earlier attempt inserted it and then failed to save.
+        const present = fishIdOf(world, held.entityUid);
+        const id = present ?? insertEntity(world, held.payload as EntityPayload, { held: true }).id;
+        tank.touch();
+        const frame = world.frame;
+        // On failure the fish stays in (the decision is commit); the retry finds it present.
+        const written = await releaseWithSnapshot(db, {
+          transferId: req.transferId,
+          role: 'dest',
+          snapshot: snapshotOf(tank),
+        });
+        if (!written.found) {
+          // Settled elsewhere meanwhile (nothing was written here): not inserted a second time.
+          if (present === undefined) extractEntity(world, held.entityUid);
+          arriving.delete(req.transferId);
+          return fishIdOf(world, req.entityUid);
+        }
+        if (!written.saved) throw fenced(tank);
+        tank.markSaved(frame);
+        arriving.delete(req.transferId);
+        return id;
+      });
+      crash('dest_after_commit');
+      log.debug({ transfer_id: req.transferId, tank_id: tank.id, uid: held.entityUid }, 'fish arrived');
+      return { ...done(result), tank_id: tank.id, entity_uid: held.entityUid };
+    });
+  }
+
+  return {
+    prepareDest,
+    commitDest,
+    /** Drops what this process remembers of an arrival (its transfer aborted). */
+    forget: (transferId: string) => arriving.delete(transferId),
+  };
+}
