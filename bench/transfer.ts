@@ -10,6 +10,7 @@ import { createInternalVerifier, createTokenVerifier, mintToken } from '../src/a
 import { createLocalDiscovery, createLocalRegistry } from '../src/discovery/index.ts';
 import { createServerClient } from '../src/gateway/server-client.ts';
 import { createCoordinator, createParticipants } from '../src/gateway/transfers/index.ts';
+import { createNodeFetch } from '../src/http/index.ts';
 import { resolveBinaries, startPostgres } from '../src/mesh/index.ts';
 import { createRealtime } from '../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../src/server/index.ts';
@@ -45,9 +46,12 @@ for (const id of ['server-1', 'server-2']) {
   await server.start();
   servers.set(id, server);
 }
+// The gateway's client: node:http with kept connections (see src/http/node-fetch.ts).
+const serverFetch = createNodeFetch();
 const client = createServerClient({
   secret: SECRET,
   resolveServer: (id) => (servers.has(id) ? { baseUrl: servers.get(id)!.url } : undefined),
+  fetch: serverFetch,
 });
 const coordinator = createCoordinator({
   db: store.db,
@@ -148,6 +152,7 @@ recordBenchmark({
   ],
 });
 
+serverFetch.close();
 for (const s of servers.values()) await s.stop();
 await realtime.close();
 await store.close();

@@ -13,7 +13,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { TokenVerifier } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
 import type { CrashPoint } from '../fault/index.ts';
-import type { OpenAPIHono } from '../http/index.ts';
+import { createNodeFetch, type OpenAPIHono } from '../http/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import { createMetricsRegistry, type Logger } from '../telemetry/index.ts';
@@ -115,10 +115,13 @@ export function createGateway(options: GatewayOptions): Gateway {
       const server = directory.get(serverId);
       return server ? { baseUrl: `http://${server.address}:${server.port}` } : undefined;
     });
+  // Gateway → server calls are our own small JSON answers: the lean client, its connections kept.
+  const serverFetch = createNodeFetch();
   const serverClient = createServerClient({
     secret: options.internalSecret,
     resolveServer,
     timeoutMs: options.internalTimeoutMs,
+    fetch: serverFetch,
   });
   const cache = createTankCache({ db });
   const access = createAccess({ db });
@@ -284,6 +287,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         await registration.stop();
         await hub.stop();
         await directory.stop();
+        serverFetch.close();
         logger.info('gateway stopped');
       })();
       return stopping;

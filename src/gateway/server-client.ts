@@ -76,8 +76,8 @@ export interface ServerClientOptions {
   resolveServer: ResolveServer;
   /** Default deadline of a call. */
   timeoutMs?: number;
-  /** The HTTP client; `globalThis.fetch` unless a test or transport hands another in. */
-  fetch?: typeof fetch;
+  /** The HTTP client; `globalThis.fetch` unless a transport hands another in (the gateway: `createNodeFetch`). */
+  fetch?: (url: URL, init: RequestInit) => Promise<Response>;
 }
 
 function isTimeout(err: unknown): boolean {
