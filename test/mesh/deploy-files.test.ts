@@ -123,6 +123,12 @@ describe('compose.yaml', () => {
     expect(published.sort()).toEqual(['8001:8001', '8002:8002', '8003:8003', '8080:8080', '8500:8500']);
   });
 
+  it('should list every environment variable src/config.ts reads in the README', () => {
+    const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## Figures'));
+    expect(configEnvNames().filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
+  });
+
   it('should give the apps only environment variables that src/config.ts reads, with their meaning', () => {
     const known = new Set(configEnvNames());
     const gateway = compose.services.gateway!.environment!;
