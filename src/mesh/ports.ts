@@ -56,21 +56,22 @@ function alive(pid: number): boolean {
   }
 }
 
-function releaseAll(): void {
-  for (const port of reserved) {
-    try {
-      unlinkSync(path.join(reservationDir, String(port)));
-    } catch {
-      // Already gone: nothing to release.
-    }
+function release(port: number): void {
+  if (!reserved.delete(port)) return;
+  try {
+    unlinkSync(path.join(reservationDir, String(port)));
+  } catch {
+    // Already gone.
   }
-  reserved.clear();
+}
+
+function releaseAll(): void {
+  for (const port of [...reserved]) release(port);
 }
 
 /** Claims `port` for this process unless a living process holds it. */
 function reserve(port: number): boolean {
   if (reserved.has(port)) return false;
-  mkdirSync(reservationDir, { recursive: true });
   const file = path.join(reservationDir, String(port));
   for (let tries = 0; tries < 2; tries++) {
     try {
@@ -92,15 +93,6 @@ function reserve(port: number): boolean {
     }
   }
   return false;
-}
-
-function release(port: number): void {
-  if (!reserved.delete(port)) return;
-  try {
-    unlinkSync(path.join(reservationDir, String(port)));
-  } catch {
-    // Already gone.
-  }
 }
 
 function listenTcp(host: string, port: number): Promise<Server | undefined> {
@@ -144,6 +136,7 @@ export async function freePorts(
   { host = '127.0.0.1', udp = false, range }: FreePortsOptions = {},
 ): Promise<number[]> {
   const [low, high] = range ?? [RANGE_LOW, ephemeralLow() - 1];
+  mkdirSync(reservationDir, { recursive: true });
   const held: Server[] = [];
   const ports: number[] = [];
   try {
