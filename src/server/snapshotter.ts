@@ -2,7 +2,7 @@
  * @module
  * The snapshotter: every interval, the tanks that changed are encoded and written to Postgres
  * in one batched, fenced statement, off the tick path (encoding yields to the event loop
- * between tanks). A tank whose write is fenced has been moved to another server and is stopped
+ * between tanks); the same statement drops the transfer journal entries the snapshots cover. A tank whose write is fenced has been moved to another server and is stopped
  * here. On SIGTERM `flush()` writes every tank once more, so a clean stop loses nothing.
  */
 import { type Db, type NewSnapshot, pruneSnapshots, saveSnapshots } from '../store/index.ts';
@@ -30,9 +30,9 @@ export interface Snapshotter {
   /**
    * Runs `job` while no batch and no other `exclusive` job holds any of `tankIds`: it waits for
    * the jobs queued on them before it and for a batch that may already have encoded one of them,
-   * and batches leave them out until it ends. A transfer step that writes its own snapshot goes
-   * through here, so no snapshot encoded before the step can be written after it (and bring
-   * back the fish the step moved).
+   * and batches leave them out until it ends. A transfer step that changes a world goes through
+   * here, so no snapshot shows a change whose journal entry is not written yet (a failed step
+   * is undone in memory, and must not outlive itself in a snapshot).
    */
   exclusive<T>(tankIds: readonly string[], job: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
@@ -63,9 +63,8 @@ export function createSnapshotter({
   const busy = new Map<string, number>();
   /**
    * Per tank, the end of the last `exclusive` job queued on it. Jobs on one tank run one after
-   * another: each encodes the tank and writes its snapshot, and two of them at once could commit
-   * in the other order, leaving the older state as the newest snapshot (then a fish that left
-   * comes back at the next restart, or one that arrived is lost).
+   * another: each changes the world and writes its journal entry at the tank's next position,
+   * so the positions follow the order the changes happened in (a restore replays them so).
    */
   const queued = new Map<string, Promise<void>>();
   /** The batch being encoded and written, and the tanks it may hold. */
@@ -97,6 +96,8 @@ export function createSnapshotter({
         epoch: tank.epoch,
         frame: tank.world.frame,
         state: encodeTankSnapshot(tank),
+        // Encoded outside any transfer step (see `exclusive`): every journal entry up to here is in it.
+        journalSeq: tank.journalSeq,
       });
       frames.set(tank.id, tank.world.frame);
       if (performance.now() - sliceStart > 5) {

@@ -55,9 +55,10 @@ export interface TankServiceOptions {
   maxFishPerTank?: number;
   /**
    * Brings a world restored from a snapshot in line with the transfers in flight (fish held out
-   * of it, slots held for arrivals) before it runs; see `src/server/transfers.ts`.
+   * of it, slots held for arrivals) and replays the tank's journal of settled ones before it
+   * runs; answers the journal position reached. See `src/server/transfers.ts`.
    */
-  reconcileWorld?: (tankId: string, world: World) => Promise<void>;
+  reconcileWorld?: (tankId: string, world: World) => Promise<number>;
   /** Called when a tank leaves this server (deleted, evicted by fencing) so viewers are closed. */
   onTankGone?: (tankId: string, reason: 'deleted' | 'moved') => void;
 }
@@ -91,7 +92,7 @@ export function createTankService({
   logger,
   maxTanks = 2000,
   maxFishPerTank = 100,
-  reconcileWorld = async () => {},
+  reconcileWorld = async () => 0,
   onTankGone = () => {},
 }: TankServiceOptions) {
   const onViewerError = (err: unknown) =>
@@ -177,17 +178,20 @@ export function createTankService({
           world: createWorld({ seed: row.seed ?? 0, uidPrefix: row.tankId, maxFish: maxFishPerTank }),
           paused: false,
         };
-    await reconcileWorld(row.tankId, restored.world);
+    const journalSeq = await reconcileWorld(row.tankId, restored.world);
     if (host.get(row.tankId)) return host.get(row.tankId) as Tank;
     const tank = createTank({
       id: row.tankId,
       world: restored.world,
       meta: metaOf(row),
       epoch,
+      journalSeq,
       paused: restored.paused,
       onViewerError,
     });
     tank.markSaved(restored.world.frame);
+    // Journal entries replayed: the next snapshot covers them, and they can go.
+    if (journalSeq > 0) tank.touch();
     host.add(tank);
     return tank;
   }

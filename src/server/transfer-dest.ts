@@ -1,8 +1,9 @@
 /**
  * @module
  * The destination's half of a transfer (see `transfers.ts`): prepare holds room in the tank and
- * keeps the arriving fish in a reservation; commit puts the fish in under its uid and drops the
- * reservation in the same statement as the tank's snapshot. Both can be repeated.
+ * keeps the arriving fish in a reservation; commit puts the fish in under its uid and settles
+ * the reservation as the tank's journal entry `arrived` (fenced on the tank's location). Both
+ * can be repeated.
  */
 import type { CrashPoint } from '../fault/index.ts';
 import { ApiError } from '../http/index.ts';
@@ -18,9 +19,8 @@ import {
 import {
   type Db,
   getReservation,
-  type NewSnapshot,
   putReservation,
-  releaseWithSnapshot,
+  settleReservation,
   type TransferReservation,
 } from '../store/index.ts';
 import type { Tank, TankHost } from '../tank/index.ts';
@@ -46,7 +46,6 @@ export interface DestSideOptions {
   serial<T>(transferId: string, job: () => Promise<T>): Promise<T>;
   /** The tank if it runs here; throws `tank_not_found` otherwise. */
   tankHere(tankId: string): Tank;
-  snapshotOf(tank: Tank): NewSnapshot;
   /** The error for a tank that has moved to another server. */
   fenced(tank: Tank): ApiError;
 }
@@ -54,7 +53,7 @@ export interface DestSideOptions {
 /**
  * @example
  * ```ts
- * const { prepareDest, commitDest, forget } = createDestSide({ db, host, snapshotter, log, crash, serial, tankHere, snapshotOf, fenced });
+ * const { prepareDest, commitDest, forget } = createDestSide({ db, host, snapshotter, log, crash, serial, tankHere, fenced });
  * ```
  */
 export function createDestSide({
@@ -66,7 +65,6 @@ export function createDestSide({
   crash,
   serial,
   tankHere,
-  snapshotOf,
   fenced,
 }: DestSideOptions) {
   /** Arrivals this process prepared and has not committed or aborted yet (saves a read at commit). */
@@ -92,6 +90,7 @@ export function createDestSide({
       }
       let put: Awaited<ReturnType<typeof putReservation>>;
       try {
+        tank.journalSeq++;
         put = await putReservation(db, {
           transferId: req.transferId,
           tankId: tank.id,
@@ -99,6 +98,7 @@ export function createDestSide({
           role: 'dest',
           entityUid: payload.uid,
           payload,
+          seq: tank.journalSeq,
         });
       } catch (err) {
         releaseFishSlot(tank.world);
@@ -127,35 +127,43 @@ export function createDestSide({
         new_id: newId ?? null,
       });
       // Known from this process's prepare, or (after a restart) from the database.
-      const held =
+      const known =
         arriving.get(req.transferId) ??
         (await getReservation(db, { transferId: req.transferId, role: 'dest' }));
+      const held = known?.state === 'open' ? known : undefined;
       // Committed before (or never prepared, which the coordinator rules out): a no-op.
       if (!held) return done(host.get(req.tankId) && fishIdOf(host.get(req.tankId)!.world, req.entityUid));
       const tank = tankHere(held.tankId);
       const result = await snapshotter.exclusive([tank.id], async () => {
         const world = tank.world;
-        // Present already: an earlier attempt inserted it and then failed to save.
+        // Present already: an earlier attempt inserted it and then failed to record it.
         const present = fishIdOf(world, held.entityUid);
         const id = present ?? insertEntity(world, held.payload as EntityPayload, { held: true }).id;
         tank.touch();
-        const frame = world.frame;
+        tank.journalSeq++;
         // On failure the fish stays in (the decision is commit); the retry finds it present.
-        const written = await releaseWithSnapshot(db, {
+        const arrived = await settleReservation(db, {
           transferId: req.transferId,
           role: 'dest',
-          snapshot: snapshotOf(tank),
+          state: 'arrived',
+          seq: tank.journalSeq,
+          serverId,
+          epoch: tank.epoch,
         });
-        if (!written.found) {
-          // Settled elsewhere meanwhile (nothing was written here): not inserted a second time.
-          if (present === undefined) extractEntity(world, held.entityUid);
+        if (arrived) {
           arriving.delete(req.transferId);
-          return fishIdOf(world, req.entityUid);
+          return id;
         }
-        if (!written.saved) throw fenced(tank);
-        tank.markSaved(frame);
+        const now = await getReservation(db, { transferId: req.transferId, role: 'dest' });
+        // Still open: the tank has moved away (fenced); the fish is not this copy's to keep.
+        if (now?.state === 'open') {
+          if (present === undefined) extractEntity(world, held.entityUid, { hold: true });
+          throw fenced(tank);
+        }
+        // Settled elsewhere meanwhile (nothing was written here): not inserted a second time.
+        if (present === undefined) extractEntity(world, held.entityUid);
         arriving.delete(req.transferId);
-        return id;
+        return fishIdOf(world, req.entityUid);
       });
       crash('dest_after_commit');
       log.debug({ transfer_id: req.transferId, tank_id: tank.id, uid: held.entityUid }, 'fish arrived');

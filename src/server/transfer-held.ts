@@ -3,7 +3,7 @@
  * What a transfer reservation holds on this server, and how a world restored from a snapshot is
  * brought in line with the open reservations on its tank (see `transfers.ts`).
  */
-import { type EntityPayload, extractEntity, fishIdOf, type World } from '../sim/index.ts';
+import { type EntityPayload, extractEntity, fishIdOf, insertEntity, type World } from '../sim/index.ts';
 import { type Db, listReservations, type TransferReservation } from '../store/index.ts';
 
 /** Key of the fish's local id in a source reservation's payload (not part of the fish). */
@@ -27,23 +27,39 @@ export function localIdOf(r: TransferReservation): number | undefined {
 }
 
 /**
- * Brings a world just restored from a snapshot in line with the open reservations on its tank:
- * a fish held out of it is taken out again if the snapshot still shows it, and every held fish
- * or promised arrival holds its slot.
+ * Brings a world just restored from a snapshot in line with its tank's reservations and replays
+ * its transfer journal, in the order of the tank's changes, and answers the journal position
+ * reached. Each entry is applied by presence, so one the snapshot already shows changes nothing:
+ * a fish held out or gone for good (`departed`) is taken out if the snapshot still shows it;
+ * one that arrived or was put back by an abort goes in if it does not; every held fish and
+ * promised arrival holds its slot.
  *
  * @example
  * ```ts
  * const tanks = createTankService({ …, reconcileWorld: (id, world) => reconcileWorld(db, id, world) });
  * ```
  */
-export async function reconcileWorld(db: Db, tankId: string, world: World): Promise<void> {
-  for (const r of await listReservations(db, { tankId })) {
+export async function reconcileWorld(db: Db, tankId: string, world: World): Promise<number> {
+  let position = 0;
+  for (const r of await listReservations(db, { tankId, settled: true })) {
+    position = Math.max(position, r.seq);
     const present = fishIdOf(world, r.entityUid) !== undefined;
     if (r.role === 'source') {
-      if (present) {
-        extractEntity(world, r.entityUid, { hold: true });
-        world.counters.transfersOut--;
-      } else world.heldSlots++;
-    } else if (!present) world.heldSlots++;
+      if (r.state === 'open') {
+        if (present) {
+          extractEntity(world, r.entityUid, { hold: true });
+          world.counters.transfersOut--;
+        } else world.heldSlots++;
+      } else if (r.state === 'departed') {
+        if (present) extractEntity(world, r.entityUid);
+      } else if (r.state === 'returned' && !present) {
+        insertEntity(world, fishOf(r), { id: localIdOf(r), overfill: true });
+      }
+    } else if (r.state === 'open') {
+      if (!present) world.heldSlots++;
+    } else if (r.state === 'arrived' && !present) {
+      insertEntity(world, r.payload, { overfill: true });
+    }
   }
+  return position;
 }

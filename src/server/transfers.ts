@@ -2,13 +2,16 @@
  * @module
  * This server's part in two-phase-commit fish transfers (the gateway coordinates). The source
  * holds the fish out of its world (its slot stays held) and the destination holds room; both
- * halves are rows in `transfer_reservations`, written before the step answers. Every step that
- * changes which tank a fish is in writes that tank's snapshot in the same statement as its
- * reservation change (one round trip to PostgreSQL a step), and runs while the snapshotter
- * leaves the tank alone, so the newest snapshot always agrees with the reservations: a restart
- * can never bring back a fish that left, nor lose one that arrived. Every step can be
- * repeated; a repeat is a no-op success. The destination's half is in `transfer-dest.ts`, what a
- * reservation holds and the restore reconcile in `transfer-held.ts`, timeouts in `transfer-sweep.ts`.
+ * halves are rows in `transfer_reservations`, written before the step answers. A step that
+ * changes which tank a fish is in (hold, put back, arrive) takes the tank's next journal
+ * position and records it with the row, fenced on the tank's location, in one small statement;
+ * settled rows stay as the tank's journal until the snapshotter saves a snapshot that covers
+ * them. Steps run while the snapshotter leaves the tank alone, so a snapshot never shows half a
+ * step, and a restore from any snapshot replays what came after it: a restart can never bring
+ * back a fish that left, nor lose one that arrived. No step writes a whole snapshot. Every step
+ * can be repeated; a repeat is a no-op success. The destination's half is in
+ * `transfer-dest.ts`, what a reservation holds and the restore replay in `transfer-held.ts`,
+ * timeouts in `transfer-sweep.ts`.
  */
 
 import type { CrashPoint } from '../fault/index.ts';
@@ -27,12 +30,11 @@ import {
   deleteReservation,
   getReservation,
   listReservations,
-  type NewSnapshot,
-  reserveWithSnapshot,
-  saveSnapshots,
+  reserveFenced,
+  settleReservation,
   type TransferReservation,
 } from '../store/index.ts';
-import { encodeTankSnapshot, type Tank, type TankHost } from '../tank/index.ts';
+import type { Tank, TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Snapshotter } from './snapshotter.ts';
 import { createDestSide } from './transfer-dest.ts';
@@ -109,31 +111,6 @@ export function createParticipant({
     return tank;
   }
 
-  /** Writes the tank's snapshot (fenced) and runs `change` in one transaction. */
-  async function saveWith(tank: Tank, change: (tx: Db) => Promise<unknown>): Promise<void> {
-    const frame = tank.world.frame;
-    const state = encodeTankSnapshot(tank);
-    await db.transaction(async (tx) => {
-      const { fenced } = await saveSnapshots(tx, [
-        { tankId: tank.id, serverId, epoch: tank.epoch, frame, state },
-      ]);
-      if (fenced.length > 0)
-        throw new ApiError('stale_epoch', `tank ${tank.id} has moved away from server ${serverId}`);
-      await change(tx);
-    });
-    tank.markSaved(frame);
-  }
-
-  function snapshotOf(tank: Tank): NewSnapshot {
-    return {
-      tankId: tank.id,
-      serverId,
-      epoch: tank.epoch,
-      frame: tank.world.frame,
-      state: encodeTankSnapshot(tank),
-    };
-  }
-
   function fenced(tank: Tank): ApiError {
     return new ApiError('stale_epoch', `tank ${tank.id} has moved away from server ${serverId}`);
   }
@@ -162,10 +139,10 @@ export function createParticipant({
         }
         const payload = extractEntity(world, uid, { hold: true });
         tank.touch();
-        let written: { reserved: boolean; saved: boolean };
+        let reserved: boolean;
         try {
-          const frame = world.frame;
-          written = await reserveWithSnapshot(db, {
+          tank.journalSeq++;
+          ({ reserved } = await reserveFenced(db, {
             reservation: {
               transferId: req.transferId,
               tankId: tank.id,
@@ -173,26 +150,21 @@ export function createParticipant({
               role: 'source',
               entityUid: uid,
               payload: heldPayload(payload, oldId),
+              seq: tank.journalSeq,
             },
-            snapshot: snapshotOf(tank),
-          });
-          if (written.saved) tank.markSaved(frame);
+            epoch: tank.epoch,
+          }));
         } catch (err) {
           // Nothing durable says the fish left: it goes back into the slot it held.
           insertEntity(world, payload, { held: true });
           throw err;
         }
-        if (!written.reserved || !written.saved) insertEntity(world, payload, { held: true });
-        if (!written.reserved) {
+        if (!reserved) {
+          insertEntity(world, payload, { held: true });
           // This side was reserved before (and that fish is held by it): answer as then.
           const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
-          if (!held) throw new ApiError('conflict', `transfer ${req.transferId} is being prepared`);
+          if (!held) throw fenced(tank);
           return { uid: held.entityUid, oldId: req.entityId ?? null, payload: fishOf(held) };
-        }
-        if (!written.saved) {
-          // The tank moved away: the lone reservation is dropped (a restore would honour it).
-          await deleteReservation(db, { transferId: req.transferId, role: 'source' }).catch(() => undefined);
-          throw fenced(tank);
         }
         return { uid, oldId, payload };
       });
@@ -220,7 +192,6 @@ export function createParticipant({
     crash,
     serial,
     tankHere,
-    snapshotOf,
     fenced,
   });
   const { prepareDest, commitDest } = destSide;
@@ -228,49 +199,78 @@ export function createParticipant({
   async function commitSource(req: { transferId: string }) {
     return serial(req.transferId, async () => {
       crash('source_before_drop');
-      const held = await deleteReservation(db, { transferId: req.transferId, role: 'source' });
-      if (!held) return { transfer_id: req.transferId, dropped: false };
-      const tank = host.get(held.tankId);
-      if (tank) releaseFishSlot(tank.world);
+      // No change to the world (the fish is out since prepare): the entry keeps its position.
+      const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
+      const departed =
+        held?.state === 'open' &&
+        (await settleReservation(db, {
+          transferId: req.transferId,
+          role: 'source',
+          state: 'departed',
+          seq: held.seq,
+        }));
+      if (!departed) return { transfer_id: req.transferId, dropped: false };
+      const tank = host.get(departed.tankId);
+      if (tank) {
+        releaseFishSlot(tank.world);
+        tank.touch();
+      }
       log.debug(
-        { transfer_id: req.transferId, tank_id: held.tankId, uid: held.entityUid },
+        { transfer_id: req.transferId, tank_id: departed.tankId, uid: departed.entityUid },
         'fish left for good',
       );
       return { transfer_id: req.transferId, dropped: true };
     });
   }
 
+  /** Puts a held fish back (a journal entry `returned`, fenced); a repeat changes nothing. */
+  async function putBack(source: TransferReservation): Promise<void> {
+    const tank = tankHere(source.tankId);
+    await snapshotter.exclusive([tank.id], async () => {
+      const world = tank.world;
+      const inserted = fishIdOf(world, source.entityUid) === undefined;
+      // Back under its old local id, so a client's next request with that id finds it.
+      if (inserted) insertEntity(world, fishOf(source), { held: true, id: localIdOf(source) });
+      tank.touch();
+      let returned: TransferReservation | undefined;
+      try {
+        tank.journalSeq++;
+        returned = await settleReservation(db, {
+          transferId: source.transferId,
+          role: 'source',
+          state: 'returned',
+          seq: tank.journalSeq,
+          serverId,
+          epoch: tank.epoch,
+        });
+      } catch (err) {
+        // Still held durably: hold it in memory too, until the abort is retried.
+        if (inserted) extractEntity(world, source.entityUid, { hold: true });
+        throw err;
+      }
+      if (returned) return;
+      if (inserted) extractEntity(world, source.entityUid, { hold: true });
+      const now = await getReservation(db, { transferId: source.transferId, role: 'source' });
+      // Still open: the tank has moved away (fenced). Otherwise settled meanwhile: nothing to do.
+      if (now?.state === 'open') throw fenced(tank);
+    });
+    log.info({ transfer_id: source.transferId, tank_id: tank.id, uid: source.entityUid }, 'fish put back');
+  }
+
   async function abort(req: { transferId: string }) {
     return serial(req.transferId, async () => {
       const source = await getReservation(db, { transferId: req.transferId, role: 'source' });
       const dest = await getReservation(db, { transferId: req.transferId, role: 'dest' });
-      if (source) {
-        const tank = tankHere(source.tankId);
-        await snapshotter.exclusive([tank.id], async () => {
-          const world = tank.world;
-          const inserted = fishIdOf(world, source.entityUid) === undefined;
-          // Back under its old local id, so a client's next request with that id finds it.
-          if (inserted) insertEntity(world, source.payload, { held: true, id: localIdOf(source) });
-          tank.touch();
-          try {
-            await saveWith(tank, (tx) =>
-              deleteReservation(tx, { transferId: req.transferId, role: 'source' }),
-            );
-          } catch (err) {
-            // Still held durably: hold it in memory too, until the abort is retried.
-            if (inserted) extractEntity(world, source.entityUid, { hold: true });
-            throw err;
-          }
-        });
-        log.info({ transfer_id: req.transferId, tank_id: tank.id, uid: source.entityUid }, 'fish put back');
-      }
+      const restore = source?.state === 'open';
+      if (restore) await putBack(source);
       destSide.forget(req.transferId);
-      if (dest) {
+      const release = dest?.state === 'open';
+      if (release) {
         await deleteReservation(db, { transferId: req.transferId, role: 'dest' });
         const tank = host.get(dest.tankId);
         if (tank && fishIdOf(tank.world, dest.entityUid) === undefined) releaseFishSlot(tank.world);
       }
-      return { transfer_id: req.transferId, restored: source !== undefined, released: dest !== undefined };
+      return { transfer_id: req.transferId, restored: restore, released: release };
     });
   }
 

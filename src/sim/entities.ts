@@ -156,16 +156,25 @@ function idIsFree(world: World, id: number): boolean {
  * the payload's (pulled inside this tank's walls) unless `x`/`y` are given. With `held`, the
  * fish takes one held slot (from `holdFishSlot` or `extractEntity(…, { hold: true })`). With
  * `id`, a fish coming back (an aborted transfer) gets its old local id again when no entity here
- * has it (ids are never handed out twice, so only a fish put back under it first could).
+ * has it (ids are never handed out twice, so only a fish put back under it first could). With
+ * `overfill`, a full tank takes it anyway: a fish that is already this tank's (replayed from the
+ * transfer journal onto an older snapshot) must not be lost; births wait until there is room.
  */
 export function insertEntity(
   world: World,
   payload: unknown,
-  { held = false, id, ...at }: Position & { held?: boolean; id?: number } = {},
+  {
+    held = false,
+    id,
+    overfill = false,
+    ...at
+  }: Position & { held?: boolean; id?: number; overfill?: boolean } = {},
 ): EntityRef {
   const p = validateFishPayload(payload);
   const pos = position(world, at);
-  ensureRoom(world, { held: held && world.heldSlots > 0 });
+  if (!overfill) ensureRoom(world, { held: held && world.heldSlots > 0 });
+  else if (world.fish.count >= world.fish.capacity)
+    throw new SimError('tank_full', `the tank holds ${world.fish.count} fish, all it has room for`);
   if (indexOfUid(world.fish, p.uid) >= 0) {
     throw new SimError('duplicate_entity', `a fish with uid '${p.uid}' is already in this tank`);
   }

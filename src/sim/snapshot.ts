@@ -179,7 +179,8 @@ function restoreCrab(o: Record<string, unknown>): Crab {
 
 function restoreFish(world: World, list: unknown[]): void {
   const c = checker('invalid_snapshot');
-  if (list.length > world.maxFish) throw new SimError('invalid_snapshot', 'more fish than maxFish');
+  if (list.length > world.fish.capacity)
+    throw new SimError('invalid_snapshot', 'more fish than maxFish allows');
   const seen = new Set<string>();
   list.forEach((raw, n) => {
     let p: FishPayload;

@@ -96,6 +96,14 @@ function checkOptions(o: CreateWorldOptions): void {
   int(o.height, 'height', 200, 10_000);
 }
 
+/**
+ * Room for fish beyond `maxFish`, used only when fish that are already a tank's come back onto
+ * an older snapshot (a transfer journal replayed after a restart, while fish that died since
+ * the snapshot are alive again in it): they are never turned away. Births and arrivals still
+ * stop at `maxFish`.
+ */
+export const FISH_HEADROOM = 16;
+
 /** Builds the empty world (no entities) that `createWorld` and `restore` fill. */
 export function emptyWorld(o: Required<CreateWorldOptions>, rng: Rng, crab: Crab): World {
   return {
@@ -112,11 +120,16 @@ export function emptyWorld(o: Required<CreateWorldOptions>, rng: Rng, crab: Crab
     foodTimer: 0,
     fishEnergy: 0,
     day: createDayState(),
-    fish: createFishStore(o.maxFish),
+    fish: createFishStore(o.maxFish + FISH_HEADROOM),
     food: createFoodStore(MAX_FOOD),
     plants: createPlantStore(),
     crab,
-    grid: createGrid({ width: o.width, height: o.height, cellSize: NEIGHBOUR_RANGE, capacity: o.maxFish }),
+    grid: createGrid({
+      width: o.width,
+      height: o.height,
+      cellSize: NEIGHBOUR_RANGE,
+      capacity: o.maxFish + FISH_HEADROOM,
+    }),
     counters: createCounters(),
     events: createEvents(),
     poker: createPokerScratch(),

@@ -45,11 +45,12 @@ export {
 export {
   deleteReservation,
   getReservation,
+  type JournalledReservation,
   listReservations,
   type PutReservation,
   putReservation,
-  releaseWithSnapshot,
-  reserveWithSnapshot,
+  reserveFenced,
+  settleReservation,
 } from './reservations.ts';
 export {
   type NewServer,
@@ -59,7 +60,9 @@ export {
   PERMISSIONS,
   type Permission,
   RESERVATION_ROLES,
+  RESERVATION_STATES,
   type ReservationRole,
+  type ReservationState,
   SERVER_STATUSES,
   type Server,
   type ServerStatus,

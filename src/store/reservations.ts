@@ -3,9 +3,10 @@
  * Queries on `transfer_reservations`: a participant's half of a transfer (the source holds the
  * fish out of its world, the destination holds room for it), kept in the database so a server
  * that restarts still knows what it holds and can ask the coordinator how each transfer ended.
- * The steps that change which tank a fish is in write the tank's snapshot in the same statement
- * as the reservation change (`reserveWithSnapshot`, `releaseWithSnapshot`): both or neither.
- * These run on every transfer step, so they are built once and run prepared (`prepared.ts`).
+ * The steps that change which tank a fish is in are fenced on the tank's location
+ * (`reserveFenced`, `settleReservation`), and a settled side stays as the tank's journal until
+ * the snapshotter saves a snapshot that covers it (`saveSnapshots`). These run on every transfer
+ * step, so they are built once and run prepared (`prepared.ts`).
  */
 import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
@@ -15,10 +16,11 @@ import { preparedOnce } from './prepared.ts';
 import {
   type NewTransferReservation,
   type ReservationRole,
+  type ReservationState,
   type TransferReservation,
+  tankLocationsTable,
   transferReservationsTable,
 } from './schema.ts';
-import { fencedSnapshotInsert, type NewSnapshot, type SnapshotParams, snapshotParams } from './snapshots.ts';
 
 /** One side of a transfer, by placeholders `transferId` and `role`. */
 const side = and(
@@ -34,29 +36,8 @@ const reservationParams = {
   role: sql.placeholder('role'),
   entityUid: sql.placeholder('entityUid'),
   payload: sql.placeholder('payload'),
+  seq: sql.placeholder('seq'),
 };
-
-/** A snapshot row's parameters as placeholders (`snapshot_*`), and their values. */
-const SNAPSHOT: SnapshotParams = {
-  snapshotId: sql.placeholder('snapshot_id'),
-  tankId: sql.placeholder('snapshot_tank_id'),
-  serverId: sql.placeholder('snapshot_server_id'),
-  epoch: sql.placeholder('snapshot_epoch'),
-  frame: sql.placeholder('snapshot_frame'),
-  state: sql.placeholder('snapshot_state'),
-};
-
-function snapshotValues(snapshot: NewSnapshot): Record<string, unknown> {
-  const p = snapshotParams(snapshot);
-  return {
-    snapshot_id: p.snapshotId,
-    snapshot_tank_id: p.tankId,
-    snapshot_server_id: p.serverId,
-    snapshot_epoch: p.epoch,
-    snapshot_frame: p.frame,
-    snapshot_state: p.state,
-  };
-}
 
 export interface PutReservation {
   reservation: TransferReservation;
@@ -77,7 +58,7 @@ export interface PutReservation {
  */
 export async function putReservation(
   db: Db,
-  reservation: Omit<NewTransferReservation, 'createdAt'>,
+  reservation: Omit<NewTransferReservation, 'createdAt' | 'state'>,
 ): Promise<PutReservation> {
   const { transferId, role } = reservation;
   if (!isUuid(transferId) || !isUuid(reservation.tankId))
@@ -90,7 +71,7 @@ export async function putReservation(
         .onConflictDoNothing()
         .returning()
         .prepare('put_reservation'),
-    ).execute(reservation);
+    ).execute({ seq: 0, ...reservation });
     if (row) return { reservation: row, created: true };
     const existing = await getReservation(db, { transferId, role });
     if (!existing) throw new ConflictError(`reservation ${role} of transfer ${transferId} is being written`);
@@ -120,8 +101,9 @@ export async function getReservation(
 }
 
 /**
- * Drops a reservation once its transfer committed or aborted and returns it; undefined when
- * there was none (the step already ran), so commit and abort can be retried.
+ * Drops an open reservation whose step did not change the world (the destination's room, on
+ * abort) and returns it; undefined when there was none (the step already ran), so it can be
+ * retried. A settled side is a journal entry and stays.
  *
  * @example
  * ```ts
@@ -136,109 +118,120 @@ export async function deleteReservation(
   if (!isUuid(transferId)) return undefined;
   return attempt(`release ${role} of transfer ${transferId}`, async () => {
     const [gone] = await preparedOnce(db, 'delete_reservation', () =>
-      db.delete(transferReservationsTable).where(side).returning().prepare('delete_reservation'),
+      db
+        .delete(transferReservationsTable)
+        .where(and(side, eq(transferReservationsTable.state, 'open')))
+        .returning()
+        .prepare('delete_reservation'),
     ).execute({ transferId, role });
     return gone;
   });
 }
 
+/** A new reservation whose step changed the tank's world, at position `seq` of its changes. */
+export type JournalledReservation = Omit<NewTransferReservation, 'createdAt' | 'state' | 'seq'> & {
+  seq: number;
+};
+
+/** The tank's location still names this server at this epoch (locked until commit). */
+const owned = (tank: SQL | typeof transferReservationsTable.tankId) => sql`exists (
+  select 1 from ${tankLocationsTable} as l
+  where l.tank_id = ${tank} and l.server_id = ${sql.placeholder('serverId')}::text
+    and l.epoch = ${sql.placeholder('epoch')}::integer
+  for share of l)`;
+
 /**
- * Records a reservation and writes its tank's snapshot (fenced) in one statement: the snapshot
- * only with a new reservation. `reserved` false: this side was reserved before (nothing
- * written). `saved` false with `reserved` true: the tank has moved away (fenced) and the
- * reservation went in alone, which a restore reconciles with like any other.
+ * Records a reservation whose step changed the tank's world (the source holding its fish out),
+ * fenced: only while `tank_locations` names this server at `epoch`. FOR SHARE holds the
+ * location until commit, so a failover moving the tank either waits for this row (and its
+ * restore sees it) or is seen here (and nothing is written). `reserved` false: the side was
+ * reserved before (a retry) or the tank moved away; `getReservation` tells which.
  *
  * @example
  * ```ts
- * const { reserved, saved } = await reserveWithSnapshot(db, { reservation, snapshot });
+ * tank.journalSeq++;
+ * const { reserved } = await reserveFenced(db, { reservation: { ...side, seq: tank.journalSeq }, epoch: tank.epoch });
  * ```
  */
-export async function reserveWithSnapshot(
+export async function reserveFenced(
   db: Db,
-  {
-    reservation,
-    snapshot,
-  }: { reservation: Omit<NewTransferReservation, 'createdAt'>; snapshot: NewSnapshot },
-): Promise<{ reserved: boolean; saved: boolean }> {
+  { reservation, epoch }: { reservation: JournalledReservation; epoch: number },
+): Promise<{ reserved: boolean }> {
   const { transferId, role } = reservation;
-  if (!isUuid(transferId) || !isUuid(reservation.tankId) || !isUuid(snapshot.tankId))
+  if (!isUuid(transferId) || !isUuid(reservation.tankId))
     throw new NotFoundError(`no transfer ${transferId} or tank`);
-  return attempt(`reserve ${role} of transfer ${transferId} with a snapshot`, async () => {
-    const [row] = await preparedOnce(db, 'reserve_with_snapshot', () => {
-      const reserved = db
-        .$with('reserved')
-        .as(
-          db
-            .insert(transferReservationsTable)
-            .values(reservationParams)
-            .onConflictDoNothing()
-            .returning({ transferId: transferReservationsTable.transferId }),
-        );
-      const saved = db
-        .$with('saved')
-        .as(fencedSnapshotInsert(db, [SNAPSHOT], sql`exists (select 1 from ${reserved})`));
-      return db
-        .with(reserved, saved)
-        .select({ transferId: reserved.transferId, tankId: saved.tankId })
-        .from(reserved)
-        .leftJoin(saved, sql`true`)
-        .prepare('reserve_with_snapshot');
-    }).execute({ ...reservation, ...snapshotValues(snapshot) });
-    return { reserved: row !== undefined, saved: row?.tankId != null };
+  return attempt(`reserve ${role} of transfer ${transferId}`, async () => {
+    const p = (name: string) => sql.placeholder(name);
+    const rows = await preparedOnce(db, 'reserve_fenced', () =>
+      db
+        .insert(transferReservationsTable)
+        .select(
+          sql`select ${p('transferId')}::uuid, ${p('tankId')}::uuid, ${p('serverId')}::text, ${p('role')}::text,
+            ${p('entityUid')}::text, ${p('payload')}::jsonb, 'open', ${p('seq')}::bigint, now()
+          where ${owned(sql`${p('tankId')}::uuid`)}`,
+        )
+        .onConflictDoNothing()
+        .returning({ transferId: transferReservationsTable.transferId })
+        .prepare('reserve_fenced'),
+    ).execute({ ...reservation, payload: JSON.stringify(reservation.payload), epoch });
+    return { reserved: rows.length > 0 };
   });
 }
 
 /**
- * Drops a reservation and writes its tank's snapshot (fenced) in one statement, only if the
- * reservation is still there (locked meanwhile) and only together: `found` false means it was
- * gone (nothing written); `found` with `saved` false means the tank has moved away (nothing
- * written either).
+ * Settles an open reservation as a journal entry (`departed`, `arrived` or `returned`) at
+ * position `seq` of its tank's changes, and returns it; undefined when it was not open (settled
+ * before, or never there). With `epoch`, fenced like {@link reserveFenced}: also undefined when
+ * the tank has moved away from `serverId`.
  *
  * @example
  * ```ts
- * const { found, saved } = await releaseWithSnapshot(db, { transferId, role: 'dest', snapshot });
+ * const arrived = await settleReservation(db, { transferId, role: 'dest', state: 'arrived', seq, serverId, epoch });
  * ```
  */
-export async function releaseWithSnapshot(
+export async function settleReservation(
   db: Db,
-  { transferId, role, snapshot }: { transferId: string; role: ReservationRole; snapshot: NewSnapshot },
-): Promise<{ found: boolean; saved: boolean }> {
-  if (!isUuid(transferId) || !isUuid(snapshot.tankId)) return { found: false, saved: false };
-  return attempt(`release ${role} of transfer ${transferId} with a snapshot`, async () => {
-    const [row] = await preparedOnce(db, 'release_with_snapshot', () => {
-      const held = db
-        .$with('held')
-        .as(
-          db
-            .select({ transferId: transferReservationsTable.transferId })
-            .from(transferReservationsTable)
-            .where(side)
-            .for('update'),
-        );
-      const saved = db
-        .$with('saved')
-        .as(fencedSnapshotInsert(db, [SNAPSHOT], sql`exists (select 1 from ${held})`));
-      const released = db.$with('released').as(
-        db
-          .delete(transferReservationsTable)
-          .where(and(side, sql`exists (select 1 from ${saved})`))
-          .returning({ transferId: transferReservationsTable.transferId }),
-      );
-      return db
-        .with(held, saved, released)
-        .select({ transferId: held.transferId, tankId: saved.tankId })
-        .from(held)
-        .leftJoin(saved, sql`true`)
-        .leftJoin(released, sql`true`)
-        .prepare('release_with_snapshot');
-    }).execute({ transferId, role, ...snapshotValues(snapshot) });
-    return { found: row !== undefined, saved: row?.tankId != null };
+  {
+    transferId,
+    role,
+    state,
+    seq,
+    serverId,
+    epoch,
+  }: {
+    transferId: string;
+    role: ReservationRole;
+    state: Exclude<ReservationState, 'open'>;
+    seq: number;
+    serverId?: string;
+    epoch?: number;
+  },
+): Promise<TransferReservation | undefined> {
+  if (!isUuid(transferId)) return undefined;
+  const fenced = epoch !== undefined;
+  return attempt(`settle ${role} of transfer ${transferId} as ${state}`, async () => {
+    const [row] = await preparedOnce(db, `settle_reservation:${fenced}`, () =>
+      db
+        .update(transferReservationsTable)
+        .set({ state: sql`${sql.placeholder('state')}::text`, seq: sql`${sql.placeholder('seq')}::bigint` })
+        .where(
+          and(
+            side,
+            eq(transferReservationsTable.state, 'open'),
+            fenced ? owned(transferReservationsTable.tankId) : undefined,
+          ),
+        )
+        .returning()
+        .prepare('settle_reservation'),
+    ).execute({ transferId, role, state, seq, serverId, epoch });
+    return row;
   });
 }
 
 /**
  * Open reservations, oldest first: of one server (what it holds after a restart), of one tank,
- * or all of them (the audit).
+ * or all of them (the audit). With `settled`, the tank's journal entries too, in the order of
+ * the tank's changes (what a restore replays).
  *
  * @example
  * ```ts
@@ -247,18 +240,23 @@ export async function releaseWithSnapshot(
  */
 export async function listReservations(
   db: Db,
-  { serverId, tankId }: { serverId?: string; tankId?: string } = {},
+  { serverId, tankId, settled = false }: { serverId?: string; tankId?: string; settled?: boolean } = {},
 ): Promise<TransferReservation[]> {
   if (tankId !== undefined && !isUuid(tankId)) return [];
   const filters: (SQL | undefined)[] = [
     serverId === undefined ? undefined : eq(transferReservationsTable.serverId, serverId),
     tankId === undefined ? undefined : eq(transferReservationsTable.tankId, tankId),
+    settled ? undefined : eq(transferReservationsTable.state, 'open'),
   ];
   return attempt('list reservations', () =>
     db
       .select()
       .from(transferReservationsTable)
       .where(and(...filters))
-      .orderBy(asc(transferReservationsTable.createdAt), asc(transferReservationsTable.transferId)),
+      .orderBy(
+        ...(settled ? [asc(transferReservationsTable.seq)] : []),
+        asc(transferReservationsTable.createdAt),
+        asc(transferReservationsTable.transferId),
+      ),
   );
 }

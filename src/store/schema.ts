@@ -48,6 +48,13 @@ export type TransferStatus = (typeof TRANSFER_STATUSES)[number];
 /** Which side of a transfer a participant's reservation is on. */
 export const RESERVATION_ROLES = ['source', 'dest'] as const;
 export type ReservationRole = (typeof RESERVATION_ROLES)[number];
+/**
+ * `open`: the transfer is undecided. The others are settled sides kept as the tank's journal
+ * until a newer snapshot covers them: `departed` (the held fish left for good), `arrived` (the
+ * fish went in), `returned` (an abort put the held fish back).
+ */
+export const RESERVATION_STATES = ['open', 'departed', 'arrived', 'returned'] as const;
+export type ReservationState = (typeof RESERVATION_STATES)[number];
 
 /**
  * A server's load as its heartbeat last reported it (the seed's heartbeat body: `tank_count`,
@@ -207,6 +214,9 @@ export const transferEventsTable = pgTable(
 /**
  * A participant's side of a transfer: the source holds the fish out of its world, the destination
  * holds room for it. Kept in the database so a restarted participant still knows what it holds.
+ * Once settled, a side stays as a journal entry of its tank (`state`, at position `seq` of the
+ * tank's changes) until a snapshot taken after that change is saved: a restore from an older
+ * snapshot replays it, so transfer steps need not write a whole snapshot each.
  */
 export const transferReservationsTable = pgTable(
   'transfer_reservations',
@@ -217,11 +227,15 @@ export const transferReservationsTable = pgTable(
     role: text('role').$type<ReservationRole>().notNull(),
     entityUid: text('entity_uid').notNull(),
     payload: jsonb('payload').$type<unknown>().notNull(),
+    state: text('state').$type<ReservationState>().notNull().default('open'),
+    /** Position of the step's change among its tank's changes (0: no change to the world yet). */
+    seq: bigint('seq', { mode: 'number' }).notNull().default(0),
     createdAt: at('created_at').notNull().defaultNow(),
   },
   (t) => [
     primaryKey({ columns: [t.transferId, t.role] }),
     check('transfer_reservations_role_check', sql`${t.role} in ${oneOf(RESERVATION_ROLES)}`),
+    check('transfer_reservations_state_check', sql`${t.state} in ${oneOf(RESERVATION_STATES)}`),
     index('transfer_reservations_server_id_idx').on(t.serverId),
     index('transfer_reservations_tank_id_idx').on(t.tankId),
   ],

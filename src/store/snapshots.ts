@@ -9,7 +9,13 @@ import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from './db.ts';
 import { attempt, StoreError } from './errors.ts';
 import { isUuid } from './ids.ts';
-import { type SnapshotMeta, type TankSnapshot, tankLocationsTable, tankSnapshotsTable } from './schema.ts';
+import {
+  type SnapshotMeta,
+  type TankSnapshot,
+  tankLocationsTable,
+  tankSnapshotsTable,
+  transferReservationsTable,
+} from './schema.ts';
 
 /** One snapshot to write: the server writing it claims the tank at `epoch`. */
 export interface NewSnapshot {
@@ -20,6 +26,11 @@ export interface NewSnapshot {
   epoch: number;
   frame: number;
   state: unknown;
+  /**
+   * The tank's journal position the state includes (see `transfer_reservations.seq`): settled
+   * reservations of the tank up to it are dropped with the write, as this snapshot covers them.
+   */
+  journalSeq?: number;
 }
 
 export interface SaveResult {
@@ -68,7 +79,29 @@ async function saveChunk(db: Db, rows: readonly NewSnapshot[]): Promise<Snapshot
   // valid, and they are reported as fenced like any other row that did not match.
   const valid = rows.filter((r) => isUuid(r.tankId));
   if (valid.length === 0) return [];
-  return attempt(`save ${valid.length} snapshots`, () => fencedSnapshotInsert(db, valid.map(snapshotParams)));
+  const journalled = valid.filter((r) => (r.journalSeq ?? 0) > 0);
+  return attempt(`save ${valid.length} snapshots`, () => {
+    const insert = fencedSnapshotInsert(db, valid.map(snapshotParams));
+    if (journalled.length === 0) return insert;
+    // Only with a row actually written (not fenced) is its tank's journal covered.
+    const saved = db.$with('saved').as(insert);
+    const covered = sql.join(
+      journalled.map((r) => sql`(${r.tankId}::uuid, ${r.journalSeq}::bigint)`),
+      sql`, `,
+    );
+    const r = transferReservationsTable;
+    const pruned = db.$with('pruned').as(
+      db
+        .delete(r)
+        .where(
+          sql`${r.state} <> 'open' and exists (
+            select 1 from ${saved} as s join (values ${covered}) as j(tank_id, seq) on j.tank_id = s.tank_id
+            where s.tank_id = ${r.tankId} and ${r.seq} <= j.seq)`,
+        )
+        .returning({ transferId: r.transferId }),
+    );
+    return db.with(saved, pruned).select().from(saved);
+  });
 }
 
 /** A snapshot row as statement parameters (values or `sql.placeholder`s); `state` is JSON text. */

@@ -35,6 +35,12 @@ export interface Tank {
   meta: TankMeta;
   /** Fencing epoch of this server's ownership (tank_locations.epoch). */
   epoch: number;
+  /**
+   * Position of the last transfer step that changed this world; each such step takes the next
+   * one for its journal entry (`transfer_reservations.seq`), and a snapshot covers every entry
+   * up to the position it was encoded at.
+   */
+  journalSeq: number;
   readonly status: TankStatus;
   /** Why the tank failed, when it did. */
   readonly error: string | null;
@@ -65,6 +71,8 @@ export interface CreateTankOptions {
   world: World;
   meta: TankMeta;
   epoch?: number;
+  /** The last journal position already applied to `world` (after a restore). */
+  journalSeq?: number;
   paused?: boolean;
   /** Every n-th broadcast frame is a keyframe. */
   keyframeEvery?: number;
@@ -85,6 +93,7 @@ export function createTank({
   world: initialWorld,
   meta,
   epoch = 1,
+  journalSeq = 0,
   paused = false,
   keyframeEvery = 30,
   onViewerError = () => {},
@@ -132,6 +141,7 @@ export function createTank({
     },
     meta,
     epoch,
+    journalSeq,
     get status() {
       return status;
     },

@@ -22,9 +22,10 @@ import {
   listUnfinishedTransfers,
   NotFoundError,
   putReservation,
-  releaseWithSnapshot,
-  reserveWithSnapshot,
+  reserveFenced,
+  saveSnapshots,
   setTransferStatus,
+  settleReservation,
 } from '../../../src/store/index.ts';
 import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fixtures.ts';
 
@@ -240,6 +241,7 @@ export function transferCases(fixture: StoreFixture): void {
         ...fields,
       };
     }
+    const opened = { state: 'open', seq: 0, createdAt: anyDate };
 
     it('should keep the first reservation of a side when a prepare is retried', async () => {
       const transferId = randomUUID();
@@ -251,7 +253,7 @@ export function transferCases(fixture: StoreFixture): void {
       expect(first).toEqual({
         reservation: {
           ...reservation({ transferId, serverId: server, role: 'source', tankId: first.reservation.tankId }),
-          createdAt: anyDate,
+          ...opened,
         },
         created: true,
       });
@@ -280,62 +282,83 @@ export function transferCases(fixture: StoreFixture): void {
       expect((await listReservations(fixture.db)).map((r) => r.transferId)).toContain(transferId);
     });
 
-    it('should write a reservation and its tank snapshot together, or neither', async () => {
+    it('should hold a fish only while the tank is located here, and settle each side once', async () => {
       const server = serverId();
       const tank = await newTank(fixture);
       await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
-      const snapshot = (frame: number, epoch = 1) => ({
-        tankId: tank.tankId,
-        serverId: server,
-        epoch,
-        frame,
-        state: { frame },
+      const side = (seq: number) => ({
+        ...reservation({ transferId: randomUUID(), tankId: tank.tankId, serverId: server, role: 'source' }),
+        seq,
       });
-      const held = reservation({
-        transferId: randomUUID(),
-        tankId: tank.tankId,
-        serverId: server,
-        role: 'source',
-      });
-      expect(await reserveWithSnapshot(fixture.db, { reservation: held, snapshot: snapshot(1) })).toEqual({
-        reserved: true,
-        saved: true,
-      });
-      // Reserved before: nothing written, not even the snapshot.
-      expect(await reserveWithSnapshot(fixture.db, { reservation: held, snapshot: snapshot(2) })).toEqual({
-        reserved: false,
-        saved: false,
-      });
-      expect((await latestSnapshot(fixture.db, tank.tankId))?.frame).toBe(1);
-      // Fenced (another epoch): the reservation goes in alone.
-      const other = reservation({
-        transferId: randomUUID(),
-        tankId: tank.tankId,
-        serverId: server,
-        role: 'source',
-      });
-      expect(await reserveWithSnapshot(fixture.db, { reservation: other, snapshot: snapshot(3, 2) })).toEqual(
-        { reserved: true, saved: false },
-      );
-      expect((await latestSnapshot(fixture.db, tank.tankId))?.frame).toBe(1);
+      const held = side(1);
+      expect(await reserveFenced(fixture.db, { reservation: held, epoch: 1 })).toEqual({ reserved: true });
+      // A retried prepare writes nothing; neither does a server whose epoch is gone.
+      expect(await reserveFenced(fixture.db, { reservation: held, epoch: 1 })).toEqual({ reserved: false });
+      const stale = side(2);
+      expect(await reserveFenced(fixture.db, { reservation: stale, epoch: 2 })).toEqual({ reserved: false });
+      expect(
+        await getReservation(fixture.db, { transferId: stale.transferId, role: 'source' }),
+      ).toBeUndefined();
 
-      const release = (frame: number, epoch = 1) =>
-        releaseWithSnapshot(fixture.db, {
+      const settle = (epoch?: number) =>
+        settleReservation(fixture.db, {
           transferId: held.transferId,
           role: 'source',
-          snapshot: snapshot(frame, epoch),
+          state: 'returned',
+          seq: 3,
+          serverId: server,
+          epoch,
         });
-      // Fenced: the reservation stays and no snapshot is written.
-      expect(await release(4, 2)).toEqual({ found: true, saved: false });
-      expect(await getReservation(fixture.db, { transferId: held.transferId, role: 'source' })).toBeDefined();
-      expect(await release(5)).toEqual({ found: true, saved: true });
+      expect(await settle(2)).toBeUndefined(); // fenced: still open
+      expect((await getReservation(fixture.db, { transferId: held.transferId, role: 'source' }))?.state).toBe(
+        'open',
+      );
+      expect(await settle(1)).toMatchObject({ state: 'returned', seq: 3 });
+      expect(await settle(1)).toBeUndefined(); // settled once
+      // A settled side is the tank's journal: not open any more, not dropped as room is.
+      expect(await listReservations(fixture.db, { tankId: tank.tankId })).toEqual([]);
       expect(
-        await getReservation(fixture.db, { transferId: held.transferId, role: 'source' }),
+        await deleteReservation(fixture.db, { transferId: held.transferId, role: 'source' }),
       ).toBeUndefined();
-      expect((await latestSnapshot(fixture.db, tank.tankId))?.frame).toBe(5);
-      // Gone: nothing written.
-      expect(await release(6)).toEqual({ found: false, saved: false });
-      expect((await latestSnapshot(fixture.db, tank.tankId))?.frame).toBe(5);
+      expect(
+        (await listReservations(fixture.db, { tankId: tank.tankId, settled: true })).map((r) => [
+          r.state,
+          r.seq,
+        ]),
+      ).toEqual([['returned', 3]]);
+    });
+
+    it('should drop the journal entries a saved snapshot covers, and only those', async () => {
+      const server = serverId();
+      const tank = await newTank(fixture);
+      await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+      const settled = async (seq: number, state: 'departed' | 'arrived' | 'returned' | 'open') => {
+        const r = {
+          ...reservation({ transferId: randomUUID(), tankId: tank.tankId, serverId: server, role: 'source' }),
+          seq,
+        };
+        await reserveFenced(fixture.db, { reservation: r, epoch: 1 });
+        if (state !== 'open')
+          await settleReservation(fixture.db, { transferId: r.transferId, role: 'source', state, seq });
+      };
+      await settled(1, 'departed');
+      await settled(2, 'returned');
+      await settled(3, 'open');
+      await settled(4, 'departed');
+      const journal = async () =>
+        (await listReservations(fixture.db, { tankId: tank.tankId, settled: true })).map((r) => r.seq);
+      const save = (journalSeq: number, epoch = 1) =>
+        saveSnapshots(fixture.db, [
+          { tankId: tank.tankId, serverId: server, epoch, frame: journalSeq, state: {}, journalSeq },
+        ]);
+      // Fenced: no snapshot, so nothing is covered.
+      expect((await save(4, 2)).fenced).toEqual([tank.tankId]);
+      expect(await journal()).toEqual([1, 2, 3, 4]);
+      // Covers 1–3: the settled ones go, the open one stays; 4 is newer than the snapshot.
+      expect((await save(3)).saved).toHaveLength(1);
+      expect(await journal()).toEqual([3, 4]);
+      expect((await save(4)).saved).toHaveLength(1);
+      expect(await journal()).toEqual([3]);
     });
   });
 }
