@@ -200,15 +200,11 @@ export function createParticipant({
     return serial(req.transferId, async () => {
       crash('source_before_drop');
       // No change to the world (the fish is out since prepare): the entry keeps its position.
-      const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
-      const departed =
-        held?.state === 'open' &&
-        (await settleReservation(db, {
-          transferId: req.transferId,
-          role: 'source',
-          state: 'departed',
-          seq: held.seq,
-        }));
+      const departed = await settleReservation(db, {
+        transferId: req.transferId,
+        role: 'source',
+        state: 'departed',
+      });
       if (!departed) return { transfer_id: req.transferId, dropped: false };
       const tank = host.get(departed.tankId);
       if (tank) {

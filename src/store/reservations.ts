@@ -6,9 +6,11 @@
  * The steps that change which tank a fish is in are fenced on the tank's location
  * (`reserveFenced`, `settleReservation`), and a settled side stays as the tank's journal until
  * the snapshotter saves a snapshot that covers it (`saveSnapshots`). These run on every transfer
- * step, so they are built once and run prepared (`prepared.ts`).
+ * step, so they are built once and run prepared (`prepared.ts`), and concurrent ones go out
+ * together as one multi-row statement (`batched.ts`).
  */
 import { and, asc, eq, type SQL, sql } from 'drizzle-orm';
+import { batchedOnce } from './batched.ts';
 import type { Db } from './db.ts';
 import { attempt, ConflictError, NotFoundError } from './errors.ts';
 import { isUuid } from './ids.ts';
@@ -27,17 +29,6 @@ const side = and(
   eq(transferReservationsTable.transferId, sql.placeholder('transferId')),
   eq(transferReservationsTable.role, sql.placeholder('role')),
 );
-
-/** A reservation's columns as placeholders of the same names. */
-const reservationParams = {
-  transferId: sql.placeholder('transferId'),
-  tankId: sql.placeholder('tankId'),
-  serverId: sql.placeholder('serverId'),
-  role: sql.placeholder('role'),
-  entityUid: sql.placeholder('entityUid'),
-  payload: sql.placeholder('payload'),
-  seq: sql.placeholder('seq'),
-};
 
 export interface PutReservation {
   reservation: TransferReservation;
@@ -64,14 +55,7 @@ export async function putReservation(
   if (!isUuid(transferId) || !isUuid(reservation.tankId))
     throw new NotFoundError(`no transfer ${transferId} or tank`);
   return attempt(`reserve ${role} of transfer ${transferId}`, async () => {
-    const [row] = await preparedOnce(db, 'put_reservation', () =>
-      db
-        .insert(transferReservationsTable)
-        .values(reservationParams)
-        .onConflictDoNothing()
-        .returning()
-        .prepare('put_reservation'),
-    ).execute({ seq: 0, ...reservation });
+    const row = await insertBatched(db)({ seq: 0, ...reservation });
     if (row) return { reservation: row, created: true };
     const existing = await getReservation(db, { transferId, role });
     if (!existing) throw new ConflictError(`reservation ${role} of transfer ${transferId} is being written`);
@@ -133,12 +117,97 @@ export type JournalledReservation = Omit<NewTransferReservation, 'createdAt' | '
   seq: number;
 };
 
-/** The tank's location still names this server at this epoch (locked until commit). */
-const owned = (tank: SQL | typeof transferReservationsTable.tankId) => sql`exists (
+/** Rows of a batch: one JSON parameter, so one prepared statement serves any batch size. */
+const rowsOf = (columns: SQL) => sql`json_to_recordset(${sql.placeholder('rows')}::json) as v(${columns})`;
+
+/**
+ * `v`'s tank is still located at `v.server_id`, epoch `v.epoch` (a null epoch: not fenced). FOR
+ * SHARE holds the location until commit, so a failover moving the tank either waits for this
+ * write (and its restore sees it) or is seen here (and nothing is written).
+ */
+const owned = (tank: SQL | typeof transferReservationsTable.tankId) => sql`(v.epoch is null or exists (
   select 1 from ${tankLocationsTable} as l
-  where l.tank_id = ${tank} and l.server_id = ${sql.placeholder('serverId')}::text
-    and l.epoch = ${sql.placeholder('epoch')}::integer
-  for share of l)`;
+  where l.tank_id = ${tank} and l.server_id = v.server_id and l.epoch = v.epoch
+  for share of l))`;
+
+type Insert = Omit<NewTransferReservation, 'createdAt' | 'state'> & { epoch?: number };
+
+const sideKey = (r: { transferId: string; role: string }) => `${r.transferId}/${r.role}`;
+
+/** New open reservations (fenced when they carry an epoch); each answers its row or undefined. */
+function insertBatched(db: Db) {
+  return batchedOnce(db, 'insert_reservations', async (items: Insert[]) => {
+    const rows = await preparedOnce(db, 'insert_reservations', () =>
+      db
+        .insert(transferReservationsTable)
+        .select(
+          sql`select v.transfer_id, v.tank_id, v.server_id, v.role, v.entity_uid, v.payload, 'open', v.seq, now()
+          from ${rowsOf(sql`transfer_id uuid, tank_id uuid, server_id text, role text, entity_uid text,
+            payload jsonb, seq bigint, epoch integer`)}
+          where ${owned(sql`v.tank_id`)}`,
+        )
+        .onConflictDoNothing()
+        .returning()
+        .prepare('insert_reservations'),
+    ).execute({
+      rows: JSON.stringify(
+        items.map((r) => ({
+          transfer_id: r.transferId,
+          tank_id: r.tankId,
+          server_id: r.serverId,
+          role: r.role,
+          entity_uid: r.entityUid,
+          payload: r.payload,
+          seq: r.seq ?? 0,
+          epoch: r.epoch ?? null,
+        })),
+      ),
+    });
+    const written = new Map(rows.map((r) => [sideKey(r), r]));
+    return items.map((r) => written.get(sideKey(r)));
+  });
+}
+
+interface Settle {
+  transferId: string;
+  role: ReservationRole;
+  state: Exclude<ReservationState, 'open'>;
+  seq?: number;
+  serverId?: string;
+  epoch?: number;
+}
+
+/** Open reservations settled (fenced when they carry an epoch); each answers its row or undefined. */
+function settleBatched(db: Db) {
+  return batchedOnce(db, 'settle_reservations', async (items: Settle[]) => {
+    const t = transferReservationsTable;
+    // drizzle types an UPDATE … FROM (raw SQL) as unknown; it returns the table's rows.
+    const rows = (await preparedOnce(db, 'settle_reservations', () =>
+      db
+        .update(t)
+        .set({ state: sql`v.state`, seq: sql`coalesce(v.seq, ${t.seq})` })
+        .from(rowsOf(sql`transfer_id uuid, role text, state text, seq bigint, server_id text, epoch integer`))
+        .where(
+          sql`${t.transferId} = v.transfer_id and ${t.role} = v.role and ${t.state} = 'open' and ${owned(t.tankId)}`,
+        )
+        .returning()
+        .prepare('settle_reservations'),
+    ).execute({
+      rows: JSON.stringify(
+        items.map((r) => ({
+          transfer_id: r.transferId,
+          role: r.role,
+          state: r.state,
+          seq: r.seq ?? null,
+          server_id: r.serverId ?? null,
+          epoch: r.epoch ?? null,
+        })),
+      ),
+    })) as TransferReservation[];
+    const settled = new Map(rows.map((r) => [sideKey(r), r]));
+    return items.map((r) => settled.get(sideKey(r)));
+  });
+}
 
 /**
  * Records a reservation whose step changed the tank's world (the source holding its fish out),
@@ -160,27 +229,14 @@ export async function reserveFenced(
   const { transferId, role } = reservation;
   if (!isUuid(transferId) || !isUuid(reservation.tankId))
     throw new NotFoundError(`no transfer ${transferId} or tank`);
-  return attempt(`reserve ${role} of transfer ${transferId}`, async () => {
-    const p = (name: string) => sql.placeholder(name);
-    const rows = await preparedOnce(db, 'reserve_fenced', () =>
-      db
-        .insert(transferReservationsTable)
-        .select(
-          sql`select ${p('transferId')}::uuid, ${p('tankId')}::uuid, ${p('serverId')}::text, ${p('role')}::text,
-            ${p('entityUid')}::text, ${p('payload')}::jsonb, 'open', ${p('seq')}::bigint, now()
-          where ${owned(sql`${p('tankId')}::uuid`)}`,
-        )
-        .onConflictDoNothing()
-        .returning({ transferId: transferReservationsTable.transferId })
-        .prepare('reserve_fenced'),
-    ).execute({ ...reservation, payload: JSON.stringify(reservation.payload), epoch });
-    return { reserved: rows.length > 0 };
-  });
+  return attempt(`reserve ${role} of transfer ${transferId}`, async () => ({
+    reserved: (await insertBatched(db)({ ...reservation, epoch })) !== undefined,
+  }));
 }
 
 /**
  * Settles an open reservation as a journal entry (`departed`, `arrived` or `returned`) at
- * position `seq` of its tank's changes, and returns it; undefined when it was not open (settled
+ * position `seq` of its tank's changes (or where it is), and returns it; undefined when it was not open (settled
  * before, or never there). With `epoch`, fenced like {@link reserveFenced}: also undefined when
  * the tank has moved away from `serverId`.
  *
@@ -202,30 +258,16 @@ export async function settleReservation(
     transferId: string;
     role: ReservationRole;
     state: Exclude<ReservationState, 'open'>;
-    seq: number;
+    /** The tank's journal position of the change; absent when the world did not change now. */
+    seq?: number;
     serverId?: string;
     epoch?: number;
   },
 ): Promise<TransferReservation | undefined> {
   if (!isUuid(transferId)) return undefined;
-  const fenced = epoch !== undefined;
-  return attempt(`settle ${role} of transfer ${transferId} as ${state}`, async () => {
-    const [row] = await preparedOnce(db, `settle_reservation:${fenced}`, () =>
-      db
-        .update(transferReservationsTable)
-        .set({ state: sql`${sql.placeholder('state')}::text`, seq: sql`${sql.placeholder('seq')}::bigint` })
-        .where(
-          and(
-            side,
-            eq(transferReservationsTable.state, 'open'),
-            fenced ? owned(transferReservationsTable.tankId) : undefined,
-          ),
-        )
-        .returning()
-        .prepare('settle_reservation'),
-    ).execute({ transferId, role, state, seq, serverId, epoch });
-    return row;
-  });
+  return attempt(`settle ${role} of transfer ${transferId} as ${state}`, () =>
+    settleBatched(db)({ transferId, role, state, seq, serverId, epoch }),
+  );
 }
 
 /**

@@ -328,6 +328,38 @@ export function transferCases(fixture: StoreFixture): void {
       ).toEqual([['returned', 3]]);
     });
 
+    it('should answer each of many concurrent reservations and settlements for itself', async () => {
+      const server = serverId();
+      const tank = await newTank(fixture);
+      await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+      const sides = Array.from({ length: 8 }, (_, i) => ({
+        ...reservation({ transferId: randomUUID(), tankId: tank.tankId, serverId: server, role: 'source' }),
+        seq: i + 1,
+      }));
+      // Odd ones carry an epoch the tank no longer has: fenced, while the even ones go in.
+      const reserved = await Promise.all(
+        sides.map((r, i) => reserveFenced(fixture.db, { reservation: r, epoch: i % 2 === 0 ? 1 : 2 })),
+      );
+      expect(reserved.map((r) => r.reserved)).toEqual(sides.map((_, i) => i % 2 === 0));
+      const settled = await Promise.all(
+        sides.map((r, i) =>
+          settleReservation(fixture.db, {
+            transferId: r.transferId,
+            role: 'source',
+            state: i % 4 === 0 ? 'departed' : 'returned',
+            seq: i % 4 === 0 ? undefined : 100 + i,
+          }),
+        ),
+      );
+      expect(settled.map((r) => r && [r.transferId, r.state, r.seq])).toEqual(
+        sides.map((r, i) =>
+          i % 2 === 1
+            ? undefined
+            : [r.transferId, i % 4 === 0 ? 'departed' : 'returned', i % 4 === 0 ? i + 1 : 100 + i],
+        ),
+      );
+    });
+
     it('should drop the journal entries a saved snapshot covers, and only those', async () => {
       const server = serverId();
       const tank = await newTank(fixture);
