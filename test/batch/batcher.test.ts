@@ -46,7 +46,10 @@ describe('createBatcher', () => {
     const batches: number[][] = [];
     const call = createBatcher({
       maxBatch: 2,
-      run: async (items: number[]) => (batches.push(items), items),
+      run: async (items: number[]) => {
+        batches.push(items);
+        return items;
+      },
     });
     expect(await Promise.all([call(1), call(2), call(3)])).toEqual([1, 2, 3]);
     expect(batches).toEqual([[1, 2], [3]]);

@@ -16,7 +16,6 @@ import {
   getReservation,
   getTransfer,
   getTransferByKey,
-  latestSnapshot,
   listReservations,
   listTransfersByTank,
   listUnfinishedTransfers,
