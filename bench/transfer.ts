@@ -147,7 +147,7 @@ recordBenchmark({
   notes: [
     'a whole cross-server 2PC per transfer, 7 PostgreSQL statements (each one round trip, prepared): log initiated, prepare-source (fish out; reservation + fenced snapshot in one statement), prepare-dest (reservation), log prepared with the payload, commit-dest (fish in; snapshot + reservation dropped in one statement), commit-source (reservation dropped), log committed',
     'participants over signed loopback HTTP (node:http, kept connections, as the gateway calls them); two tank servers and the coordinator in one process; gateway HTTP hop not counted',
-    'where the CPU goes: the four participant calls cost ~0.4 ms each (client + server side); called in-process instead, the same transfer costs ~1.3 ms. 16 at once under 20 ms needs ~1 ms a transfer on these 2 cores: batching steps of concurrent transfers into one call and one statement per server is the next step',
+    'where the CPU goes: a signed participant call costs ~0.4 ms (client + server side); called in-process instead, the same transfer costs ~1.3 ms. Steps of concurrent transfers bound for one server share one signed call (POST /internal/transfers/steps), so 16 at once pays for far fewer calls than four a transfer; one at a time has nothing to share. 16 at once under 20 ms needs ~1 ms a transfer on these 2 cores: one statement per server for a batch of steps is the next step',
     'CPU ms/transfer: user + system CPU of that one process per transfer (PostgreSQL not included); 16 at once is bound by it (16 × CPU per transfer ≈ p50)',
     'target p95 < 20 ms (the seed asks < 1 s)',
   ],

@@ -2,23 +2,19 @@
  * @module
  * The signed internal endpoints of a transfer participant (see `transfers.ts`): the gateway,
  * as coordinator, calls prepare-source, prepare-dest, commit-dest, commit-source and abort;
- * every one may be repeated. Signing is checked by the `/internal/*` middleware of
- * `routes-internal.ts`.
+ * every one may be repeated. What each step takes and runs is in `transfer-steps.ts`; the batch
+ * route that carries many steps in one call is `routes-transfer-steps.ts`. Signing is checked
+ * by the `/internal/*` middleware of `routes-internal.ts`.
  */
 import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
 import type { ServerEnv } from './context.ts';
+import { runStep, STEP_BODIES, type StepName } from './transfer-steps.ts';
 import type { Participant } from './transfers.ts';
 
 const TransferParams = z.object({ id: z.string().uuid() });
-const Payload = z.record(z.string(), z.unknown()).openapi('EntityPayload');
 const Answer = z.record(z.string(), z.unknown()).openapi('TransferStepAnswer');
 
-function step<B extends z.ZodType>(
-  name: string,
-  summary: string,
-  body: B,
-  codes: Array<400 | 403 | 404 | 409>,
-) {
+function step<N extends StepName>(name: N, summary: string, codes: Array<400 | 403 | 404 | 409>) {
   return createRoute({
     method: 'post',
     path: `/internal/transfers/{id}/${name}`,
@@ -26,7 +22,7 @@ function step<B extends z.ZodType>(
     summary,
     request: {
       params: TransferParams,
-      body: { required: true, content: { 'application/json': { schema: body } } },
+      body: { required: true, content: { 'application/json': { schema: STEP_BODIES[name] } } },
     },
     responses: {
       200: { description: 'done (or done before)', content: { 'application/json': { schema: Answer } } },
@@ -38,41 +34,22 @@ function step<B extends z.ZodType>(
 const prepareSourceRoute = step(
   'prepare-source',
   'Hold a fish out of its tank for a transfer (reserved, not deleted)',
-  z
-    .object({
-      tank_id: z.string().uuid(),
-      entity_id: z.number().int().nonnegative().optional(),
-      entity_uid: z.string().min(1).max(100).optional(),
-    })
-    .strict()
-    .refine(
-      (b) => b.entity_id !== undefined || b.entity_uid !== undefined,
-      'entity_id or entity_uid is needed',
-    ),
   [400, 403, 404, 409],
 );
 const prepareDestRoute = step(
   'prepare-dest',
   'Hold room in a tank for an arriving fish; 409 when the tank is full',
-  z.object({ tank_id: z.string().uuid(), payload: Payload }).strict(),
   [400, 403, 404, 409],
 );
 const commitDestRoute = step(
   'commit-dest',
   'Put the arriving fish in the tank with its uid; a repeat is a no-op',
-  z.object({ tank_id: z.string().uuid(), entity_uid: z.string().min(1).max(100) }).strict(),
   [400, 404, 409],
 );
-const commitSourceRoute = step(
-  'commit-source',
-  'Drop the held fish for good; a repeat is a no-op',
-  z.object({}).strict(),
-  [400],
-);
+const commitSourceRoute = step('commit-source', 'Drop the held fish for good; a repeat is a no-op', [400]);
 const abortRoute = step(
   'abort',
   'Put a held fish back and free held room; a repeat is a no-op',
-  z.object({}).strict(),
   [400, 404, 409],
 );
 
@@ -112,43 +89,25 @@ export function registerTransferRoutes(
   participant: Participant,
 ): void {
   app.openapi(prepareSourceRoute, async (c) => {
-    const b = c.req.valid('json');
-    const done = await participant.prepareSource({
-      transferId: c.req.valid('param').id,
-      tankId: b.tank_id,
-      entityId: b.entity_id,
-      entityUid: b.entity_uid,
-    });
-    return c.json(done, 200);
+    const call = { step: 'prepare-source', body: c.req.valid('json') } as const;
+    return c.json(await runStep(participant, c.req.valid('param').id, call), 200);
   });
   app.openapi(prepareDestRoute, async (c) => {
-    const b = c.req.valid('json');
-    return c.json(
-      await participant.prepareDest({
-        transferId: c.req.valid('param').id,
-        tankId: b.tank_id,
-        payload: b.payload,
-      }),
-      200,
-    );
+    const call = { step: 'prepare-dest', body: c.req.valid('json') } as const;
+    return c.json(await runStep(participant, c.req.valid('param').id, call), 200);
   });
   app.openapi(commitDestRoute, async (c) => {
-    const b = c.req.valid('json');
-    return c.json(
-      await participant.commitDest({
-        transferId: c.req.valid('param').id,
-        tankId: b.tank_id,
-        entityUid: b.entity_uid,
-      }),
-      200,
-    );
+    const call = { step: 'commit-dest', body: c.req.valid('json') } as const;
+    return c.json(await runStep(participant, c.req.valid('param').id, call), 200);
   });
-  app.openapi(commitSourceRoute, async (c) =>
-    c.json(await participant.commitSource({ transferId: c.req.valid('param').id }), 200),
-  );
-  app.openapi(abortRoute, async (c) =>
-    c.json(await participant.abort({ transferId: c.req.valid('param').id }), 200),
-  );
+  app.openapi(commitSourceRoute, async (c) => {
+    const call = { step: 'commit-source', body: c.req.valid('json') } as const;
+    return c.json(await runStep(participant, c.req.valid('param').id, call), 200);
+  });
+  app.openapi(abortRoute, async (c) => {
+    const call = { step: 'abort', body: c.req.valid('json') } as const;
+    return c.json(await runStep(participant, c.req.valid('param').id, call), 200);
+  });
   app.openapi(reservationsRoute, async (c) => {
     const reservations = await participant.list();
     return c.json(

@@ -24,6 +24,7 @@ import { registerInternalRoutes } from './routes-internal.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerSnapshotRoutes } from './routes-snapshots.ts';
 import { registerTankRoutes } from './routes-tanks.ts';
+import { registerTransferStepsRoute } from './routes-transfer-steps.ts';
 import { registerTransferRoutes } from './routes-transfers.ts';
 import { createSnapshotter } from './snapshotter.ts';
 import { createTankService } from './tank-service.ts';
@@ -165,6 +166,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
   registerSnapshotRoutes(app, ctx);
   registerInternalRoutes(app, ctx, internalVerifier);
   registerTransferRoutes(app, serverId, participant);
+  registerTransferStepsRoute(app, { participant, logger });
 
   let http: Server | undefined;
   let port = options.port ?? 0;

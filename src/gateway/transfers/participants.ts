@@ -1,11 +1,14 @@
 /**
  * @module
  * The coordinator's calls to transfer participants: the signed internal steps of a tank server
- * (`src/server/routes-transfers.ts`). A participant that cannot be reached (or does not answer
+ * (`src/server/routes-transfers.ts`). Steps bound for one server go out together, as one call of
+ * `POST /internal/transfers/steps`, when several transfers ask at the same moment: the signing
+ * costs more CPU than the step. A participant that cannot be reached (or does not answer
  * in time) is an `ApiError('unavailable')` (503); a participant's own problem (unknown fish,
  * full tank, …) keeps its code and status.
  */
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { type Batcher, createBatcher } from '../../batch/index.ts';
 import { ApiError } from '../../http/index.ts';
 import type { ServerClient } from '../server-client.ts';
 
@@ -47,6 +50,24 @@ export function isUnreachable(err: unknown): boolean {
   return err instanceof ApiError && (err.status === 503 || err.status === 502 || err.status === 504);
 }
 
+/** A step's result as the server answers it in a batch: what its single-step route would say. */
+interface StepResult {
+  status: number;
+  body: unknown;
+}
+
+interface Step {
+  transfer_id: string;
+  step: 'prepare-source' | 'prepare-dest' | 'commit-dest' | 'commit-source' | 'abort';
+  body: object;
+}
+
+/**
+ * Most steps one call carries. A prepare-dest step carries a fish (up to ~1.8 KB as JSON); 24
+ * of them stay well under the servers' 64 KiB body limit (they accept up to 256 steps).
+ */
+const MAX_STEPS_PER_CALL = 24;
+
 /**
  * @example
  * ```ts
@@ -61,7 +82,8 @@ export function createParticipants({
   client: Pick<ServerClient, 'send'>;
   timeoutMs?: number;
 }): Participants {
-  async function call<T>(serverId: string, method: string, path: string, payload?: unknown): Promise<T> {
+  /** Sends one signed call; an unreachable server or a broken answer is `unavailable`. */
+  async function request(serverId: string, method: string, path: string, payload?: unknown) {
     const body = payload === undefined ? undefined : JSON.stringify(payload);
     let response: Response;
     try {
@@ -79,34 +101,61 @@ export function createParticipants({
         extra: { server_id: serverId },
       });
     }
-    let answer: unknown;
     try {
-      answer = await response.json();
+      return { status: response.status, body: (await response.json()) as unknown };
     } catch (err) {
       throw new ApiError('unavailable', `participant ${serverId} broke off its answer`, { cause: err });
     }
-    if (response.ok) return answer as T;
-    const problem = answer as { code?: unknown; detail?: unknown };
+  }
+
+  /** A 2xx answer's body, or the participant's problem as an ApiError. */
+  function answerOf<T>(serverId: string, { status, body }: StepResult): T {
+    if (status >= 200 && status < 300) return body as T;
+    const problem = body as { code?: unknown; detail?: unknown };
     const code = typeof problem?.code === 'string' ? problem.code : 'unavailable';
     const detail =
-      typeof problem?.detail === 'string'
-        ? problem.detail
-        : `participant ${serverId} answered ${response.status}`;
+      typeof problem?.detail === 'string' ? problem.detail : `participant ${serverId} answered ${status}`;
     // A participant's 5xx is the participant failing, which the caller treats as unreachable.
-    const status = (response.status >= 500 ? 503 : response.status) as ContentfulStatusCode;
-    throw new ApiError(response.status >= 500 ? 'unavailable' : code, detail, {
-      status,
+    throw new ApiError(status >= 500 ? 'unavailable' : code, detail, {
+      status: (status >= 500 ? 503 : status) as ContentfulStatusCode,
       extra: { server_id: serverId },
     });
   }
-  const step = (transferId: string, name: string) =>
-    `/internal/transfers/${encodeURIComponent(transferId)}/${name}`;
+
+  /**
+   * Sends a batch of steps in one call. A refusal of the whole call (a bad signature, a 5xx)
+   * fails every step of it, as it would have failed each step sent alone.
+   */
+  async function sendSteps(serverId: string, steps: Step[]): Promise<StepResult[]> {
+    const answer = await request(serverId, 'POST', '/internal/transfers/steps', { steps });
+    const results = answerOf<{ results?: unknown }>(serverId, answer).results;
+    if (!Array.isArray(results) || results.length !== steps.length) {
+      const detail = `participant ${serverId} did not answer each of ${steps.length} steps`;
+      throw new ApiError('unavailable', detail, { extra: { server_id: serverId } });
+    }
+    return results.map((r: { status?: unknown; body?: unknown }) => ({
+      status: typeof r?.status === 'number' ? r.status : 502,
+      body: r?.body,
+    }));
+  }
+
+  // One batcher per server, so steps of concurrent transfers bound for it share one signed call.
+  const batchers = new Map<string, Batcher<Step, StepResult>>();
+  async function step<T>(serverId: string, transferId: string, name: Step['step'], body: object): Promise<T> {
+    let batcher = batchers.get(serverId);
+    if (!batcher) {
+      batcher = createBatcher({ run: (steps) => sendSteps(serverId, steps), maxBatch: MAX_STEPS_PER_CALL });
+      batchers.set(serverId, batcher);
+    }
+    return answerOf<T>(serverId, await batcher({ transfer_id: transferId, step: name, body }));
+  }
+
   return {
-    prepareSource: (s, id, body) => call(s, 'POST', step(id, 'prepare-source'), body),
-    prepareDest: (s, id, body) => call(s, 'POST', step(id, 'prepare-dest'), body),
-    commitDest: (s, id, body) => call(s, 'POST', step(id, 'commit-dest'), body),
-    commitSource: (s, id) => call(s, 'POST', step(id, 'commit-source'), {}),
-    abort: (s, id) => call(s, 'POST', step(id, 'abort'), {}),
-    census: (s) => call(s, 'GET', '/internal/transfers/reservations'),
+    prepareSource: (s, id, body) => step(s, id, 'prepare-source', body),
+    prepareDest: (s, id, body) => step(s, id, 'prepare-dest', body),
+    commitDest: (s, id, body) => step(s, id, 'commit-dest', body),
+    commitSource: (s, id) => step(s, id, 'commit-source', {}),
+    abort: (s, id) => step(s, id, 'abort', {}),
+    census: async (s) => answerOf<Census>(s, await request(s, 'GET', '/internal/transfers/reservations')),
   };
 }
