@@ -31,8 +31,8 @@ export interface Rig {
   participants: Participants;
   recovery: ReturnType<typeof createRecovery>;
   token: string;
-  /** Starts (or restarts) a tank server with this id. */
-  startServer(id: string, options?: { crash?: CrashPoint }): Promise<TankServer>;
+  /** Starts (or restarts) a tank server with this id (snapshots every 200 ms by default). */
+  startServer(id: string, options?: { crash?: CrashPoint; snapshotIntervalMs?: number }): Promise<TankServer>;
   /** Creates a paused tank (a stable population) on a server; returns its id. */
   createTank(serverId: string, options?: { fish?: number; maxFish?: number }): Promise<string>;
   /** Uids of the fish in a tank now. */
@@ -71,7 +71,10 @@ export async function startRig({
   cleanup.add(() => recovery.stop());
   const token = await mintToken({ secret: SECRET, userId: 'alice' });
 
-  async function startServer(id: string, options: { crash?: CrashPoint } = {}): Promise<TankServer> {
+  async function startServer(
+    id: string,
+    options: { crash?: CrashPoint; snapshotIntervalMs?: number } = {},
+  ): Promise<TankServer> {
     const server = createTankServer({
       serverId: id,
       db: store.db,
@@ -80,7 +83,7 @@ export async function startRig({
       verifier: createTokenVerifier({ secret: SECRET }),
       internalVerifier: createInternalVerifier({ secret: SECRET }),
       logger,
-      snapshotIntervalMs: 200,
+      snapshotIntervalMs: options.snapshotIntervalMs ?? 200,
       heartbeatMs: 60_000,
       crash: options.crash,
     });
