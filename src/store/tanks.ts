@@ -3,7 +3,7 @@
  * Queries on `tanks`: metadata and ownership, and the network-wide listing joined with where each
  * tank runs.
  */
-import { and, asc, eq, exists, gt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, gt, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { attempt, StoreError } from './errors.ts';
 import { isUuid } from './ids.ts';
@@ -14,6 +14,7 @@ import {
   tankLocationsTable,
   tankPermissionsTable,
   tanksTable,
+  transferReservationsTable,
 } from './schema.ts';
 
 /** A tank with the location row that says where it runs (null while it has none). */
@@ -138,8 +139,9 @@ export async function listTanks(
 }
 
 /**
- * Deletes a tank; its location, snapshots and permissions go with it (ON DELETE CASCADE).
- * Returns false when there was no such tank.
+ * Deletes a tank; its location, snapshots and permissions go with it (ON DELETE CASCADE), and
+ * so does its transfer journal (settled reservations; open ones stay for their transfers to
+ * settle). Returns false when there was no such tank.
  *
  * @example
  * ```ts
@@ -149,7 +151,17 @@ export async function listTanks(
 export async function deleteTank(db: Db, tankId: string): Promise<boolean> {
   if (!isUuid(tankId)) return false;
   return attempt(`delete tank ${tankId}`, async () => {
+    const r = transferReservationsTable;
+    const journal = db
+      .$with('journal')
+      .as(
+        db
+          .delete(r)
+          .where(and(eq(r.tankId, tankId), ne(r.state, 'open')))
+          .returning({ transferId: r.transferId }),
+      );
     const rows = await db
+      .with(journal)
       .delete(tanksTable)
       .where(eq(tanksTable.tankId, tankId))
       .returning({ tankId: tanksTable.tankId });

@@ -17,15 +17,18 @@ import {
   grantPermission,
   listLocationsByServer,
   listPermissions,
+  listReservations,
   listSnapshots,
   listTanks,
   moveTank,
   NotFoundError,
   permissionOf,
   permits,
+  putReservation,
   revokePermission,
   StaleEpochError,
   saveSnapshots,
+  settleReservation,
   type Tank,
 } from '../../../src/store/index.ts';
 import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fixtures.ts';
@@ -121,10 +124,23 @@ export function tankCases(fixture: StoreFixture): void {
       expect(err.code).toBe('invalid_request');
     });
 
-    it('should delete a tank with its location, snapshots and permissions (cascade)', async () => {
+    it('should delete a tank with its location, snapshots, permissions and transfer journal', async () => {
       const server = serverId();
       const tank = await newTank(fixture);
       await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+      const side = (transferId: string) => ({
+        transferId,
+        tankId: tank.tankId,
+        serverId: server,
+        role: 'dest' as const,
+        entityUid: 'u-1',
+        payload: {},
+        seq: 1,
+      });
+      const [settled, open] = [randomUUID(), randomUUID()];
+      await putReservation(fixture.db, side(settled));
+      await settleReservation(fixture.db, { transferId: settled, role: 'dest', state: 'arrived' });
+      await putReservation(fixture.db, side(open));
       await saveSnapshots(fixture.db, [
         { tankId: tank.tankId, serverId: server, epoch: 1, frame: 1, state: {} },
       ]);
@@ -134,6 +150,10 @@ export function tankCases(fixture: StoreFixture): void {
       expect(await getLocation(fixture.db, tank.tankId)).toBeUndefined();
       expect(await listSnapshots(fixture.db, tank.tankId)).toEqual([]);
       expect(await listPermissions(fixture.db, tank.tankId)).toEqual([]);
+      // The journal goes; an open side stays until its transfer settles it.
+      expect(
+        (await listReservations(fixture.db, { tankId: tank.tankId, settled: true })).map((r) => r.transferId),
+      ).toEqual([open]);
       expect(await deleteTank(fixture.db, tank.tankId)).toBe(false);
     });
   });
