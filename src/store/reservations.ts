@@ -188,7 +188,10 @@ function settleBatched(db: Db) {
         .set({ state: sql`v.state`, seq: sql`coalesce(v.seq, ${t.seq})` })
         .from(rowsOf(sql`transfer_id uuid, role text, state text, seq bigint, server_id text, epoch integer`))
         .where(
-          sql`${t.transferId} = v.transfer_id and ${t.role} = v.role and ${t.state} = 'open' and ${owned(t.tankId)}`,
+          // The planner cannot see how few rows the JSON holds; the id list keeps it on the index
+          // (a hash join would read the whole table, journal included, every batch).
+          sql`${t.transferId} = any(array(select (e->>'transfer_id')::uuid from json_array_elements(${sql.placeholder('rows')}::json) as e))
+            and ${t.transferId} = v.transfer_id and ${t.role} = v.role and ${t.state} = 'open' and ${owned(t.tankId)}`,
         )
         .returning()
         .prepare('settle_reservations'),

@@ -152,14 +152,12 @@ export async function deleteTank(db: Db, tankId: string): Promise<boolean> {
   if (!isUuid(tankId)) return false;
   return attempt(`delete tank ${tankId}`, async () => {
     const r = transferReservationsTable;
-    const journal = db
-      .$with('journal')
-      .as(
-        db
-          .delete(r)
-          .where(and(eq(r.tankId, tankId), ne(r.state, 'open')))
-          .returning({ transferId: r.transferId }),
-      );
+    const journal = db.$with('journal').as(
+      db
+        .delete(r)
+        .where(and(eq(r.tankId, tankId), ne(r.state, 'open')))
+        .returning({ transferId: r.transferId }),
+    );
     const rows = await db
       .with(journal)
       .delete(tanksTable)
