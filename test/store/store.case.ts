@@ -10,6 +10,7 @@ import type { Store } from '../../src/store/index.ts';
 import { serverCases } from './cases/servers.ts';
 import { snapshotCases } from './cases/snapshots.ts';
 import { tankCases } from './cases/tanks.ts';
+import { transferBatchCases } from './cases/transfer-batches.ts';
 import { transferCases } from './cases/transfers.ts';
 import { rowsOf, type StoreFixture } from './fixtures.ts';
 
@@ -64,5 +65,6 @@ export function storeContract(makeStore: MakeStore): void {
     tankCases(fixture);
     snapshotCases(fixture);
     transferCases(fixture);
+    transferBatchCases(fixture);
   });
 }

@@ -28,7 +28,7 @@ import {
 } from '../../../src/store/index.ts';
 import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fixtures.ts';
 
-function request(fields: Partial<CreateTransfer> = {}): CreateTransfer {
+export function request(fields: Partial<CreateTransfer> = {}): CreateTransfer {
   return {
     idempotencyKey: randomUUID(),
     requestHash: 'sha256:body',
@@ -42,7 +42,7 @@ function request(fields: Partial<CreateTransfer> = {}): CreateTransfer {
 }
 
 /** The row a fresh transfer has: the request, no outcome yet. */
-function initiated(req: CreateTransfer) {
+export function initiated(req: CreateTransfer) {
   const { eventData: _eventData, ...fields } = req;
   return {
     transferId: expect.any(String),
@@ -66,7 +66,7 @@ function codesOf(err: unknown): unknown[] {
   return codes;
 }
 
-function event(transferId: string, eventType: string, eventData: Record<string, unknown> = {}) {
+export function event(transferId: string, eventType: string, eventData: Record<string, unknown> = {}) {
   return { eventId: expect.any(Number), transferId, eventType, eventData, createdAt: anyDate };
 }
 
