@@ -95,7 +95,6 @@ export {
   upsertServer,
 } from './servers.ts';
 export {
-  fencedSnapshotInsert,
   getSnapshot,
   latestSnapshot,
   latestSnapshotsForServer,

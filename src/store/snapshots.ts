@@ -104,14 +104,8 @@ async function saveChunk(db: Db, rows: readonly NewSnapshot[]): Promise<Snapshot
   });
 }
 
-/** A snapshot row as statement parameters (values or `sql.placeholder`s); `state` is JSON text. */
-export type SnapshotParams = Record<
-  'snapshotId' | 'tankId' | 'serverId' | 'epoch' | 'frame' | 'state',
-  unknown
->;
-
-/** `row` as the parameters of {@link fencedSnapshotInsert}. */
-export function snapshotParams(row: NewSnapshot): SnapshotParams {
+/** A snapshot row as statement parameters; `state` is JSON text. */
+function snapshotParams(row: NewSnapshot) {
   return {
     snapshotId: row.snapshotId ?? randomUUID(),
     tankId: row.tankId,
@@ -122,16 +116,8 @@ export function snapshotParams(row: NewSnapshot): SnapshotParams {
   };
 }
 
-/**
- * The fenced insert of `rows` (not run), for callers that write a snapshot in the same statement
- * as another change; `onlyIf` is a condition the whole insert depends on. Tank ids must be uuids.
- *
- * @example
- * ```ts
- * const saved = db.$with('saved').as(fencedSnapshotInsert(db, [snapshotParams(row)], sql`exists (select 1 from held)`));
- * ```
- */
-export function fencedSnapshotInsert(db: Db, rows: readonly SnapshotParams[], onlyIf?: SQL) {
+/** The fenced insert of `rows` (not run); tank ids must be uuids. */
+function fencedSnapshotInsert(db: Db, rows: readonly ReturnType<typeof snapshotParams>[]) {
   const values: SQL[] = rows.map(
     (r) =>
       sql`(${r.snapshotId}::uuid, ${r.tankId}::uuid, ${r.serverId}::text, ${r.epoch}::integer, ${r.frame}::bigint, ${r.state}::jsonb)`,
@@ -146,7 +132,6 @@ export function fencedSnapshotInsert(db: Db, rows: readonly SnapshotParams[], on
     from (values ${sql.join(values, sql`, `)}) as v(snapshot_id, tank_id, server_id, epoch, frame, state)
     join ${tankLocationsTable} as l
       on l.tank_id = v.tank_id and l.server_id = v.server_id and l.epoch = v.epoch
-    ${onlyIf ? sql`where ${onlyIf}` : sql``}
     for share of l`;
   return db.insert(tankSnapshotsTable).select(fencedSelect).returning(metaColumns);
 }
