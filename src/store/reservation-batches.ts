@@ -76,10 +76,12 @@ function insertBatched(db: Db) {
   );
 }
 
+/** A side to settle; fenced on its tank's location when it carries an epoch. */
 export interface Settle {
   transferId: string;
   role: ReservationRole;
   state: Exclude<ReservationState, 'open'>;
+  /** The tank's journal position of the change; absent when the world did not change now. */
   seq?: number;
   serverId?: string;
   epoch?: number;

@@ -14,11 +14,10 @@ import type { Db } from './db.ts';
 import { attempt, ConflictError, NotFoundError } from './errors.ts';
 import { isUuid } from './ids.ts';
 import { preparedOnce } from './prepared.ts';
-import { insertReservation, settleOne } from './reservation-batches.ts';
+import { insertReservation, type Settle, settleOne } from './reservation-batches.ts';
 import {
   type NewTransferReservation,
   type ReservationRole,
-  type ReservationState,
   type TransferReservation,
   transferReservationsTable,
 } from './schema.ts';
@@ -154,22 +153,7 @@ export async function reserveFenced(
  */
 export async function settleReservation(
   db: Db,
-  {
-    transferId,
-    role,
-    state,
-    seq,
-    serverId,
-    epoch,
-  }: {
-    transferId: string;
-    role: ReservationRole;
-    state: Exclude<ReservationState, 'open'>;
-    /** The tank's journal position of the change; absent when the world did not change now. */
-    seq?: number;
-    serverId?: string;
-    epoch?: number;
-  },
+  { transferId, role, state, seq, serverId, epoch }: Settle,
 ): Promise<TransferReservation | undefined> {
   if (!isUuid(transferId)) return undefined;
   return attempt(`settle ${role} of transfer ${transferId} as ${state}`, () =>

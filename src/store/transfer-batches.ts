@@ -92,6 +92,7 @@ export interface TransferOutcome {
   oldId?: number;
   newId?: number;
   error?: string;
+  /** The answer to replay for retries with the same idempotency key. */
   response?: unknown;
 }
 

@@ -42,18 +42,11 @@ export interface CreatedTransfer {
 }
 
 /** A status change, with the fields the step learned and the data of its event. */
-export interface StatusChange {
+export interface StatusChange extends TransferOutcome {
   transferId: string;
   status: TransferStatus;
   /** Statuses the change is allowed from; the unfinished ones (`initiated`, `prepared`) by default. */
   expected?: readonly TransferStatus[];
-  entityUid?: string;
-  entityPayload?: unknown;
-  oldId?: number;
-  newId?: number;
-  error?: string;
-  /** The answer to replay for retries with the same idempotency key. */
-  response?: unknown;
   eventData?: Record<string, unknown>;
   /** Events of steps logged together with this change, appended before its own event, in order. */
   after?: readonly LoggedEvent[];
