@@ -12,8 +12,27 @@ import { getTableColumns, inArray, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { ConflictError, NotFoundError } from './errors.ts';
 import { preparedOnce } from './prepared.ts';
-import { type Transfer, type TransferStatus, transfersTable } from './schema.ts';
-import type { CreatedTransfer, CreateTransfer, LoggedEvent } from './transfers.ts';
+import { type NewTransfer, type Transfer, type TransferStatus, transfersTable } from './schema.ts';
+
+/** A new transfer; it starts `initiated`, with an `initiated` event carrying `eventData`. */
+export type CreateTransfer = Omit<
+  NewTransfer,
+  'status' | 'createdAt' | 'updatedAt' | 'response' | 'error'
+> & {
+  eventData?: Record<string, unknown>;
+};
+
+export interface CreatedTransfer {
+  transfer: Transfer;
+  /** False when a transfer with this idempotency key already existed and is returned instead. */
+  created: boolean;
+}
+
+/** An event to append: a step's name and what it learned. */
+export interface LoggedEvent {
+  eventType: string;
+  eventData?: Record<string, unknown>;
+}
 
 const TRANSFER = getTableColumns(transfersTable);
 

@@ -13,33 +13,23 @@ import type { Db } from './db.ts';
 import { attempt, NotFoundError } from './errors.ts';
 import { isUuid } from './ids.ts';
 import {
-  type NewTransfer,
   type Transfer,
   type TransferEvent,
   type TransferStatus,
   transferEventsTable,
 } from './schema.ts';
 import {
+  type CreatedTransfer,
+  type CreateTransfer,
   createTransfers,
+  type LoggedEvent,
   type StatusUpdate,
   setTransferStatuses,
   type TransferInsert,
   type TransferOutcome,
 } from './transfer-batches.ts';
 
-/** A new transfer; it starts `initiated`, with an `initiated` event carrying `eventData`. */
-export type CreateTransfer = Omit<
-  NewTransfer,
-  'status' | 'createdAt' | 'updatedAt' | 'response' | 'error'
-> & {
-  eventData?: Record<string, unknown>;
-};
-
-export interface CreatedTransfer {
-  transfer: Transfer;
-  /** False when a transfer with this idempotency key already existed and is returned instead. */
-  created: boolean;
-}
+export type { CreatedTransfer, CreateTransfer, LoggedEvent } from './transfer-batches.ts';
 
 /** A status change, with the fields the step learned and the data of its event. */
 export interface StatusChange extends TransferOutcome {
@@ -50,12 +40,6 @@ export interface StatusChange extends TransferOutcome {
   eventData?: Record<string, unknown>;
   /** Events of steps logged together with this change, appended before its own event, in order. */
   after?: readonly LoggedEvent[];
-}
-
-/** An event to append: a step's name and what it learned. */
-export interface LoggedEvent {
-  eventType: string;
-  eventData?: Record<string, unknown>;
 }
 
 const UNFINISHED: readonly TransferStatus[] = ['initiated', 'prepared'];
