@@ -12,12 +12,7 @@ import { batchedOnce, orThrow, runInTurns } from './batched.ts';
 import type { Db } from './db.ts';
 import { attempt, NotFoundError } from './errors.ts';
 import { isUuid } from './ids.ts';
-import {
-  type Transfer,
-  type TransferEvent,
-  type TransferStatus,
-  transferEventsTable,
-} from './schema.ts';
+import { type Transfer, type TransferEvent, type TransferStatus, transferEventsTable } from './schema.ts';
 import {
   type CreatedTransfer,
   type CreateTransfer,
