@@ -2,46 +2,12 @@
  * @module
  * The crab (C.11): one predator that walks the bottom, eats any food it touches, and, when
  * hungry and rested, walks toward fish; the kill itself happens in the fish update on contact.
+ * Its state is in `crab-state.ts`.
  */
-import {
-  CRAB_BASE_SPEED,
-  CRAB_ENERGY_BASE,
-  CRAB_FOOD_RANGE,
-  CRAB_HALF,
-  CRAB_HUNT_RANGE,
-} from './constants.ts';
+import { CRAB_FOOD_RANGE, CRAB_HALF, CRAB_HUNT_RANGE } from './constants.ts';
 import { removeFood } from './food.ts';
-import { type Rng, random, uniform } from './rng.ts';
+import { random } from './rng.ts';
 import type { World } from './world.ts';
-
-export interface Crab {
-  readonly id: number;
-  x: number;
-  y: number;
-  vx: number;
-  energy: number;
-  maxEnergy: number;
-  speed: number;
-  metabolism: number;
-  /** Frames until it can kill again. */
-  huntCooldown: number;
-}
-
-export function createCrab(rng: Rng, id: number, x: number, y: number): Crab {
-  const speedGene = uniform(rng, 0.7, 1.3);
-  const energyGene = uniform(rng, 0.7, 1.5);
-  return {
-    id,
-    x,
-    y,
-    vx: CRAB_BASE_SPEED * speedGene,
-    energy: CRAB_ENERGY_BASE * energyGene,
-    maxEnergy: CRAB_ENERGY_BASE * energyGene,
-    speed: CRAB_BASE_SPEED * speedGene,
-    metabolism: uniform(rng, 0.7, 1.3),
-    huntCooldown: 0,
-  };
-}
 
 /** Steers, moves and feeds the crab for one frame. */
 export function updateCrab(world: World): void {

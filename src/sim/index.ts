@@ -11,7 +11,9 @@
  * const copy = restore(JSON.parse(JSON.stringify(serialize(world))));
  * ```
  */
+
 export { DAY_LENGTH, DEFAULT_HEIGHT, DEFAULT_WIDTH, TICKS_PER_SECOND } from './constants.ts';
+export { createWorld } from './create-world.ts';
 export { TimeOfDay } from './day.ts';
 export {
   type EntityPayload,
@@ -39,7 +41,8 @@ export {
 } from './events.ts';
 export { PokerEffect } from './fish-store.ts';
 export { FOOD_TYPE_NAMES, FoodType } from './food-store.ts';
-export { type FrameView, frameView } from './frame-view.ts';
+export { frameView } from './frame-view.ts';
+export type { FrameView } from './frame-view-fields.ts';
 export {
   GENE_KEYS,
   GENOME_RANGES,
@@ -52,4 +55,5 @@ export { type FishPayload, validateFishPayload } from './payload.ts';
 export { HAND_NAMES } from './poker.ts';
 export { restore, SNAPSHOT_VERSION, serialize, type WorldSnapshot } from './snapshot.ts';
 export { type WorldStats, worldStats } from './stats.ts';
-export { type CreateWorldOptions, createWorld, step, type World } from './world.ts';
+export { step } from './step.ts';
+export type { CreateWorldOptions, World } from './world.ts';

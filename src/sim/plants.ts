@@ -16,6 +16,7 @@ import {
 } from './constants.ts';
 import { addFoodSlot, FoodType } from './food-store.ts';
 import { clamp } from './math.ts';
+import type { PlantStore } from './plant-store.ts';
 import { normal, type Rng, random, randomInt, uniform } from './rng.ts';
 import type { World } from './world.ts';
 
@@ -26,51 +27,6 @@ export const PLANT_GENE_RANGES = {
   threshold: { min: 0.6, max: 0.9 },
   hue: { min: 0.2, max: 0.45 },
 } as const;
-
-/**
- * Plants are never removed (the original killed them only through plant poker, which this port
- * leaves out), so the store is dense and append-only: plant `p` keeps its index for life.
- */
-export interface PlantStore {
-  count: number;
-  readonly id: Int32Array;
-  readonly spot: Int32Array;
-  readonly x: Float64Array;
-  readonly y: Float64Array;
-  readonly energy: Float64Array;
-  readonly maxEnergy: Float64Array;
-  readonly rate: Float64Array;
-  readonly threshold: Float64Array;
-  readonly hue: Float64Array;
-  /** 0.3–1.0, in proportion to energy. */
-  readonly size: Float64Array;
-  readonly age: Int32Array;
-  readonly nectarCooldown: Int32Array;
-  readonly nectarReady: Uint8Array;
-  /** Plant index on each root spot, -1 when free. */
-  readonly spotPlant: Int32Array;
-}
-
-export function createPlantStore(): PlantStore {
-  const n = ROOT_SPOTS;
-  return {
-    count: 0,
-    id: new Int32Array(n),
-    spot: new Int32Array(n),
-    x: new Float64Array(n),
-    y: new Float64Array(n),
-    energy: new Float64Array(n),
-    maxEnergy: new Float64Array(n),
-    rate: new Float64Array(n),
-    threshold: new Float64Array(n),
-    hue: new Float64Array(n),
-    size: new Float64Array(n),
-    age: new Int32Array(n),
-    nectarCooldown: new Int32Array(n),
-    nectarReady: new Uint8Array(n),
-    spotPlant: new Int32Array(n).fill(-1),
-  };
-}
 
 /** Root spots are spread evenly along the bottom, slightly staggered in depth. */
 export function spotX(width: number, spot: number): number {

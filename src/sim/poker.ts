@@ -16,6 +16,7 @@ import {
 import type { PokerHandEvent } from './events.ts';
 import { PokerEffect } from './fish-store.ts';
 import { GENE } from './genome.ts';
+import type { PokerScratch } from './poker-scratch.ts';
 import { tryPokerBirth } from './reproduction.ts';
 import { random, randomInt } from './rng.ts';
 import type { World } from './world.ts';
@@ -32,28 +33,6 @@ export const HAND_NAMES = [
   'one_pair',
   'high_card',
 ] as const;
-
-/** Reused card buffers, so a hand allocates nothing but its event. */
-export interface PokerScratch {
-  readonly deck: Uint8Array;
-  readonly five: number[];
-  readonly six: number[];
-  readonly seven: number[];
-  /** Contributions of [button, other] in the current hand. */
-  readonly put: Float64Array;
-  readonly strength: Float64Array;
-}
-
-export function createPokerScratch(): PokerScratch {
-  return {
-    deck: new Uint8Array(52),
-    five: [0, 0, 0, 0, 0],
-    six: [0, 0, 0, 0, 0, 0],
-    seven: [0, 0, 0, 0, 0, 0, 0],
-    put: new Float64Array(2),
-    strength: new Float64Array(2),
-  };
-}
 
 /** Ready to sit down: rested, not pregnant, past babyhood, and hungry enough for its temperament. */
 export function willingToPlay(world: World, i: number): boolean {

@@ -6,7 +6,7 @@
  */
 import { checker } from './check.ts';
 import { MAX_FOOD, ROOT_SPOTS } from './constants.ts';
-import type { Crab } from './crab.ts';
+import type { Crab } from './crab-state.ts';
 import { updateDay } from './day.ts';
 import { SimError } from './errors.ts';
 import { type Counters, createCounters } from './events.ts';

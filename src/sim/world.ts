@@ -1,34 +1,24 @@
 /**
  * @module
- * A tank's world: its state, how one is created, and the tick that advances it by one frame.
+ * A tank's world: its state and the empty shell that `createWorld` and `restore` fill. It
+ * depends only on the stores it holds, so every module that reads or changes a world can
+ * import its type without a loop.
  */
-import { DEFAULT_HEIGHT, DEFAULT_WIDTH, MAX_FOOD, NEIGHBOUR_RANGE, PLANT_BASE_ENERGY } from './constants.ts';
-import { type Crab, createCrab, updateCrab } from './crab.ts';
-import { createDayState, type DayState, updateDay } from './day.ts';
-import { SimError } from './errors.ts';
+import { MAX_FOOD, NEIGHBOUR_RANGE } from './constants.ts';
+import type { Crab } from './crab-state.ts';
+import { createDayState, type DayState } from './day.ts';
 import { type Counters, createCounters, createEvents, type StepEvents } from './events.ts';
-import { updateFish } from './fish.ts';
 import { createFishStore, type FishStore } from './fish-store.ts';
-import { autoSpawnFood, dropFlake, updateFood } from './food.ts';
 import { createFoodStore, type FoodStore } from './food-store.ts';
-import type { FrameView } from './frame-view.ts';
+import type { FrameView } from './frame-view-fields.ts';
 import { createGrid, type Grid } from './grid.ts';
-import { interact } from './interactions.ts';
-import {
-  addPlant,
-  createPlantStore,
-  freeSpot,
-  type PlantStore,
-  randomPlantGenes,
-  updatePlants,
-} from './plants.ts';
-import { createPokerScratch, type PokerScratch } from './poker.ts';
-import { createRng, type Rng, uniform } from './rng.ts';
-import { placeRandomFish } from './spawn.ts';
+import { createPlantStore, type PlantStore } from './plant-store.ts';
+import { createPokerScratch, type PokerScratch } from './poker-scratch.ts';
+import type { Rng } from './rng.ts';
 
 /**
  * One tank's complete simulation state. Read `frame` and `seed` freely; change the world only
- * through this module's functions. Everything else here is internal and may change.
+ * through the functions `index.ts` exports. Everything else here is internal and may change.
  */
 export interface World {
   readonly seed: number;
@@ -79,23 +69,6 @@ export interface CreateWorldOptions {
 
 export const UID_PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
-function checkOptions(o: CreateWorldOptions): void {
-  const bad = (msg: string) => new SimError('invalid_options', msg);
-  if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw bad('seed must be a non-negative safe integer');
-  if (typeof o.uidPrefix !== 'string' || !UID_PREFIX_PATTERN.test(o.uidPrefix)) {
-    throw bad('uidPrefix must be 1–64 letters, digits, _ or -');
-  }
-  const int = (v: unknown, name: string, min: number, max: number) => {
-    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
-      throw bad(`${name} must be an integer within ${min}–${max}`);
-    }
-  };
-  int(o.maxFish, 'maxFish', 1, 10_000);
-  int(o.initialFish, 'initialFish', 0, o.maxFish as number);
-  int(o.width, 'width', 200, 10_000);
-  int(o.height, 'height', 200, 10_000);
-}
-
 /**
  * Room for fish beyond `maxFish`, used only when fish that are already a tank's come back onto
  * an older snapshot (a transfer journal replayed after a restart, while fish that died since
@@ -135,67 +108,4 @@ export function emptyWorld(o: Required<CreateWorldOptions>, rng: Rng, crab: Crab
     poker: createPokerScratch(),
     view: null,
   };
-}
-
-/**
- * Creates a tank in the original's start state: `initialFish` random fish around (300, 200),
- * 8 flakes, one crab on the bottom and 3 grown plants on random root spots.
- *
- * @example
- * ```ts
- * const world = createWorld({ seed: 42, uidPrefix: 't7' });
- * for (let t = 0; t < 30; t++) step(world);
- * console.log(world.frame, worldStats(world).fishCount);
- * ```
- */
-export function createWorld({
-  seed,
-  uidPrefix,
-  maxFish = 100,
-  initialFish = 10,
-  width = DEFAULT_WIDTH,
-  height = DEFAULT_HEIGHT,
-}: CreateWorldOptions): World {
-  const options = { seed, uidPrefix, maxFish, initialFish, width, height };
-  checkOptions(options);
-  const rng = createRng(seed);
-  const sx = width / DEFAULT_WIDTH;
-  // The crab takes local id 1; emptyWorld starts counting after it.
-  const world = emptyWorld(options, rng, createCrab(rng, 1, 250 * sx, height - 45));
-  const sy = height / DEFAULT_HEIGHT;
-  for (let n = 0; n < initialFish; n++) {
-    placeRandomFish(world, uniform(rng, 200, 400) * sx, uniform(rng, 140, 260) * sy, {});
-  }
-  for (let n = 0; n < 8; n++) {
-    const k = dropFlake(world, ((n + 0.5) * width) / 8);
-    world.food.y[k] = ((n % 4) + 1) * 0.15 * height;
-  }
-  for (let n = 0; n < 3; n++)
-    addPlant(world, freeSpot(world), randomPlantGenes(world.rng), PLANT_BASE_ENERGY);
-  updateDay(world.day, 0);
-  return world;
-}
-
-/**
- * Advances the world by one frame (1/30 s) and returns what happened in it. The returned object
- * is reused by the next call.
- *
- * Order: clock; crab; neighbour pass (separation, schooling, poker, mating); fish (steer, eat,
- * pay, give birth, die); food; plants; automatic food.
- */
-export function step(world: World): StepEvents {
-  const events = world.events;
-  events.births.length = 0;
-  events.deaths.length = 0;
-  events.pokerHands.length = 0;
-  world.frame++;
-  events.frame = world.frame;
-  updateDay(world.day, world.frame);
-  updateCrab(world);
-  interact(world);
-  updateFish(world);
-  updateFood(world);
-  updatePlants(world);
-  autoSpawnFood(world);
-  return events;
 }
