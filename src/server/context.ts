@@ -60,7 +60,7 @@ export async function authorizedTank(
   tankId: string,
   needed: PermissionLevel,
 ): Promise<Tank> {
-  const tank = ctx.tanks.get(tankId);
+  const tank = await ctx.tanks.find(tankId);
   const level = await levelOf(ctx.db, c.var.user, tank);
   if (!hasLevel(level, needed)) {
     throw new ForbiddenError(`${needed} permission on tank ${tankId} is needed; you have ${level ?? 'none'}`);

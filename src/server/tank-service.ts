@@ -241,6 +241,19 @@ export function createTankService({
     return tank;
   }
 
+  /**
+   * The tank if it runs here. One whose location names this server without running here yet (a
+   * failover moved it and the gateway's adopt call is still on its way) is adopted now: the
+   * gateway already sends its requests here, and they are served, not answered 404.
+   */
+  async function find(tankId: string): Promise<Tank> {
+    const running = host.get(tankId);
+    if (running) return running;
+    const location = await getLocation(db, tankId);
+    if (location?.serverId === serverId) return adopt(tankId, location.epoch);
+    return get(tankId);
+  }
+
   async function remove(tankId: string): Promise<void> {
     get(tankId);
     await deleteTankRow(db, tankId);
@@ -256,5 +269,5 @@ export function createTankService({
     logger.warn({ tank_id: tankId }, 'tank stopped here: its location moved to another server (fenced)');
   }
 
-  return { get, create, loadOwned, adopt, remove, evict, serverId };
+  return { get, find, create, loadOwned, adopt, remove, evict, serverId };
 }

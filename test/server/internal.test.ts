@@ -164,4 +164,37 @@ describe('the internal API and fencing', () => {
     expect(onB).toMatchObject({ epoch: 2, status: 'running' });
     expect(await getLocation(a.store.db, tankId)).toMatchObject({ serverId: 'server-b', epoch: 2 });
   });
+
+  it('should serve a tank moved here before the adopt call arrives, adopting it on the first request', async () => {
+    const created = await a.json<TankStatus>('/api/tanks', 201, {
+      method: 'POST',
+      user: 'alice',
+      body: { name: 'Early', seed: 13, initial_fish: 4 },
+    });
+    const tankId = created.tank.tank_id;
+    await a.json(`/api/tanks/${tankId}/pause`, 200, { method: 'POST', user: 'alice' });
+    await a.json(`/api/tanks/${tankId}/snapshots`, 201, { method: 'POST', user: 'alice' });
+    const fish = await a.json<{ entities: Array<{ uid: string }> }>(
+      `/api/tanks/${tankId}/entities?kind=fish`,
+      200,
+      {
+        user: 'alice',
+      },
+    );
+
+    // The location names server-b; the gateway has not called adopt yet.
+    await moveTank(a.store.db, { tankId, toServerId: 'server-b', expectedEpoch: 1 });
+    const onB = await b.json<TankStatus>(`/api/tanks/${tankId}`, 200, { user: 'alice' });
+    expect(onB).toMatchObject({ epoch: 2, tank: { server_id: 'server-b' } });
+    const moved = await b.json<{ entities: Array<{ uid: string }> }>(
+      `/api/tanks/${tankId}/entities?kind=fish`,
+      200,
+      {
+        user: 'alice',
+      },
+    );
+    expect(moved.entities.map((e) => e.uid)).toEqual(fish.entities.map((e) => e.uid));
+    // The adopt call, when it comes, finds it running.
+    expect((await internal(b, `/internal/tanks/${tankId}/adopt`, { epoch: 2 })).status).toBe(200);
+  });
 });
