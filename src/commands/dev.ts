@@ -14,6 +14,7 @@ import { createTankServer, type TankServer } from '../server/index.ts';
 import { createLogger, startTracing } from '../telemetry/index.ts';
 import { createAdapters } from './adapters.ts';
 import { WEB_DIST } from './gateway.ts';
+import { mintingSecret } from './secrets.ts';
 import { onShutdown } from './shutdown.ts';
 
 const DEV_USER = 'alice';
@@ -95,8 +96,9 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
   await Promise.all(servers.map((s) => s.start()));
   await gateway.start();
 
+  // The embedded default mints its own user's token (to create the first tank and to print it).
   const token = await mintToken({
-    secret: adapters.secrets.jwtSecret,
+    secret: mintingSecret(adapters.secrets),
     userId: DEV_USER,
     ttlSeconds: 7 * 86_400,
     issuer: config.jwtIssuer,

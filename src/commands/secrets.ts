@@ -1,7 +1,8 @@
 /**
  * @module
  * Secrets for user JWTs and internal request signing. In a distributed network they come from
- * the environment (`JWT_SECRET`, `INTERNAL_SECRET`), the same on every process. The embedded
+ * the environment (`JWT_SECRET`, `INTERNAL_SECRET`), the same on every process; with `JWKS_URL`
+ * user tokens come from an identity provider and only `INTERNAL_SECRET` is needed. The embedded
  * default makes random ones once and keeps them under the data folder, so tokens printed by
  * `npm start` stay valid across restarts and `tankworld token` mints tokens it accepts.
  */
@@ -11,16 +12,21 @@ import path from 'node:path';
 import { type CommonConfig, ConfigError } from '../config.ts';
 
 export interface Secrets {
-  jwtSecret: string;
+  /** Absent when a distributed network takes its user tokens from an identity provider (`JWKS_URL`). */
+  jwtSecret: string | undefined;
   internalSecret: string;
 }
 
 export async function loadSecrets(config: CommonConfig): Promise<Secrets> {
-  if (config.jwtSecret && config.internalSecret)
+  // With JWKS_URL user tokens are verified with the provider's keys: no HS256 secret is needed.
+  const jwtNeeded = config.jwksUrl === undefined;
+  if (config.internalSecret && (config.jwtSecret || (config.distributed && !jwtNeeded)))
     return { jwtSecret: config.jwtSecret, internalSecret: config.internalSecret };
   if (config.distributed) {
     throw new ConfigError(
-      'DISTRIBUTED_MODE needs JWT_SECRET and INTERNAL_SECRET (at least 16 characters each), the same on every process',
+      jwtNeeded
+        ? 'DISTRIBUTED_MODE needs JWT_SECRET and INTERNAL_SECRET (at least 16 characters each), the same on every process'
+        : 'DISTRIBUTED_MODE needs INTERNAL_SECRET (at least 16 characters), the same on every process',
     );
   }
   const file = path.join(config.dataDir, 'dev-secrets.json');
@@ -39,4 +45,11 @@ export async function loadSecrets(config: CommonConfig): Promise<Secrets> {
     await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }
   return secrets;
+}
+
+/** The secret to mint user tokens with; there is none when they come from an identity provider. */
+export function mintingSecret(secrets: Secrets): string {
+  if (!secrets.jwtSecret)
+    throw new ConfigError('user tokens come from the identity provider (JWKS_URL): this process mints none');
+  return secrets.jwtSecret;
 }

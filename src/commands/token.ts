@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/index.ts';
 import { ConfigError, loadCommonConfig } from '../config.ts';
-import { loadSecrets } from './secrets.ts';
+import { loadSecrets, mintingSecret } from './secrets.ts';
 
 export async function runToken(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const { values, tokens } = parseArgs({
@@ -29,9 +29,8 @@ export async function runToken(argv: string[], env: NodeJS.ProcessEnv): Promise<
   // The processes then accept only the identity provider's tokens: an HS256 one would be refused.
   if (config.jwksUrl)
     throw new ConfigError('JWKS_URL is set: user tokens come from that identity provider, not from here');
-  const { jwtSecret } = await loadSecrets(config);
   const token = await mintToken({
-    secret: jwtSecret,
+    secret: mintingSecret(await loadSecrets(config)),
     userId: user,
     ttlSeconds,
     issuer: config.jwtIssuer,
