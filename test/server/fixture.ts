@@ -75,7 +75,9 @@ export async function startTestServer({
   const store = given ?? cleanup.add(createStore({ databaseUrl, dataDir: 'memory://', poolSize: 4 }));
   await store.migrate();
   const realtime = sharedRealtime ?? cleanup.add(await createRealtime({}));
-  const discovery = createLocalDiscovery({ registry });
+  // The TTL outlasts three heartbeats, as in production (30 s TTL, 10 s heartbeat): a long test
+  // file must not see its server go critical between two beats.
+  const discovery = createLocalDiscovery({ registry, ttl: `${Math.ceil((heartbeatMs * 3) / 1000)}s` });
   const server = createTankServer({
     serverId,
     port: 0,

@@ -78,7 +78,8 @@ export async function startRig({
     const server = createTankServer({
       serverId: id,
       db: store.db,
-      discovery: createLocalDiscovery({ registry, logger }),
+      // The TTL outlasts three of the minute-long heartbeats: no server goes critical mid-file.
+      discovery: createLocalDiscovery({ registry, logger, ttl: '180s' }),
       realtime,
       verifier: createTokenVerifier({ secret: SECRET }),
       internalVerifier: createInternalVerifier({ secret: SECRET }),
