@@ -120,6 +120,45 @@ try {
       return out;
     }
 
+    // 16 at once: 16 pairs of paused tanks (one on each server), a transfer loop on each pair.
+    const pairs: Array<{ a: string; b: string }> = [];
+    for (let i = 0; i < 16; i++) {
+      const pair = { a: await tankOn(one.url, 20), b: await tankOn(two.url, 20) };
+      for (const [url, id] of [
+        [one.url, pair.a],
+        [two.url, pair.b],
+      ] as const)
+        await fetch(`${url}/api/tanks/${id}/pause`, { method: 'POST', headers: auth });
+      pairs.push(pair);
+    }
+    async function concurrentTransfers(gatewayUrl: string, perPair: number): Promise<number[]> {
+      const out: number[] = [];
+      await Promise.all(
+        pairs.map(async ({ a: left, b: right }) => {
+          for (let i = 0; i < perPair; i++) {
+            const [from, to, fromUrl] = i % 2 === 0 ? [left, right, one.url] : [right, left, two.url];
+            const fish = (await (
+              await fetch(`${fromUrl}/api/tanks/${from}/entities?kind=fish`, { headers: auth })
+            ).json()) as { entities: Array<{ id: number }> };
+            const began = performance.now();
+            const res = await fetch(`${gatewayUrl}/gateway/transfer`, {
+              method: 'POST',
+              headers: auth,
+              body: JSON.stringify({
+                source_tank_id: from,
+                dest_tank_id: to,
+                entity_id: fish.entities[0]!.id,
+              }),
+            });
+            const body = await res.text();
+            if (res.status !== 200) throw new Error(`transfer failed: ${res.status} ${body}`);
+            out.push(performance.now() - began);
+          }
+        }),
+      );
+      return out;
+    }
+
     const q = (samples: number[], p: number) => {
       const sorted = [...samples].sort((x, y) => x - y);
       return Number(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!.toFixed(2));
@@ -133,6 +172,8 @@ try {
       await latencies(call, 200);
     await transfers(gateways.direct, 20);
     await transfers(gateways.mesh, 20);
+    await concurrentTransfers(gateways.direct, 2);
+    await concurrentTransfers(gateways.mesh, 2);
     const row = (scenario: string, samples: number[]) => ({
       scenario,
       n: samples.length,
@@ -164,11 +205,19 @@ try {
           'cross-server 2PC transfer (POST /gateway/transfer), through the sidecars',
           await transfers(gateways.mesh, TRANSFERS),
         ),
+        row(
+          'cross-server transfers, 16 at once (16 pairs of tanks), direct',
+          await concurrentTransfers(gateways.direct, Math.ceil(TRANSFERS / 8)),
+        ),
+        row(
+          'cross-server transfers, 16 at once (16 pairs of tanks), through the sidecars',
+          await concurrentTransfers(gateways.mesh, Math.ceil(TRANSFERS / 8)),
+        ),
       ],
       notes: [
         'native mesh: Consul 1.22.0 dev agent, Envoy 1.36.4 sidecars from `consul connect envoy -sidecar-for`, the project config entries',
         'the real `tankworld gateway` twice on the same servers: the mesh one (CONNECT_UPSTREAM_PORT, every server call through its sidecar) and one without a sidecar (servers at their registered addresses)',
-        'one request at a time on keep-alive connections; client, gateways, servers, Envoys and PostgreSQL share the 2 cores',
+        'one request at a time on keep-alive connections, except the 16-at-once rows (16 client loops, each moving a fish back and forth between its own pair of paused tanks; the fish list read before each transfer is not timed); client, gateways, servers, Envoys and PostgreSQL share the 2 cores',
       ],
     });
   } finally {
