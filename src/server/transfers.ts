@@ -10,8 +10,8 @@
  * step, and a restore from any snapshot replays what came after it: a restart can never bring
  * back a fish that left, nor lose one that arrived. No step writes a whole snapshot. Every step
  * can be repeated; a repeat is a no-op success. The destination's half is in
- * `transfer-dest.ts`, what a reservation holds and the restore replay in `transfer-held.ts`,
- * timeouts in `transfer-sweep.ts`.
+ * `transfer-dest.ts`, the abort in `transfer-abort.ts`, what a reservation holds and the
+ * restore replay in `transfer-held.ts`, timeouts in `transfer-sweep.ts`.
  */
 
 import type { CrashPoint } from '../fault/index.ts';
@@ -27,7 +27,6 @@ import {
 } from '../sim/index.ts';
 import {
   type Db,
-  deleteReservation,
   getReservation,
   listReservations,
   reserveFenced,
@@ -37,8 +36,9 @@ import {
 import type { Tank, TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Snapshotter } from './snapshotter.ts';
+import { createAbort } from './transfer-abort.ts';
 import { createDestSide } from './transfer-dest.ts';
-import { fishOf, heldPayload, localIdOf, reconcileWorld } from './transfer-held.ts';
+import { fishOf, heldPayload, reconcileWorld } from './transfer-held.ts';
 import { createReservationSweep, outcomeFromLog, type TransferOutcome } from './transfer-sweep.ts';
 
 export type { CommittedDest } from './transfer-dest.ts';
@@ -126,6 +126,12 @@ export function createParticipant({
       const tank = tankHere(req.tankId);
       if (!tank.meta.allow_transfers)
         throw new ApiError('forbidden', `tank ${tank.id} does not allow transfers`);
+      /** A repeated prepare answers as the first did, while its transfer is undecided. */
+      const answerAsBefore = (held: TransferReservation) => {
+        if (held.state !== 'open')
+          throw new ApiError('conflict', `transfer ${req.transferId} has ended (${held.state}) on this side`);
+        return { uid: held.entityUid, oldId: req.entityId ?? null, payload: fishOf(held) };
+      };
       const prepared = await snapshotter.exclusive([tank.id], async () => {
         const world = tank.world;
         const uid =
@@ -134,7 +140,7 @@ export function createParticipant({
         if (uid === undefined || oldId === undefined) {
           // Not in the world: held already by this transfer (a retry), or unknown.
           const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
-          if (held) return { uid: held.entityUid, oldId: req.entityId ?? null, payload: fishOf(held) };
+          if (held) return answerAsBefore(held);
           throw new ApiError('unknown_entity', `no fish ${req.entityUid ?? req.entityId} in tank ${tank.id}`);
         }
         const payload = extractEntity(world, uid, { hold: true });
@@ -164,7 +170,7 @@ export function createParticipant({
           // This side was reserved before (and that fish is held by it): answer as then.
           const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
           if (!held) throw fenced(tank);
-          return { uid: held.entityUid, oldId: req.entityId ?? null, payload: fishOf(held) };
+          return answerAsBefore(held);
         }
         return { uid, oldId, payload };
       });
@@ -219,56 +225,17 @@ export function createParticipant({
     });
   }
 
-  /** Puts a held fish back (a journal entry `returned`, fenced); a repeat changes nothing. */
-  async function putBack(source: TransferReservation): Promise<void> {
-    const tank = tankHere(source.tankId);
-    await snapshotter.exclusive([tank.id], async () => {
-      const world = tank.world;
-      const inserted = fishIdOf(world, source.entityUid) === undefined;
-      // Back under its old local id, so a client's next request with that id finds it.
-      if (inserted) insertEntity(world, fishOf(source), { held: true, id: localIdOf(source) });
-      tank.touch();
-      let returned: TransferReservation | undefined;
-      try {
-        tank.journalSeq++;
-        returned = await settleReservation(db, {
-          transferId: source.transferId,
-          role: 'source',
-          state: 'returned',
-          seq: tank.journalSeq,
-          serverId,
-          epoch: tank.epoch,
-        });
-      } catch (err) {
-        // Still held durably: hold it in memory too, until the abort is retried.
-        if (inserted) extractEntity(world, source.entityUid, { hold: true });
-        throw err;
-      }
-      if (returned) return;
-      if (inserted) extractEntity(world, source.entityUid, { hold: true });
-      const now = await getReservation(db, { transferId: source.transferId, role: 'source' });
-      // Still open: the tank has moved away (fenced). Otherwise settled meanwhile: nothing to do.
-      if (now?.state === 'open') throw fenced(tank);
-    });
-    log.info({ transfer_id: source.transferId, tank_id: tank.id, uid: source.entityUid }, 'fish put back');
-  }
-
-  async function abort(req: { transferId: string }) {
-    return serial(req.transferId, async () => {
-      const source = await getReservation(db, { transferId: req.transferId, role: 'source' });
-      const dest = await getReservation(db, { transferId: req.transferId, role: 'dest' });
-      const restore = source?.state === 'open';
-      if (restore) await putBack(source);
-      destSide.forget(req.transferId);
-      const release = dest?.state === 'open';
-      if (release) {
-        await deleteReservation(db, { transferId: req.transferId, role: 'dest' });
-        const tank = host.get(dest.tankId);
-        if (tank && fishIdOf(tank.world, dest.entityUid) === undefined) releaseFishSlot(tank.world);
-      }
-      return { transfer_id: req.transferId, restored: restore, released: release };
-    });
-  }
+  const abort = createAbort({
+    serverId,
+    db,
+    host,
+    snapshotter,
+    log,
+    serial,
+    tankHere,
+    fenced,
+    forget: destSide.forget,
+  });
 
   /** Open reservations of this server (what it holds), oldest first. */
   function list(): Promise<TransferReservation[]> {

@@ -176,6 +176,10 @@ describe('participant steps repeated', () => {
     expect(tankA.world.heldSlots).toBe(0);
     expect(rig.uids(a)).not.toContain(uid);
     expect(await listReservations(rig.store.db)).toEqual([]);
+    // A prepare arriving after the end is refused, not answered as if still prepared.
+    await expect(
+      rig.participants.prepareSource('server-1', t, { tank_id: a, entity_id: id! }),
+    ).rejects.toMatchObject({ code: 'conflict', status: 409 });
   });
 });
 

@@ -1,0 +1,107 @@
+/**
+ * @module
+ * The abort of a transfer on this server (see `transfers.ts`): a fish this side holds goes back
+ * into its tank under its old local id, recorded as the tank's journal entry `returned` (fenced
+ * on the tank's location), and room held for an arrival is given back. A repeat changes nothing.
+ */
+import type { ApiError } from '../http/index.ts';
+import { extractEntity, fishIdOf, insertEntity, releaseFishSlot } from '../sim/index.ts';
+import {
+  type Db,
+  deleteReservation,
+  getReservation,
+  settleReservation,
+  type TransferReservation,
+} from '../store/index.ts';
+import type { Tank, TankHost } from '../tank/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import type { Snapshotter } from './snapshotter.ts';
+import { fishOf, localIdOf } from './transfer-held.ts';
+
+export interface AbortOptions {
+  serverId: string;
+  db: Db;
+  host: TankHost;
+  snapshotter: Snapshotter;
+  log: Logger;
+  /** Runs steps of one transfer one at a time. */
+  serial<T>(transferId: string, job: () => Promise<T>): Promise<T>;
+  /** The tank if it runs here; throws `tank_not_found` otherwise. */
+  tankHere(tankId: string): Tank;
+  /** The error for a tank that has moved to another server. */
+  fenced(tank: Tank): ApiError;
+  /** Drops what the destination side remembers of an arrival. */
+  forget(transferId: string): void;
+}
+
+/**
+ * @example
+ * ```ts
+ * const abort = createAbort({ serverId, db, host, snapshotter, log, serial, tankHere, fenced, forget });
+ * await abort({ transferId });
+ * ```
+ */
+export function createAbort({
+  serverId,
+  db,
+  host,
+  snapshotter,
+  log,
+  serial,
+  tankHere,
+  fenced,
+  forget,
+}: AbortOptions) {
+  /** Puts a held fish back (a journal entry `returned`, fenced); a repeat changes nothing. */
+  async function putBack(source: TransferReservation): Promise<void> {
+    const tank = tankHere(source.tankId);
+    await snapshotter.exclusive([tank.id], async () => {
+      const world = tank.world;
+      const inserted = fishIdOf(world, source.entityUid) === undefined;
+      // Back under its old local id, so a client's next request with that id finds it.
+      if (inserted) insertEntity(world, fishOf(source), { held: true, id: localIdOf(source) });
+      tank.touch();
+      let returned: TransferReservation | undefined;
+      try {
+        tank.journalSeq++;
+        returned = await settleReservation(db, {
+          transferId: source.transferId,
+          role: 'source',
+          state: 'returned',
+          seq: tank.journalSeq,
+          serverId,
+          epoch: tank.epoch,
+        });
+      } catch (err) {
+        // Still held durably: hold it in memory too, until the abort is retried.
+        if (inserted) extractEntity(world, source.entityUid, { hold: true });
+        throw err;
+      }
+      if (returned) return;
+      if (inserted) extractEntity(world, source.entityUid, { hold: true });
+      const now = await getReservation(db, { transferId: source.transferId, role: 'source' });
+      // Still open: the tank has moved away (fenced). Otherwise settled meanwhile: nothing to do.
+      if (now?.state === 'open') throw fenced(tank);
+    });
+    log.info({ transfer_id: source.transferId, tank_id: tank.id, uid: source.entityUid }, 'fish put back');
+  }
+
+  async function abort(req: { transferId: string }) {
+    return serial(req.transferId, async () => {
+      const source = await getReservation(db, { transferId: req.transferId, role: 'source' });
+      const dest = await getReservation(db, { transferId: req.transferId, role: 'dest' });
+      const restore = source?.state === 'open';
+      if (restore) await putBack(source);
+      forget(req.transferId);
+      const release = dest?.state === 'open';
+      if (release) {
+        await deleteReservation(db, { transferId: req.transferId, role: 'dest' });
+        const tank = host.get(dest.tankId);
+        if (tank && fishIdOf(tank.world, dest.entityUid) === undefined) releaseFishSlot(tank.world);
+      }
+      return { transfer_id: req.transferId, restored: restore, released: release };
+    });
+  }
+
+  return abort;
+}
