@@ -82,6 +82,8 @@ export async function startGatewayStack({
   gateway: overrides,
 }: GatewayStackOptions): Promise<GatewayStack> {
   const registry = createLocalRegistry({ clock });
+  // Tests expire heartbeats with a manual clock against the production TTL.
+  const ttl = '30s';
   const realtime = cleanup.add(await createRealtime({}));
   const first = await startTestServer({
     cleanup,
@@ -90,6 +92,7 @@ export async function startGatewayStack({
     registry,
     realtime,
     heartbeatMs,
+    ttl,
     snapshotIntervalMs,
   });
   const servers = [first];
@@ -102,6 +105,7 @@ export async function startGatewayStack({
         store: first.store,
         realtime,
         heartbeatMs,
+        ttl,
         snapshotIntervalMs,
       }),
     );

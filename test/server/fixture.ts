@@ -30,6 +30,8 @@ export interface TestServerOptions {
   realtime?: Realtime;
   /** Heartbeat period (load, tank stats, TTL); one a minute unless a test needs live stats. */
   heartbeatMs?: number;
+  /** The discovery check's TTL; three heartbeats by default, as in production (10 s and 30 s). */
+  ttl?: string;
 }
 
 export interface RequestOptions {
@@ -70,14 +72,14 @@ export async function startTestServer({
   registry = createLocalRegistry(),
   realtime: sharedRealtime,
   heartbeatMs = 60_000,
+  ttl = `${Math.ceil((heartbeatMs * 3) / 1000)}s`,
 }: TestServerOptions): Promise<TestServer> {
   const logger = createLogger({ level: 'silent' });
   const store = given ?? cleanup.add(createStore({ databaseUrl, dataDir: 'memory://', poolSize: 4 }));
   await store.migrate();
   const realtime = sharedRealtime ?? cleanup.add(await createRealtime({}));
-  // The TTL outlasts three heartbeats, as in production (30 s TTL, 10 s heartbeat): a long test
-  // file must not see its server go critical between two beats.
-  const discovery = createLocalDiscovery({ registry, ttl: `${Math.ceil((heartbeatMs * 3) / 1000)}s` });
+  // A long test file must not see its server go critical between two beats.
+  const discovery = createLocalDiscovery({ registry, ttl });
   const server = createTankServer({
     serverId,
     port: 0,
