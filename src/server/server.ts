@@ -108,7 +108,8 @@ export function createTankServer(options: TankServerOptions): TankServer {
   const viewers = createViewerGateway({
     logger,
     verifier,
-    findTank: (id) => host.get(id),
+    // A tank failed over to this server is adopted on its first viewer too (see `find`).
+    findTank: (id) => tanks.find(id).catch(() => undefined),
     levelOf: (user, tank) => levelOf(db, user, tank),
     onViewerCount: (n) => metrics.viewers.set(n),
     onFrameSent: (bytes) => {

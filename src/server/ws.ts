@@ -36,7 +36,8 @@ export const WsClose = {
 export interface ViewerGatewayOptions {
   logger: Logger;
   verifier: TokenVerifier;
-  findTank: (tankId: string) => Tank | undefined;
+  /** The tank if it runs here (or is adopted on the spot, see `TankService.find`). */
+  findTank: (tankId: string) => Promise<Tank | undefined>;
   /** The caller's level on a tank (public tanks give every user `read`). */
   levelOf: (user: AuthUser, tank: Tank) => Promise<PermissionLevel | undefined>;
   /** Bytes a socket may have queued before frames are skipped for it. */
@@ -73,7 +74,7 @@ function pathTankId(pathname: string): string {
 /**
  * @example
  * ```ts
- * const viewers = createViewerGateway({ logger, verifier, findTank: (id) => host.get(id), levelOf });
+ * const viewers = createViewerGateway({ logger, verifier, findTank: async (id) => host.get(id), levelOf });
  * httpServer.on('upgrade', (req, socket, head) => viewers.handleUpgrade(req, socket, head));
  * ```
  */
@@ -227,7 +228,7 @@ export function createViewerGateway({
       ws.close(WsClose.unauthorized, ((err as Error).message || 'unauthorized').slice(0, 120));
       return;
     }
-    const tank = findTank(tankId);
+    const tank = await findTank(tankId);
     if (!tank) {
       ws.close(WsClose.unknownTank, `tank not found: ${tankId}`.slice(0, 120));
       return;

@@ -197,4 +197,19 @@ describe('the internal API and fencing', () => {
     // The adopt call, when it comes, finds it running.
     expect((await internal(b, `/internal/tanks/${tankId}/adopt`, { epoch: 2 })).status).toBe(200);
   });
+
+  it('should admit a viewer of a tank moved here before the adopt call arrives', async () => {
+    const created = await a.json<TankStatus>('/api/tanks', 201, {
+      method: 'POST',
+      user: 'alice',
+      body: { name: 'Watched early', seed: 14, initial_fish: 3 },
+    });
+    const tankId = created.tank.tank_id;
+    await a.json(`/api/tanks/${tankId}/snapshots`, 201, { method: 'POST', user: 'alice' });
+    await moveTank(a.store.db, { tankId, toServerId: 'server-b', expectedEpoch: 1 });
+    const viewer = openViewer(`${b.server.wsUrl}/ws/${tankId}?token=${await b.token('alice')}`);
+    cleanup.add(() => viewer.ws.terminate());
+    expect(await viewer.nextText((m) => m.type === 'hello', 'hello')).toMatchObject({ tank_id: tankId });
+    expect(b.server.host.get(tankId)?.epoch).toBe(2);
+  });
 });

@@ -61,7 +61,7 @@ async function rig({ maxSkippedFrames }: { maxSkippedFrames: number }): Promise<
   const gateway = createViewerGateway({
     logger: createLogger({ level: 'silent' }),
     verifier: createTokenVerifier({ secret: SECRET }),
-    findTank: (id) => (id === tank.id ? tank : undefined),
+    findTank: async (id) => (id === tank.id ? tank : undefined),
     levelOf: async () => 'read',
     maxBufferedBytes: MAX_BUFFERED,
     maxSkippedFrames,
