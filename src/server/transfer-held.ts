@@ -3,7 +3,14 @@
  * What a transfer reservation holds on this server, and how a world restored from a snapshot is
  * brought in line with the open reservations on its tank (see `transfers.ts`).
  */
-import { type EntityPayload, extractEntity, fishIdOf, insertEntity, type World } from '../sim/index.ts';
+import {
+  claimUid,
+  type EntityPayload,
+  extractEntity,
+  fishIdOf,
+  insertEntity,
+  type World,
+} from '../sim/index.ts';
 import { type Db, listReservations, type TransferReservation } from '../store/index.ts';
 
 /** Key of the fish's local id in a source reservation's payload (not part of the fish). */
@@ -32,7 +39,7 @@ export function localIdOf(r: TransferReservation): number | undefined {
  * reached. Each entry is applied by presence, so one the snapshot already shows changes nothing:
  * a fish held out or gone for good (`departed`) is taken out if the snapshot still shows it;
  * one that arrived or was put back by an abort goes in if it does not; every held fish and
- * promised arrival holds its slot.
+ * promised arrival holds its slot; no uid in the journal is handed out to a newborn again.
  *
  * @example
  * ```ts
@@ -43,6 +50,8 @@ export async function reconcileWorld(db: Db, tankId: string, world: World): Prom
   let position = 0;
   for (const r of await listReservations(db, { tankId, settled: true })) {
     position = Math.max(position, r.seq);
+    // A fish born here after the snapshot may live on elsewhere: its uid is never handed out again.
+    claimUid(world, r.entityUid);
     const present = fishIdOf(world, r.entityUid) !== undefined;
     if (r.role === 'source') {
       if (r.state === 'open') {

@@ -53,6 +53,7 @@ export {
 } from './genome.ts';
 export { type FishPayload, validateFishPayload } from './payload.ts';
 export { HAND_NAMES } from './poker.ts';
+export { claimUid } from './reproduction.ts';
 export { restore, SNAPSHOT_VERSION, serialize, type WorldSnapshot } from './snapshot.ts';
 export { type WorldStats, worldStats } from './stats.ts';
 export { step } from './step.ts';

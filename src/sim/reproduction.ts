@@ -42,6 +42,18 @@ export function newUid(world: World): string {
   return `${world.uidPrefix}.${(world.nextUid++).toString(36)}`;
 }
 
+/**
+ * Records that `uid` was handed out by this tank, so `newUid` never hands it out again: a world
+ * restored from an older snapshot has its uid counter back where the snapshot was, while a fish
+ * born after it may live on in another tank (it left by transfer).
+ */
+export function claimUid(world: World, uid: string): void {
+  const prefix = `${world.uidPrefix}.`;
+  if (!uid.startsWith(prefix)) return;
+  const n = Number.parseInt(uid.slice(prefix.length), 36);
+  if (Number.isSafeInteger(n) && n >= world.nextUid) world.nextUid = n + 1;
+}
+
 /** Claims a slot for a newborn (genes still to be written), or -1 when the tank is full. */
 export function claimFish(world: World): number {
   if (world.fish.count + world.heldSlots >= world.maxFish) return -1;

@@ -32,11 +32,17 @@ async function submit(source: string, dest: string, entityId: number) {
   });
 }
 
-/** The tank's fish as a restore from its newest snapshot plus the journal would have them. */
-async function restored(tankId: string): Promise<string[]> {
+/** The tank's world as a restore from its newest snapshot plus the journal makes it. */
+async function restoredWorld(tankId: string) {
   const snapshot = await latestSnapshot(rig.store.db, tankId);
   const { world } = decodeTankSnapshot(snapshot!.state);
   await reconcileWorld(rig.store.db, tankId, world);
+  return world;
+}
+
+/** The tank's fish as a restore from its newest snapshot plus the journal would have them. */
+async function restored(tankId: string): Promise<string[]> {
+  const world = await restoredWorld(tankId);
   return world.fish.uid.slice(0, world.fish.count).sort();
 }
 
@@ -75,6 +81,27 @@ describe('the transfer journal', () => {
     expect(await restored(b)).toEqual([...rig.uids(b)].sort());
     expect(await restored(full)).toEqual([...rig.uids(full)].sort());
     expect((await rig.audit()).ok).toBe(true);
+  });
+
+  it('should never give a newborn the uid of a fish born after the snapshot that has left', async () => {
+    const a = await rig.createTank('server-1', { fish: 2 });
+    const b = await rig.createTank('server-2', { fish: 2 });
+    const server = rig.servers.get('server-1')!;
+    const res = await server.fetch(
+      new Request(`${server.url}/api/tanks/${a}/fish`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${rig.token}`, 'content-type': 'application/json' },
+        body: '{}',
+      }),
+    );
+    expect(res.status).toBe(201);
+    const born = (await res.json()) as { id: number; uid: string };
+    expect((await submit(a, b, born.id)).status).toBe(200);
+    // The snapshot is from before the birth: its uid counter would hand the same uid out again.
+    const snapshot = await latestSnapshot(rig.store.db, a);
+    const counter = Number.parseInt(born.uid.split('.').pop()!, 36);
+    expect(decodeTankSnapshot(snapshot!.state).world.nextUid).toBeLessThanOrEqual(counter);
+    expect((await restoredWorld(a)).nextUid).toBeGreaterThan(counter);
   });
 
   it('should drop the entries a newer snapshot covers, and restore the same fish from it', async () => {
