@@ -165,7 +165,7 @@ recordBenchmark({
   ],
   notes: [
     'a whole cross-server 2PC per transfer, 7 durable writes: log initiated, prepare-source (fish held out; its reservation fenced on the tank location), prepare-dest (room held), log prepared with the payload, commit-dest (fish in; reservation settled `arrived`, fenced), commit-source (settled `departed`), log committed. No step writes a whole tank snapshot: settled reservations are the tank journal until the snapshotter covers them',
-    'concurrent transfers share the work: steps bound for one server go in one signed call (POST /internal/transfers/steps), and each kind of write is one multi-row statement for all the transfers at that step (coordinator log, reservations); one at a time has nothing to share and pays a loop turn per batch',
+    'concurrent transfers share the work: steps bound for one server go in one signed call (POST /internal/transfers/steps), and each kind of write is one multi-row statement for all the transfers at that step (coordinator log, reservations); one at a time has nothing to share',
     'participants over signed loopback HTTP (node:http, kept connections, as the gateway calls them); two tank servers and the coordinator in one process; gateway HTTP hop not counted',
     'CPU ms/transfer: user + system CPU of this one process per transfer; machine CPU ms/transfer: every process on the machine (PostgreSQL included, and any neighbour)',
     'target p95 < 20 ms (the seed asks < 1 s)',

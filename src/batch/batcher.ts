@@ -1,9 +1,9 @@
 /**
  * @module
  * A batcher coalesces calls made while earlier ones are under way: the first call of a quiet
- * moment goes out at the end of the current turn of the event loop (with whatever else that turn
- * asked for); calls made while a batch is in flight wait for it and then go out together. Under
- * load batches grow by themselves, and a lone call waits for nothing but the loop turn. This is
+ * moment goes out as soon as the code that made it has run to its end (a microtask, with
+ * whatever else that code asked for); calls made while a batch is in flight wait for it and
+ * then go out together. Under load batches grow by themselves, and a lone call waits for nothing. This is
  * what lets 16 transfers at once share one participant call and one statement per step.
  */
 
@@ -50,7 +50,7 @@ export function createBatcher<I, O>({
   function schedule(): void {
     if (scheduled || inFlight >= concurrency || queue.length === 0) return;
     scheduled = true;
-    setImmediate(flush);
+    queueMicrotask(flush);
   }
 
   function flush(): void {
