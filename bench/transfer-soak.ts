@@ -5,6 +5,8 @@
  * an Idempotency-Key, while a random server or the gateway is SIGKILLed and restarted every
  * ~50 transfers (SOAK_KILLS to change). PostgreSQL and Consul are throwaway ones. Prints
  * committed, aborted, lost and duplicated, and exits 1 if a fish was lost or duplicated.
+ * SOAK_RUNNING=1 keeps the tanks running (births, deaths, snapshots, journal replays on restore):
+ * then only duplicates count, as a missing fish may have died.
  * Run: `npm run bench transfer-soak`.
  */
 import { resolveBinaries, startConsul, startPostgres } from '../src/mesh/index.ts';
@@ -12,6 +14,7 @@ import { recordBenchmark, runSoak } from './support/index.ts';
 
 const TRANSFERS = Number(process.env.SOAK_TRANSFERS ?? 1000);
 const KILLS = Number(process.env.SOAK_KILLS ?? Math.max(1, Math.round(TRANSFERS / 50)));
+const RUNNING = process.env.SOAK_RUNNING === '1';
 
 const binaries = resolveBinaries({ env: process.env });
 const pg = await startPostgres({ binDir: binaries.postgresBinDir });
@@ -25,6 +28,7 @@ try {
     kills: KILLS,
     concurrency: 8,
     seed: 1,
+    running: RUNNING,
     log: (line) => console.log(`[soak] ${line}`),
   });
 } finally {
@@ -40,7 +44,7 @@ recordBenchmark({
       committed: result.committed,
       aborted: result.aborted,
       'refused up front': result.refused,
-      lost: result.lost,
+      lost: RUNNING ? 'n/a (deaths)' : result.lost,
       duplicated: result.duplicated,
       kills: result.kills,
       fish: result.fish,
@@ -49,7 +53,7 @@ recordBenchmark({
     },
   ],
   notes: [
-    `3 tank server processes + 1 gateway process on PostgreSQL and Consul; 6 paused tanks; 8 transfers at once; SIGKILL + restart of a random process ${result.kills} times (${Object.entries(
+    `3 tank server processes + 1 gateway process on PostgreSQL and Consul; 6 ${RUNNING ? 'running tanks (births and deaths go on)' : 'paused tanks'}; 8 transfers at once; SIGKILL + restart of a random process ${result.kills} times (${Object.entries(
       result.killed,
     )
       .map(([name, n]) => `${name} ×${n}`)

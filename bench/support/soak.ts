@@ -5,7 +5,10 @@
  * Idempotency-Key (retried with the same key, as a client would), while a server or the gateway
  * is SIGKILLed and restarted now and then. Once recovery has settled (nothing unfinished in the
  * log, no reservation held) every fish of the paused tanks is counted by uid: `lost` (in the
- * baseline, found nowhere) and `duplicated` (found twice) must both be 0.
+ * baseline, found nowhere) and `duplicated` (found twice) must both be 0. With `running`, the
+ * tanks live on (births, deaths, snapshots at every interval, restores that replay the transfer
+ * journal onto older snapshots): a uid found twice is still a duplicate, but a missing one may
+ * have died, so only `duplicated` counts.
  */
 import postgres from 'postgres';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
@@ -22,6 +25,8 @@ export interface SoakOptions {
   tanksPerServer?: number;
   fishPerTank?: number;
   seed?: number;
+  /** Tanks keep running (births and deaths) instead of being paused; `lost` is then not counted. */
+  running?: boolean;
   /** Progress lines (a kill, a restart, the settle); none by default. */
   log?: (line: string) => void;
 }
@@ -76,6 +81,7 @@ async function drive(
     tanksPerServer = 2,
     fishPerTank = 10,
     seed = 1,
+    running = false,
   }: SoakOptions,
   log: (line: string) => void,
 ): Promise<SoakResult> {
@@ -83,7 +89,8 @@ async function drive(
   const pick = <T>(list: readonly T[]): T => list[uniformInt(rng, 0, list.length - 1)]!;
 
   // Tanks straight on their servers (2 each), paused with the pause in their snapshot so a
-  // restarted server brings them back paused: no births, no deaths, the same fish throughout.
+  // restarted server brings them back paused: no births, no deaths, the same fish throughout
+  // (unless `running`).
   const tanks: Array<{ id: string; server: string }> = [];
   for (const [server, url] of rig.serverUrls) {
     for (let i = 0; i < tanksPerServer; i++) {
@@ -94,7 +101,7 @@ async function drive(
       if (created.status !== 201)
         throw new Error(`create tank: ${created.status} ${JSON.stringify(created.body)}`);
       const id = (created.body as { tank: { tank_id: string } }).tank.tank_id;
-      for (const step of ['pause', 'snapshots'])
+      for (const step of running ? ['snapshots'] : ['pause', 'snapshots'])
         await rig.call(`${url}/api/tanks/${id}/${step}`, { method: 'POST' });
       tanks.push({ id, server });
     }
@@ -180,7 +187,7 @@ async function drive(
     async () => {
       const [open] = await sql`select
         (select count(*) from transfers where status in ('initiated', 'prepared'))::int as unfinished,
-        (select count(*) from transfer_reservations)::int as held`;
+        (select count(*) from transfer_reservations where state = 'open')::int as held`;
       return open!.unfinished === 0 && open!.held === 0;
     },
     { what: 'no unfinished transfer and no reservation held', timeout: 120_000, interval: 250 },
@@ -212,7 +219,8 @@ async function drive(
   const rows = await sql<Array<{ status: string; n: number }>>`select status, count(*)::int as n
     from transfers where idempotency_key like ${`soak-${seed}-%`} group by status`;
   const count = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
-  const lostUids = [...baseline].filter((uid) => !seen.has(uid));
+  // A running tank's missing fish may have died: only a paused one's is lost.
+  const lostUids = running ? [] : [...baseline].filter((uid) => !seen.has(uid));
   const missing = [];
   for (const uid of lostUids) {
     const history = await sql<Array<{ line: string }>>`select
@@ -233,7 +241,7 @@ async function drive(
     duplicated: [...seen.values()].filter((n) => n > 1).length,
     duplicates: [...where].filter(([, at]) => at.length > 1).map(([uid, at]) => ({ uid, tanks: at })),
     missing,
-    unknown: [...seen.keys()].filter((uid) => !baseline.has(uid)).length,
+    unknown: running ? 0 : [...seen.keys()].filter((uid) => !baseline.has(uid)).length,
     fish: baseline.size,
     kills,
     killed,
