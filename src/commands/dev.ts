@@ -15,6 +15,7 @@ import { createLogger, startTracing } from '../telemetry/index.ts';
 import { createAdapters } from './adapters.ts';
 import { WEB_DIST } from './gateway.ts';
 import { mintingSecret } from './secrets.ts';
+import { serverOptionsFrom } from './server.ts';
 import { onShutdown } from './shutdown.ts';
 
 const DEV_USER = 'alice';
@@ -55,21 +56,9 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
   for (let i = 0; i < serverCount; i++) {
     servers.push(
       createTankServer({
+        ...serverOptionsFrom({ config, adapters, logger }),
         serverId: `server-${i + 1}`,
-        listenHost: config.host,
         port: config.port === 0 ? 0 : config.port + i,
-        region: config.region,
-        zone: config.zone,
-        db: adapters.store.db,
-        discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
-        realtime: adapters.realtime,
-        verifier: adapters.verifier,
-        internalVerifier: adapters.internalVerifier,
-        logger,
-        tickHz: config.tickHz,
-        broadcastHz: config.broadcastHz,
-        snapshotIntervalMs: config.snapshotIntervalMs,
-        heartbeatMs: config.heartbeatMs,
         processMetrics: i === 0,
       }),
     );

@@ -2,10 +2,43 @@
  * @module
  * `tankworld server`: one tank server process (distributed mode or standalone).
  */
-import { loadServerConfig } from '../config.ts';
+import { loadServerConfig, type ServerConfig } from '../config.ts';
 import { crashPointsFromEnv } from '../fault/index.ts';
-import { createTankServer } from '../server/index.ts';
+import { createTankServer, type TankServerOptions } from '../server/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import type { Adapters } from './adapters.ts';
 import { runProcess } from './process.ts';
+
+/**
+ * The options every tank server of a process takes from its config and adapters; what tells
+ * servers apart (id, port, URLs, process metrics) is the caller's.
+ */
+export function serverOptionsFrom({
+  config,
+  adapters,
+  logger,
+}: {
+  config: ServerConfig;
+  adapters: Adapters;
+  logger: Logger;
+}) {
+  return {
+    listenHost: config.host,
+    region: config.region,
+    zone: config.zone,
+    db: adapters.store.db,
+    discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
+    realtime: adapters.realtime,
+    verifier: adapters.verifier,
+    internalVerifier: adapters.internalVerifier,
+    logger,
+    tickHz: config.tickHz,
+    broadcastHz: config.broadcastHz,
+    snapshotIntervalMs: config.snapshotIntervalMs,
+    heartbeatMs: config.heartbeatMs,
+    maxTanks: config.maxTanks,
+  } satisfies Partial<TankServerOptions>;
+}
 
 export async function runServer(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadServerConfig(argv, env);
@@ -14,25 +47,12 @@ export async function runServer(argv: string[], env: NodeJS.ProcessEnv): Promise
     config,
     build: ({ adapters, logger }) =>
       createTankServer({
+        ...serverOptionsFrom({ config, adapters, logger }),
         serverId: config.serverId,
-        listenHost: config.host,
         port: config.port,
         advertiseAddress: config.advertiseAddress,
         publicUrl: config.publicUrl,
         wsUrl: config.wsUrl,
-        region: config.region,
-        zone: config.zone,
-        db: adapters.store.db,
-        discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
-        realtime: adapters.realtime,
-        verifier: adapters.verifier,
-        internalVerifier: adapters.internalVerifier,
-        logger,
-        tickHz: config.tickHz,
-        broadcastHz: config.broadcastHz,
-        snapshotIntervalMs: config.snapshotIntervalMs,
-        heartbeatMs: config.heartbeatMs,
-        maxTanks: config.maxTanks,
         processMetrics: true,
         crash: crashPointsFromEnv({ env }),
       }),

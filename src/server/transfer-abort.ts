@@ -4,32 +4,17 @@
  * into its tank under its old local id, recorded as the tank's journal entry `returned` (fenced
  * on the tank's location), and room held for an arrival is given back. A repeat changes nothing.
  */
-import type { ApiError } from '../http/index.ts';
 import { extractEntity, fishIdOf, insertEntity, releaseFishSlot } from '../sim/index.ts';
 import {
-  type Db,
   deleteReservation,
   getReservation,
   settleReservation,
   type TransferReservation,
 } from '../store/index.ts';
-import type { Tank, TankHost } from '../tank/index.ts';
-import type { Logger } from '../telemetry/index.ts';
-import type { Snapshotter } from './snapshotter.ts';
+import type { StepContext } from './transfer-context.ts';
 import { fishOf, localIdOf } from './transfer-held.ts';
 
-export interface AbortOptions {
-  serverId: string;
-  db: Db;
-  host: TankHost;
-  snapshotter: Snapshotter;
-  log: Logger;
-  /** Runs steps of one transfer one at a time. */
-  serial<T>(transferId: string, job: () => Promise<T>): Promise<T>;
-  /** The tank if it runs here; throws `tank_not_found` otherwise. */
-  tankHere(tankId: string): Tank;
-  /** The error for a tank that has moved to another server. */
-  fenced(tank: Tank): ApiError;
+export interface AbortOptions extends StepContext {
   /** Drops what the destination side remembers of an arrival. */
   forget(transferId: string): void;
 }
@@ -37,7 +22,7 @@ export interface AbortOptions {
 /**
  * @example
  * ```ts
- * const abort = createAbort({ serverId, db, host, snapshotter, log, serial, tankHere, fenced, forget });
+ * const abort = createAbort({ ...steps, forget: destSide.forget });
  * await abort({ transferId });
  * ```
  */

@@ -5,7 +5,6 @@
  * the reservation as the tank's journal entry `arrived` (fenced on the tank's location). Both
  * can be repeated.
  */
-import type { CrashPoint } from '../fault/index.ts';
 import { ApiError } from '../http/index.ts';
 import {
   type EntityPayload,
@@ -17,15 +16,12 @@ import {
   validateFishPayload,
 } from '../sim/index.ts';
 import {
-  type Db,
   getReservation,
   putReservation,
   settleReservation,
   type TransferReservation,
 } from '../store/index.ts';
-import type { Tank, TankHost } from '../tank/index.ts';
-import type { Logger } from '../telemetry/index.ts';
-import type { Snapshotter } from './snapshotter.ts';
+import type { StepContext } from './transfer-context.ts';
 
 export interface CommittedDest {
   transfer_id: string;
@@ -35,25 +31,10 @@ export interface CommittedDest {
   new_id: number | null;
 }
 
-export interface DestSideOptions {
-  serverId: string;
-  db: Db;
-  host: TankHost;
-  snapshotter: Snapshotter;
-  log: Logger;
-  crash: CrashPoint;
-  /** Runs steps of one transfer one at a time. */
-  serial<T>(transferId: string, job: () => Promise<T>): Promise<T>;
-  /** The tank if it runs here; throws `tank_not_found` otherwise. */
-  tankHere(tankId: string): Tank;
-  /** The error for a tank that has moved to another server. */
-  fenced(tank: Tank): ApiError;
-}
-
 /**
  * @example
  * ```ts
- * const { prepareDest, commitDest, forget } = createDestSide({ db, host, snapshotter, log, crash, serial, tankHere, fenced });
+ * const { prepareDest, commitDest, forget } = createDestSide(steps);
  * ```
  */
 export function createDestSide({
@@ -66,7 +47,7 @@ export function createDestSide({
   serial,
   tankHere,
   fenced,
-}: DestSideOptions) {
+}: StepContext) {
   /** Arrivals this process prepared and has not committed or aborted yet (saves a read at commit). */
   const arriving = new Map<string, TransferReservation>();
 

@@ -37,6 +37,7 @@ import type { Tank, TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Snapshotter } from './snapshotter.ts';
 import { createAbort } from './transfer-abort.ts';
+import type { StepContext } from './transfer-context.ts';
 import { createDestSide } from './transfer-dest.ts';
 import { fishOf, heldPayload, reconcileWorld } from './transfer-held.ts';
 import { createReservationSweep, outcomeFromLog, type TransferOutcome } from './transfer-sweep.ts';
@@ -189,17 +190,8 @@ export function createParticipant({
     });
   }
 
-  const destSide = createDestSide({
-    serverId,
-    db,
-    host,
-    snapshotter,
-    log,
-    crash,
-    serial,
-    tankHere,
-    fenced,
-  });
+  const steps: StepContext = { serverId, db, host, snapshotter, log, crash, serial, tankHere, fenced };
+  const destSide = createDestSide(steps);
   const { prepareDest, commitDest } = destSide;
 
   async function commitSource(req: { transferId: string }) {
@@ -225,17 +217,7 @@ export function createParticipant({
     });
   }
 
-  const abort = createAbort({
-    serverId,
-    db,
-    host,
-    snapshotter,
-    log,
-    serial,
-    tankHere,
-    fenced,
-    forget: destSide.forget,
-  });
+  const abort = createAbort({ ...steps, forget: destSide.forget });
 
   /** Open reservations of this server (what it holds), oldest first. */
   function list(): Promise<TransferReservation[]> {
