@@ -8,23 +8,20 @@
  * from the `servers` table and serves the same. Once a fresh agent is back, the servers
  * register again and the view is live (`stale: false`).
  */
-import path from 'node:path';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import {
   freePorts,
   startConsul,
-  startProgram,
   startRedis,
+  startTankworld,
   useCleanup,
   useDatabase,
   waitFor,
 } from '../support/index.ts';
 
 const cleanup = useCleanup();
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'src/cli.ts');
 const SECRET = 'gateway-degraded-secret-0123456789';
 const SERVER_IDS = ['srv-north', 'srv-south'];
 
@@ -65,28 +62,10 @@ describe('the gateway while Consul is down', () => {
       LOG_LEVEL: 'warn',
     };
     const startGateway = (port: number, id: string) =>
-      startProgram({
-        name: `tank-gateway-${id}`,
-        command: process.execPath,
-        args: [CLI, 'gateway', '--port', String(port), '--gateway-id', id],
-        cwd: ROOT,
-        env,
-        ready: async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok,
-        cleanup,
-      });
+      startTankworld({ role: 'gateway', id, port, env, cleanup });
     await startGateway(gatewayPort!, 'gw-first');
     await Promise.all(
-      SERVER_IDS.map((id, i) =>
-        startProgram({
-          name: `tank-server-${id}`,
-          command: process.execPath,
-          args: [CLI, 'server', '--port', String(serverPorts[i]), '--server-id', id],
-          cwd: ROOT,
-          env,
-          ready: async () => (await fetch(`http://127.0.0.1:${serverPorts[i]}/health`)).ok,
-          cleanup,
-        }),
-      ),
+      SERVER_IDS.map((id, i) => startTankworld({ role: 'server', id, port: serverPorts[i]!, env, cleanup })),
     );
 
     const headers = {

@@ -10,7 +10,6 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
@@ -18,16 +17,14 @@ import { openViewer } from '../server/viewer.ts';
 import {
   freePorts,
   startConsul,
-  startProgram,
   startRedis,
+  startTankworld,
   useCleanup,
   useDatabase,
   waitFor,
 } from '../support/index.ts';
 
 const cleanup = useCleanup();
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'src/cli.ts');
 const SECRET = 'gateway-jwks-secret-0123456789';
 const ISSUER = 'https://id.example.test/';
 const AUDIENCE = 'tank-world-api';
@@ -86,24 +83,8 @@ describe('the gateway and a server on an identity provider’s JWKS', () => {
       LOG_LEVEL: 'warn',
     };
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    await startProgram({
-      name: 'tank-gateway-jwks',
-      command: process.execPath,
-      args: [CLI, 'gateway', '--port', String(gatewayPort), '--gateway-id', 'gw-jwks'],
-      cwd: ROOT,
-      env,
-      ready: async () => (await fetch(`${gatewayUrl}/health`)).ok,
-      cleanup,
-    });
-    await startProgram({
-      name: 'tank-server-jwks',
-      command: process.execPath,
-      args: [CLI, 'server', '--port', String(serverPort), '--server-id', 'srv-jwks'],
-      cwd: ROOT,
-      env,
-      ready: async () => (await fetch(`http://127.0.0.1:${serverPort}/health`)).ok,
-      cleanup,
-    });
+    await startTankworld({ role: 'gateway', id: 'gw-jwks', port: gatewayPort!, env, cleanup });
+    await startTankworld({ role: 'server', id: 'srv-jwks', port: serverPort!, env, cleanup });
 
     const token = await idpToken(privateKey);
     const call = (route: string, bearer: string, init: RequestInit = {}) =>

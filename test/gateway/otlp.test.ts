@@ -9,22 +9,19 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import {
   freePorts,
   startConsul,
-  startProgram,
   startRedis,
+  startTankworld,
   useCleanup,
   useDatabase,
   waitFor,
 } from '../support/index.ts';
 
 const cleanup = useCleanup();
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'src/cli.ts');
 const SECRET = 'gateway-otlp-secret-0123456789';
 
 interface ExportedSpan {
@@ -104,24 +101,8 @@ describe('OTLP export from the gateway and server processes', () => {
       OTEL_BSP_SCHEDULE_DELAY: '200',
     };
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
-    await startProgram({
-      name: 'tank-gateway-otlp',
-      command: process.execPath,
-      args: [CLI, 'gateway', '--port', String(gatewayPort), '--gateway-id', 'gw-otlp'],
-      cwd: ROOT,
-      env,
-      ready: async () => (await fetch(`${gatewayUrl}/health`)).ok,
-      cleanup,
-    });
-    await startProgram({
-      name: 'tank-server-otlp',
-      command: process.execPath,
-      args: [CLI, 'server', '--port', String(serverPort), '--server-id', 'srv-otlp'],
-      cwd: ROOT,
-      env,
-      ready: async () => (await fetch(`http://127.0.0.1:${serverPort}/health`)).ok,
-      cleanup,
-    });
+    await startTankworld({ role: 'gateway', id: 'gw-otlp', port: gatewayPort!, env, cleanup });
+    await startTankworld({ role: 'server', id: 'srv-otlp', port: serverPort!, env, cleanup });
     const headers = {
       authorization: `Bearer ${await mintToken({ secret: SECRET, userId: 'alice' })}`,
       'content-type': 'application/json',

@@ -7,7 +7,6 @@
  * failover restores them on the healthy servers from their newest snapshot, with a higher epoch
  * and every fish still there.
  */
-import path from 'node:path';
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
@@ -17,16 +16,14 @@ import {
   freePorts,
   type ProgramHandle,
   startConsul,
-  startProgram,
   startRedis,
+  startTankworld,
   useCleanup,
   useDatabase,
   waitFor,
 } from '../support/index.ts';
 
 const cleanup = useCleanup();
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = path.join(ROOT, 'src/cli.ts');
 const SECRET = 'gateway-processes-secret-0123456789';
 const SERVER_IDS = ['srv-alpha', 'srv-beta', 'srv-gamma'];
 const TANKS = 30;
@@ -81,28 +78,22 @@ describe('gateway and tank servers as processes on Consul, PostgreSQL and Redis'
     };
 
     // The gateway migrates the database first; the servers start on the migrated schema.
-    await startProgram({
-      name: 'tank-gateway',
-      command: process.execPath,
-      args: [CLI, 'gateway', '--port', String(gatewayPort), '--gateway-id', 'gw-processes'],
-      cwd: ROOT,
+    await startTankworld({
+      role: 'gateway',
+      id: 'gw-processes',
+      port: gatewayPort!,
       env: { ...env, FAILOVER_GRACE_MS: String(FAILOVER_GRACE_MS) },
-      ready: async () => (await fetch(`${gatewayUrl}/health`)).ok,
       cleanup,
     });
     const servers = new Map<string, ProgramHandle>();
     await Promise.all(
       SERVER_IDS.map(async (id, i) => {
         const port = serverPorts[i]!;
-        const handle = await startProgram({
-          name: `tank-server-${id}`,
-          command: process.execPath,
-          args: [CLI, 'server', '--port', String(port), '--server-id', id],
-          cwd: ROOT,
+        const handle = await startTankworld({
+          role: 'server',
+          id,
+          port,
           env: { ...env, SNAPSHOT_INTERVAL_MS: '1000' },
-          ready: async () =>
-            ((await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { server_id: string })
-              .server_id === id,
           cleanup,
         });
         servers.set(id, handle);

@@ -52,6 +52,8 @@ export {
   startPostgres,
   startProgram,
   startRedis,
+  startTankworld,
+  type TankworldOptions,
   type TestEnvoySidecarOptions,
   type WithCleanup,
 } from './starters.ts';

@@ -4,6 +4,7 @@
  * the way `scripts/run.sh` names them (`TANKWORLD_CONSUL_BIN`, `TANKWORLD_ENVOY_BIN`, else the
  * pinned builds in the per-user cache) and an optional cleanup registry that stops them.
  */
+import path from 'node:path';
 import {
   type ConsulHandle,
   type ConsulOptions,
@@ -17,6 +18,7 @@ import {
   startRedis as meshStartRedis,
   type PostgresHandle,
   type PostgresOptions,
+  PROJECT_ROOT,
   type ProgramHandle,
   type ProgramOptions,
   type RedisHandle,
@@ -146,4 +148,40 @@ export async function startProgram({
   const handle = await meshStartProgram(options);
   cleanup?.add(handle);
   return handle;
+}
+
+export interface TankworldOptions extends WithCleanup {
+  /** The `tankworld` command: a tank server or a gateway. */
+  role: 'server' | 'gateway';
+  /** Its server id or gateway id. */
+  id: string;
+  port: number;
+  env: Record<string, string>;
+  startTimeout?: number;
+}
+
+/**
+ * Starts a `tankworld server` or `tankworld gateway` process from this checkout on `port`;
+ * ready once its `/health` answers with its id.
+ *
+ * @example
+ * ```ts
+ * const gateway = await startTankworld({ role: 'gateway', id: 'gw-1', port, env, cleanup });
+ * ```
+ */
+export function startTankworld({ role, id, port, env, startTimeout, cleanup }: TankworldOptions) {
+  return startProgram({
+    name: `tank-${role}-${id}`,
+    command: process.execPath,
+    args: [path.join(PROJECT_ROOT, 'src/cli.ts'), role, '--port', String(port), `--${role}-id`, id],
+    cwd: PROJECT_ROOT,
+    env,
+    ready: async () => {
+      const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+      const body = (await res.json()) as Record<string, unknown>;
+      return res.ok && body[`${role}_id`] === id;
+    },
+    startTimeout,
+    cleanup,
+  });
 }

@@ -20,7 +20,7 @@ import {
   freePorts,
   type ProgramHandle,
   startConsul,
-  startProgram,
+  startTankworld,
   useCleanup,
   useDatabase,
   waitFor,
@@ -64,10 +64,6 @@ const files: Record<Victim, string> = { source: '', dest: '', gateway: '' };
 const procs = {} as Record<Victim, ProgramHandle>;
 
 /** The process on `port` answers and is the one named `id` (not a stale one on a reused port). */
-async function health(port: number, key: string, id: string): Promise<boolean> {
-  const body = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as Record<string, unknown>;
-  return body[key] === id;
-}
 
 beforeAll(async () => {
   const [db, consul] = await Promise.all([useDatabase({ cleanup }), startConsul({ cleanup })]);
@@ -91,11 +87,10 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   // The gateway migrates the schema first; the servers then start on it.
-  procs.gateway = await startProgram({
-    name: 'tank-gateway',
-    command: process.execPath,
-    args: [path.join(ROOT, 'src/cli.ts'), 'gateway', '--port', String(ports[2]), '--gateway-id', 'gw-faults'],
-    cwd: ROOT,
+  procs.gateway = await startTankworld({
+    role: 'gateway',
+    id: 'gw-faults',
+    port: ports[2]!,
     env: {
       ...common,
       // Never fail over: a killed server's tanks wait for its restart, as each case expects.
@@ -103,24 +98,14 @@ beforeAll(async () => {
       TRANSFER_RECOVERY_MS: '300',
       TANKWORLD_CRASH_FILE: files.gateway,
     },
-    ready: () => health(ports[2]!, 'gateway_id', 'gw-faults'),
     cleanup,
   });
   for (const [i, v] of (['source', 'dest'] as const).entries()) {
-    procs[v] = await startProgram({
-      name: `tank-server-${i + 1}`,
-      command: process.execPath,
-      args: [
-        path.join(ROOT, 'src/cli.ts'),
-        'server',
-        '--port',
-        String(ports[i]),
-        '--server-id',
-        `server-${i + 1}`,
-      ],
-      cwd: ROOT,
+    procs[v] = await startTankworld({
+      role: 'server',
+      id: `server-${i + 1}`,
+      port: ports[i]!,
       env: { ...common, SNAPSHOT_INTERVAL_MS: '200', TANKWORLD_CRASH_FILE: files[v] },
-      ready: () => health(ports[i]!, 'server_id', `server-${i + 1}`),
       cleanup,
     });
   }

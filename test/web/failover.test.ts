@@ -7,22 +7,20 @@
  * Meanwhile the dashboard, without a reload, marks the server critical and its feed says the
  * server went down and the tank moved.
  */
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   freePorts,
   type ProgramHandle,
   startConsul,
-  startProgram,
   startRedis,
+  startTankworld,
   useCleanup,
   useDatabase,
   waitFor,
 } from '../support/index.ts';
-import { ensureWebBuilt, gatewayStack, launchBrowser, openAs, ROOT, SECRET } from './browser.ts';
+import { ensureWebBuilt, gatewayStack, launchBrowser, openAs, SECRET } from './browser.ts';
 
 const cleanup = useCleanup();
-const CLI = path.join(ROOT, 'src/cli.ts');
 const SERVER_IDS = ['web-srv-a', 'web-srv-b'];
 
 describe('the web app across a server failure', () => {
@@ -47,26 +45,22 @@ describe('the web app across a server failure', () => {
       CHECK_TTL: '2s',
       LOG_LEVEL: 'warn',
     };
-    await startProgram({
-      name: 'web-gateway',
-      command: process.execPath,
-      args: [CLI, 'gateway', '--port', String(gatewayPort), '--gateway-id', 'gw-web'],
-      cwd: ROOT,
+    await startTankworld({
+      role: 'gateway',
+      id: 'gw-web',
+      port: gatewayPort!,
       env: { ...env, FAILOVER_GRACE_MS: '2000' },
-      ready: async () => (await fetch(`${gateway}/health`)).ok,
       cleanup,
     });
     const servers = new Map<string, ProgramHandle>();
     await Promise.all(
       SERVER_IDS.map(async (id, i) => {
         const port = serverPorts[i]!;
-        const handle = await startProgram({
-          name: `web-server-${id}`,
-          command: process.execPath,
-          args: [CLI, 'server', '--port', String(port), '--server-id', id],
-          cwd: ROOT,
+        const handle = await startTankworld({
+          role: 'server',
+          id,
+          port,
           env: { ...env, SNAPSHOT_INTERVAL_MS: '1000' },
-          ready: async () => (await fetch(`http://127.0.0.1:${port}/health`)).ok,
           cleanup,
         });
         servers.set(id, handle);
