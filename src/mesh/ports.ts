@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { alive } from './run-dir.ts';
 
 export interface FreePortsOptions {
   /** Address to bind; the services we start listen on loopback only. */
@@ -46,15 +47,6 @@ function ephemeralLow(): number {
 const reservationDir = path.join(tmpdir(), `tankworld-ports-${userInfo().uid}`);
 const reserved = new Set<number>();
 let releaseOnExit = false;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function release(port: number): void {
   if (!reserved.delete(port)) return;

@@ -50,7 +50,8 @@ export async function createRunDir({
   };
 }
 
-function alive(pid: number): boolean {
+/** True while process `pid` exists (EPERM: it does, under another user). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
