@@ -142,15 +142,19 @@ export function createTankCreator({
       const failures: string[] = [];
       for (;;) {
         const candidates = directory.healthy().filter((s) => !tried.has(s.serverId));
-        const serverId =
-          candidates.length > 0 ? placement.choose(candidates, await loads.input(region)) : undefined;
-        if (serverId === undefined) {
+        // Held until answered, so concurrent creates see this one and choose around it.
+        const choice =
+          candidates.length > 0
+            ? await loads.choose(placement, candidates, { regionHint: region })
+            : undefined;
+        if (choice === undefined) {
           // A timed-out attempt may have committed after we looked: look once more before failing.
           const late = failures.length > 0 ? await committed(body.tank_id) : undefined;
           if (late) return done(late);
           const detail = failures.length > 0 ? `; tried ${failures.join('; ')}` : '';
           throw new ApiError('no_healthy_server', `no healthy tank server could take the tank${detail}`);
         }
+        const { serverId } = choice;
         tried.add(serverId);
         try {
           return done(fromCreated(await attempt(serverId, body), serverId));
@@ -163,6 +167,8 @@ export function createTankCreator({
             { err: (err as Error).message, server_id: serverId, tank_id: body.tank_id },
             'create failed; trying the next server',
           );
+        } finally {
+          choice.release();
         }
       }
     },

@@ -102,8 +102,9 @@ export function createFailover({
     for (;;) {
       const candidates = directory.healthy().filter((s) => !tried.has(s.serverId));
       if (candidates.length === 0) return false;
-      const to = placement.choose(candidates, await loads.input());
-      if (to === undefined) return false;
+      const choice = await loads.choose(placement, candidates);
+      if (choice === undefined) return false;
+      const to = choice.serverId;
       tried.add(to);
       let newEpoch: number;
       try {
@@ -115,6 +116,8 @@ export function createFailover({
           return true;
         }
         throw err;
+      } finally {
+        choice.release();
       }
       cache.invalidate(tankId);
       loads.placed(to);

@@ -1,19 +1,47 @@
 /**
  * @module
  * What placement reads, gathered at most once per `maxAgeMs`: every server's live load from
- * real-time state and the tank count per server from `tank_locations`. Placements made since the
- * last count, and since the server's last load report, are added locally (each as the CPU a tank
- * costs there, at least `minTankCpuPercent`), so a burst of creates spreads instead of piling
- * onto the server that looked idlest at its last heartbeat. Real-time state being down degrades
- * placement to tank counts.
+ * real-time state and the tank count per server from `tank_locations`. Between two reads the
+ * view counts what this gateway did itself, so a burst spreads instead of piling onto the
+ * server that looked emptiest at the last read:
+ * - a create or move in flight (chosen, not yet answered) holds a place on its server;
+ * - tanks placed in the last `settleMs` come from this gateway's own log, older ones from the
+ *   table. Another gateway's fresh placements count once settled: read earlier, its creates in
+ *   flight would be half-seen (those already committed, in whatever order its servers answered),
+ *   and two gateways bursting at once would each steer around the other's stragglers;
+ * - a tank placed since a server's last load report adds the CPU a tank costs there (at least
+ *   `minTankCpuPercent`) to that report.
+ * Real-time state being down degrades placement to tank counts.
  */
+
+import type { ServerInstance } from '../discovery/index.ts';
 import type { Realtime, ServerLoad } from '../realtime/index.ts';
 import { countTanksByServer, type Db } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
-import type { PlacementInput } from './placement.ts';
+import type { PlacementInput, PlacementStrategy } from './placement.ts';
+
+/** A server chosen for a create or move in flight, holding its place until `release`. */
+export interface Choice {
+  serverId: string;
+  /** Ends the hold once the attempt ended (`placed` counts it if it landed); idempotent. */
+  release(): void;
+}
+
+export interface ChooseOptions {
+  regionHint?: string;
+}
 
 export interface LoadView {
   input(regionHint?: string): Promise<PlacementInput>;
+  /**
+   * Chooses among `servers` and holds the place at once, in one step after the reads: creates
+   * that ask at the same moment each see the others' holds, so a burst spreads.
+   */
+  choose(
+    strategy: PlacementStrategy,
+    servers: readonly ServerInstance[],
+    options?: ChooseOptions,
+  ): Promise<Choice | undefined>;
   /** Counts a tank just placed on (or moved to) a server until the next count. */
   placed(serverId: string): void;
   /** Tank counts per server as of the last count plus local placements. */
@@ -25,17 +53,26 @@ export interface LoadViewOptions {
   realtime: Realtime;
   logger: Logger;
   maxAgeMs?: number;
+  /** How long this gateway counts its own placements before the table's count takes them over. */
+  settleMs?: number;
   /** Least CPU a placed tank is assumed to add until its server reports again. */
   minTankCpuPercent?: number;
   clock?: () => number;
+}
+
+/** Adds one to a per-server tally. */
+function bump(tally: Map<string, number>, serverId: string, by = 1): void {
+  const n = (tally.get(serverId) ?? 0) + by;
+  if (n === 0) tally.delete(serverId);
+  else tally.set(serverId, n);
 }
 
 /**
  * @example
  * ```ts
  * const loads = createLoadView({ db, realtime, logger });
- * const serverId = placement.choose(directory.healthy(), await loads.input('eu-west-1'));
- * loads.placed(serverId);
+ * const choice = await loads.choose(placement, directory.healthy(), { regionHint: 'eu-west-1' });
+ * try { await create(choice.serverId); loads.placed(choice.serverId); } finally { choice.release(); }
  * ```
  */
 export function createLoadView({
@@ -43,15 +80,21 @@ export function createLoadView({
   realtime,
   logger,
   maxAgeMs = 1000,
+  settleMs = 5000,
   minTankCpuPercent = 1,
   clock = Date.now,
 }: LoadViewOptions): LoadView {
   /** Tanks placed on each server since the load report they were placed against. */
   const sinceReport = new Map<string, { report: string; count: number }>();
+  /** Creates and moves in flight per server. */
+  const inFlight = new Map<string, number>();
   let loads: { at: number; value: Map<string, ServerLoad> } | undefined;
-  let counts: { at: number; value: Record<string, number> } | undefined;
+  /** The settled tanks per server, and when that count was asked for. */
+  let counts: { at: number; askedAt: number; value: Record<string, number> } | undefined;
+  /** This gateway's placements of the last `settleMs` (and a little more), oldest first. */
+  const recent: Array<{ serverId: string; at: number }> = [];
   let loadsPending: Promise<Map<string, ServerLoad>> | undefined;
-  let countsPending: Promise<Record<string, number>> | undefined;
+  let countsPending: Promise<void> | undefined;
   let realtimeDown = false;
 
   async function readLoads(): Promise<Map<string, ServerLoad>> {
@@ -79,16 +122,17 @@ export function createLoadView({
     return loadsPending;
   }
 
-  /** The reported loads with the tanks placed since each report added on. */
+  /** The reported loads with the tanks placed (or in flight) since each report added on. */
   function withPlacements(reported: Map<string, ServerLoad>): Map<string, ServerLoad> {
-    if (sinceReport.size === 0) return reported;
+    if (sinceReport.size === 0 && inFlight.size === 0) return reported;
     const adjusted = new Map(reported);
-    for (const [serverId, { report, count }] of sinceReport) {
+    for (const [serverId, { report }] of sinceReport) {
+      if (reported.get(serverId)?.updated_at !== report) sinceReport.delete(serverId); // a newer report counts them
+    }
+    for (const serverId of new Set([...sinceReport.keys(), ...inFlight.keys()])) {
       const load = reported.get(serverId);
-      if (load === undefined || load.updated_at !== report) {
-        sinceReport.delete(serverId); // a newer report already counts those tanks
-        continue;
-      }
+      if (load === undefined) continue;
+      const count = (sinceReport.get(serverId)?.count ?? 0) + (inFlight.get(serverId) ?? 0);
       // A tank's share of its server's CPU, bounded: an empty or just-started server's CPU says
       // nothing about what one more tank costs.
       const share = load.tank_count > 0 ? load.cpu_percent / load.tank_count : minTankCpuPercent;
@@ -102,12 +146,15 @@ export function createLoadView({
     return adjusted;
   }
 
-  async function readCounts(): Promise<Record<string, number>> {
-    if (counts && clock() - counts.at < maxAgeMs) return counts.value;
-    countsPending ??= countTanksByServer(db)
+  function readCounts(): Promise<void> {
+    if (counts && clock() - counts.at < maxAgeMs) return Promise.resolve();
+    if (countsPending) return countsPending;
+    const askedAt = clock();
+    countsPending = countTanksByServer(db, { settledMs: settleMs })
       .then((value) => {
-        counts = { at: clock(), value };
-        return value;
+        counts = { at: clock(), askedAt, value };
+        // Entries the table counted by now are no longer needed.
+        while (recent.length > 0 && recent[0]!.at < askedAt - settleMs) recent.shift();
       })
       .finally(() => {
         countsPending = undefined;
@@ -115,18 +162,56 @@ export function createLoadView({
     return countsPending;
   }
 
+  /** Settled tanks, this gateway's placements the count left out, and holds in flight. */
+  function projectedCounts(): Record<string, number> {
+    const projected: Record<string, number> = { ...counts?.value };
+    const add = (serverId: string, n: number) => {
+      projected[serverId] = (projected[serverId] ?? 0) + n;
+    };
+    // The count left out what was placed less than `settleMs` before it was asked for.
+    const since = (counts?.askedAt ?? Number.NEGATIVE_INFINITY) - settleMs;
+    for (const { serverId, at } of recent) if (at >= since) add(serverId, 1);
+    for (const [serverId, n] of inFlight) add(serverId, n);
+    return projected;
+  }
+
+  /** The input as of now: the last reads plus this gateway's placements and holds since. */
+  function current(regionHint?: string): PlacementInput {
+    return { regionHint, loads: withPlacements(loads?.value ?? new Map()), tankCounts: projectedCounts() };
+  }
+
+  async function input(regionHint?: string): Promise<PlacementInput> {
+    await Promise.all([readLoads(), readCounts()]);
+    return current(regionHint);
+  }
+
+  function reserve(serverId: string): () => void {
+    bump(inFlight, serverId);
+    let held = true;
+    return () => {
+      if (held) bump(inFlight, serverId, -1);
+      held = false;
+    };
+  }
+
   return {
-    async input(regionHint) {
-      const [l, c] = await Promise.all([readLoads(), readCounts()]);
-      return { regionHint, loads: withPlacements(l), tankCounts: { ...c } };
+    input,
+    async choose(strategy, servers, { regionHint } = {}) {
+      await Promise.all([readLoads(), readCounts()]);
+      // From here to the hold nothing awaits: the next caller's input includes this hold.
+      const serverId = strategy.choose(servers, current(regionHint));
+      return serverId === undefined ? undefined : { serverId, release: reserve(serverId) };
     },
     placed(serverId) {
-      if (counts) counts.value[serverId] = (counts.value[serverId] ?? 0) + 1;
+      recent.push({ serverId, at: clock() });
       const report = loads?.value.get(serverId)?.updated_at;
       if (report === undefined) return;
       const pending = sinceReport.get(serverId);
       sinceReport.set(serverId, { report, count: pending?.report === report ? pending.count + 1 : 1 });
     },
-    counts: readCounts,
+    async counts() {
+      await readCounts();
+      return projectedCounts();
+    },
   };
 }

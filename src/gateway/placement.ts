@@ -2,10 +2,14 @@
  * @module
  * Placement: which healthy server gets a new tank. Strategies share one small interface,
  * `choose(servers, input) → serverId`, and compose: the default keeps passing servers (warning
- * ones only when no server passes), prefers the region hint, then the least loaded by real-time
- * load (`ticks_behind`, then CPU when it differs by more than a margin), then the fewest tanks.
- * CPU within the margin counts as equal: a reading is a noisy sample taken once per heartbeat
- * (a just-started server reports its start-up), while tank counts move with every create.
+ * ones only when no server passes), prefers the region hint, then the server under the least
+ * pressure, then the fewest tanks.
+ *
+ * Tanks are what placement balances: each create adds one to a count every gateway can read,
+ * so a burst spreads evenly. Measured load only sorts servers into pressure levels (falling
+ * behind its ticks, then CPU busy well above the least busy candidate), because
+ * a CPU reading is a noisy sample of one heartbeat interval (a server that just started
+ * reports its start-up), and weighing it against tank counts sent whole bursts to one server.
  */
 import type { ServerInstance } from '../discovery/index.ts';
 import type { ServerLoad } from '../realtime/index.ts';
@@ -66,15 +70,40 @@ function loadOf(s: ServerInstance, loads: Map<string, ServerLoad>) {
   return loads.get(s.serverId) ?? s.load;
 }
 
-function byLoad(cpuMarginPercent: number): Compare {
-  return (a, b, { loads }) => {
-    const la = loadOf(a, loads);
-    const lb = loadOf(b, loads);
-    // A server that reports no load yet is as good as an idle one: it just started.
-    const behind = (la?.ticks_behind ?? 0) - (lb?.ticks_behind ?? 0);
-    if (behind !== 0) return behind;
-    const cpu = (la?.cpu_percent ?? 0) - (lb?.cpu_percent ?? 0);
-    return Math.abs(cpu) <= cpuMarginPercent ? 0 : cpu;
+/** When a server's CPU counts as busy, in percent of one core (a Node process ticks on one). */
+export interface PressureThresholds {
+  /** CPU from which a server counts as busy. */
+  busyCpuPercent?: number;
+  /** A server is busy only this far above the least busy candidate. */
+  cpuMarginPercent?: number;
+}
+
+/**
+ * 0 calm, 1 busy, 2 falling behind its ticks. A server that reports no load yet is calm: it
+ * just started. Busy is relative: when every candidate runs hot, none is singled out.
+ */
+function pressure(
+  s: ServerInstance,
+  floorCpu: number,
+  loads: Map<string, ServerLoad>,
+  { busyCpuPercent = 75, cpuMarginPercent = 25 }: PressureThresholds,
+): number {
+  const load = loadOf(s, loads);
+  if ((load?.ticks_behind ?? 0) > 0) return 2;
+  const cpu = load?.cpu_percent ?? 0;
+  return cpu >= busyCpuPercent && cpu - floorCpu > cpuMarginPercent ? 1 : 0;
+}
+
+function byPressure(thresholds: PressureThresholds): (servers: readonly ServerInstance[]) => Compare {
+  return (servers) => {
+    const levels = new Map<string, number>();
+    return (a, b, { loads }) => {
+      if (levels.size === 0) {
+        const floor = Math.min(...servers.map((s) => loadOf(s, loads)?.cpu_percent ?? 0));
+        for (const s of servers) levels.set(s.serverId, pressure(s, floor, loads, thresholds));
+      }
+      return levels.get(a.serverId)! - levels.get(b.serverId)!;
+    };
   };
 }
 
@@ -95,23 +124,21 @@ export function fewestTanks(): PlacementStrategy {
 }
 
 /**
- * Least loaded first (`ticks_behind`, then CPU when it differs by more than `cpuMarginPercent`
- * points), then fewest tanks.
+ * Least pressure first (falling behind its ticks, then CPU busy well above the least busy
+ * candidate), then fewest tanks.
  *
  * @example
  * ```ts
- * leastLoaded({ cpuMarginPercent: 25 }).choose(servers, { loads, tankCounts });
+ * leastLoaded({ busyCpuPercent: 75 }).choose(servers, { loads, tankCounts });
  * ```
  */
-export function leastLoaded({
-  cpuMarginPercent = 25,
-}: {
-  cpuMarginPercent?: number;
-} = {}): PlacementStrategy {
-  if (!(cpuMarginPercent >= 0)) throw new RangeError('cpuMarginPercent must not be negative');
+export function leastLoaded(thresholds: PressureThresholds = {}): PlacementStrategy {
+  for (const [name, value] of Object.entries(thresholds))
+    if (!(value >= 0)) throw new RangeError(`${name} must not be negative`);
+  const byLoad = byPressure(thresholds);
   return {
     name: 'least-loaded',
-    choose: (servers, input) => best(servers, input, [byLoad(cpuMarginPercent), byTanks]),
+    choose: (servers, input) => best(servers, input, [byLoad(servers), byTanks]),
   };
 }
 
@@ -155,13 +182,13 @@ export function healthFirst(inner: PlacementStrategy): PlacementStrategy {
 }
 
 /**
- * The gateway's default: health first, then region, then load, then tank count.
+ * The gateway's default: health first, then region, then pressure, then tank count.
  *
  * @example
  * ```ts
  * const serverId = defaultPlacement().choose(directory.healthy(), { regionHint, loads, tankCounts });
  * ```
  */
-export function defaultPlacement(options: { cpuMarginPercent?: number } = {}): PlacementStrategy {
-  return healthFirst(regionFirst(leastLoaded(options)));
+export function defaultPlacement(thresholds: PressureThresholds = {}): PlacementStrategy {
+  return healthFirst(regionFirst(leastLoaded(thresholds)));
 }

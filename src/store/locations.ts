@@ -140,20 +140,31 @@ export async function listLocationsByServer(db: Db, serverId: string): Promise<T
 }
 
 /**
- * How many tanks each server runs; servers without tanks are absent. Placement uses it to break
- * ties between equally loaded servers.
+ * How many tanks each server runs; servers without tanks are absent. Placement balances it.
+ * With `settledMs`, only tanks created or moved at least that long ago (by the database's
+ * clock) are counted: a gateway counts fresher ones from its own log, and another gateway's
+ * placements still in flight are then never half-seen.
  *
  * @example
  * ```ts
  * const counts = await countTanksByServer(db); // { 'srv-1': 12, 'srv-2': 9 }
  * ```
  */
-export async function countTanksByServer(db: Db): Promise<Record<string, number>> {
+export async function countTanksByServer(
+  db: Db,
+  { settledMs }: { settledMs?: number } = {},
+): Promise<Record<string, number>> {
   return attempt('count tanks by server', async () => {
+    const t = tankLocationsTable;
+    const settled =
+      settledMs === undefined
+        ? undefined
+        : sql`coalesce(${t.migratedAt}, ${t.createdAt}) <= now() - make_interval(secs => ${settledMs / 1000})`;
     const rows = await db
-      .select({ serverId: tankLocationsTable.serverId, tanks: count() })
-      .from(tankLocationsTable)
-      .groupBy(tankLocationsTable.serverId);
+      .select({ serverId: t.serverId, tanks: count() })
+      .from(t)
+      .where(settled)
+      .groupBy(t.serverId);
     return Object.fromEntries(rows.map((r) => [r.serverId, r.tanks]));
   });
 }

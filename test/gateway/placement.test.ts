@@ -1,8 +1,9 @@
 /**
  * @module
  * Each placement strategy on its own, and the default composition: health first (critical
- * never, warning only when nothing passes), then the region hint, then load (saturation, then
- * CPU beyond a margin), then fewest tanks; ties go to the lower id so placement is repeatable.
+ * never, warning only when nothing passes), then the region hint, then pressure (falling
+ * behind, then CPU busy well above the least busy candidate), then fewest tanks;
+ * ties go to the lower id so placement is repeatable.
  */
 import { describe, expect, it } from 'vitest';
 import type { CheckStatus, ServerInstance } from '../../src/discovery/index.ts';
@@ -53,39 +54,33 @@ describe('placement strategies', () => {
     expect(fewestTanks().choose([], input())).toBeUndefined();
   });
 
-  it('leastLoaded should avoid a saturated server, then a clearly busier one, then fall back to tank counts', () => {
+  it('leastLoaded should avoid a server falling behind, then a busy one, then balance tanks', () => {
     const servers = [server('a'), server('b')];
-    const strategy = leastLoaded({ cpuMarginPercent: 25 });
-    expect(
+    const strategy = leastLoaded();
+    const choose = (a: ServerLoad, b: ServerLoad, tankCounts: Record<string, number> = {}) =>
       strategy.choose(
         servers,
         input({
           loads: new Map([
-            ['a', load(5, 3)],
-            ['b', load(90)],
+            ['a', a],
+            ['b', b],
           ]),
+          tankCounts,
         }),
-      ),
-    ).toBe('b');
-    expect(
-      strategy.choose(
-        servers,
-        input({
-          loads: new Map([
-            ['a', load(80)],
-            ['b', load(20)],
-          ]),
-        }),
-      ),
-    ).toBe('b');
-    // Within the margin CPU is noise: the tank count decides.
-    const close = new Map([
-      ['a', load(30)],
-      ['b', load(45)],
-    ]);
-    expect(strategy.choose(servers, input({ loads: close, tankCounts: { a: 1, b: 4 } }))).toBe('a');
-    // A server that has not reported yet counts as idle (it just started).
-    expect(strategy.choose(servers, input({ loads: new Map([['a', load(60)]]) }))).toBe('b');
+      );
+    // Falling behind its ticks is worse than a full core.
+    expect(choose(load(5, 3), load(95))).toBe('b');
+    // Busy (≥ 75 % and 25 points above the least busy) is worse than calm, whatever the tanks.
+    expect(choose(load(80), load(20), { a: 0, b: 40 })).toBe('b');
+    // CPU below the busy level, or within the margin of the least busy one, is noise: tanks decide.
+    expect(choose(load(10), load(60), { a: 5, b: 1 })).toBe('b');
+    expect(choose(load(80), load(95), { a: 5, b: 1 })).toBe('b');
+    expect(choose(load(171), load(187), { a: 5, b: 1 })).toBe('b');
+    // A server that has not reported yet counts as calm (it just started).
+    expect(strategy.choose(servers, input({ loads: new Map([['a', load(85)]]) }))).toBe('b');
+    expect(strategy.choose(servers, input({ loads: new Map([['a', load(60)]]), tankCounts: { b: 1 } }))).toBe(
+      'a',
+    );
     expect(() => leastLoaded({ cpuMarginPercent: -1 })).toThrow(RangeError);
   });
 
@@ -121,7 +116,7 @@ describe('placement strategies', () => {
     expect(placement.choose([server('b', { status: 'critical' })], input(counts))).toBeUndefined();
   });
 
-  it('the default should weigh region before load and load before tank counts', () => {
+  it('the default should weigh region before pressure and pressure before tank counts', () => {
     const placement = defaultPlacement();
     const servers = [
       server('a', { region: 'eu' }),
