@@ -12,6 +12,7 @@ import { mintToken } from '../src/auth/index.ts';
 import {
   freePort,
   PROJECT_ROOT,
+  pinnedVersions,
   resolveBinaries,
   startNativeMesh,
   startProgram,
@@ -215,7 +216,7 @@ try {
         ),
       ],
       notes: [
-        'native mesh: Consul 1.22.0 dev agent, Envoy 1.36.4 sidecars from `consul connect envoy -sidecar-for`, the project config entries',
+        `native mesh: Consul ${pinnedVersions().consul} dev agent, Envoy ${pinnedVersions().envoy} sidecars from \`consul connect envoy -sidecar-for\`, the project config entries`,
         'the real `tankworld gateway` twice on the same servers: the mesh one (CONNECT_UPSTREAM_PORT, every server call through its sidecar) and one without a sidecar (servers at their registered addresses)',
         'one request at a time on keep-alive connections, except the 16-at-once rows (16 client loops, each moving one fish back and forth between its own pair of paused tanks); client, gateways, servers, Envoys and PostgreSQL share the 2 cores',
       ],

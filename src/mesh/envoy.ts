@@ -55,8 +55,8 @@ export interface EnvoySidecarHandle extends ServiceControl {
 
 /**
  * Starts Envoy as the Connect sidecar of service `sidecarFor` and resolves once it is LIVE,
- * that is once it holds the configuration Consul pushed. Consul 1.22 lists Envoy 1.35 as its
- * newest; the pinned 1.36 runs with `-ignore-envoy-compatibility`.
+ * that is once it holds the configuration Consul pushed. Consul 1.14 only refuses Envoy older
+ * than 1.21, so the pinned 1.36 runs as it is (1.14 has no `-ignore-envoy-compatibility`).
  *
  * @example
  * ```ts
@@ -100,7 +100,6 @@ export async function startEnvoySidecar({
           sidecarFor,
           '-admin-bind',
           `127.0.0.1:${port}`,
-          '-ignore-envoy-compatibility',
           '-bootstrap',
         ],
         { env: consulEnv, cwd: runDir.path },

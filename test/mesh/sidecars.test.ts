@@ -30,7 +30,7 @@ async function intentions(sources: Array<{ Name: string; Action: 'allow' | 'deny
     method: 'PUT',
     body: JSON.stringify({ Kind: 'service-intentions', Name: 'tank-server', Sources: sources }),
   });
-  expect(await res.text()).toBe('true');
+  expect((await res.text()).trim()).toBe('true');
 }
 
 async function serverIdVia(upstreamPort: number, serverId: string): Promise<string | number> {
@@ -97,9 +97,11 @@ describe('the mesh with real Envoy sidecars', () => {
     };
     const write = async (entry: unknown) =>
       expect(
-        await (
-          await fetch(`${mesh.consul.url}/v1/config`, { method: 'PUT', body: JSON.stringify(entry) })
-        ).text(),
+        (
+          await (
+            await fetch(`${mesh.consul.url}/v1/config`, { method: 'PUT', body: JSON.stringify(entry) })
+          ).text()
+        ).trim(),
       ).toBe('true');
     await write(stale);
     const body = await waitFor(
