@@ -145,7 +145,7 @@ export function createTankCreator({
         // Held until answered, so concurrent creates see this one and choose around it.
         const choice =
           candidates.length > 0
-            ? await loads.choose(placement, candidates, { regionHint: region })
+            ? await loads.choose(placement, candidates, { regionHint: region, tankId: body.tank_id })
             : undefined;
         if (choice === undefined) {
           // A timed-out attempt may have committed after we looked: look once more before failing.

@@ -102,7 +102,7 @@ export function createFailover({
     for (;;) {
       const candidates = directory.healthy().filter((s) => !tried.has(s.serverId));
       if (candidates.length === 0) return false;
-      const choice = await loads.choose(placement, candidates);
+      const choice = await loads.choose(placement, candidates, { tankId });
       if (choice === undefined) return false;
       const to = choice.serverId;
       tried.add(to);

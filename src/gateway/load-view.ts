@@ -4,16 +4,14 @@
  * real-time state and the tank count per server from `tank_locations`. Between two reads the
  * view counts what this gateway did itself, so a burst spreads instead of piling onto the
  * server that looked emptiest at the last read:
- * - a create or move in flight (chosen, not yet answered) holds a place on its server;
- * - tanks placed in the last `settleMs` come from this gateway's own log, older ones from the
- *   table. Another gateway's fresh placements count once settled: read earlier, its creates in
- *   flight would be half-seen (those already committed, in whatever order its servers answered),
- *   and two gateways bursting at once would each steer around the other's stragglers;
+ * - a create or move in flight (chosen, not yet answered) holds a place on its server, and its
+ *   tank is left out of the count query (whether its row committed yet is unknown);
+ * - a tank placed since the count query started is added to that count;
  * - a tank placed since a server's last load report adds the CPU a tank costs there (at least
  *   `minTankCpuPercent`) to that report.
- * Real-time state being down degrades placement to tank counts.
+ * Another gateway's creates show in the next count once committed. Real-time state being down
+ * degrades placement to tank counts.
  */
-
 import type { ServerInstance } from '../discovery/index.ts';
 import type { Realtime, ServerLoad } from '../realtime/index.ts';
 import { countTanksByServer, type Db } from '../store/index.ts';
@@ -29,6 +27,8 @@ export interface Choice {
 
 export interface ChooseOptions {
   regionHint?: string;
+  /** The tank being created or moved: counted by its hold, not by the count query. */
+  tankId?: string;
 }
 
 export interface LoadView {
@@ -53,8 +53,6 @@ export interface LoadViewOptions {
   realtime: Realtime;
   logger: Logger;
   maxAgeMs?: number;
-  /** How long this gateway counts its own placements before the table's count takes them over. */
-  settleMs?: number;
   /** Least CPU a placed tank is assumed to add until its server reports again. */
   minTankCpuPercent?: number;
   clock?: () => number;
@@ -71,7 +69,7 @@ function bump(tally: Map<string, number>, serverId: string, by = 1): void {
  * @example
  * ```ts
  * const loads = createLoadView({ db, realtime, logger });
- * const choice = await loads.choose(placement, directory.healthy(), { regionHint: 'eu-west-1' });
+ * const choice = await loads.choose(placement, directory.healthy(), { regionHint: 'eu-west-1', tankId });
  * try { await create(choice.serverId); loads.placed(choice.serverId); } finally { choice.release(); }
  * ```
  */
@@ -80,19 +78,19 @@ export function createLoadView({
   realtime,
   logger,
   maxAgeMs = 1000,
-  settleMs = 5000,
   minTankCpuPercent = 1,
   clock = Date.now,
 }: LoadViewOptions): LoadView {
   /** Tanks placed on each server since the load report they were placed against. */
   const sinceReport = new Map<string, { report: string; count: number }>();
-  /** Creates and moves in flight per server. */
+  /** Creates and moves in flight per server, and the tanks they are for. */
   const inFlight = new Map<string, number>();
+  const heldTanks = new Map<string, number>();
   let loads: { at: number; value: Map<string, ServerLoad> } | undefined;
-  /** The settled tanks per server, and when that count was asked for. */
-  let counts: { at: number; askedAt: number; value: Record<string, number> } | undefined;
-  /** This gateway's placements of the last `settleMs` (and a little more), oldest first. */
-  const recent: Array<{ serverId: string; at: number }> = [];
+  /** The last count read from the database, and the placements since that query started. */
+  let counts: { at: number; value: Record<string, number>; since: Map<string, number> } | undefined;
+  /** Placements since the pending count query started (they may be missing from its answer). */
+  let sincePendingCount: Map<string, number> | undefined;
   let loadsPending: Promise<Map<string, ServerLoad>> | undefined;
   let countsPending: Promise<void> | undefined;
   let realtimeDown = false;
@@ -149,29 +147,26 @@ export function createLoadView({
   function readCounts(): Promise<void> {
     if (counts && clock() - counts.at < maxAgeMs) return Promise.resolve();
     if (countsPending) return countsPending;
-    const askedAt = clock();
-    countsPending = countTanksByServer(db, { settledMs: settleMs })
+    // Tanks placed before this query starts are committed, so its answer holds them; those
+    // placed while it runs may be missing from it and are carried over.
+    const since = new Map<string, number>();
+    sincePendingCount = since;
+    countsPending = countTanksByServer(db, { excluding: [...heldTanks.keys()] })
       .then((value) => {
-        counts = { at: clock(), askedAt, value };
-        // Entries the table counted by now are no longer needed.
-        while (recent.length > 0 && recent[0]!.at < askedAt - settleMs) recent.shift();
+        counts = { at: clock(), value, since };
       })
       .finally(() => {
+        if (sincePendingCount === since) sincePendingCount = undefined;
         countsPending = undefined;
       });
     return countsPending;
   }
 
-  /** Settled tanks, this gateway's placements the count left out, and holds in flight. */
+  /** Counted tanks, placements since, and holds in flight. */
   function projectedCounts(): Record<string, number> {
     const projected: Record<string, number> = { ...counts?.value };
-    const add = (serverId: string, n: number) => {
-      projected[serverId] = (projected[serverId] ?? 0) + n;
-    };
-    // The count left out what was placed less than `settleMs` before it was asked for.
-    const since = (counts?.askedAt ?? Number.NEGATIVE_INFINITY) - settleMs;
-    for (const { serverId, at } of recent) if (at >= since) add(serverId, 1);
-    for (const [serverId, n] of inFlight) add(serverId, n);
+    for (const tally of [counts?.since, inFlight])
+      for (const [serverId, n] of tally ?? []) projected[serverId] = (projected[serverId] ?? 0) + n;
     return projected;
   }
 
@@ -185,25 +180,29 @@ export function createLoadView({
     return current(regionHint);
   }
 
-  function reserve(serverId: string): () => void {
+  function reserve(serverId: string, tankId: string | undefined): () => void {
     bump(inFlight, serverId);
+    if (tankId !== undefined) bump(heldTanks, tankId);
     let held = true;
     return () => {
-      if (held) bump(inFlight, serverId, -1);
+      if (!held) return;
       held = false;
+      bump(inFlight, serverId, -1);
+      if (tankId !== undefined) bump(heldTanks, tankId, -1);
     };
   }
 
   return {
     input,
-    async choose(strategy, servers, { regionHint } = {}) {
+    async choose(strategy, servers, { regionHint, tankId } = {}) {
       await Promise.all([readLoads(), readCounts()]);
       // From here to the hold nothing awaits: the next caller's input includes this hold.
       const serverId = strategy.choose(servers, current(regionHint));
-      return serverId === undefined ? undefined : { serverId, release: reserve(serverId) };
+      return serverId === undefined ? undefined : { serverId, release: reserve(serverId, tankId) };
     },
     placed(serverId) {
-      recent.push({ serverId, at: clock() });
+      if (counts) bump(counts.since, serverId);
+      if (sincePendingCount) bump(sincePendingCount, serverId);
       const report = loads?.value.get(serverId)?.updated_at;
       if (report === undefined) return;
       const pending = sinceReport.get(serverId);

@@ -6,8 +6,8 @@
  * pressure, then the fewest tanks.
  *
  * Tanks are what placement balances: each create adds one to a count every gateway can read,
- * so a burst spreads evenly. Measured load only sorts servers into pressure levels (falling
- * behind its ticks, then CPU busy well above the least busy candidate), because
+ * so a burst spreads evenly. Measured load only sets servers apart when clearly busy (CPU well
+ * above the least busy candidate; a server dropping ticks is `warning` and comes last), because
  * a CPU reading is a noisy sample of one heartbeat interval (a server that just started
  * reports its start-up), and weighing it against tank counts sent whole bursts to one server.
  */
@@ -79,8 +79,9 @@ export interface PressureThresholds {
 }
 
 /**
- * 0 calm, 1 busy, 2 falling behind its ticks. A server that reports no load yet is calm: it
- * just started. Busy is relative: when every candidate runs hot, none is singled out.
+ * 0 calm, 1 busy. A server that reports no load yet is calm: it just started. Busy is relative:
+ * when every candidate runs hot, none is singled out. A server dropping its ticks reports
+ * itself `warning` (saturated), which `healthFirst` handles.
  */
 function pressure(
   s: ServerInstance,
@@ -88,9 +89,7 @@ function pressure(
   loads: Map<string, ServerLoad>,
   { busyCpuPercent = 75, cpuMarginPercent = 25 }: PressureThresholds,
 ): number {
-  const load = loadOf(s, loads);
-  if ((load?.ticks_behind ?? 0) > 0) return 2;
-  const cpu = load?.cpu_percent ?? 0;
+  const cpu = loadOf(s, loads)?.cpu_percent ?? 0;
   return cpu >= busyCpuPercent && cpu - floorCpu > cpuMarginPercent ? 1 : 0;
 }
 
@@ -124,7 +123,7 @@ export function fewestTanks(): PlacementStrategy {
 }
 
 /**
- * Least pressure first (falling behind its ticks, then CPU busy well above the least busy
+ * Calm before busy (CPU at `busyCpuPercent` or more and `cpuMarginPercent` above the least busy
  * candidate), then fewest tanks.
  *
  * @example

@@ -25,6 +25,11 @@ export interface HeartbeatOptions {
   viewerCount: () => number;
   /** Tanks above which the server reports itself as `warning` (placement avoids it). */
   softMaxTanks?: number;
+  /**
+   * Share of the interval's ticks dropped above which the server reports itself as `warning`:
+   * a stall of a few ticks (a GC pause, a busy neighbour) is not saturation.
+   */
+  saturatedDropRatio?: number;
 }
 
 export interface Heartbeat {
@@ -54,28 +59,45 @@ export function createHeartbeat({
   intervalMs = 10_000,
   viewerCount,
   softMaxTanks = 1500,
+  saturatedDropRatio = 0.1,
 }: HeartbeatOptions): Heartbeat {
   let timer: NodeJS.Timeout | undefined;
   let lastCpu = process.cpuUsage();
   let lastAt = performance.now();
+  let lastTicks = { due: 0, dropped: 0 };
+  let dropRatio = 0;
   let inFlight: Promise<void> | undefined;
   const down = new Set<Part>();
 
-  function load(): ServerLoad {
+  /**
+   * The load since the last beat. Only a beat (`advance`) starts a new interval; any other
+   * reading (the server's own status page, the start-up row) leaves the interval running.
+   */
+  function measure(advance: boolean): ServerLoad {
     const cpu = process.cpuUsage(lastCpu);
     const now = performance.now();
     const elapsedUs = Math.max(1, (now - lastAt) * 1000);
-    lastCpu = process.cpuUsage();
-    lastAt = now;
     const hostLoad = host.load();
+    const due = hostLoad.ticks_due - lastTicks.due;
+    const dropped = hostLoad.ticks_dropped - lastTicks.dropped;
+    if (advance) {
+      lastCpu = process.cpuUsage();
+      lastAt = now;
+      lastTicks = { due: hostLoad.ticks_due, dropped: hostLoad.ticks_dropped };
+      // Over at least 100 ticks: a few dropped at start-up, out of a handful due, say nothing.
+      dropRatio = dropped / Math.max(due, 100);
+    }
     return {
       tank_count: hostLoad.tank_count,
       cpu_percent: Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10,
       memory_mb: Math.round(process.memoryUsage.rss() / 1048576),
       ws_connections: viewerCount(),
-      ticks_behind: hostLoad.ticks_behind,
+      // Ticks dropped over the interval, not a stall of this instant.
+      ticks_behind: dropped,
     };
   }
+
+  const load = () => measure(false);
 
   async function guarded(part: Part, run: () => Promise<unknown>): Promise<void> {
     try {
@@ -92,8 +114,8 @@ export function createHeartbeat({
   }
 
   async function beatOnce(): Promise<void> {
-    const current = load();
-    const saturated = current.ticks_behind > 0 || current.tank_count > softMaxTanks;
+    const current = measure(true);
+    const saturated = dropRatio > saturatedDropRatio || current.tank_count > softMaxTanks;
     const at = new Date().toISOString();
     const ttlMs = intervalMs * 3;
     await Promise.all([

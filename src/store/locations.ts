@@ -2,7 +2,7 @@
  * @module
  * Queries on `tank_locations`: which server runs each tank, and the epoch that fences writers.
  */
-import { and, asc, count, eq, sql } from 'drizzle-orm';
+import { and, asc, count, eq, notInArray, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { attempt, NotFoundError, StaleEpochError } from './errors.ts';
 import { isUuid } from './ids.ts';
@@ -141,9 +141,8 @@ export async function listLocationsByServer(db: Db, serverId: string): Promise<T
 
 /**
  * How many tanks each server runs; servers without tanks are absent. Placement balances it.
- * With `settledMs`, only tanks created or moved at least that long ago (by the database's
- * clock) are counted: a gateway counts fresher ones from its own log, and another gateway's
- * placements still in flight are then never half-seen.
+ * `excluding` leaves out tanks the caller is creating or moving right now and counts itself
+ * (whether their rows committed yet is unknown while their calls are in flight).
  *
  * @example
  * ```ts
@@ -152,18 +151,14 @@ export async function listLocationsByServer(db: Db, serverId: string): Promise<T
  */
 export async function countTanksByServer(
   db: Db,
-  { settledMs }: { settledMs?: number } = {},
+  { excluding = [] }: { excluding?: readonly string[] } = {},
 ): Promise<Record<string, number>> {
   return attempt('count tanks by server', async () => {
     const t = tankLocationsTable;
-    const settled =
-      settledMs === undefined
-        ? undefined
-        : sql`coalesce(${t.migratedAt}, ${t.createdAt}) <= now() - make_interval(secs => ${settledMs / 1000})`;
     const rows = await db
       .select({ serverId: t.serverId, tanks: count() })
       .from(t)
-      .where(settled)
+      .where(excluding.length > 0 ? notInArray(t.tankId, [...excluding]) : undefined)
       .groupBy(t.serverId);
     return Object.fromEntries(rows.map((r) => [r.serverId, r.tanks]));
   });

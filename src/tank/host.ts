@@ -29,6 +29,9 @@ export interface HostLoad {
   tank_count: number;
   running: number;
   ticks_behind: number;
+  /** Ticks due since the host started, and how many of them were dropped (never stepped). */
+  ticks_due: number;
+  ticks_dropped: number;
   /** Mean wall time of one scheduler tick over the last second, in milliseconds. */
   tick_ms: number;
 }
@@ -70,6 +73,7 @@ export function createTankHost({
   let startedAt = 0;
   let ticksDone = 0;
   let behind = 0;
+  let dropped = 0;
   let running = false;
   let busy: Promise<void> | undefined;
   let tickMsAvg = 0;
@@ -126,6 +130,7 @@ export function createTankHost({
     if (steps > maxCatchUp) {
       // Too far behind to catch up without starving I/O: drop the backlog, say so in the load.
       behind = steps - maxCatchUp;
+      dropped += steps - maxCatchUp;
       ticksDone += steps - maxCatchUp;
       steps = maxCatchUp;
     } else {
@@ -169,6 +174,8 @@ export function createTankHost({
         tank_count: tanks.size,
         running: active,
         ticks_behind: behind,
+        ticks_due: ticksDone,
+        ticks_dropped: dropped,
         tick_ms: Math.round(tickMsAvg * 100) / 100,
       };
     },

@@ -142,12 +142,15 @@ describe('TankHost', () => {
     await vi.advanceTimersByTimeAsync(40);
     expect(a.world.frame).toBe(6);
     expect(h.load().ticks_behind).toBe(27);
+    expect(h.load()).toMatchObject({ ticks_due: 33, ticks_dropped: 27 });
     expect(ticks.at(-1)).toMatchObject({ steps: 3, behind: 27 });
     // Then it runs at the tick rate again, from now on, and the backlog report fades.
     const frame = a.world.frame;
     await run(1000);
     expect(a.world.frame - frame).toBe(30);
     expect(h.load().ticks_behind).toBe(0);
+    // What was dropped stays counted: the heartbeat reports the share dropped per interval.
+    expect(h.load()).toMatchObject({ ticks_due: 63, ticks_dropped: 27 });
   });
 
   it('should run no ticks once stopped', async () => {
