@@ -4,7 +4,6 @@
  */
 import { ApiError, createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
 import { getSnapshot, listSnapshots, type SnapshotMeta } from '../store/index.ts';
-import { decodeTankSnapshot } from '../tank/index.ts';
 import { assertNotFailed, authorizedTank, type ServerContext, type ServerEnv } from './context.ts';
 import { TankIdParams } from './routes-tanks.ts';
 import { TankStatusSchema, tankView } from './views.ts';
@@ -110,9 +109,10 @@ export function registerSnapshotRoutes(app: OpenAPIHono<ServerEnv>, ctx: ServerC
     const snapshot = await getSnapshot(ctx.db, snapshot_id);
     if (!snapshot || snapshot.tankId !== id)
       throw new ApiError('snapshot_not_found', `tank ${id} has no snapshot ${snapshot_id}`);
-    const { world, paused } = decodeTankSnapshot(snapshot.state);
-    tank.replaceWorld(world, { paused });
-    ctx.logger.info({ tank_id: id, snapshot_id, frame: world.frame }, 'tank restored from a snapshot');
+    // Inside `exclusive`: no transfer step changes the world (or its journal) while the restored
+    // one is reconciled with it, and no snapshot is taken of half a restore.
+    await ctx.snapshotter.exclusive([tank.id], () => ctx.tanks.rewind(tank, snapshot));
+    ctx.logger.info({ tank_id: id, snapshot_id, frame: tank.world.frame }, 'tank restored from a snapshot');
     return c.json(tankView(tank, ctx.serverId), 200);
   });
 }

@@ -128,6 +128,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
     logger,
     maxTanks: options.maxTanks,
     reconcileWorld: (tankId, world) => late!.reconcileWorld(tankId, world),
+    reconcileRestore: (tankId, world, live) => late!.reconcileRestore(tankId, world, live),
     onTankGone: (tankId, reason) => {
       viewers.closeTank(tankId, reason === 'moved' ? 'tank moved to another server' : 'tank deleted');
       const at = new Date().toISOString();

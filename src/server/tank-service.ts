@@ -59,6 +59,12 @@ export interface TankServiceOptions {
    * runs; answers the journal position reached. See `src/server/transfers.ts`.
    */
   reconcileWorld?: (tankId: string, world: World) => Promise<number>;
+  /**
+   * Carries the transfers of a running tank (`live`) over to a world restored from one of its
+   * older snapshots (an admin's restore): fish that left stay gone, arrivals stay, held slots
+   * stay held. See `src/server/transfer-held.ts`.
+   */
+  reconcileRestore?: (tankId: string, world: World, live: World) => Promise<void>;
   /** Called when a tank leaves this server (deleted, evicted by fencing) so viewers are closed. */
   onTankGone?: (tankId: string, reason: 'deleted' | 'moved') => void;
 }
@@ -93,6 +99,7 @@ export function createTankService({
   maxTanks = 2000,
   maxFishPerTank = 100,
   reconcileWorld = async () => 0,
+  reconcileRestore = async () => {},
   onTankGone = () => {},
 }: TankServiceOptions) {
   const onViewerError = (err: unknown) =>
@@ -205,6 +212,19 @@ export function createTankService({
     return start(row, epoch, await latestSnapshot(db, row.tankId));
   }
 
+  /**
+   * Puts a running tank back to one of its snapshots (an admin's restore): its own history goes
+   * back, its transfers do not (`reconcileRestore`). Run it while no transfer step or snapshot
+   * batch holds the tank (`snapshotter.exclusive`), so the running world does not change under
+   * it; the tank is changed only once the restored world is complete.
+   */
+  async function rewind(tank: Tank, snapshot: TankSnapshot): Promise<Tank> {
+    const { world, paused } = decodeTankSnapshot(snapshot.state);
+    await reconcileRestore(tank.id, world, tank.world);
+    tank.replaceWorld(world, { paused });
+    return tank;
+  }
+
   /** At start-up: every tank whose location names this server, from its newest snapshot. */
   async function loadOwned(): Promise<number> {
     const locations = await listLocationsByServer(db, serverId);
@@ -269,5 +289,5 @@ export function createTankService({
     logger.warn({ tank_id: tankId }, 'tank stopped here: its location moved to another server (fenced)');
   }
 
-  return { get, find, create, loadOwned, adopt, remove, evict, serverId };
+  return { get, find, create, loadOwned, adopt, rewind, remove, evict, serverId };
 }

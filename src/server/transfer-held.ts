@@ -1,7 +1,9 @@
 /**
  * @module
  * What a transfer reservation holds on this server, and how a world restored from a snapshot is
- * brought in line with the open reservations on its tank (see `transfers.ts`).
+ * brought in line with the transfers on its tank (see `transfers.ts`): on a restart or failover
+ * by replaying the tank's journal (`reconcileWorld`), on an admin's restore of an older
+ * snapshot by carrying the running world's transfers over (`reconcileRestore`).
  */
 import {
   claimUid,
@@ -9,9 +11,10 @@ import {
   extractEntity,
   fishIdOf,
   insertEntity,
+  serialize,
   type World,
 } from '../sim/index.ts';
-import { type Db, listReservations, type TransferReservation } from '../store/index.ts';
+import { type Db, listReservations, type TransferReservation, transferredUids } from '../store/index.ts';
 
 /** Key of the fish's local id in a source reservation's payload (not part of the fish). */
 const LOCAL_ID = 'local_id';
@@ -71,4 +74,47 @@ export async function reconcileWorld(db: Db, tankId: string, world: World): Prom
     }
   }
   return position;
+}
+
+/**
+ * Brings a world restored from an older snapshot of a running tank (an admin's restore) in line
+ * with where its fish are now, so that every fish still lives in exactly one place. The journal
+ * cannot do it: it keeps only what the newest snapshot does not cover. The running world can: it
+ * is the tank as every transfer step left it. So the tank's own history goes back in time (fish
+ * born since are gone, fish that died since are back, with positions, energy, food and plants)
+ * while every fish a transfer has named on this tank (`transferredUids`) is where the running
+ * world has it: one that left, or is held out by a transfer in flight, is not brought back; one
+ * that arrived, or was put back by an abort, is kept as it is now. A fish not born here since
+ * the snapshot is kept too (it can only have come back). Held slots are the running world's (a
+ * held fish, a promised arrival), and the uid and id counters never go back, so nothing the tank
+ * has handed out is handed out again. Run it while no transfer step holds the tank
+ * (`snapshotter.exclusive`); `live` is not changed.
+ *
+ * @example
+ * ```ts
+ * const { world } = decodeTankSnapshot(snapshot.state);
+ * await snapshotter.exclusive([tank.id], async () => {
+ *   await reconcileRestore(db, tank.id, world, tank.world);
+ *   tank.replaceWorld(world);
+ * });
+ * ```
+ */
+export async function reconcileRestore(db: Db, tankId: string, world: World, live: World): Promise<void> {
+  const then = new Set(world.fish.uid.slice(0, world.fish.count));
+  const uidsNow = live.fish.uid.slice(0, live.fish.count);
+  const moved = await transferredUids(db, { tankId, uids: [...new Set([...then, ...uidsNow])] });
+  // Read after the query: the running world may have ticked (births, deaths) meanwhile.
+  const now = new Map(serialize(live).fish.map(({ id, ...fish }) => [fish.uid, { id, fish }]));
+  const own = `${world.uidPrefix}.`;
+  const issued = world.nextUid;
+  const bornSince = (uid: string) =>
+    uid.startsWith(own) && Number.parseInt(uid.slice(own.length), 36) >= issued;
+  world.nextUid = Math.max(world.nextUid, live.nextUid);
+  world.nextId = Math.max(world.nextId, live.nextId);
+  for (const uid of then) if (moved.has(uid) && !now.has(uid)) extractEntity(world, uid);
+  for (const [uid, { id, fish }] of now) {
+    if (then.has(uid) || (!moved.has(uid) && bornSince(uid))) continue;
+    insertEntity(world, fish, { id, overfill: true });
+  }
+  world.heldSlots = live.heldSlots;
 }

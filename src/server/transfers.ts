@@ -39,7 +39,7 @@ import type { Snapshotter } from './snapshotter.ts';
 import { createAbort } from './transfer-abort.ts';
 import type { StepContext } from './transfer-context.ts';
 import { createDestSide } from './transfer-dest.ts';
-import { fishOf, heldPayload, reconcileWorld } from './transfer-held.ts';
+import { fishOf, heldPayload, reconcileRestore, reconcileWorld } from './transfer-held.ts';
 import { createReservationSweep, outcomeFromLog, type TransferOutcome } from './transfer-sweep.ts';
 
 export type { CommittedDest } from './transfer-dest.ts';
@@ -76,7 +76,7 @@ export type Participant = ReturnType<typeof createParticipant>;
  * @example
  * ```ts
  * const participant = createParticipant({ serverId, db, host, snapshotter, logger, crash });
- * const tanks = createTankService({ …, reconcileWorld: participant.reconcileWorld });
+ * const tanks = createTankService({ …, reconcileWorld: participant.reconcileWorld, reconcileRestore: participant.reconcileRestore });
  * await participant.prepareSource({ transferId, tankId, entityId: 42 });
  * ```
  */
@@ -252,6 +252,9 @@ export function createParticipant({
     abort,
     /** See `transfer-held.ts`. */
     reconcileWorld: (tankId: string, world: World) => reconcileWorld(db, tankId, world),
+    /** See `transfer-held.ts`. */
+    reconcileRestore: (tankId: string, world: World, live: World) =>
+      reconcileRestore(db, tankId, world, live),
     list,
     census,
     sweep: sweep.sweep,

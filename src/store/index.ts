@@ -120,6 +120,7 @@ export {
   listTransfersByTank,
   listUnfinishedTransfers,
   type TransferWithEvents,
+  transferredUids,
 } from './transfer-reads.ts';
 export {
   appendTransferEvent,

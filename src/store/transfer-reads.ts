@@ -1,13 +1,20 @@
 /**
  * @module
  * Reads of the 2PC coordinator's log (`transfers`, `transfer_events`): one transfer with its
- * events, by idempotency key, by tank, and the unfinished ones recovery must drive to an end.
+ * events, by idempotency key, by tank, the unfinished ones recovery must drive to an end, and
+ * which fish a transfer has ever moved into or out of a tank.
  */
-import { and, asc, desc, eq, lte, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
 import { attempt } from './errors.ts';
 import { isUuid } from './ids.ts';
-import { type Transfer, type TransferEvent, transferEventsTable, transfersTable } from './schema.ts';
+import {
+  type Transfer,
+  type TransferEvent,
+  transferEventsTable,
+  transferReservationsTable,
+  transfersTable,
+} from './schema.ts';
 
 export interface TransferWithEvents {
   transfer: Transfer;
@@ -111,4 +118,45 @@ export async function listUnfinishedTransfers(
       .orderBy(asc(transfersTable.createdAt))
       .limit(Math.max(1, Math.trunc(limit))),
   );
+}
+
+/**
+ * Which of `uids` a transfer has ever named as leaving or entering a tank, whatever its outcome:
+ * by the coordinator's log (kept for good; a uid is in it from `prepared` on) or by a
+ * reservation of the tank (open, or settled and still kept as its journal; it names the uid
+ * from the source's prepare on). A fish of the tank that is in neither has only ever lived
+ * there: its births and deaths are the tank's own history.
+ *
+ * @example
+ * ```ts
+ * const moved = await transferredUids(db, { tankId, uids: ['a1.3', 'a1.7'] });
+ * if (!moved.has('a1.3')) bringBack('a1.3');
+ * ```
+ */
+export async function transferredUids(
+  db: Db,
+  { tankId, uids }: { tankId: string; uids: readonly string[] },
+): Promise<Set<string>> {
+  if (!isUuid(tankId) || uids.length === 0) return new Set();
+  const t = transfersTable;
+  const r = transferReservationsTable;
+  return attempt(`transferred fish of tank ${tankId}`, async () => {
+    const [logged, reserved] = await Promise.all([
+      db
+        .selectDistinct({ uid: t.entityUid })
+        .from(t)
+        .where(
+          and(
+            or(eq(t.sourceTankId, tankId), eq(t.destTankId, tankId)),
+            isNotNull(t.entityUid),
+            inArray(t.entityUid, [...uids]),
+          ),
+        ),
+      db
+        .selectDistinct({ uid: r.entityUid })
+        .from(r)
+        .where(and(eq(r.tankId, tankId), inArray(r.entityUid, [...uids]))),
+    ]);
+    return new Set([...logged, ...reserved].flatMap((row) => (row.uid === null ? [] : [row.uid])));
+  });
 }

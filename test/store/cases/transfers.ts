@@ -25,6 +25,7 @@ import {
   saveSnapshots,
   setTransferStatus,
   settleReservation,
+  transferredUids,
 } from '../../../src/store/index.ts';
 import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fixtures.ts';
 
@@ -223,6 +224,38 @@ export function transferCases(fixture: StoreFixture): void {
         idleSince: new Date(open.createdAt.getTime() - 60_000),
       });
       expect(idle.filter((t) => ours.has(t.transferId))).toEqual([]);
+    });
+
+    it('should tell which fish a transfer has named on a tank: by the log or by a reservation', async () => {
+      const tank = randomUUID();
+      const logged = async (uid: string, fields: Partial<CreateTransfer>) => {
+        const { transfer } = await createTransfer(fixture.db, request(fields));
+        await setTransferStatus(fixture.db, {
+          transferId: transfer.transferId,
+          status: 'prepared',
+          entityUid: uid,
+        });
+      };
+      await logged('t.out', { sourceTankId: tank });
+      await logged('t.in', { destTankId: tank });
+      await logged('t.elsewhere', {});
+      // Not prepared: the log names no uid yet, but the source's reservation does.
+      await createTransfer(fixture.db, request({ sourceTankId: tank }));
+      await putReservation(fixture.db, {
+        transferId: randomUUID(),
+        tankId: tank,
+        serverId: serverId(),
+        role: 'source',
+        entityUid: 't.held',
+        payload: {},
+      });
+      const asked = ['t.out', 't.in', 't.elsewhere', 't.held', 't.never'];
+      expect(await transferredUids(fixture.db, { tankId: tank, uids: asked })).toEqual(
+        new Set(['t.out', 't.in', 't.held']),
+      );
+      expect(await transferredUids(fixture.db, { tankId: tank, uids: ['t.in'] })).toEqual(new Set(['t.in']));
+      expect(await transferredUids(fixture.db, { tankId: tank, uids: [] })).toEqual(new Set());
+      expect(await transferredUids(fixture.db, { tankId: 'not-a-uuid', uids: asked })).toEqual(new Set());
     });
   });
 

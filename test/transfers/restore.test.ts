@@ -1,0 +1,250 @@
+/**
+ * @module
+ * An admin's snapshot restore (`POST /api/tanks/:id/snapshots/:sid/restore`) and transfers:
+ * the restore takes the tank's own history back in time, but every fish still lives in exactly
+ * one place. A fish that left by a transfer after the snapshot is not brought back, one that
+ * arrived after it is kept, one held by a transfer in flight stays held, and no uid the tank has
+ * handed out is handed out again. Two in-process servers whose snapshotter stays idle unless
+ * asked, so the snapshots are exactly the ones the test takes; the tanks are paused, so nothing
+ * is born or dies unless the test says so.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { extractEntity } from '../../src/sim/index.ts';
+import { createTransfer, getTransfer, setTransferStatus } from '../../src/store/index.ts';
+import { useCleanup, useDatabase } from '../support/index.ts';
+import { type Rig, startRig } from './fixture.ts';
+
+const cleanup = useCleanup();
+let rig: Rig;
+/** Points at which the coordinator "dies" (throws) while armed, leaving its transfer in flight. */
+const armed = new Set<string>();
+
+beforeAll(async () => {
+  const db = await useDatabase({ cleanup });
+  rig = await startRig({
+    cleanup,
+    databaseUrl: db.url,
+    crash: (point) => {
+      if (armed.delete(point)) throw new Error(`coordinator died at ${point}`);
+    },
+  });
+  await rig.startServer('server-1', { snapshotIntervalMs: 600_000 });
+  await rig.startServer('server-2', { snapshotIntervalMs: 600_000 });
+});
+
+const serverOf = (tankId: string) => [...rig.servers.values()].find((s) => s.host.get(tankId))!;
+
+async function submit(source: string, dest: string, entityId: number) {
+  return rig.coordinator.submit({
+    request: { source_tank_id: source, dest_tank_id: dest, entity_id: entityId, entity_type: 'fish' },
+    key: undefined,
+    sourceServer: serverOf(source).serverId,
+    destServer: serverOf(dest).serverId,
+  });
+}
+
+async function call(tankId: string, path: string, body?: unknown): Promise<Response> {
+  const server = serverOf(tankId);
+  return server.fetch(
+    new Request(`${server.url}/api/tanks/${tankId}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${rig.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
+}
+
+async function takeSnapshot(tankId: string): Promise<string> {
+  const res = await call(tankId, '/snapshots');
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { snapshot_id: string }).snapshot_id;
+}
+
+async function restore(tankId: string, snapshotId: string): Promise<void> {
+  const res = await call(tankId, `/snapshots/${snapshotId}/restore`);
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+/** A fish born in the tank now (a birth the snapshot taken before does not show). */
+async function spawn(tankId: string): Promise<{ id: number; uid: string }> {
+  const res = await call(tankId, '/fish', {});
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: number; uid: string };
+}
+
+/** Every fish of these tanks, sorted: one uid found twice shows up twice. */
+const census = (...tankIds: string[]) => tankIds.flatMap((id) => rig.uids(id)).sort();
+
+/** The audit by uid: no uid in two places (tanks or transfer holds), nor any server unasked. */
+async function expectExactlyOnce(): Promise<void> {
+  const report = await rig.audit();
+  expect(report.duplicated).toEqual([]);
+  expect(report.ok).toBe(true);
+}
+
+describe('a snapshot restore after transfers', () => {
+  it('should not bring back a fish that left by a committed transfer after the snapshot', async () => {
+    const c = await rig.createTank('server-1', { fish: 4 });
+    const d = await rig.createTank('server-2', { fish: 3 });
+    const snapshot = await takeSnapshot(c);
+    const stayed = rig.uids(c).slice(1);
+    const left = rig.uids(c)[0]!;
+    expect((await submit(c, d, rig.ids(c)[0]!)).status).toBe(200);
+    // A newer snapshot covers the departure, so the journal no longer holds it.
+    await takeSnapshot(c);
+    const before = census(c, d);
+
+    await restore(c, snapshot);
+
+    expect(rig.uids(c)).not.toContain(left);
+    expect(rig.uids(d)).toContain(left);
+    expect([...rig.uids(c)].sort()).toEqual([...stayed].sort());
+    expect(census(c, d)).toEqual(before);
+    await expectExactlyOnce();
+  });
+
+  it('should keep a fish that arrived after the snapshot, and take the local history back', async () => {
+    const c = await rig.createTank('server-1', { fish: 3 });
+    const d = await rig.createTank('server-2', { fish: 3 });
+    const snapshot = await takeSnapshot(c);
+    const original = rig.uids(c);
+    const arrived = rig.uids(d)[0]!;
+    expect((await submit(d, c, rig.ids(d)[0]!)).status).toBe(200);
+    // Local history after the snapshot: a birth, and a death (a fish that never travelled).
+    const born = await spawn(c);
+    const died = original[0]!;
+    extractEntity(serverOf(c).host.get(c)!.world, died);
+    await takeSnapshot(c);
+
+    await restore(c, snapshot);
+
+    expect(rig.uids(c)).toContain(arrived);
+    expect(rig.uids(d)).not.toContain(arrived);
+    // The birth is undone and the death too: the snapshot's own fish are all back.
+    expect(rig.uids(c)).not.toContain(born.uid);
+    expect([...rig.uids(c)].sort()).toEqual([...original, arrived].sort());
+    await expectExactlyOnce();
+    // The arrival stays across a restart from the newest snapshot (the restored world).
+    await takeSnapshot(c);
+    await serverOf(c).stop();
+    await rig.startServer('server-1', { snapshotIntervalMs: 600_000 });
+    expect([...rig.uids(c)].sort()).toEqual([...original, arrived].sort());
+    await expectExactlyOnce();
+  });
+
+  it('should never hand out again the uid of a fish born after the snapshot that has left', async () => {
+    const c = await rig.createTank('server-1', { fish: 2 });
+    const d = await rig.createTank('server-2', { fish: 2 });
+    const snapshot = await takeSnapshot(c);
+    const born = await spawn(c);
+    expect((await submit(c, d, born.id)).status).toBe(200);
+
+    await restore(c, snapshot);
+
+    expect(rig.uids(c)).not.toContain(born.uid);
+    expect(rig.uids(d)).toContain(born.uid);
+    const next = await spawn(c);
+    expect(next.uid).not.toBe(born.uid);
+    // Nor the local id a client may still use for the fish that left.
+    expect(next.id).not.toBe(born.id);
+    await expectExactlyOnce();
+  });
+});
+
+describe('a snapshot restore during a transfer in flight', () => {
+  it('should keep a fish held by a prepared transfer held, so the commit moves it once', async () => {
+    const c = await rig.createTank('server-1', { fish: 3 });
+    const d = await rig.createTank('server-2', { fish: 3 });
+    const snapshot = await takeSnapshot(c);
+    const uid = rig.uids(c)[0]!;
+    armed.add('after_prepare');
+    await expect(submit(c, d, rig.ids(c)[0]!)).rejects.toThrow(/after_prepare/);
+    expect(rig.uids(c)).not.toContain(uid);
+
+    await restore(c, snapshot);
+
+    expect(rig.uids(c)).not.toContain(uid);
+    expect(serverOf(c).host.get(c)!.world.heldSlots).toBe(1);
+    await expectExactlyOnce();
+    await rig.recovery.pass({ all: true });
+    expect(rig.uids(c)).not.toContain(uid);
+    expect(rig.uids(d)).toContain(uid);
+    expect(serverOf(c).host.get(c)!.world.heldSlots).toBe(0);
+    await expectExactlyOnce();
+  });
+
+  it('should keep a held fish held until an abort puts it back once', async () => {
+    const c = await rig.createTank('server-1', { fish: 3 });
+    const d = await rig.createTank('server-2', { fish: 3 });
+    const snapshot = await takeSnapshot(c);
+    const uid = rig.uids(c)[0]!;
+    const entityId = rig.ids(c)[0]!;
+    // The coordinator died right after the source held the fish: it will presume abort.
+    const { transfer } = await createTransfer(rig.store.db, {
+      idempotencyKey: `restore-held-${c}`,
+      requestHash: 'x',
+      sourceTankId: c,
+      destTankId: d,
+      sourceServer: 'server-1',
+      destServer: 'server-2',
+      entityId,
+    });
+    await rig.participants.prepareSource('server-1', transfer.transferId, {
+      tank_id: c,
+      entity_id: entityId,
+    });
+
+    await restore(c, snapshot);
+
+    expect(rig.uids(c)).not.toContain(uid);
+    await expectExactlyOnce();
+    await rig.recovery.pass({ all: true });
+    expect((await getTransfer(rig.store.db, transfer.transferId))?.transfer.status).toBe('aborted');
+    expect(rig.uids(c).filter((u) => u === uid)).toHaveLength(1);
+    expect(rig.uids(d)).not.toContain(uid);
+    expect(serverOf(c).host.get(c)!.world.heldSlots).toBe(0);
+    await expectExactlyOnce();
+  });
+
+  it('should leave a fish on its way in out until its commit, then keep it', async () => {
+    const c = await rig.createTank('server-1', { fish: 3 });
+    const d = await rig.createTank('server-2', { fish: 3 });
+    const snapshot = await takeSnapshot(c);
+    const uid = rig.uids(d)[0]!;
+    const entityId = rig.ids(d)[0]!;
+    const { transfer } = await createTransfer(rig.store.db, {
+      idempotencyKey: `restore-arriving-${c}`,
+      requestHash: 'y',
+      sourceTankId: d,
+      destTankId: c,
+      sourceServer: 'server-2',
+      destServer: 'server-1',
+      entityId,
+    });
+    const held = await rig.participants.prepareSource('server-2', transfer.transferId, {
+      tank_id: d,
+      entity_id: entityId,
+    });
+    await rig.participants.prepareDest('server-1', transfer.transferId, {
+      tank_id: c,
+      payload: held.payload,
+    });
+    await setTransferStatus(rig.store.db, {
+      transferId: transfer.transferId,
+      status: 'prepared',
+      entityUid: uid,
+      entityPayload: held.payload,
+      oldId: held.old_id ?? entityId,
+    });
+
+    await restore(c, snapshot);
+
+    // The room promised to the arrival is still held.
+    expect(serverOf(c).host.get(c)!.world.heldSlots).toBe(1);
+    await rig.recovery.pass({ all: true });
+    expect(rig.uids(c)).toContain(uid);
+    expect(rig.uids(d)).not.toContain(uid);
+    expect(serverOf(c).host.get(c)!.world.heldSlots).toBe(0);
+    await expectExactlyOnce();
+  });
+});
