@@ -39,7 +39,7 @@ export function makePrivateDir(dir: string): void {
  * ```
  */
 export function tightenTree(dir: string): void {
-  for (const entry of readdirSync(dir, { recursive: true })) {
+  for (const entry of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
     const file = path.join(dir, entry);
     const stats = lstatSync(file, { throwIfNoEntry: false });
     if (stats?.isDirectory()) {
