@@ -6,7 +6,7 @@
  */
 import type { MiddlewareHandler } from 'hono';
 import { type AuthEnv, bearerAuth, type TokenVerifier, tokenFromRequest } from '../auth/index.ts';
-import { createApi, type OpenAPIHono, observe } from '../http/index.ts';
+import { createApi, type OpenAPIHono, observe, WEB_APP_CSP } from '../http/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
 import { registerLookupRoutes } from './routes-lookup.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
@@ -38,7 +38,8 @@ function streamAuth(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
  * ```
  */
 export function createGatewayApp({ ctx, verifier }: GatewayAppOptions): OpenAPIHono<GatewayEnv> {
-  const app = createApi<GatewayEnv>({ logger: ctx.logger });
+  // The gateway serves the web app beside the API, so every answer carries the app's policy.
+  const app = createApi<GatewayEnv>({ logger: ctx.logger, contentSecurityPolicy: WEB_APP_CSP });
   app.use('*', observe({ registry: ctx.registry, name: 'tankworld_gateway' }));
   const auth = bearerAuth({ verifier });
   app.use('/gateway/*', auth);

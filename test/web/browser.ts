@@ -98,6 +98,31 @@ export function gatewayStack(gateway: string): DevStack {
   };
 }
 
+const violations = new WeakMap<Page, string[]>();
+
+/**
+ * Records the page's Content-Security-Policy violations from here on: Chromium's console report
+ * and the document's `securitypolicyviolation` events (an init script, which the policy does not
+ * govern, forwards them to the console). Read them with `cspViolations(page)`.
+ */
+export async function watchCsp(page: Page): Promise<void> {
+  const seen: string[] = [];
+  violations.set(page, seen);
+  page.on('console', (message) => {
+    if (/content.security.policy|csp violation/i.test(message.text())) seen.push(message.text());
+  });
+  await page.addInitScript(() =>
+    document.addEventListener('securitypolicyviolation', (event) =>
+      console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`),
+    ),
+  );
+}
+
+/** What `watchCsp` has seen on `page` so far. */
+export function cspViolations(page: Page): string[] {
+  return violations.get(page) ?? [];
+}
+
 /** Opens `pathname` logged in as `user` (the token in localStorage, as the log-in form leaves it). */
 export async function openAs(
   browser: Browser,
@@ -106,6 +131,7 @@ export async function openAs(
   pathname: string,
 ): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
+  await watchCsp(page);
   await page.goto(`${stack.gateway}/`);
   await page.evaluate((token) => localStorage.setItem('tankworld.token', token), await stack.token(user));
   await page.goto(`${stack.gateway}${pathname}`);
