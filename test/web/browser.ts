@@ -123,7 +123,10 @@ export function cspViolations(page: Page): string[] {
   return violations.get(page) ?? [];
 }
 
-/** Opens `pathname` logged in as `user` (the token in localStorage, as the log-in form leaves it). */
+/**
+ * Opens `pathname` signed in as `user`: the token posted to `/api/session` from the page, as the
+ * log-in form does, which leaves the HttpOnly session cookie in the browser.
+ */
 export async function openAs(
   browser: Browser,
   stack: DevStack,
@@ -133,7 +136,18 @@ export async function openAs(
   const page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
   await watchCsp(page);
   await page.goto(`${stack.gateway}/`);
-  await page.evaluate((token) => localStorage.setItem('tankworld.token', token), await stack.token(user));
+  const status = await page.evaluate(
+    async (token) =>
+      (
+        await fetch('/api/session', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-requested-with': 'tankworld' },
+          body: JSON.stringify({ token }),
+        })
+      ).status,
+    await stack.token(user),
+  );
+  if (status !== 200) throw new Error(`signing ${user} in answered ${status}`);
   await page.goto(`${stack.gateway}${pathname}`);
   return page;
 }

@@ -6,6 +6,8 @@
  * and a 403 when trying anyway. All of it under the gateway's Content-Security-Policy, which the
  * pages must never trip. `UPDATE_SCREENSHOTS=1` writes the README's screenshots to docs/.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useCleanup, waitFor } from '../support/index.ts';
@@ -15,6 +17,7 @@ import {
   ensureWebBuilt,
   launchBrowser,
   openAs,
+  ROOT,
   screenshotPath,
   startDev,
   watchCsp,
@@ -52,7 +55,7 @@ beforeAll(async () => {
 });
 
 describe('log-in', () => {
-  it('should ask for a token, refuse a forged one and keep a good one across reloads', async () => {
+  it('should ask for a token, refuse a forged one and keep a good one across reloads in an HttpOnly cookie, never in storage', async () => {
     const browser = await launchBrowser(cleanup);
     const page = await browser.newPage();
     await watchCsp(page);
@@ -73,6 +76,29 @@ describe('log-in', () => {
     await page.reload();
     await page.waitForSelector('#servers tr[data-server="server-1"]');
     expect(cspViolations(page)).toEqual([]);
+
+    // The session is a cookie the page's scripts cannot read, and no token is kept anywhere else.
+    const cookies = await page.context().cookies();
+    expect(
+      cookies.map(({ name, value, httpOnly, sameSite, path }) => ({ name, value, httpOnly, sameSite, path })),
+    ).toEqual([{ name: 'tankworld_session', value: good, httpOnly: true, sameSite: 'Strict', path: '/' }]);
+    expect(
+      await page.evaluate(() => ({
+        cookie: document.cookie,
+        local: Object.keys(localStorage),
+        session: Object.keys(sessionStorage),
+        field: (document.getElementById('token') as HTMLTextAreaElement).value,
+      })),
+    ).toEqual({ cookie: '', local: [], session: [], field: '' });
+    for (const file of await readdir(path.join(ROOT, 'web/src')))
+      expect(await readFile(path.join(ROOT, 'web/src', file), 'utf8'), file).not.toMatch(
+        /localStorage|sessionStorage/,
+      );
+
+    // Logging out clears the cookie and brings the form back.
+    await page.click('#logout');
+    await page.waitForSelector('#login:not([hidden])');
+    expect(await page.context().cookies()).toEqual([]);
   });
 });
 
