@@ -148,7 +148,8 @@ function connect(attempt = 0): void {
     `/gateway/tanks/${encodeURIComponent(tankId)}`,
   )
     .then(async ({ tank, server, websocket_url }) => {
-      // The server takes a token only in the URL: a fresh one of a minute, never the session's.
+      // The server takes a token only in the URL: a fresh one of a minute where the gateway can
+      // mint (see GET /api/session/ws-token), so the long-lived token never sits in a URL.
       const token = await webSocketToken();
       $('tank-name').textContent = tank.name;
       $('where').textContent = `on ${server.server_id} · ${new URL(websocket_url).host}`;
