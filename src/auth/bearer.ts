@@ -5,6 +5,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { headerValue, type RequestHeaders } from './headers.ts';
 import type { AuthUser, TokenVerifier } from './jwt.ts';
+import { requestToken } from './session.ts';
 
 /** The Hono environment of routes behind `bearerAuth`: `c.var.user` is the caller. */
 export interface AuthEnv {
@@ -35,6 +36,11 @@ export function tokenFromRequest(url: string | URL, headers: RequestHeaders): st
 
 export interface BearerAuthOptions {
   verifier: TokenVerifier;
+  /**
+   * Also take the web app's session cookie when no Authorization header is given, from the
+   * gateway's own pages only (see `requestToken` in `session.ts`). Off on the tank servers.
+   */
+  session?: boolean;
 }
 
 /**
@@ -48,10 +54,11 @@ export interface BearerAuthOptions {
  * app.get('/api/me', (c) => c.json({ user_id: c.var.user.userId }));
  * ```
  */
-export function bearerAuth({ verifier }: BearerAuthOptions): MiddlewareHandler<AuthEnv> {
+export function bearerAuth({ verifier, session = false }: BearerAuthOptions): MiddlewareHandler<AuthEnv> {
   if (typeof verifier?.verify !== 'function') throw new TypeError('bearerAuth needs a verifier');
   return async function bearerAuth(c, next) {
-    c.set('user', await verifier.verify(tokenFromRequest(c.req.url, c.req.raw.headers)));
+    const token = session ? requestToken(c) : tokenFromRequest(c.req.url, c.req.raw.headers);
+    c.set('user', await verifier.verify(token));
     await next();
   };
 }

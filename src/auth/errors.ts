@@ -9,7 +9,8 @@ export type AuthErrorCode =
   | 'invalid_token'
   | 'expired_token'
   | 'forbidden'
-  | 'invalid_signature';
+  | 'invalid_signature'
+  | 'csrf_refused';
 
 /**
  * Base of every auth failure; catch this to handle them all.
@@ -98,6 +99,26 @@ export class ForbiddenError extends AuthError {
   override readonly name = 'ForbiddenError';
   constructor(message = 'permission denied', options?: { cause?: unknown }) {
     super('forbidden', 403, 'Forbidden', message, options);
+  }
+}
+
+/**
+ * A request that carries the session cookie but may not come from the gateway's own page: the
+ * browser names another site or origin in `Sec-Fetch-Site`, or an unsafe method lacks the
+ * `X-Requested-With: tankworld` header that a form or a simple cross-site request cannot send.
+ *
+ * @example
+ * ```ts
+ * if (c.req.header('x-requested-with') !== 'tankworld') throw new CsrfRefusedError();
+ * ```
+ */
+export class CsrfRefusedError extends AuthError {
+  override readonly name = 'CsrfRefusedError';
+  constructor(
+    message = "a session cookie is only taken from the gateway's own pages (send X-Requested-With: tankworld)",
+    options?: { cause?: unknown },
+  ) {
+    super('csrf_refused', 403, 'Cross-site request refused', message, options);
   }
 }
 

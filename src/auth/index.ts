@@ -8,6 +8,7 @@ export { type AuthEnv, type BearerAuthOptions, bearerAuth, tokenFromRequest } fr
 export {
   AuthError,
   type AuthErrorCode,
+  CsrfRefusedError,
   ExpiredTokenError,
   ForbiddenError,
   InvalidSignatureError,
@@ -20,9 +21,11 @@ export type { RequestHeaders } from './headers.ts';
 export { type InternalAuthOptions, internalAuth } from './internal-auth.ts';
 export {
   type AuthUser,
+  createTokenMinter,
   createTokenVerifier,
   type MintTokenOptions,
   mintToken,
+  type TokenMinter,
   type TokenVerifier,
   type TokenVerifierOptions,
 } from './jwt.ts';
@@ -35,6 +38,16 @@ export {
   type RequireLevelOptions,
   requireLevel,
 } from './permissions.ts';
+export {
+  assertFromPage,
+  endSession,
+  forwardedAuthorization,
+  PAGE_HEADER,
+  PAGE_HEADER_VALUE,
+  requestToken,
+  SESSION_COOKIE,
+  startSession,
+} from './session.ts';
 export {
   createInternalVerifier,
   type InternalVerifier,

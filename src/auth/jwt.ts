@@ -187,3 +187,30 @@ export async function mintToken({
     .setExpirationTime(issuedAt + ttlSeconds)
     .sign(hmacKey(secret));
 }
+
+/** Mints user tokens for the gateway (the viewer's short-lived WebSocket token). */
+export interface TokenMinter {
+  mint(options: { userId: string; scopes?: string[]; ttlSeconds: number }): Promise<string>;
+}
+
+/**
+ * A `TokenMinter` on the HS256 secret the servers verify with; there is none when user tokens
+ * come from an identity provider (`JWKS_URL`), since only the provider can sign those.
+ *
+ * @example
+ * ```ts
+ * const minter = createTokenMinter({ secret: config.jwtSecret, issuer: config.jwtIssuer });
+ * const token = await minter.mint({ userId: 'alice', ttlSeconds: 60 });
+ * ```
+ */
+export function createTokenMinter({
+  secret,
+  issuer,
+  audience,
+}: Pick<MintTokenOptions, 'secret' | 'issuer' | 'audience'>): TokenMinter {
+  hmacKey(secret);
+  return {
+    mint: ({ userId, scopes, ttlSeconds }) =>
+      mintToken({ secret, userId, scopes, ttlSeconds, issuer, audience }),
+  };
+}

@@ -5,7 +5,12 @@
  * below receives instances; no module keeps one in a global.
  */
 import path from 'node:path';
-import { createInternalVerifier, createTokenVerifier } from '../auth/index.ts';
+import {
+  createInternalVerifier,
+  createTokenMinter,
+  createTokenVerifier,
+  type TokenMinter,
+} from '../auth/index.ts';
 import { type CommonConfig, ConfigError } from '../config.ts';
 import {
   type ConnectOptions,
@@ -25,6 +30,8 @@ export interface Adapters {
   realtime: Realtime;
   secrets: Secrets;
   verifier: ReturnType<typeof createTokenVerifier>;
+  /** Mints user tokens on the shared secret; absent when they come from an identity provider. */
+  tokenMinter: TokenMinter | undefined;
   internalVerifier: ReturnType<typeof createInternalVerifier>;
   /** A Discovery for one participant (a server or the gateway). */
   discovery(options: { ttl?: string; deregisterAfter?: string }): Discovery;
@@ -79,6 +86,14 @@ export async function createAdapters({ config, logger, localRegistry }: AdapterO
       issuer: config.jwtIssuer,
       audience: config.jwtAudience,
     }),
+    tokenMinter:
+      config.jwksUrl || !secrets.jwtSecret
+        ? undefined
+        : createTokenMinter({
+            secret: secrets.jwtSecret,
+            issuer: config.jwtIssuer,
+            audience: config.jwtAudience,
+          }),
     internalVerifier: createInternalVerifier({ secret: secrets.internalSecret }),
     discovery({ ttl, deregisterAfter }) {
       const common = {

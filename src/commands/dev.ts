@@ -71,6 +71,7 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
     discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
     realtime: adapters.realtime,
     verifier: adapters.verifier,
+    tokenMinter: adapters.tokenMinter,
     internalSecret: adapters.secrets.internalSecret,
     logger,
     webRoot: env.WEB_ROOT ?? WEB_DIST,

@@ -37,6 +37,7 @@ export async function runGateway(argv: string[], env: NodeJS.ProcessEnv): Promis
         discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
         realtime: adapters.realtime,
         verifier: adapters.verifier,
+        tokenMinter: adapters.tokenMinter,
         internalSecret: adapters.secrets.internalSecret,
         logger,
         resolveServer: config.connectUpstreamPort ? throughSidecar(config.connectUpstreamPort) : undefined,

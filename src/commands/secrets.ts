@@ -4,12 +4,14 @@
  * the environment (`JWT_SECRET`, `INTERNAL_SECRET`), the same on every process; with `JWKS_URL`
  * user tokens come from an identity provider and only `INTERNAL_SECRET` is needed. The embedded
  * default makes random ones once and keeps them under the data folder, so tokens printed by
- * `npm start` stay valid across restarts and `tankworld token` mints tokens it accepts.
+ * `npm start` stay valid across restarts and `tankworld token` mints tokens it accepts. The data
+ * folder is 0700 and the secrets file 0600, tightened at every start if they were left looser.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type CommonConfig, ConfigError } from '../config.ts';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../store/index.ts';
 
 export interface Secrets {
   /** Absent when a distributed network takes its user tokens from an identity provider (`JWKS_URL`). */
@@ -30,9 +32,12 @@ export async function loadSecrets(config: CommonConfig): Promise<Secrets> {
     );
   }
   const file = path.join(config.dataDir, 'dev-secrets.json');
+  makePrivateDir(config.dataDir);
   let stored: Partial<Secrets> = {};
   try {
     stored = JSON.parse(await readFile(file, 'utf8')) as Partial<Secrets>;
+    // An older version left the file as the umask made it (0644, say): readable by others.
+    await chmod(file, PRIVATE_FILE_MODE);
   } catch {
     stored = {};
   }
@@ -41,8 +46,8 @@ export async function loadSecrets(config: CommonConfig): Promise<Secrets> {
     internalSecret: config.internalSecret ?? stored.internalSecret ?? randomBytes(32).toString('base64url'),
   };
   if (secrets.jwtSecret !== stored.jwtSecret || secrets.internalSecret !== stored.internalSecret) {
-    await mkdir(config.dataDir, { recursive: true });
-    await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    // `mode` applies only when the file is created; an existing one was tightened above.
+    await writeFile(file, JSON.stringify(secrets, null, 2), { mode: PRIVATE_FILE_MODE });
   }
   return secrets;
 }

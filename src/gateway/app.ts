@@ -1,30 +1,40 @@
 /**
  * @module
  * The gateway's HTTP app: every route declared once with its zod schemas (so `/openapi.json` is
- * generated), a span and a latency histogram per request, bearer auth on everything under
- * `/api` and `/gateway`, and problem+json for every error.
+ * generated), a span and a latency histogram per request, bearer auth (or the web app's session
+ * cookie) on everything under `/api` and `/gateway`, and problem+json for every error.
  */
 import type { MiddlewareHandler } from 'hono';
-import { type AuthEnv, bearerAuth, type TokenVerifier, tokenFromRequest } from '../auth/index.ts';
-import { createApi, type OpenAPIHono, observe } from '../http/index.ts';
+import {
+  type AuthEnv,
+  bearerAuth,
+  requestToken,
+  type TokenMinter,
+  type TokenVerifier,
+} from '../auth/index.ts';
+import { createApi, type OpenAPIHono, observe, WEB_APP_CSP } from '../http/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
 import { registerLookupRoutes } from './routes-lookup.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerPermissionRoutes } from './routes-permissions.ts';
+import { registerSessionRoutes } from './routes-session.ts';
 import { registerTankRoutes } from './routes-tanks.ts';
 
 export interface GatewayAppOptions {
   ctx: GatewayContext;
   verifier: TokenVerifier;
+  /** Mints the viewer's short-lived WebSocket tokens; absent with an identity provider. */
+  tokenMinter?: TokenMinter;
 }
 
 /**
- * Auth for the event stream: the header as everywhere, or the `token` query parameter, because
- * a browser's EventSource cannot set headers (the same trade-off as the WebSocket's `?token=`).
+ * Auth for the event stream: the header or the session cookie as everywhere, or the `token`
+ * query parameter for clients without either, because EventSource cannot set headers (the same
+ * trade-off as the WebSocket's `?token=`). The web app uses the cookie.
  */
 function streamAuth(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
   return async function streamAuth(c, next) {
-    const token = tokenFromRequest(c.req.url, c.req.raw.headers) ?? c.req.query('token') ?? undefined;
+    const token = requestToken(c) ?? c.req.query('token') ?? undefined;
     c.set('user', await verifier.verify(token));
     await next();
   };
@@ -37,15 +47,18 @@ function streamAuth(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
  * const res = await app.request('/gateway/tanks/' + id, { headers: { authorization: `Bearer ${token}` } });
  * ```
  */
-export function createGatewayApp({ ctx, verifier }: GatewayAppOptions): OpenAPIHono<GatewayEnv> {
-  const app = createApi<GatewayEnv>({ logger: ctx.logger });
+export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptions): OpenAPIHono<GatewayEnv> {
+  // The gateway serves the web app beside the API, so every answer carries the app's policy.
+  const app = createApi<GatewayEnv>({ logger: ctx.logger, contentSecurityPolicy: WEB_APP_CSP });
   app.use('*', observe({ registry: ctx.registry, name: 'tankworld_gateway' }));
-  const auth = bearerAuth({ verifier });
+  // The web app's calls carry the session cookie instead of a header (from its own pages only).
+  const auth = bearerAuth({ verifier, session: true });
   app.use('/gateway/*', auth);
   app.use('/api/tanks', auth);
   app.use('/api/tanks/*', auth);
   app.use('/api/servers', auth);
   app.use('/api/events', streamAuth(verifier));
+  registerSessionRoutes(app, { verifier, tokenMinter });
   registerLookupRoutes(app, ctx);
   registerTankRoutes(app, ctx);
   registerPermissionRoutes(app, ctx);

@@ -10,7 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { serveStatic } from '@hono/node-server/serve-static';
-import type { TokenVerifier } from '../auth/index.ts';
+import type { TokenMinter, TokenVerifier } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
 import type { CrashPoint } from '../fault/index.ts';
 import { createNodeFetch, type OpenAPIHono } from '../http/index.ts';
@@ -50,6 +50,11 @@ export interface GatewayOptions {
   discovery: Discovery;
   realtime: Realtime;
   verifier: TokenVerifier;
+  /**
+   * Mints the web viewer's short-lived WebSocket tokens (`GET /api/session/ws-token`); absent
+   * when user tokens come from an identity provider, and the session's own token is given.
+   */
+  tokenMinter?: TokenMinter;
   /** The shared secret internal calls to tank servers are signed with. */
   internalSecret: string;
   logger: Logger;
@@ -171,7 +176,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger,
   };
   const verifier = cachingVerifier({ verifier: options.verifier });
-  const app = createGatewayApp({ ctx, verifier });
+  const app = createGatewayApp({ ctx, verifier, tokenMinter: options.tokenMinter });
   const transfers = registerTransfers(app, {
     ctx,
     client: serverClient,

@@ -1,20 +1,22 @@
 /**
  * @module
  * Forwarding `/api/tanks/:id/…` to the server that owns the tank, with the caller's own
- * `Authorization` (the server checks the same token and level again), the trace context, and a
+ * `Authorization` (or its session cookie's token as one: the server checks the same token and
+ * level again), the trace context, and a
  * deadline. The answer is passed through as the server gave it. What goes wrong on the way is a
  * problem+json from the gateway: an owner that discovery marks critical or does not know is
  * `tank_unavailable` (503) before anything is sent, an owner that refuses the connection is
  * `upstream_unavailable` (502), one that does not answer in time is `upstream_timeout` (504).
  */
 import type { HonoRequest } from 'hono';
+import { forwardedAuthorization } from '../auth/index.ts';
 import { ApiError } from '../http/index.ts';
 import type { ServerDirectory } from './directory.ts';
 import type { ServerClient } from './server-client.ts';
 import type { TankRecord } from './views.ts';
 
 /** Request headers forwarded to the server; hop-by-hop and host headers are not. */
-const FORWARDED_REQUEST = ['authorization', 'content-type', 'accept', 'x-request-id', 'idempotency-key'];
+const FORWARDED_REQUEST = ['content-type', 'accept', 'x-request-id', 'idempotency-key'];
 /** Response headers passed back to the caller. */
 const FORWARDED_RESPONSE = ['content-type', 'cache-control', 'etag', 'location', 'retry-after'];
 
@@ -62,6 +64,9 @@ export function createTankProxy({ directory, serverClient, timeoutMs = 10_000 }:
       if (serverId === null || !directory.isAvailable(serverId)) throw tankUnavailable(record);
       const url = new URL(request.url);
       const headers: Record<string, string> = {};
+      // The caller's token goes on as a header, also when the web app's session cookie carried it.
+      const authorization = forwardedAuthorization(request.raw.headers);
+      if (authorization !== undefined) headers.authorization = authorization;
       for (const name of FORWARDED_REQUEST) {
         const value = request.header(name);
         if (value !== undefined) headers[name] = value;

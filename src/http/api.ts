@@ -2,13 +2,15 @@
  * @module
  * The OpenAPI-aware Hono app both processes build on: routes are declared once with their zod
  * schemas (so `/openapi.json` is generated, not written), every validation failure becomes the
- * same 400 problem, bodies are size-limited, and unknown routes and errors are problem+json.
+ * same 400 problem, bodies are size-limited, unknown routes and errors are problem+json, and
+ * every answer carries the security headers (CSP, nosniff, no referrer, no framing).
  */
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Env } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../telemetry/index.ts';
 import { ApiError, notFoundHandler, problemHandler } from './problem.ts';
+import { type ContentSecurityPolicyOptions, securityHeaders } from './secure-headers.ts';
 
 export { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 
@@ -16,6 +18,8 @@ export interface CreateApiOptions {
   logger: Logger;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes?: number;
+  /** The Content-Security-Policy of every answer; `API_CSP` (nothing may run) by default. */
+  contentSecurityPolicy?: ContentSecurityPolicyOptions;
 }
 
 /** Formats zod issues as `field: message` lines for the problem's `detail`. */
@@ -34,6 +38,7 @@ export function describeIssues(error: z.ZodError): string {
 export function createApi<E extends Env>({
   logger,
   maxBodyBytes = 64 * 1024,
+  contentSecurityPolicy,
 }: CreateApiOptions): OpenAPIHono<E> {
   const app = new OpenAPIHono<E>({
     defaultHook: (result) => {
@@ -44,6 +49,8 @@ export function createApi<E extends Env>({
       }
     },
   });
+  // First, so every answer, errors and 404s included, leaves with the headers.
+  app.use('*', securityHeaders({ contentSecurityPolicy }));
   app.use(
     '*',
     bodyLimit({

@@ -24,3 +24,10 @@ export {
   problemType,
   toProblem,
 } from './problem.ts';
+export {
+  API_CSP,
+  type ContentSecurityPolicyOptions,
+  type SecurityHeadersOptions,
+  securityHeaders,
+  WEB_APP_CSP,
+} from './secure-headers.ts';

@@ -25,6 +25,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   expired_token: 401,
   invalid_signature: 401,
   forbidden: 403,
+  csrf_refused: 403,
   not_found: 404,
   tank_not_found: 404,
   unknown_entity: 404,

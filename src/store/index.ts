@@ -42,6 +42,7 @@ export {
   permits,
   revokePermission,
 } from './permissions.ts';
+export { makePrivateDir, PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-dir.ts';
 export {
   deleteReservation,
   getReservation,

@@ -3,7 +3,7 @@
  * The store factory: PostgreSQL through postgres.js when a database URL is given, embedded PGlite
  * otherwise, both behind one Drizzle `Db` and one migration set (`drizzle/`).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -15,6 +15,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import type { Db } from './db.ts';
 import { toStoreError } from './errors.ts';
+import { makePrivateDir, tightenTree } from './private-dir.ts';
 import * as schema from './schema.ts';
 
 /** The few logger methods the store uses; a pino logger fits. */
@@ -141,7 +142,13 @@ interface PgliteParts {
 function createPgliteStore({ dataDir, logger, migrationsFolder, template }: PgliteParts): Store {
   const inMemory = dataDir.startsWith('memory://');
   const fresh = !inMemory && !existsSync(path.join(dataDir, 'PG_VERSION'));
-  if (!inMemory) mkdirSync(dataDir, { recursive: true });
+  // The files are every tank's state: the owner's alone. PGlite makes its files as the umask
+  // allows, so the folder is 0700 and what an earlier run left in it is tightened to 0600 here
+  // (and again on close, for what this run adds).
+  if (!inMemory) {
+    makePrivateDir(dataDir);
+    if (!fresh) tightenTree(dataDir);
+  }
   const fromTemplate = fresh && template !== undefined && existsSync(template);
   const client = new PGlite(dataDir, fromTemplate ? { loadDataDir: new Blob([readFileSync(template)]) } : {});
   const db = drizzlePglite({ client, schema });
@@ -162,6 +169,7 @@ function createPgliteStore({ dataDir, logger, migrationsFolder, template }: Pgli
     // Closing before PGlite has started would leave its start-up running; let it finish first.
     await client.waitReady.catch(() => undefined);
     if (!client.closed) await client.close();
+    if (!inMemory) tightenTree(dataDir);
   }
 
   return {

@@ -4,7 +4,7 @@
  * (only INTERNAL_SECRET when user tokens come from an identity provider), the embedded default
  * makes them once and keeps them.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,5 +55,26 @@ describe('secrets', () => {
     expect(first.internalSecret).toMatch(/^[\w-]{40,}$/);
     expect(await loadSecrets(loadCommonConfig([], env))).toEqual(first);
     expect(mintingSecret(first)).toBe(first.jwtSecret);
+  });
+});
+
+describe('the data folder', () => {
+  const modeOf = async (file: string) => (await stat(file)).mode & 0o777;
+
+  it('should make the data folder 0700 and the secrets file 0600', async () => {
+    const dir = path.join(await dataDir(), 'data');
+    await loadSecrets(loadCommonConfig([], { TANKWORLD_DATA_DIR: dir }));
+    expect(await modeOf(dir)).toBe(0o700);
+    expect(await modeOf(path.join(dir, 'dev-secrets.json'))).toBe(0o600);
+  });
+
+  it('should tighten a world-readable data folder and secrets file at start', async () => {
+    const dir = path.join(await dataDir(), 'data');
+    await loadSecrets(loadCommonConfig([], { TANKWORLD_DATA_DIR: dir }));
+    await chmod(dir, 0o755);
+    await chmod(path.join(dir, 'dev-secrets.json'), 0o644);
+    await loadSecrets(loadCommonConfig([], { TANKWORLD_DATA_DIR: dir }));
+    expect(await modeOf(dir)).toBe(0o700);
+    expect(await modeOf(path.join(dir, 'dev-secrets.json'))).toBe(0o600);
   });
 });

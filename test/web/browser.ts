@@ -98,7 +98,35 @@ export function gatewayStack(gateway: string): DevStack {
   };
 }
 
-/** Opens `pathname` logged in as `user` (the token in localStorage, as the log-in form leaves it). */
+const violations = new WeakMap<Page, string[]>();
+
+/**
+ * Records the page's Content-Security-Policy violations from here on: Chromium's console report
+ * and the document's `securitypolicyviolation` events (an init script, which the policy does not
+ * govern, forwards them to the console). Read them with `cspViolations(page)`.
+ */
+export async function watchCsp(page: Page): Promise<void> {
+  const seen: string[] = [];
+  violations.set(page, seen);
+  page.on('console', (message) => {
+    if (/content.security.policy|csp violation/i.test(message.text())) seen.push(message.text());
+  });
+  await page.addInitScript(() =>
+    document.addEventListener('securitypolicyviolation', (event) =>
+      console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`),
+    ),
+  );
+}
+
+/** What `watchCsp` has seen on `page` so far. */
+export function cspViolations(page: Page): string[] {
+  return violations.get(page) ?? [];
+}
+
+/**
+ * Opens `pathname` signed in as `user`: the token posted to `/api/session` from the page, as the
+ * log-in form does, which leaves the HttpOnly session cookie in the browser.
+ */
 export async function openAs(
   browser: Browser,
   stack: DevStack,
@@ -106,8 +134,20 @@ export async function openAs(
   pathname: string,
 ): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 820 } });
+  await watchCsp(page);
   await page.goto(`${stack.gateway}/`);
-  await page.evaluate((token) => localStorage.setItem('tankworld.token', token), await stack.token(user));
+  const status = await page.evaluate(
+    async (token) =>
+      (
+        await fetch('/api/session', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-requested-with': 'tankworld' },
+          body: JSON.stringify({ token }),
+        })
+      ).status,
+    await stack.token(user),
+  );
+  if (status !== 200) throw new Error(`signing ${user} in answered ${status}`);
   await page.goto(`${stack.gateway}${pathname}`);
   return page;
 }

@@ -3,12 +3,25 @@
  * The web app in real Chromium against `tankworld dev`: the dashboard lists both servers and
  * the default tank and shows a tank created through the API without a reload; the viewer draws
  * live frames, stops with pause and moves again with resume; a read-only user gets no controls
- * and a 403 when trying anyway. `UPDATE_SCREENSHOTS=1` writes the README's screenshots to docs/.
+ * and a 403 when trying anyway. All of it under the gateway's Content-Security-Policy, which the
+ * pages must never trip. `UPDATE_SCREENSHOTS=1` writes the README's screenshots to docs/.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useCleanup, waitFor } from '../support/index.ts';
-import { type DevStack, ensureWebBuilt, launchBrowser, openAs, screenshotPath, startDev } from './browser.ts';
+import {
+  cspViolations,
+  type DevStack,
+  ensureWebBuilt,
+  launchBrowser,
+  openAs,
+  ROOT,
+  screenshotPath,
+  startDev,
+  watchCsp,
+} from './browser.ts';
 
 const cleanup = useCleanup();
 let stack: DevStack;
@@ -42,10 +55,13 @@ beforeAll(async () => {
 });
 
 describe('log-in', () => {
-  it('should ask for a token, refuse a forged one and keep a good one across reloads', async () => {
+  it('should ask for a token, refuse a forged one and keep a good one across reloads in an HttpOnly cookie, never in storage', async () => {
     const browser = await launchBrowser(cleanup);
     const page = await browser.newPage();
-    await page.goto(`${stack.gateway}/`);
+    await watchCsp(page);
+    const answer = await page.goto(`${stack.gateway}/`);
+    expect(answer?.headers()['content-security-policy']).toContain("script-src 'self'");
+    expect(answer?.headers()['x-frame-options']).toBe('DENY');
     await page.waitForSelector('#login:not([hidden])');
     const good = await stack.token('carol');
     await page.fill('#token', `${good.slice(0, -4)}AAAA`);
@@ -59,6 +75,30 @@ describe('log-in', () => {
     expect(await page.textContent('#who')).toContain('carol');
     await page.reload();
     await page.waitForSelector('#servers tr[data-server="server-1"]');
+    expect(cspViolations(page)).toEqual([]);
+
+    // The session is a cookie the page's scripts cannot read, and no token is kept anywhere else.
+    const cookies = await page.context().cookies();
+    expect(
+      cookies.map(({ name, value, httpOnly, sameSite, path }) => ({ name, value, httpOnly, sameSite, path })),
+    ).toEqual([{ name: 'tankworld_session', value: good, httpOnly: true, sameSite: 'Strict', path: '/' }]);
+    expect(
+      await page.evaluate(() => ({
+        cookie: document.cookie,
+        local: Object.keys(localStorage),
+        session: Object.keys(sessionStorage),
+        field: (document.getElementById('token') as HTMLTextAreaElement).value,
+      })),
+    ).toEqual({ cookie: '', local: [], session: [], field: '' });
+    for (const file of await readdir(path.join(ROOT, 'web/src')))
+      expect(await readFile(path.join(ROOT, 'web/src', file), 'utf8'), file).not.toMatch(
+        /localStorage|sessionStorage/,
+      );
+
+    // Logging out clears the cookie and brings the form back.
+    await page.click('#logout');
+    await page.waitForSelector('#login:not([hidden])');
+    expect(await page.context().cookies()).toEqual([]);
   });
 });
 
@@ -113,6 +153,7 @@ describe('dashboard', () => {
       path: screenshotPath('dashboard.png'),
       clip: { x: 0, y: 0, width: 1400, height: Math.min(820, Math.ceil(height) + 8) },
     });
+    expect(cspViolations(page)).toEqual([]);
   });
 });
 
@@ -170,6 +211,7 @@ describe('tank viewer', () => {
       what: 'the spawned fish in the frames',
     });
     expect(await page.textContent('#error')).toBe('');
+    expect(cspViolations(page)).toEqual([]);
   });
 
   it('should show a read-only user no controls, and refuse their pause with 403', async () => {
@@ -187,5 +229,6 @@ describe('tank viewer', () => {
     const refused = await stack.call('bob', 'POST', `/api/tanks/${tankId}/pause`);
     expect(refused.status).toBe(403);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(cspViolations(page)).toEqual([]);
   });
 });

@@ -1,28 +1,13 @@
 /**
  * @module
- * The browser's side of the gateway API: the pasted token (kept in localStorage), JSON calls
- * with it, and the user it names. Every page uses these; none talks to `fetch` directly.
+ * The browser's side of the gateway API: the session (the pasted token is posted once to
+ * `/api/session`, which keeps it in an HttpOnly cookie that no script here can read; the page
+ * stores no token anywhere), JSON calls that the cookie authenticates, and the short-lived token the
+ * viewer's WebSocket needs. Every page uses these; none talks to `fetch` directly.
  */
-const TOKEN_KEY = 'tankworld.token';
 
-export function getToken(): string | null {
-  return localStorage.getItem(TOKEN_KEY);
-}
-
-export function setToken(token: string | null): void {
-  if (token) localStorage.setItem(TOKEN_KEY, token.trim());
-  else localStorage.removeItem(TOKEN_KEY);
-}
-
-/** The `sub` of the token, for the header; the gateway is what checks the token. */
-export function userOf(token: string): string | null {
-  try {
-    const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')));
-    return typeof payload.sub === 'string' ? payload.sub : null;
-  } catch {
-    return null;
-  }
-}
+/** Sent with every call: the gateway takes the session cookie for writes only with it (CSRF). */
+const PAGE_HEADERS = { 'x-requested-with': 'tankworld' };
 
 /** A problem+json answer (or a network failure) as an error with its status. */
 export class ApiFailure extends Error {
@@ -34,19 +19,46 @@ export class ApiFailure extends Error {
 }
 
 export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
-  const headers: Record<string, string> = {};
-  const token = getToken();
-  if (token) headers.authorization = `Bearer ${token}`;
+  const headers: Record<string, string> = { ...PAGE_HEADERS };
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, {
     method: init.method ?? 'GET',
     headers,
+    credentials: 'same-origin',
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   const text = await res.text();
   const body = text ? JSON.parse(text) : null;
   if (!res.ok) throw new ApiFailure(res.status, body?.detail ?? body?.title ?? `HTTP ${res.status}`);
   return body as T;
+}
+
+export interface Session {
+  user_id: string;
+  expires_at: string;
+}
+
+/** Signs in with a pasted token: the gateway verifies it and sets the session cookie. */
+export function signIn(token: string): Promise<Session> {
+  return api<Session>('/api/session', { method: 'POST', body: { token: token.trim() } });
+}
+
+/** The signed-in user; an `ApiFailure` with status 401 when there is no session. */
+export function currentSession(): Promise<Session> {
+  return api<Session>('/api/session');
+}
+
+/** Signs out: the gateway clears the cookie. */
+export async function signOut(): Promise<void> {
+  await api('/api/session', { method: 'DELETE' });
+}
+
+/**
+ * A token for the tank server's WebSocket, which takes one only in its URL: it lives about a
+ * minute (servers check it when the socket opens), so ask for a new one on every connect.
+ */
+export async function webSocketToken(): Promise<string> {
+  return (await api<{ token: string }>('/api/session/ws-token')).token;
 }
 
 export interface ServerLoad {

@@ -5,7 +5,16 @@
  * steps from `/api/events`, and a button that creates a tank. Refreshes on every event and
  * every few seconds, never by reloading the page.
  */
-import { ApiFailure, api, el, getToken, type ServerView, setToken, type TankListing, userOf } from './api.ts';
+import {
+  ApiFailure,
+  api,
+  currentSession,
+  el,
+  type ServerView,
+  signIn,
+  signOut,
+  type TankListing,
+} from './api.ts';
 import { sparkline } from './chart.ts';
 
 const REFRESH_MS = 1500;
@@ -142,8 +151,9 @@ function describe(event: Record<string, string>): string {
   }
 }
 
-function followEvents(token: string, onChange: () => void): void {
-  const source = new EventSource(`/api/events?token=${encodeURIComponent(token)}`);
+function followEvents(onChange: () => void): void {
+  // Same origin: the session cookie goes along, so the token never sits in the URL.
+  const source = new EventSource('/api/events');
   const feed = $('feed');
   for (const type of [
     'server_up',
@@ -182,7 +192,6 @@ async function refresh(): Promise<void> {
 }
 
 function showLogin(message = ''): void {
-  setToken(null);
   $('dashboard').hidden = true;
   $('login').hidden = false;
   $('login-error').textContent = message;
@@ -197,35 +206,43 @@ function openViewerFromHash(): boolean {
 
 async function start(): Promise<void> {
   if (openViewerFromHash()) return;
-  const token = getToken();
-  if (!token) return showLogin();
+  let user: string;
   try {
+    user = (await currentSession()).user_id;
     await api('/api/servers');
   } catch (err) {
+    if (err instanceof ApiFailure && err.status === 401) return showLogin();
     return showLogin(err instanceof ApiFailure ? `${err.message} (${err.status})` : String(err));
   }
   $('login').hidden = true;
   $('dashboard').hidden = false;
-  $('who').textContent = `signed in as ${userOf(token) ?? 'unknown'}`;
+  $('who').textContent = `signed in as ${user}`;
   $('logout').hidden = false;
   let pending: number | undefined;
   const soon = () => {
     clearTimeout(pending);
     pending = window.setTimeout(refresh, 150);
   };
-  followEvents(token, soon);
+  followEvents(soon);
   await refresh();
   setInterval(refresh, REFRESH_MS);
 }
 
 window.addEventListener('hashchange', openViewerFromHash);
-$('login-form').addEventListener('submit', (event) => {
+$('login-form').addEventListener('submit', async (event) => {
   event.preventDefault();
-  setToken(($('token') as HTMLTextAreaElement).value);
+  const field = $('token') as HTMLTextAreaElement;
+  try {
+    await signIn(field.value);
+  } catch (err) {
+    return showLogin(err instanceof ApiFailure ? `${err.message} (${err.status})` : String(err));
+  }
+  // The page keeps no copy: from here the HttpOnly cookie is the session.
+  field.value = '';
   void start();
 });
-$('logout').addEventListener('click', () => {
-  showLogin();
+$('logout').addEventListener('click', async () => {
+  await signOut().catch(() => undefined);
   location.reload();
 });
 $('create').addEventListener('click', async () => {

@@ -8,7 +8,7 @@
  */
 import { GENOME_RANGES } from '../../src/sim/index.ts';
 import { createFrameDecoder, type FishState, type TankFrame } from '../../src/tank/wire/index.ts';
-import { ApiFailure, api, el, getToken } from './api.ts';
+import { ApiFailure, api, el, webSocketToken } from './api.ts';
 import { drawScene } from './draw.ts';
 import { followTankStats } from './tank-stats.ts';
 
@@ -143,16 +143,14 @@ async function command(path: string, body?: unknown): Promise<void> {
 }
 
 function connect(attempt = 0): void {
-  const token = getToken();
-  if (!token) {
-    location.href = '/';
-    return;
-  }
   setConnection(attempt === 0 ? 'connecting' : `reconnecting (${attempt})`, 'warn');
   api<{ tank: { name: string }; server: { server_id: string }; websocket_url: string }>(
     `/gateway/tanks/${encodeURIComponent(tankId)}`,
   )
-    .then(({ tank, server, websocket_url }) => {
+    .then(async ({ tank, server, websocket_url }) => {
+      // The server takes a token only in the URL: a fresh one of a minute where the gateway can
+      // mint (see GET /api/session/ws-token), so the long-lived token never sits in a URL.
+      const token = await webSocketToken();
       $('tank-name').textContent = tank.name;
       $('where').textContent = `on ${server.server_id} · ${new URL(websocket_url).host}`;
       document.title = `${tank.name} — Tank World Net`;
@@ -185,6 +183,11 @@ function connect(attempt = 0): void {
       };
     })
     .catch((err) => {
+      // No session (or it expired): the dashboard asks for a token.
+      if (err instanceof ApiFailure && err.status === 401) {
+        location.href = '/';
+        return;
+      }
       $('error').textContent = err instanceof ApiFailure ? `${err.status}: ${err.message}` : String(err);
       if (!(err instanceof ApiFailure) || err.status >= 500) retry(attempt + 1);
       else setConnection('unavailable', 'down');

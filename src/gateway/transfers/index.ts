@@ -71,7 +71,7 @@ export function registerTransfers(app: OpenAPIHono<GatewayEnv>, options: Transfe
     intervalMs: options.recoveryIntervalMs,
     idleMs: options.recoveryIdleMs,
   });
-  const auth = bearerAuth({ verifier: options.verifier });
+  const auth = bearerAuth({ verifier: options.verifier, session: true });
   app.use('/api/transfers', auth);
   app.use('/api/transfers/*', auth);
   app.use('/api/audit', auth);
