@@ -11,7 +11,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/index.ts';
-import { ConfigError } from '../config.ts';
+import { ConfigError, loadCommonConfig } from '../config.ts';
 import {
   configEntryFileName,
   MeshService,
@@ -76,8 +76,10 @@ async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const { servers, gateway } = flags(argv, ['servers', 'gateway']);
   if (gateway !== undefined && gateway !== 'true' && gateway !== 'false')
     throw new ConfigError('--gateway: true or false');
-  const logger = createLogger({ level: env.LOG_LEVEL ?? 'info', base: { service: 'mesh' } });
-  const jwtSecret = env.JWT_SECRET ?? randomBytes(24).toString('hex');
+  // Secrets and URLs as every command reads them (so `JWT_SECRET_FILE` & co. work here too).
+  const config = loadCommonConfig([], env);
+  const logger = createLogger({ level: config.logLevel, base: { service: 'mesh' } });
+  const jwtSecret = config.jwtSecret ?? randomBytes(24).toString('hex');
   let mesh: NativeMesh | undefined;
   let stopped = false;
   onShutdown(logger, async () => {
@@ -87,10 +89,10 @@ async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const started = await startNativeMesh({
     serverIds: serverIdsFrom(servers),
     gateway: gateway !== 'false',
-    databaseUrl: env.DATABASE_URL || undefined,
-    redisUrl: env.REDIS_URL || undefined,
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
     jwtSecret,
-    internalSecret: env.INTERNAL_SECRET ?? randomBytes(24).toString('hex'),
+    internalSecret: config.internalSecret ?? randomBytes(24).toString('hex'),
     env: { LOG_LEVEL: env.APP_LOG_LEVEL ?? 'warn' },
     binaries: resolveBinaries({ env }),
     log: logger,
