@@ -1,8 +1,9 @@
 /**
  * @module
  * `tankworld mesh up [--servers 3] [--gateway true|false]`: the whole mesh on this machine
- * without Docker (Consul with its UI, PostgreSQL, Redis, migrations, config entries, the gateway
- * and N tank servers, each app with its own Envoy sidecar); Ctrl-C stops all of it.
+ * without Docker (Consul with its UI and default-deny ACLs, PostgreSQL, Redis, migrations, config
+ * entries, the gateway and N tank servers, each app with its own Envoy sidecar and Consul token);
+ * it prints the run's operator token; Ctrl-C stops all of it.
  * `tankworld mesh entries --servers a,b,c [--out dir]`: the config entries for those servers, as
  * the JSON files `consul/config-entries/` holds for compose.
  */
@@ -106,7 +107,9 @@ async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 async function summary(mesh: NativeMesh, jwtSecret: string): Promise<string> {
-  const res = await fetch(`${mesh.consul.url}/v1/health/service/${MeshService.tankServer}`);
+  const res = await fetch(`${mesh.consul.url}/v1/health/service/${MeshService.tankServer}`, {
+    headers: mesh.operatorToken ? { 'x-consul-token': mesh.operatorToken } : {},
+  });
   const entries = (await res.json()) as Array<{ Service: { ID: string; Meta?: Record<string, string> } }>;
   const wsOf = (id: string) => entries.find((e) => e.Service.ID === id)?.Service.Meta?.ws_url ?? '?';
   const token = await mintToken({ secret: jwtSecret, userId: 'dev', ttlSeconds: 86_400 });
@@ -118,6 +121,12 @@ async function summary(mesh: NativeMesh, jwtSecret: string): Promise<string> {
         ]
       : []),
     `  consul ui    ${mesh.consul.url}/ui/`,
+    ...(mesh.operatorToken
+      ? [
+          `  consul token ${mesh.operatorToken}`,
+          `  (ACLs on, default deny: the operator token logs in to the UI and writes intentions; also in ${mesh.operatorTokenFile})`,
+        ]
+      : []),
     ...mesh.servers.map(
       (s) =>
         `  ${s.id.padEnd(12)} ${wsOf(s.id)}   (sidecar mTLS :${s.sidecarPort}, admin ${s.sidecar.adminUrl})`,

@@ -22,6 +22,8 @@ export interface MeshAppOptions {
   consulGrpcAddr: string;
   /** Environment shared by every app (database, Redis, secrets, heartbeat). */
   env: Record<string, string>;
+  /** This app's own Consul ACL token, for the app (`CONSUL_HTTP_TOKEN`) and its sidecar. */
+  consulToken?: string;
   /** The app's own port. Default: a free one. */
   port?: number;
   consulBin?: string;
@@ -41,6 +43,8 @@ export interface MeshApp {
   readonly sidecarPort: number;
   /** Local port of the sidecar's `tank-server` upstream. */
   readonly upstreamPort: number;
+  /** The app's own Consul token (its service identity); `undefined` without ACLs. */
+  readonly consulToken: string | undefined;
   readonly program: ProgramHandle;
   readonly sidecar: EnvoySidecarHandle;
   /** Stops the sidecar, then the app (which deregisters both). Safe to call twice. */
@@ -62,6 +66,7 @@ export async function startMeshApp({
   consulHttpAddr,
   consulGrpcAddr,
   env,
+  consulToken,
   port,
   consulBin,
   envoyBin,
@@ -83,6 +88,7 @@ export async function startMeshApp({
       ...(role === 'server' ? { SERVER_ID: id } : { GATEWAY_ID: id }),
       DISCOVERY: 'consul',
       CONSUL_HTTP_ADDR: consulHttpAddr,
+      ...(consulToken === undefined ? {} : { CONSUL_HTTP_TOKEN: consulToken }),
       CONNECT_SIDECAR_PORT: String(sidecarPort),
       CONNECT_BIND_ADDRESS: '127.0.0.1',
       CONNECT_UPSTREAM_PORT: String(upstreamPort),
@@ -103,6 +109,7 @@ export async function startMeshApp({
       consulHttpAddr,
       consulGrpcAddr,
       sidecarFor: id,
+      token: consulToken,
       consulBin,
       envoyBin,
       startTimeout,
@@ -120,6 +127,7 @@ export async function startMeshApp({
     url,
     sidecarPort,
     upstreamPort,
+    consulToken,
     program,
     sidecar,
     stop() {
