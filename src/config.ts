@@ -67,6 +67,12 @@ const serverSchema = commonSchema.extend({
   checkTtl: z.string().default('30s'),
   deregisterAfter: z.string().default('1m'),
   maxTanks: z.coerce.number().int().positive().default(2000),
+  /**
+   * A tank server's mesh listener on 127.0.0.1, which its sidecar forwards to (the sidecar's
+   * local service port): every route, `/internal/*` included; the public port then keeps REST
+   * and WebSockets and refuses `/internal/*`. Unset = the sidecar forwards to the public port.
+   */
+  connectLocalPort: port.min(1).optional(),
 });
 
 const gatewaySchema = commonSchema.extend({
@@ -112,6 +118,7 @@ const ENV: Record<string, string> = {
   connectSidecarPort: 'CONNECT_SIDECAR_PORT',
   connectBindAddress: 'CONNECT_BIND_ADDRESS',
   connectUpstreamPort: 'CONNECT_UPSTREAM_PORT',
+  connectLocalPort: 'CONNECT_LOCAL_PORT',
   host: 'HOST',
   port: 'PORT',
   serverId: 'SERVER_ID',

@@ -36,8 +36,13 @@ export interface MeshAppOptions {
 export interface MeshApp {
   readonly role: 'server' | 'gateway';
   readonly id: string;
-  /** The app's own port on 127.0.0.1 (public REST + WebSocket, and what its sidecar forwards to). */
+  /** The app's own port on 127.0.0.1: public REST + WebSocket (a server refuses `/internal/*` there). */
   readonly port: number;
+  /**
+   * A tank server's mesh listener on 127.0.0.1, what its sidecar forwards to (every route,
+   * `/internal/*` included); the gateway has none (its sidecar forwards to `port`).
+   */
+  readonly meshPort: number | undefined;
   readonly url: string;
   /** Port of the sidecar's public mTLS listener. */
   readonly sidecarPort: number;
@@ -73,8 +78,9 @@ export async function startMeshApp({
   startTimeout = 60_000,
   log = silentLogger,
 }: MeshAppOptions): Promise<MeshApp> {
-  const [freeApp, sidecarPort, upstreamPort] = await freePorts(3);
+  const [freeApp, sidecarPort, upstreamPort, freeMesh] = await freePorts(4);
   const appPort = port ?? freeApp!;
+  const meshPort = role === 'server' ? freeMesh! : undefined;
   const url = `http://127.0.0.1:${appPort}`;
   const program = await startProgram({
     name: `${role}-${id}`,
@@ -92,6 +98,7 @@ export async function startMeshApp({
       CONNECT_SIDECAR_PORT: String(sidecarPort),
       CONNECT_BIND_ADDRESS: '127.0.0.1',
       CONNECT_UPSTREAM_PORT: String(upstreamPort),
+      ...(meshPort === undefined ? {} : { CONNECT_LOCAL_PORT: String(meshPort) }),
     },
     // The sidecar can only start once the app has registered it, which the app does before
     // it serves; `/health` answering with this id means both.
@@ -124,6 +131,7 @@ export async function startMeshApp({
     role,
     id,
     port: appPort,
+    meshPort,
     url,
     sidecarPort,
     upstreamPort,

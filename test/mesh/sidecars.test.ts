@@ -9,9 +9,12 @@
  * refused. Consul's own doors: ACLs default deny, so only the operator token writes config
  * entries and intentions; an app's token (its service identity) is refused those writes and an
  * anonymous read sees nothing, while the apps register, pass and route with their own tokens.
+ * A server's internal routes (`/internal/*`, the 2PC steps) are served only on a loopback
+ * listener its sidecar forwards to; its public port refuses them.
  * (Placement around a dead sidecar and transfers through the gateway: gateway.test.ts.)
  */
 import { readFileSync, statSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken, type NativeMesh } from '../../src/mesh/index.ts';
 import { useCleanup, waitFor } from '../support/index.ts';
@@ -213,6 +216,67 @@ describe('the mesh with real Envoy sidecars', () => {
     expect(status).toBe(403);
     expect((await viaUpstream(intruder.upstreamPort, 'beta')).status).toBe(403);
     await intruder.sidecar.stop();
+  });
+});
+
+describe('internal routes on a listener only the local sidecar reaches', () => {
+  it("should refuse /internal/* on a server's public port and serve it through the mesh", async () => {
+    const alpha = mesh.servers[0]!;
+    expect(alpha.meshPort).toBeGreaterThan(0);
+    expect(alpha.meshPort).not.toBe(alpha.port);
+    // Public port: no such route (before any signature check), for every internal path.
+    for (const [method, path] of [
+      ['POST', '/internal/tanks'],
+      ['POST', '/internal/transfers/steps'],
+      ['GET', '/internal/transfers/reservations'],
+    ] as const) {
+      const res = await fetch(`${alpha.url}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(method === 'POST' ? { body: '{}' } : {}),
+      });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(await res.json()).toMatchObject({ code: 'not_found' });
+    }
+    // Through the gateway's sidecar the same call reaches the route: refused only for want of
+    // the internal signature.
+    const viaMesh = await viaUpstream(gatewayUpstream, 'alpha', '/internal/transfers/reservations');
+    expect(viaMesh.status).toBe(401);
+    // The public port still serves clients: health and the REST API's auth.
+    expect((await fetch(`${alpha.url}/health`)).status).toBe(200);
+    expect((await fetch(`${alpha.url}/api/tanks`)).status).toBe(401);
+  });
+
+  it("should register the mesh listener as the sidecar's local service, on loopback", async () => {
+    for (const server of mesh.servers) {
+      const res = await fetch(`${mesh.consul.url}/v1/agent/service/${server.id}-sidecar-proxy`, {
+        headers: operator(),
+      });
+      const body = (await res.json()) as { Proxy: { LocalServiceAddress: string; LocalServicePort: number } };
+      expect(body.Proxy).toMatchObject({
+        LocalServiceAddress: '127.0.0.1',
+        LocalServicePort: server.meshPort,
+      });
+    }
+    // What arrives over mTLS lands on that listener: a mesh call counts on the sidecar's
+    // local_app cluster and reaches the route that the public port refuses.
+    const beta = mesh.servers[1]!;
+    const before = await requestsToApp(beta.sidecar);
+    expect((await viaUpstream(gatewayUpstream, 'beta', '/internal/transfers/reservations')).status).toBe(401);
+    expect((await requestsToApp(beta.sidecar)) - before).toBe(1);
+    // Bound to 127.0.0.1 only: another address of this host is refused.
+    const other = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+    if (other) {
+      const reached = await fetch(`http://${other}:${beta.meshPort}/health`, {
+        signal: AbortSignal.timeout(2000),
+      }).then(
+        () => true,
+        () => false,
+      );
+      expect(reached).toBe(false);
+    }
   });
 });
 
