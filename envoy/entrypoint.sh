@@ -24,10 +24,11 @@ esac
 # the token is in no command line.
 header=$(mktemp)
 trap 'rm -f "$header"' EXIT
-if [ -n "${CONSUL_HTTP_TOKEN:-}" ]; then
-  printf 'X-Consul-Token: %s\n' "$CONSUL_HTTP_TOKEN" >"$header"
-elif [ -n "${CONSUL_HTTP_TOKEN_FILE:-}" ]; then
+# The file wins when both are set, as it does for the consul CLI.
+if [ -n "${CONSUL_HTTP_TOKEN_FILE:-}" ]; then
   printf 'X-Consul-Token: %s\n' "$(tr -d '\n' <"$CONSUL_HTTP_TOKEN_FILE")" >"$header"
+elif [ -n "${CONSUL_HTTP_TOKEN:-}" ]; then
+  printf 'X-Consul-Token: %s\n' "$CONSUL_HTTP_TOKEN" >"$header"
 fi
 
 # `-sidecar-for` reads the sidecar registration from the agent: without it Envoy cannot start.

@@ -96,7 +96,8 @@ export async function startEnvoySidecar({
         ...process.env,
         CONSUL_HTTP_ADDR: consulHttpAddr,
         CONSUL_GRPC_ADDR: consulGrpcAddr,
-        ...(token === undefined ? {} : { CONSUL_HTTP_TOKEN: token }),
+        // The consul CLI prefers CONSUL_HTTP_TOKEN_FILE to CONSUL_HTTP_TOKEN: drop an inherited one.
+        ...(token === undefined ? {} : { CONSUL_HTTP_TOKEN: token, CONSUL_HTTP_TOKEN_FILE: '' }),
       };
       const { stdout: bootstrap } = await promisify(execFile)(
         consulBin,
