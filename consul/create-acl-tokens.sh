@@ -20,8 +20,9 @@ esac
 datacenter=${CONSUL_DATACENTER:-dc1}
 die() { echo "create-acl-tokens: $*" >&2; exit 1; }
 
+# The file wins when both are set, as it does for the consul CLI (apply-config-entries.sh).
 operator=${CONSUL_HTTP_TOKEN:-}
-if [ -z "$operator" ] && [ -n "${CONSUL_HTTP_TOKEN_FILE:-}" ]; then
+if [ -n "${CONSUL_HTTP_TOKEN_FILE:-}" ]; then
   operator=$(tr -d '\n' <"$CONSUL_HTTP_TOKEN_FILE")
 fi
 [ -n "$operator" ] || die "set CONSUL_HTTP_TOKEN_FILE (or CONSUL_HTTP_TOKEN) to the operator token"
