@@ -1,6 +1,9 @@
 # The compose stack's one Consul agent: a single-node server every app registers with over
-# HTTP and every Envoy sidecar bootstraps from (gRPC 8502). UI and Connect on; ACLs off, so
-# the wildcard deny in config-entries/ is what makes intentions default-deny.
+# HTTP and every Envoy sidecar bootstraps from (gRPC 8502). UI and Connect on. ACLs on, default
+# deny: the tokens (the operator's initial_management and the agent's) come from a second
+# config file, the compose secret consul_acl.hcl (scripts/compose-secrets.sh makes it); the
+# consul-config job creates the agent's and each app's token with the operator token. The
+# wildcard deny in config-entries/ keeps intentions default-deny whatever the ACL default.
 datacenter       = "dc1"
 node_name        = "consul"
 data_dir         = "/consul/data"
@@ -16,6 +19,13 @@ ui_config {
 
 connect {
   enabled = true
+}
+
+acl {
+  enabled                  = true
+  default_policy           = "deny"
+  # Tokens set over the API (`consul acl set-agent-token`) survive a restart.
+  enable_token_persistence = true
 }
 
 ports {

@@ -18,10 +18,22 @@ case "$CONSUL_HTTP_ADDR" in
   *) agent="http://$CONSUL_HTTP_ADDR" ;;
 esac
 
+# With ACLs the app's token (CONSUL_HTTP_TOKEN, or the file CONSUL_HTTP_TOKEN_FILE names, as a
+# compose or Kubernetes secret) reads the registration here; `consul connect envoy` reads the same
+# variables itself and puts the token in Envoy's bootstrap. curl takes it from a header file, so
+# the token is in no command line.
+header=$(mktemp)
+trap 'rm -f "$header"' EXIT
+# The file wins when both are set, as it does for the consul CLI.
+if [ -n "${CONSUL_HTTP_TOKEN_FILE:-}" ]; then
+  printf 'X-Consul-Token: %s\n' "$(tr -d '\n' <"$CONSUL_HTTP_TOKEN_FILE")" >"$header"
+elif [ -n "${CONSUL_HTTP_TOKEN:-}" ]; then
+  printf 'X-Consul-Token: %s\n' "$CONSUL_HTTP_TOKEN" >"$header"
+fi
+
 # `-sidecar-for` reads the sidecar registration from the agent: without it Envoy cannot start.
 waited=0
-until curl -fs -o /dev/null ${CONSUL_HTTP_TOKEN:+-H "X-Consul-Token: $CONSUL_HTTP_TOKEN"} \
-  "$agent/v1/agent/service/${SIDECAR_FOR}-sidecar-proxy"; do
+until curl -fs -o /dev/null -H "@$header" "$agent/v1/agent/service/${SIDECAR_FOR}-sidecar-proxy"; do
   if [ "$waited" -ge "$REGISTRATION_TIMEOUT" ]; then
     echo "sidecar: ${SIDECAR_FOR}-sidecar-proxy is not registered at $agent after ${waited}s" >&2
     exit 1
@@ -30,6 +42,7 @@ until curl -fs -o /dev/null ${CONSUL_HTTP_TOKEN:+-H "X-Consul-Token: $CONSUL_HTT
   waited=$((waited + 1))
 done
 
+rm -f "$header"
 echo "sidecar: starting Envoy for $SIDECAR_FOR ($(envoy --version | tail -1))" >&2
 exec consul connect envoy \
   -sidecar-for "$SIDECAR_FOR" \

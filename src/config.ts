@@ -1,8 +1,10 @@
 /**
  * @module
  * Configuration: command-line flags over environment variables over defaults, validated once
- * with zod when a command starts. Nothing else in src/ reads `process.env`.
+ * with zod when a command starts. Nothing else in src/ reads `process.env`. Every secret setting
+ * can also come from a file named by `<NAME>_FILE` (Docker and Kubernetes secrets are files).
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
@@ -65,6 +67,12 @@ const serverSchema = commonSchema.extend({
   checkTtl: z.string().default('30s'),
   deregisterAfter: z.string().default('1m'),
   maxTanks: z.coerce.number().int().positive().default(2000),
+  /**
+   * A tank server's mesh listener on 127.0.0.1, which its sidecar forwards to (the sidecar's
+   * local service port): every route, `/internal/*` included; the public port then keeps REST
+   * and WebSockets and refuses `/internal/*`. Unset = the sidecar forwards to the public port.
+   */
+  connectLocalPort: port.min(1).optional(),
 });
 
 const gatewaySchema = commonSchema.extend({
@@ -110,6 +118,7 @@ const ENV: Record<string, string> = {
   connectSidecarPort: 'CONNECT_SIDECAR_PORT',
   connectBindAddress: 'CONNECT_BIND_ADDRESS',
   connectUpstreamPort: 'CONNECT_UPSTREAM_PORT',
+  connectLocalPort: 'CONNECT_LOCAL_PORT',
   host: 'HOST',
   port: 'PORT',
   serverId: 'SERVER_ID',
@@ -132,9 +141,24 @@ const ENV: Record<string, string> = {
   webRoot: 'WEB_ROOT',
 };
 
-/** Every environment variable a command reads (deploy files are checked against this list). */
+/**
+ * Settings that carry a secret (the URLs hold passwords): each may instead be read from the file
+ * `<NAME>_FILE` names, so a secret need not sit in the environment, `docker inspect` or `ps e`.
+ */
+const SECRET_KEYS = ['jwtSecret', 'internalSecret', 'consulToken', 'databaseUrl', 'redisUrl'] as const;
+const FILE_SUFFIX = '_FILE';
+
+/** `JWT_SECRET_FILE`, … : the file variant of each secret setting's variable. */
+export function secretFileEnvNames(): string[] {
+  return SECRET_KEYS.map((key) => `${ENV[key]}${FILE_SUFFIX}`);
+}
+
+/**
+ * Every environment variable a command reads, the `*_FILE` variants included (deploy files are
+ * checked against this list).
+ */
 export function configEnvNames(): string[] {
-  return Object.values(ENV);
+  return [...Object.values(ENV), ...secretFileEnvNames()];
 }
 
 /** A configuration error, printed to the user as-is by the CLI. */
@@ -160,10 +184,33 @@ function collect(keys: string[], argv: string[], env: NodeJS.ProcessEnv): Record
   }
   const raw: Record<string, unknown> = {};
   for (const key of keys) {
-    const value = flags[kebab(key)] ?? (ENV[key] ? env[ENV[key]] : undefined);
+    const value = flags[kebab(key)] ?? (ENV[key] ? fromEnv(key, ENV[key], env) : undefined);
     if (value !== undefined && value !== '') raw[key] = value;
   }
   return raw;
+}
+
+/** A setting's value from `NAME`, or for a secret from the file `NAME_FILE` names (not both). */
+function fromEnv(key: string, name: string, env: NodeJS.ProcessEnv): string | undefined {
+  const direct = env[name];
+  const file = (SECRET_KEYS as readonly string[]).includes(key) ? env[`${name}${FILE_SUFFIX}`] : undefined;
+  if (file === undefined || file === '') return direct;
+  if (direct !== undefined && direct !== '')
+    throw new ConfigError(`${name} and ${name}${FILE_SUFFIX} are both set: give the value one way`);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${name}${FILE_SUFFIX}: cannot read ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  // Files written by editors and `echo` end in a newline that is no part of the secret.
+  const value = text.replace(/\r?\n$/, '');
+  // An empty file would otherwise read as "not set", and the embedded default would quietly
+  // make its own secret.
+  if (value === '') throw new ConfigError(`${name}${FILE_SUFFIX}: ${file} is empty`);
+  return value;
 }
 
 function parse<S extends z.ZodObject>(schema: S, argv: string[], env: NodeJS.ProcessEnv): z.infer<S> {
@@ -171,7 +218,10 @@ function parse<S extends z.ZodObject>(schema: S, argv: string[], env: NodeJS.Pro
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => {
     const key = String(i.path[0] ?? '');
-    return `  --${kebab(key)}${ENV[key] ? ` / ${ENV[key]}` : ''}: ${i.message}`;
+    const name = ENV[key];
+    const file =
+      name && (SECRET_KEYS as readonly string[]).includes(key) ? ` (or ${name}${FILE_SUFFIX})` : '';
+    return `  --${kebab(key)}${name ? ` / ${name}${file}` : ''}: ${i.message}`;
   });
   throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
 }

@@ -51,6 +51,9 @@ function connectOptions(config: CommonConfig): ConnectOptions | undefined {
   return {
     sidecarPort: config.connectSidecarPort,
     bindAddress: config.connectBindAddress,
+    // Only a tank server has a mesh listener of its own (see `createTankServer`'s `meshPort`).
+    localServicePort:
+      'connectLocalPort' in config ? (config.connectLocalPort as number | undefined) : undefined,
     upstreams: config.connectUpstreamPort
       ? [{ destinationName: ServiceName.tankServer, localBindPort: config.connectUpstreamPort }]
       : [],

@@ -1,8 +1,9 @@
 /**
  * @module
  * `tankworld mesh up [--servers 3] [--gateway true|false]`: the whole mesh on this machine
- * without Docker (Consul with its UI, PostgreSQL, Redis, migrations, config entries, the gateway
- * and N tank servers, each app with its own Envoy sidecar); Ctrl-C stops all of it.
+ * without Docker (Consul with its UI and default-deny ACLs, PostgreSQL, Redis, migrations, config
+ * entries, the gateway and N tank servers, each app with its own Envoy sidecar and Consul token);
+ * it prints the run's operator token; Ctrl-C stops all of it.
  * `tankworld mesh entries --servers a,b,c [--out dir]`: the config entries for those servers, as
  * the JSON files `consul/config-entries/` holds for compose.
  */
@@ -11,7 +12,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/index.ts';
-import { ConfigError } from '../config.ts';
+import { ConfigError, loadCommonConfig } from '../config.ts';
 import {
   configEntryFileName,
   MeshService,
@@ -76,8 +77,10 @@ async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const { servers, gateway } = flags(argv, ['servers', 'gateway']);
   if (gateway !== undefined && gateway !== 'true' && gateway !== 'false')
     throw new ConfigError('--gateway: true or false');
-  const logger = createLogger({ level: env.LOG_LEVEL ?? 'info', base: { service: 'mesh' } });
-  const jwtSecret = env.JWT_SECRET ?? randomBytes(24).toString('hex');
+  // Secrets and URLs as every command reads them (so `JWT_SECRET_FILE` & co. work here too).
+  const config = loadCommonConfig([], env);
+  const logger = createLogger({ level: config.logLevel, base: { service: 'mesh' } });
+  const jwtSecret = config.jwtSecret ?? randomBytes(24).toString('hex');
   let mesh: NativeMesh | undefined;
   let stopped = false;
   onShutdown(logger, async () => {
@@ -87,10 +90,10 @@ async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const started = await startNativeMesh({
     serverIds: serverIdsFrom(servers),
     gateway: gateway !== 'false',
-    databaseUrl: env.DATABASE_URL || undefined,
-    redisUrl: env.REDIS_URL || undefined,
+    databaseUrl: config.databaseUrl,
+    redisUrl: config.redisUrl,
     jwtSecret,
-    internalSecret: env.INTERNAL_SECRET ?? randomBytes(24).toString('hex'),
+    internalSecret: config.internalSecret ?? randomBytes(24).toString('hex'),
     env: { LOG_LEVEL: env.APP_LOG_LEVEL ?? 'warn' },
     binaries: resolveBinaries({ env }),
     log: logger,
@@ -104,7 +107,9 @@ async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 async function summary(mesh: NativeMesh, jwtSecret: string): Promise<string> {
-  const res = await fetch(`${mesh.consul.url}/v1/health/service/${MeshService.tankServer}`);
+  const res = await fetch(`${mesh.consul.url}/v1/health/service/${MeshService.tankServer}`, {
+    headers: mesh.operatorToken ? { 'x-consul-token': mesh.operatorToken } : {},
+  });
   const entries = (await res.json()) as Array<{ Service: { ID: string; Meta?: Record<string, string> } }>;
   const wsOf = (id: string) => entries.find((e) => e.Service.ID === id)?.Service.Meta?.ws_url ?? '?';
   const token = await mintToken({ secret: jwtSecret, userId: 'dev', ttlSeconds: 86_400 });
@@ -116,6 +121,12 @@ async function summary(mesh: NativeMesh, jwtSecret: string): Promise<string> {
         ]
       : []),
     `  consul ui    ${mesh.consul.url}/ui/`,
+    ...(mesh.operatorToken
+      ? [
+          `  consul token ${mesh.operatorToken}`,
+          `  (ACLs on, default deny: the operator token logs in to the UI and writes intentions; also in ${mesh.operatorTokenFile})`,
+        ]
+      : []),
     ...mesh.servers.map(
       (s) =>
         `  ${s.id.padEnd(12)} ${wsOf(s.id)}   (sidecar mTLS :${s.sidecarPort}, admin ${s.sidecar.adminUrl})`,

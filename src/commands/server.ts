@@ -53,6 +53,7 @@ export async function runServer(argv: string[], env: NodeJS.ProcessEnv): Promise
         advertiseAddress: config.advertiseAddress,
         publicUrl: config.publicUrl,
         wsUrl: config.wsUrl,
+        meshPort: config.connectSidecarPort ? config.connectLocalPort : undefined,
         processMetrics: true,
         crash: crashPointsFromEnv({ env }),
       }),

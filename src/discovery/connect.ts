@@ -34,6 +34,12 @@ export interface ConnectOptions {
    */
   bindAddress?: string;
   upstreams?: ConnectUpstream[];
+  /**
+   * Where the sidecar forwards what comes in over mTLS: this port on 127.0.0.1 (a listener of
+   * the app's that only the sidecar, in the app's network namespace, reaches). Default: the
+   * service's own address and port.
+   */
+  localServicePort?: number;
   /** How often the agent dials the sidecar's public port (its health). Go duration, default `2s`. */
   checkInterval?: string;
 }
@@ -50,6 +56,7 @@ const connectSchema = z.object({
       }),
     )
     .default([]),
+  localServicePort: z.number().int().min(1).max(65535).optional(),
   checkInterval: z.string().default('2s'),
 });
 
@@ -72,6 +79,8 @@ interface SidecarDefinition {
   proxy: {
     destinationservicename: string;
     destinationserviceid: string;
+    localserviceaddress?: string;
+    localserviceport?: number;
     config?: Record<string, string>;
     // Passed through verbatim by the client, so written the way the agent spells it.
     upstreams: Array<{ DestinationName: string; LocalBindPort: number; LocalBindAddress?: string }>;
@@ -141,6 +150,9 @@ export function withConnect(def: ServiceDefinition, options: ConnectOptions): Co
         proxy: {
           destinationservicename: def.name,
           destinationserviceid: def.id,
+          ...(connect.localServicePort === undefined
+            ? {}
+            : { localserviceaddress: '127.0.0.1', localserviceport: connect.localServicePort }),
           ...(connect.bindAddress ? { config: { bind_address: connect.bindAddress } } : {}),
           upstreams: connect.upstreams.map((u) => ({
             DestinationName: u.destinationName,

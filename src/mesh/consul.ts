@@ -2,11 +2,13 @@
  * @module
  * A Consul dev agent (server + client in one, in-memory state) on loopback, with every
  * listener on a free port so several agents and other engineers' agents can share a host.
- * Ready when it knows its leader.
+ * Ready when it knows its leader. With `acl`, default-deny ACLs are on and the agent has a node
+ * token of its own.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { aclAgentConfig, setAgentToken } from './acl.ts';
 import { resolveBinaries } from './binaries.ts';
 import { type MeshLogger, silentLogger } from './logger.ts';
 import { freePorts } from './ports.ts';
@@ -36,6 +38,11 @@ export interface ConsulOptions {
   bin?: string;
   startTimeout?: number;
   log?: MeshLogger;
+  /**
+   * Turn ACLs on, default deny, with this (UUID) as the operator's `initial_management` token.
+   * Default: ACLs off, as a plain dev agent (the test harness's).
+   */
+  acl?: { managementToken: string };
 }
 
 /** A running Consul dev agent; see {@link startConsul}. */
@@ -48,6 +55,8 @@ export interface ConsulHandle extends ServiceControl {
   readonly url: string;
   readonly ports: ConsulPorts;
   readonly logFile: string;
+  /** The operator token when ACLs are on (`acl`); `undefined` on an agent without ACLs. */
+  readonly managementToken: string | undefined;
 }
 
 /**
@@ -70,7 +79,10 @@ export async function startConsul({
   bin = resolveBinaries().consul,
   startTimeout = 60_000,
   log = silentLogger,
+  acl,
 }: ConsulOptions = {}): Promise<ConsulHandle> {
+  const aclHcl = acl ? aclAgentConfig(acl.managementToken) : undefined;
+  const token = acl?.managementToken;
   const runDir = dataDir ? undefined : await createRunDir({ name: 'consul' });
   const dir = dataDir ?? runDir!.path;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
@@ -88,12 +100,20 @@ export async function startConsul({
           spawnLogged({
             name: 'consul',
             command: bin,
-            args: agentArgs(node, chosen),
+            args: [...agentArgs(node, chosen), ...(aclHcl ? ['-hcl', aclHcl] : [])],
             logFile,
             cwd: dir,
             missingHint: 'build it with scripts/install-consul.sh (needs Go, ~7 minutes) or pass bin',
           }),
-        ready: () => consulHasLeader(httpAddr, { nodeName: node }),
+        ready: async () => {
+          if (!(await consulHasLeader(httpAddr, { nodeName: node, token }))) return false;
+          if (token === undefined) return true;
+          // The leader makes the operator token just after its election (until then this throws
+          // and is tried again); the agent gets its node token (a dev agent forgets it on
+          // restart, so this runs on every start).
+          await setAgentToken({ consulUrl: `http://${httpAddr}`, operatorToken: token, nodeName: node });
+          return true;
+        },
         // SIGINT is the agent's ordinary shutdown (what Ctrl-C sends).
         stopSignal: 'SIGINT',
         startTimeout,
@@ -107,6 +127,7 @@ export async function startConsul({
         url: `http://${httpAddr}`,
         ports: chosen,
         logFile,
+        managementToken: token,
       });
     });
   } catch (err) {

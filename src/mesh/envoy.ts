@@ -26,6 +26,11 @@ export interface EnvoySidecarOptions {
   consulGrpcAddr: string;
   /** ID of the registered service whose `Connect.SidecarService` this Envoy runs. */
   sidecarFor: string;
+  /**
+   * ACL token (`consul connect envoy -token`, through `CONSUL_HTTP_TOKEN`): the app's own, which
+   * may write its sidecar proxy. It ends up in the bootstrap, which only this user can read.
+   */
+  token?: string;
   /** Envoy admin port on 127.0.0.1. Default: a free port. */
   adminPort?: number;
   /**
@@ -72,6 +77,7 @@ export async function startEnvoySidecar({
   consulHttpAddr,
   consulGrpcAddr,
   sidecarFor,
+  token,
   adminPort,
   baseId,
   envoyArgs = [],
@@ -90,6 +96,8 @@ export async function startEnvoySidecar({
         ...process.env,
         CONSUL_HTTP_ADDR: consulHttpAddr,
         CONSUL_GRPC_ADDR: consulGrpcAddr,
+        // The consul CLI prefers CONSUL_HTTP_TOKEN_FILE to CONSUL_HTTP_TOKEN: drop an inherited one.
+        ...(token === undefined ? {} : { CONSUL_HTTP_TOKEN: token, CONSUL_HTTP_TOKEN_FILE: '' }),
       };
       const { stdout: bootstrap } = await promisify(execFile)(
         consulBin,
@@ -97,7 +105,7 @@ export async function startEnvoySidecar({
         { env: consulEnv, cwd: runDir.path },
       );
       const configPath = join(runDir.path, 'bootstrap.json');
-      await writeFile(configPath, bootstrap);
+      await writeFile(configPath, bootstrap, { mode: 0o600 });
       const args = [
         '--config-path',
         configPath,

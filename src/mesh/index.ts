@@ -5,6 +5,13 @@
  * mesh up` both use these, so the code that runs the mesh exists once.
  */
 export {
+  type AclCallOptions,
+  aclAgentConfig,
+  createServiceToken,
+  type ServiceTokenOptions,
+  setAgentToken,
+} from './acl.ts';
+export {
   findPostgresBinDir,
   type MeshBinaries,
   type PinnedVersions,

@@ -22,6 +22,8 @@ export interface MeshAppOptions {
   consulGrpcAddr: string;
   /** Environment shared by every app (database, Redis, secrets, heartbeat). */
   env: Record<string, string>;
+  /** This app's own Consul ACL token, for the app (`CONSUL_HTTP_TOKEN`) and its sidecar. */
+  consulToken?: string;
   /** The app's own port. Default: a free one. */
   port?: number;
   consulBin?: string;
@@ -34,13 +36,20 @@ export interface MeshAppOptions {
 export interface MeshApp {
   readonly role: 'server' | 'gateway';
   readonly id: string;
-  /** The app's own port on 127.0.0.1 (public REST + WebSocket, and what its sidecar forwards to). */
+  /** The app's own port on 127.0.0.1: public REST + WebSocket (a server refuses `/internal/*` there). */
   readonly port: number;
+  /**
+   * A tank server's mesh listener on 127.0.0.1, what its sidecar forwards to (every route,
+   * `/internal/*` included); the gateway has none (its sidecar forwards to `port`).
+   */
+  readonly meshPort: number | undefined;
   readonly url: string;
   /** Port of the sidecar's public mTLS listener. */
   readonly sidecarPort: number;
   /** Local port of the sidecar's `tank-server` upstream. */
   readonly upstreamPort: number;
+  /** The app's own Consul token (its service identity); `undefined` without ACLs. */
+  readonly consulToken: string | undefined;
   readonly program: ProgramHandle;
   readonly sidecar: EnvoySidecarHandle;
   /** Stops the sidecar, then the app (which deregisters both). Safe to call twice. */
@@ -62,14 +71,16 @@ export async function startMeshApp({
   consulHttpAddr,
   consulGrpcAddr,
   env,
+  consulToken,
   port,
   consulBin,
   envoyBin,
   startTimeout = 60_000,
   log = silentLogger,
 }: MeshAppOptions): Promise<MeshApp> {
-  const [freeApp, sidecarPort, upstreamPort] = await freePorts(3);
+  const [freeApp, sidecarPort, upstreamPort, freeMesh] = await freePorts(4);
   const appPort = port ?? freeApp!;
+  const meshPort = role === 'server' ? freeMesh! : undefined;
   const url = `http://127.0.0.1:${appPort}`;
   const program = await startProgram({
     name: `${role}-${id}`,
@@ -83,9 +94,11 @@ export async function startMeshApp({
       ...(role === 'server' ? { SERVER_ID: id } : { GATEWAY_ID: id }),
       DISCOVERY: 'consul',
       CONSUL_HTTP_ADDR: consulHttpAddr,
+      ...(consulToken === undefined ? {} : { CONSUL_HTTP_TOKEN: consulToken }),
       CONNECT_SIDECAR_PORT: String(sidecarPort),
       CONNECT_BIND_ADDRESS: '127.0.0.1',
       CONNECT_UPSTREAM_PORT: String(upstreamPort),
+      ...(meshPort === undefined ? {} : { CONNECT_LOCAL_PORT: String(meshPort) }),
     },
     // The sidecar can only start once the app has registered it, which the app does before
     // it serves; `/health` answering with this id means both.
@@ -103,6 +116,7 @@ export async function startMeshApp({
       consulHttpAddr,
       consulGrpcAddr,
       sidecarFor: id,
+      token: consulToken,
       consulBin,
       envoyBin,
       startTimeout,
@@ -117,9 +131,11 @@ export async function startMeshApp({
     role,
     id,
     port: appPort,
+    meshPort,
     url,
     sidecarPort,
     upstreamPort,
+    consulToken,
     program,
     sidecar,
     stop() {

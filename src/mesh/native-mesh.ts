@@ -4,10 +4,18 @@
  * agent (UI on), PostgreSQL and Redis (started here, or existing URLs), migrations, the config
  * entries, then N tank servers and the gateway, each with its own Envoy sidecar. `tankworld mesh
  * up` runs it; the mesh tests run it too, so what users start is what was tested.
+ *
+ * Consul runs with default-deny ACLs: an operator token made for this run writes the config
+ * entries and intentions, and each app (and its sidecar) gets a token of its own that can only
+ * register its service, pass its checks and read the catalog.
  */
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { secretFileEnvNames } from '../config.ts';
+import { createServiceToken } from './acl.ts';
 import {
   applyConfigEntries,
   type ConfigEntry,
@@ -33,7 +41,10 @@ export interface NativeMeshOptions {
   databaseUrl?: string;
   /** An existing Redis; default: one started here. */
   redisUrl?: string;
-  /** An agent already running (tests); default: a dev agent started here, UI on. */
+  /**
+   * An agent already running (tests); default: a dev agent started here, UI on, ACLs on. With
+   * ACLs, its `managementToken` is the operator token the mesh uses.
+   */
   consul?: ConsulHandle;
   jwtSecret: string;
   internalSecret: string;
@@ -51,6 +62,13 @@ export interface NativeMesh {
   readonly servers: readonly MeshApp[];
   readonly gateway: MeshApp | undefined;
   readonly entries: readonly ConfigEntry[];
+  /**
+   * The operator's Consul token (ACL `initial_management`): the UI login, config entries,
+   * intentions. `undefined` on a given agent without ACLs.
+   */
+  readonly operatorToken: string | undefined;
+  /** Where the operator token is kept for this run (mode 0600), when the mesh started Consul. */
+  readonly operatorTokenFile: string | undefined;
   /** Stops every process this mesh started, apps first. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -84,8 +102,17 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
     for (const handle of started.reverse()) await handle.stop().catch(() => undefined);
   };
   try {
-    const consul = options.consul ?? (await startConsul({ bin: binaries.consul, log }));
+    const consul =
+      options.consul ??
+      (await startConsul({ bin: binaries.consul, log, acl: { managementToken: randomUUID() } }));
     if (!options.consul) started.push(consul);
+    const operatorToken = consul.managementToken;
+    let operatorTokenFile: string | undefined;
+    if (!options.consul && operatorToken) {
+      // The agent's run dir (0700, removed on stop): the token lives as long as this mesh.
+      operatorTokenFile = path.join(path.dirname(consul.logFile), 'operator-token');
+      await writeFile(operatorTokenFile, `${operatorToken}\n`, { mode: 0o600 });
+    }
     const [databaseUrl, redisUrl] = await Promise.all([
       options.databaseUrl ??
         startPostgres({ binDir: binaries.postgresBinDir, log }).then((pg: PostgresHandle) => {
@@ -99,6 +126,9 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
         }),
     ]);
     const env: Record<string, string> = {
+      // The values below are given directly: a `*_FILE` inherited from the caller's shell would
+      // clash with them.
+      ...Object.fromEntries(secretFileEnvNames().map((name) => [name, ''])),
       DISTRIBUTED_MODE: 'true',
       DATABASE_URL: databaseUrl,
       REDIS_URL: redisUrl,
@@ -111,7 +141,17 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
     });
-    await applyConfigEntries({ consulUrl: consul.url, entries });
+    await applyConfigEntries({ consulUrl: consul.url, entries, token: operatorToken });
+    // Each app's own token: only its service identity (never the operator's).
+    const tokenFor = async (role: 'server' | 'gateway', id: string) =>
+      operatorToken === undefined
+        ? undefined
+        : createServiceToken({
+            consulUrl: consul.url,
+            operatorToken,
+            serviceName: role === 'server' ? MeshService.tankServer : MeshService.gateway,
+            description: `tankworld ${role} ${id}`,
+          });
     const common = {
       consulHttpAddr: consul.httpAddr,
       consulGrpcAddr: consul.grpcAddr,
@@ -123,7 +163,12 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
     const servers: MeshApp[] = [];
     await Promise.all(
       serverIds.map(async (id) => {
-        const app = await startMeshApp({ role: 'server', id, ...common });
+        const app = await startMeshApp({
+          role: 'server',
+          id,
+          consulToken: await tokenFor('server', id),
+          ...common,
+        });
         started.push(app);
         servers.push(app);
       }),
@@ -131,14 +176,22 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
     servers.sort((a, b) => serverIds.indexOf(a.id) - serverIds.indexOf(b.id));
     let gateway: MeshApp | undefined;
     if (withGateway) {
-      gateway = await startMeshApp({ role: 'gateway', id: 'gateway-1', ...common });
+      gateway = await startMeshApp({
+        role: 'gateway',
+        id: 'gateway-1',
+        consulToken: await tokenFor('gateway', 'gateway-1'),
+        ...common,
+      });
       started.push(gateway);
     }
-    await waitFor(async () => (await passingServerIds(consul.url)).length === serverIds.length, {
-      what: 'every tank server passing in consul (heartbeat and sidecar)',
-      timeout: 60_000,
-      interval: 200,
-    });
+    await waitFor(
+      async () => (await passingServerIds(consul.url, operatorToken)).length === serverIds.length,
+      {
+        what: 'every tank server passing in consul (heartbeat and sidecar)',
+        timeout: 60_000,
+        interval: 200,
+      },
+    );
     // Passing in the catalog is not yet routable: each subset's endpoints reach the other
     // sidecars over xDS a moment later. Ready means a request for each server lands on it,
     // through the gateway's sidecar when there is a gateway (the caller that matters).
@@ -152,6 +205,8 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
       servers,
       gateway,
       entries,
+      operatorToken,
+      operatorTokenFile,
       stop() {
         stopping ??= stopAll();
         return stopping;
@@ -192,15 +247,17 @@ async function waitForGatewayView(gatewayUrl: string, servers: number): Promise<
 }
 
 /**
- * Ids of the tank servers whose every check passes (heartbeat, sidecar alias, node).
+ * Ids of the tank servers whose every check passes (heartbeat, sidecar alias, node), read with
+ * `token` (with ACLs on, an anonymous read sees none).
  *
  * @example
  * ```ts
- * await passingServerIds('http://127.0.0.1:8500'); // ['server-1', 'server-2']
+ * await passingServerIds('http://127.0.0.1:8500', mesh.operatorToken); // ['server-1', 'server-2']
  * ```
  */
-export async function passingServerIds(consulUrl: string): Promise<string[]> {
+export async function passingServerIds(consulUrl: string, token?: string): Promise<string[]> {
   const res = await fetch(`${consulUrl}/v1/health/service/${MeshService.tankServer}?passing=true`, {
+    headers: token ? { 'x-consul-token': token } : {},
     signal: AbortSignal.timeout(5000),
   });
   if (!res.ok) return [];

@@ -83,14 +83,18 @@ export async function redisAnswers({
   return info !== undefined && new RegExp(`^process_id:${pid}\\r?$`, 'm').test(info);
 }
 
-async function getJson(url: string): Promise<unknown> {
-  const res = await fetch(url, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+async function getJson(url: string, token?: string): Promise<unknown> {
+  const res = await fetch(url, {
+    headers: token ? { 'x-consul-token': token } : {},
+    signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+  });
   return res.ok ? res.json() : undefined;
 }
 
 /**
  * Whether the Consul agent at `httpAddr` (host:port) knows its cluster leader, and, with
- * `nodeName`, whether it is the agent of that node.
+ * `nodeName`, whether it is the agent of that node (asked with `token` when ACLs are on:
+ * `/v1/agent/self` needs `agent:read`).
  *
  * @example
  * ```ts
@@ -99,11 +103,13 @@ async function getJson(url: string): Promise<unknown> {
  */
 export async function consulHasLeader(
   httpAddr: string,
-  { nodeName }: { nodeName?: string } = {},
+  { nodeName, token }: { nodeName?: string; token?: string } = {},
 ): Promise<boolean> {
   try {
     if (nodeName !== undefined) {
-      const self = (await getJson(`http://${httpAddr}/v1/agent/self`)) as { Config?: { NodeName?: string } };
+      const self = (await getJson(`http://${httpAddr}/v1/agent/self`, token)) as {
+        Config?: { NodeName?: string };
+      };
       if (self?.Config?.NodeName !== nodeName) return false;
     }
     const leader = await getJson(`http://${httpAddr}/v1/status/leader`);

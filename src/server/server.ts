@@ -10,7 +10,7 @@ import { getRequestListener } from '@hono/node-server';
 import { bearerAuth, type InternalVerifier, type TokenVerifier } from '../auth/index.ts';
 import type { Discovery, ServerInstance, ServerRegistration } from '../discovery/index.ts';
 import { type CrashPoint, noCrash } from '../fault/index.ts';
-import { createApi, observe } from '../http/index.ts';
+import { ApiError, createApi, observe, problemResponse, toProblem } from '../http/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import { createTankHost, type TankHost } from '../tank/index.ts';
@@ -57,6 +57,13 @@ export interface TankServerOptions {
   maxTanks?: number;
   /** Collect process-wide metrics (once per OS process). */
   processMetrics?: boolean;
+  /**
+   * Mesh mode: a second listener on 127.0.0.1 at this port, the one the local Envoy sidecar
+   * forwards to. It serves every route; the public port then refuses `/internal/*` (404), so
+   * the internal API and the 2PC participant steps are reachable only through the mesh (mTLS
+   * and intentions) while clients keep REST and WebSockets on the public port.
+   */
+  meshPort?: number;
   /** Fault-injection points of the transfer steps (tests only; see src/fault). */
   crash?: CrashPoint;
   /** How often held transfer reservations are checked against the coordinator's log. */
@@ -171,7 +178,23 @@ export function createTankServer(options: TankServerOptions): TankServer {
   registerTransferStepsRoute(app, { participant, logger });
 
   let http: Server | undefined;
+  let meshHttp: Server | undefined;
   let port = options.port ?? 0;
+  // With a mesh listener, the public one answers /internal/* as if it had no such route.
+  const publicFetch: typeof app.fetch =
+    options.meshPort === undefined
+      ? app.fetch
+      : (request, ...rest) =>
+          isInternalPath(request.url)
+            ? problemResponse(
+                toProblem(
+                  new ApiError(
+                    'not_found',
+                    `no route for ${request.method} ${new URL(request.url).pathname}`,
+                  ),
+                ),
+              )
+            : app.fetch(request, ...rest);
   let registration: ServerRegistration | undefined;
   const self = (): ServerInstance => ({
     ...(registration as ServerRegistration),
@@ -215,14 +238,16 @@ export function createTankServer(options: TankServerOptions): TankServer {
     async start() {
       await tanks.loadOwned();
       host.start();
-      http = createServer(getRequestListener(app.fetch));
+      if (options.meshPort !== undefined) {
+        // Loopback only: in a pod or a compose network namespace, only the sidecar reaches it.
+        meshHttp = createServer(getRequestListener(app.fetch));
+        await listen(meshHttp, options.meshPort, '127.0.0.1');
+      }
+      http = createServer(getRequestListener(publicFetch));
       http.on('upgrade', (req, socket, head) => {
         if (!viewers.handleUpgrade(req, socket, head)) socket.destroy();
       });
-      await new Promise<void>((resolve, reject) => {
-        http!.once('error', reject);
-        http!.listen(port, listenHost, () => resolve());
-      });
+      await listen(http, port, listenHost);
       port = (http.address() as AddressInfo).port;
       const { address, url, wsUrl } = urls();
       registration = {
@@ -264,6 +289,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
       stopping ??= (async () => {
         logger.info('tank server stopping: final snapshots, then deregister');
         http?.close();
+        meshHttp?.close();
         participant.stop();
         await unsubscribe?.().catch(() => undefined);
         await viewers.close();
@@ -278,9 +304,23 @@ export function createTankServer(options: TankServerOptions): TankServer {
           .deregister()
           .catch((err) => logger.warn({ err: (err as Error).message }, 'deregistration failed'));
         http?.closeAllConnections();
+        meshHttp?.closeAllConnections();
         logger.info({ saved }, 'tank server stopped');
       })();
       return stopping;
     },
   };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+/** `/internal` and everything under it: the gateway's and the other servers' API. */
+function isInternalPath(url: string): boolean {
+  const { pathname } = new URL(url);
+  return pathname === '/internal' || pathname.startsWith('/internal/');
 }

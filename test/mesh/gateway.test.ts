@@ -88,11 +88,14 @@ describe('the real gateway over the mesh', () => {
     const onBeta = kept.find((t) => t.serverId === 'beta')!;
 
     await beta.sidecar.kill();
-    await waitFor(async () => (await passingServerIds(mesh.consul.url)).join() === 'alpha', {
-      what: 'beta out of the passing set in consul',
-      timeout: 20_000,
-      interval: 100,
-    });
+    await waitFor(
+      async () => (await passingServerIds(mesh.consul.url, mesh.operatorToken)).join() === 'alpha',
+      {
+        what: 'beta out of the passing set in consul',
+        timeout: 20_000,
+        interval: 100,
+      },
+    );
     await waitFor(async () => (await gatewaySees()).critical === 1, {
       what: "beta critical in the gateway's directory",
       timeout: 20_000,
@@ -108,11 +111,14 @@ describe('the real gateway over the mesh', () => {
     kept.push(...whileDown);
 
     await beta.sidecar.restart();
-    await waitFor(async () => (await passingServerIds(mesh.consul.url)).join() === 'alpha,beta', {
-      what: 'beta passing again in consul',
-      timeout: 20_000,
-      interval: 100,
-    });
+    await waitFor(
+      async () => (await passingServerIds(mesh.consul.url, mesh.operatorToken)).join() === 'alpha,beta',
+      {
+        what: 'beta passing again in consul',
+        timeout: 20_000,
+        interval: 100,
+      },
+    );
     await waitFor(async () => (await gatewaySees()).passing === 2, {
       what: "beta passing again in the gateway's directory",
       timeout: 20_000,

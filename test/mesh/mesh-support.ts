@@ -115,16 +115,20 @@ export interface Caller {
 export async function startCaller({
   name,
   consul,
+  token,
   cleanup,
 }: {
   name: string;
   consul: { url: string; httpAddr: string; grpcAddr: string };
+  /** With ACLs on: a token that may register `name` (its service identity). */
+  token?: string;
   cleanup: Cleanup;
 }): Promise<Caller> {
   const id = `${name}-${randomBytes(3).toString('hex')}`;
   const [appPort, sidecarPort, upstreamPort] = await freePorts(3);
   const res = await fetch(`${consul.url}/v1/agent/service/register`, {
     method: 'PUT',
+    headers: token ? { 'x-consul-token': token } : {},
     body: JSON.stringify({
       Name: name,
       ID: id,
@@ -149,6 +153,7 @@ export async function startCaller({
     consulBin: bins.consul,
     envoyBin: bins.envoy,
     sidecarFor: id,
+    token,
     cleanup,
   });
   return { id, upstreamPort: upstreamPort!, sidecar };

@@ -1,7 +1,7 @@
 /**
  * @module
- * `tankworld mesh up` as a user runs it: it prints the gateway URL, the Consul UI URL, each
- * server's WebSocket URL and a dev token, and every printed address answers: tanks created at the
+ * `tankworld mesh up` as a user runs it: it prints the gateway URL, the Consul UI URL and the
+ * run's operator token (ACLs are on), each server's WebSocket URL and a dev token, and every printed address answers: tanks created at the
  * gateway land on both servers, a proxied read and a cross-server transfer go through the
  * gateway's Envoy sidecar (its per-server clusters count them), a WebSocket opens straight to a
  * server. Ctrl-C (SIGINT) stops every process it started: none of the process tree survives.
@@ -58,6 +58,16 @@ describe('tankworld mesh up', () => {
     const page = await fetch(ui);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<html');
+    // ACLs on, default deny: the printed operator token sees the servers, anonymous sees none.
+    const consulToken = /consul token +(\S+)/.exec(out)![1]!;
+    const tokenFile = /also in (\S+)\)/.exec(out)![1]!;
+    expect(readFileSync(tokenFile, 'utf8').trim()).toBe(consulToken);
+    const health = (token?: string) =>
+      fetch(new URL('/v1/health/service/tank-server', ui), {
+        headers: token ? { 'x-consul-token': token } : {},
+      }).then((r) => r.json() as Promise<unknown[]>);
+    expect(await health()).toEqual([]);
+    expect(await health(consulToken)).toHaveLength(2);
     const servers = [...out.matchAll(/^ {2}(server-\d+) +(ws:\/\/\S+)/gm)].map(
       (m) => [m[1]!, m[2]!] as const,
     );
