@@ -189,7 +189,6 @@ export function createViewerGateway({
     };
     viewers.add(viewer);
     onViewerCount(viewers.size);
-    ws.on('error', (err) => logger.debug({ err, tank_id: tank.id }, 'viewer socket error'));
     ws.on('pong', () => {
       viewer.alive = true;
     });
@@ -260,6 +259,11 @@ export function createViewerGateway({
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
       if (!req.url?.startsWith('/ws/')) return false;
       wss.handleUpgrade(req, socket, head, (ws) => {
+        // Before anything else: a frame `ws` refuses (over `maxPayload`, text that is not
+        // UTF-8) is an 'error' on the socket, and one with no listener ends the process. With
+        // a listener, `ws` closes that socket itself with the code the frame earned (1009,
+        // 1007); the frame may arrive while the viewer is still being admitted.
+        ws.on('error', (err) => logger.debug({ err, path: req.url?.split('?')[0] }, 'viewer socket error'));
         admit(req, ws).catch((err) => {
           logger.error({ err }, 'viewer admission failed');
           ws.close(1011, 'internal error');

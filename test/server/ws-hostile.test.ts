@@ -1,0 +1,112 @@
+/**
+ * @module
+ * Frames no viewer should send, sent by a client of a tank server: one over the size limit or a
+ * text frame that is not UTF-8, before the viewer is admitted (no token, or while its token
+ * and level are still being checked) and after. Each closes that socket alone with the code
+ * RFC 6455 names (1009, 1007); a viewer of another tank on the same server keeps receiving
+ * frames and the server keeps answering HTTP. Before every socket had an `error` listener from
+ * the moment it existed, the first such frame threw in the process and ended it.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { useCleanup, useDatabase, waitFor } from '../support/index.ts';
+import { startTestServer, type TestServer } from './fixture.ts';
+import { type Closed, openViewer, type TestViewer } from './viewer.ts';
+
+const cleanup = useCleanup();
+let t: TestServer;
+/** The tank the bad frames are sent to. */
+let targetId: string;
+/** Another tank of the same server, watched throughout by `bystander`. */
+let otherId: string;
+let bystander: TestViewer;
+
+/** Larger than the server's 16 KiB `maxPayload`. */
+const TOO_BIG = 'x'.repeat(20_000);
+/** A text frame whose bytes are not UTF-8. */
+const NOT_UTF8 = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]);
+
+beforeAll(async () => {
+  const db = await useDatabase({ cleanup });
+  t = await startTestServer({ cleanup, databaseUrl: db.url });
+  targetId = await newTank('Target');
+  otherId = await newTank('Bystander');
+  bystander = openViewer(`${t.server.wsUrl}/ws/${otherId}?token=${await t.token('alice')}`);
+  cleanup.add(() => bystander.ws.terminate());
+  await waitFor(() => bystander.frames.length > 0, { what: 'the bystander’s first frame', timeout: 20_000 });
+});
+
+async function newTank(name: string): Promise<string> {
+  const status = await t.json<{ tank: { tank_id: string } }>('/api/tanks', 201, {
+    method: 'POST',
+    user: 'alice',
+    body: { name, seed: 3, initial_fish: 6 },
+  });
+  return status.tank.tank_id;
+}
+
+/**
+ * Opens a socket to `path` and sends `data` the moment it is open, i.e. while the server is
+ * still checking the token; resolves with the close code the client saw.
+ */
+function sendOnOpen(path: string, data: string | Buffer): Promise<Closed> {
+  const ws = new WebSocket(`${t.server.wsUrl}${path}`);
+  cleanup.add(() => ws.terminate());
+  ws.on('error', () => {});
+  ws.on('open', () => ws.send(data, { binary: false }));
+  return new Promise((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+}
+
+/** The bystander still gets frames and the server still answers HTTP. */
+async function nobodyElseNoticed(): Promise<void> {
+  const seen = bystander.frames.length;
+  await waitFor(() => bystander.frames.length >= seen + 3, {
+    what: 'three more bystander frames',
+    timeout: 10_000,
+  });
+  expect(bystander.ws.readyState).toBe(WebSocket.OPEN);
+  const health = await t.request('/health');
+  expect(health.status).toBe(200);
+  await health.body?.cancel();
+}
+
+describe('hostile WebSocket frames', () => {
+  it('should close with 1009 a socket that sends an over-size frame while it is being admitted', async () => {
+    const token = await t.token('alice');
+    expect(await sendOnOpen(`/ws/${targetId}?token=${token}`, TOO_BIG)).toMatchObject({ code: 1009 });
+    await nobodyElseNoticed();
+  });
+
+  it('should close with 1007 a socket that sends text that is not UTF-8 while it is being admitted', async () => {
+    const token = await t.token('alice');
+    expect(await sendOnOpen(`/ws/${targetId}?token=${token}`, NOT_UTF8)).toMatchObject({ code: 1007 });
+    await nobodyElseNoticed();
+  });
+
+  it('should survive an over-size frame and invalid UTF-8 from a socket with no token (closed 4401)', async () => {
+    // The server refuses the socket (4401) as soon as it opens; the frame arrives after that.
+    const closes = await Promise.all([
+      sendOnOpen(`/ws/${targetId}`, TOO_BIG),
+      sendOnOpen(`/ws/${targetId}`, NOT_UTF8),
+      sendOnOpen('/ws/no-such-tank', TOO_BIG),
+    ]);
+    for (const closed of closes) expect([4401, 1009, 1007]).toContain(closed.code);
+    await nobodyElseNoticed();
+  });
+
+  it('should close with 1009 and 1007 an admitted viewer that sends such frames', async () => {
+    for (const [data, code] of [
+      [TOO_BIG, 1009],
+      [NOT_UTF8, 1007],
+    ] as const) {
+      const viewer = openViewer(`${t.server.wsUrl}/ws/${targetId}?token=${await t.token('alice')}`);
+      cleanup.add(() => viewer.ws.terminate());
+      await viewer.nextText((m) => m.type === 'hello', 'hello');
+      viewer.ws.send(data, { binary: false });
+      expect((await viewer.closed).code).toBe(code);
+    }
+    await nobodyElseNoticed();
+  });
+});
