@@ -3,7 +3,7 @@
  * `tankworld dev` as a process (a gateway and two tank servers in one OS process) against
  * clients that send what they should not: WebSocket frames over the size limit and text that
  * is not UTF-8 (with and without a token), malformed HTTP, upgrades to paths that are not
- * `/ws/…` and upgrades reset mid-way. Each such client gets its own socket closed; the process
+ * `/ws/…`, upgrades reset mid-way, and odd requests for the dashboard's files. Each such client gets its own socket closed; the process
  * lives on, every port still answers, and a viewer of a tank keeps receiving frames.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -140,6 +140,13 @@ describe('tankworld dev against hostile clients', () => {
     }
     expect(await raw(gatewayPort, 'NOT HTTP AT ALL\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
     await raw(gatewayPort, `GET /api/events HTTP/1.1\r\nHost: x\r\n${UPGRADE}\r\n`, { reset: true });
+    // The dashboard's files: ranges that fit nothing, paths that leave the web root.
+    for (const range of ['bytes=5-3', 'bytes=99999999999999999999999-', 'bytes=-0'])
+      expect(await raw(gatewayPort, `GET /index.html HTTP/1.1\r\nHost: x\r\nRange: ${range}\r\n\r\n`)).toBe(
+        'HTTP/1.1 416 Range Not Satisfiable',
+      );
+    for (const escape of ['/..%2f..%2f..%2fetc%2fpasswd', '/%E0%A4%A', '/%00', `/${'a'.repeat(5000)}`])
+      expect(await raw(gatewayPort, `GET ${escape} HTTP/1.1\r\nHost: x\r\n\r\n`)).not.toMatch(/ 200 /);
 
     const seen = viewer.frames.length;
     await waitFor(() => viewer.frames.length >= seen + 3, { what: 'three more frames', timeout: 10_000 });
