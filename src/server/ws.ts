@@ -62,6 +62,22 @@ interface Viewer {
   stopWatching: () => void;
 }
 
+/**
+ * A close reason within the 123 bytes a close frame may carry (RFC 6455 §5.5), cut at 120 bytes
+ * on a character boundary: `ws` throws on a longer one, and the reasons name ids the client
+ * chose, in any script.
+ */
+function closeReason(text: string): string {
+  let reason = '';
+  let bytes = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > 120) break;
+    reason += char;
+  }
+  return reason;
+}
+
 /** The tank id of `/ws/<id>`; a path that does not decode names no tank (the caller closes 4404). */
 function pathTankId(pathname: string): string {
   try {
@@ -224,17 +240,17 @@ export function createViewerGateway({
       if (!token) throw Object.assign(new Error('a token is required (?token=…)'), { code: 'missing_token' });
       user = await verifier.verify(token);
     } catch (err) {
-      ws.close(WsClose.unauthorized, ((err as Error).message || 'unauthorized').slice(0, 120));
+      ws.close(WsClose.unauthorized, closeReason((err as Error).message || 'unauthorized'));
       return;
     }
     const tank = await findTank(tankId);
     if (!tank) {
-      ws.close(WsClose.unknownTank, `tank not found: ${tankId}`.slice(0, 120));
+      ws.close(WsClose.unknownTank, closeReason(`tank not found: ${tankId}`));
       return;
     }
     const level = await levelOf(user, tank);
     if (!level) {
-      ws.close(WsClose.forbidden, `no read permission on tank ${tankId}`.slice(0, 120));
+      ws.close(WsClose.forbidden, closeReason(`no read permission on tank ${tankId}`));
       return;
     }
     ws.off('message', collect);
@@ -280,13 +296,13 @@ export function createViewerGateway({
         if (viewer.tank.id !== tankId || viewer.user.userId !== userId) continue;
         const level = await levelOf(viewer.user, viewer.tank);
         if (level) viewer.level = level;
-        else viewer.ws.close(WsClose.forbidden, `no read permission on tank ${tankId}`.slice(0, 120));
+        else viewer.ws.close(WsClose.forbidden, closeReason(`no read permission on tank ${tankId}`));
       }
     },
     /** Closes every viewer of a tank that left this server. */
     closeTank(tankId: string, reason: string): void {
       for (const viewer of viewers)
-        if (viewer.tank.id === tankId) viewer.ws.close(WsClose.tankGone, reason.slice(0, 120));
+        if (viewer.tank.id === tankId) viewer.ws.close(WsClose.tankGone, closeReason(reason));
     },
     get count(): number {
       return viewers.size;

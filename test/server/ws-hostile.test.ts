@@ -94,6 +94,21 @@ describe('hostile WebSocket frames', () => {
     await nobodyElseNoticed();
   });
 
+  it('should close with 4404 a socket for an unknown tank whose id is long and not ASCII', async () => {
+    // The close reason names the id; cut to 120 characters it was still over the 123 bytes a
+    // close frame may carry, so `close()` threw and the client got 1011.
+    for (const id of ['é'.repeat(100), '🐟'.repeat(70)]) {
+      const viewer = openViewer(
+        `${t.server.wsUrl}/ws/${encodeURIComponent(id)}?token=${await t.token('alice')}`,
+      );
+      cleanup.add(() => viewer.ws.terminate());
+      const closed = await viewer.closed;
+      expect(closed.code).toBe(4404);
+      expect(closed.reason).toMatch(/^tank not found: /);
+      expect(Buffer.byteLength(closed.reason)).toBeLessThanOrEqual(123);
+    }
+  });
+
   it('should close with 1009 and 1007 an admitted viewer that sends such frames', async () => {
     for (const [data, code] of [
       [TOO_BIG, 1009],
