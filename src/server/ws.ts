@@ -25,6 +25,7 @@ import { ClientMessage, NEEDS, runClientMessage } from './ws-messages.ts';
 export const WsClose = {
   normal: 1000,
   goingAway: 1001,
+  policyViolation: 1008,
   malformed: 4400,
   unauthorized: 4401,
   forbidden: 4403,
@@ -42,6 +43,8 @@ export interface ViewerGatewayOptions {
   levelOf: (user: AuthUser, tank: Tank) => Promise<PermissionLevel | undefined>;
   /** Bytes a socket may have queued before frames are skipped for it. */
   maxBufferedBytes?: number;
+  /** Bytes of messages kept while a viewer is being admitted; a socket that sends more is closed (1008). */
+  maxEarlyBytes?: number;
   /** Consecutive skipped frames after which a viewer is closed as too slow. */
   maxSkippedFrames?: number;
   heartbeatMs?: number;
@@ -100,6 +103,7 @@ export function createViewerGateway({
   findTank,
   levelOf,
   maxBufferedBytes = 256 * 1024,
+  maxEarlyBytes = 64 * 1024,
   maxSkippedFrames = 150,
   heartbeatMs = 30_000,
   onViewerCount = () => {},
@@ -228,10 +232,34 @@ export function createViewerGateway({
 
   async function admit(req: IncomingMessage, ws: WebSocket): Promise<void> {
     // Messages a client sends right after opening arrive while the token is being checked:
-    // keep them and handle them once the viewer is admitted.
+    // keep them and handle them once the viewer is admitted, but only so many: the client
+    // is not known yet, and one that is refused may go on sending.
     const early: Array<[WebSocket.RawData, boolean]> = [];
-    const collect = (data: WebSocket.RawData, isBinary: boolean) => early.push([data, isBinary]);
+    let earlyBytes = 0;
+    const collect = (data: WebSocket.RawData, isBinary: boolean) => {
+      earlyBytes += Array.isArray(data) ? data.reduce((n, b) => n + b.byteLength, 0) : data.byteLength;
+      if (earlyBytes <= maxEarlyBytes) {
+        early.push([data, isBinary]);
+        return;
+      }
+      ws.off('message', collect);
+      early.length = 0;
+      ws.close(WsClose.policyViolation, 'too much sent before being admitted');
+    };
     ws.on('message', collect);
+    try {
+      await admitOrRefuse(req, ws, early);
+    } finally {
+      ws.off('message', collect);
+    }
+  }
+
+  /** Checks token, tank and level, then attaches the viewer, or closes with the reason it may not. */
+  async function admitOrRefuse(
+    req: IncomingMessage,
+    ws: WebSocket,
+    early: Array<[WebSocket.RawData, boolean]>,
+  ): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const tankId = pathTankId(url.pathname);
     let user: AuthUser;
@@ -253,7 +281,6 @@ export function createViewerGateway({
       ws.close(WsClose.forbidden, closeReason(`no read permission on tank ${tankId}`));
       return;
     }
-    ws.off('message', collect);
     if (ws.readyState !== WebSocket.OPEN) return;
     attach(ws, tank, user, level, url.searchParams.get('format') === 'json', early);
   }

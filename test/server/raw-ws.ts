@@ -52,8 +52,9 @@ function closeCodeIn(frames: Buffer): number | undefined {
 }
 
 /**
- * Upgrades to `url` (`ws://host:port/path`) and sends `payload` as a text frame in the same
- * write; resolves once the server's close frame arrives, or the connection ends.
+ * Upgrades to `url` (`ws://host:port/path`) and sends `payload` (one or several) as text frames
+ * in the same write; resolves once the server's close frame arrives, or the connection ends, or
+ * `timeoutMs` passes (with no `closeCode`).
  *
  * @example
  * ```ts
@@ -63,9 +64,10 @@ function closeCodeIn(frames: Buffer): number | undefined {
  */
 export function upgradeAndSend(
   url: string,
-  payload: Buffer,
+  payload: Buffer | Buffer[],
   { timeoutMs = 10_000 } = {},
 ): Promise<RawWsResult> {
+  const frames = (Array.isArray(payload) ? payload : [payload]).map(textFrame);
   const { hostname, port, pathname, search } = new URL(url);
   const request = [
     `GET ${pathname}${search} HTTP/1.1`,
@@ -81,7 +83,7 @@ export function upgradeAndSend(
     let received = Buffer.alloc(0);
     let done = false;
     const socket = net.connect(Number(port), hostname, () =>
-      socket.write(Buffer.concat([Buffer.from(request, 'latin1'), textFrame(payload)])),
+      socket.write(Buffer.concat([Buffer.from(request, 'latin1'), ...frames])),
     );
     const timer = setTimeout(() => finish(), timeoutMs);
     function finish(closeCode?: number): void {

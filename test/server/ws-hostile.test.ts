@@ -94,6 +94,28 @@ describe('hostile WebSocket frames', () => {
     await nobodyElseNoticed();
   });
 
+  it('should close with 1008 a socket that sends more than 64 KiB before it is admitted', async () => {
+    // Messages sent while the token is checked are kept for after; a client must not be able
+    // to make that store grow without end (nor one that is refused and keeps sending).
+    const ping = (i: number) => Buffer.from(JSON.stringify({ type: 'ping', id: `${i}`.padEnd(15_000, '.') }));
+    const token = await t.token('alice');
+    const flood = Array.from({ length: 10 }, (_, i) => ping(i));
+    expect(
+      await upgradeAndSend(`${t.server.wsUrl}/ws/${targetId}?token=${token}`, flood, { timeoutMs: 3000 }),
+    ).toEqual({
+      status: 'HTTP/1.1 101 Switching Protocols',
+      closeCode: 1008,
+    });
+    // A few messages before admission are still answered once the viewer is in.
+    const viewer = openViewer(`${t.server.wsUrl}/ws/${targetId}?token=${token}`);
+    cleanup.add(() => viewer.ws.terminate());
+    viewer.ws.on('open', () => {
+      for (let i = 0; i < 3; i++) viewer.send({ type: 'ping', id: i });
+    });
+    await waitFor(() => viewer.texts.filter((m) => m.type === 'pong').length === 3, { what: 'three pongs' });
+    await nobodyElseNoticed();
+  });
+
   it('should close with 4404 a socket for an unknown tank whose id is long and not ASCII', async () => {
     // The close reason names the id; cut to 120 characters it was still over the 123 bytes a
     // close frame may carry, so `close()` threw and the client got 1011.
