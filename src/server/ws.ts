@@ -19,7 +19,7 @@ import {
 } from '../auth/index.ts';
 import type { BroadcastFrame, Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
-import { type PreparedFrame, prepareBinaryFrame, writePrepared } from './ws-fanout.ts';
+import { type PreparedFrame, prepareBinaryFrame, rawSocket, writePrepared } from './ws-fanout.ts';
 import { ClientMessage, NEEDS, runClientMessage } from './ws-messages.ts';
 
 export const WsClose = {
@@ -148,7 +148,16 @@ export function createViewerGateway({
   }
 
   function reply(viewer: Viewer, message: Record<string, unknown>): void {
-    if (viewer.ws.readyState === WebSocket.OPEN) viewer.ws.send(JSON.stringify(message));
+    const { ws } = viewer;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify(message));
+    // Frames are skipped for a viewer that is behind, but replies are not: one that sends
+    // faster than it reads them (a pong repeats its ping's id) would have them pile up here
+    // without end. Stop reading it until they drain.
+    const socket = rawSocket(ws);
+    if (ws.isPaused || ws.bufferedAmount <= maxBufferedBytes || !socket) return;
+    ws.pause();
+    socket.once('drain', () => ws.resume());
   }
 
   function onMessage(viewer: Viewer, data: WebSocket.RawData, isBinary: boolean): void {

@@ -116,6 +116,26 @@ describe('hostile WebSocket frames', () => {
     await nobodyElseNoticed();
   });
 
+  it('should stop reading a viewer that sends faster than it reads the replies, until it catches up', async () => {
+    // Each pong repeats the ping's id: 30 MB of pings to a client that reads nothing would be
+    // 30 MB of pongs queued on the server, and more for as long as it keeps sending.
+    const viewer = openViewer(`${t.server.wsUrl}/ws/${targetId}?token=${await t.token('alice')}&format=json`);
+    cleanup.add(() => viewer.ws.terminate());
+    await viewer.nextText((m) => m.type === 'hello', 'hello');
+    viewer.ws.pause();
+    const PINGS = 2000;
+    for (let i = 0; i < PINGS; i++) viewer.send({ type: 'ping', id: `${i}`.padEnd(15_000, '.') });
+    // Whether the server reads on can only be seen by waiting: it has a second to read 30 MB.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(viewer.ws.bufferedAmount).toBeGreaterThan(10 * 1024 * 1024);
+    viewer.ws.resume();
+    await waitFor(() => viewer.texts.filter((m) => m.type === 'pong').length === PINGS || undefined, {
+      what: 'every pong once the viewer reads again',
+      timeout: 30_000,
+    });
+    expect(viewer.ws.readyState).toBe(WebSocket.OPEN);
+  });
+
   it('should close with 4404 a socket for an unknown tank whose id is long and not ASCII', async () => {
     // The close reason names the id; cut to 120 characters it was still over the 123 bytes a
     // close frame may carry, so `close()` threw and the client got 1011.
