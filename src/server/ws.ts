@@ -4,7 +4,9 @@
  * The socket lives here, at the edge; tanks only hand out frames. Each broadcast frame is
  * framed once and the same bytes go to every viewer; a viewer whose socket is backed up skips
  * frames (and resyncs with a keyframe) instead of growing a buffer, and is closed if it stays
- * behind. Close codes are named in `WsClose`.
+ * behind; one that does not read its replies is not read until it does. Every socket has an
+ * `error` listener from the moment it exists, so a frame `ws` refuses closes that socket alone.
+ * Close codes are named in `WsClose`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';

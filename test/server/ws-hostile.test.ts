@@ -5,7 +5,10 @@
  * and level are still being checked) and after. Each closes that socket alone with the code
  * RFC 6455 names (1009, 1007); a viewer of another tank on the same server keeps receiving
  * frames and the server keeps answering HTTP. Before every socket had an `error` listener from
- * the moment it existed, the first such frame threw in the process and ended it.
+ * the moment it existed, the first such frame threw in the process and ended it. Also what a
+ * client could make the server hold: messages sent before admission (bounded, 1008 past it),
+ * replies it does not read (it is not read either until they drain), and close reasons naming
+ * an id of its choosing (cut to the bytes a close frame may carry).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
