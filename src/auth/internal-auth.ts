@@ -24,7 +24,15 @@ export interface InternalAuthOptions {
 export function internalAuth({ verifier }: InternalAuthOptions): MiddlewareHandler {
   if (typeof verifier?.verify !== 'function') throw new TypeError('internalAuth needs a verifier');
   return async function internalAuth(c, next) {
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    let body: Uint8Array;
+    try {
+      body = new Uint8Array(await c.req.arrayBuffer());
+    } catch (err) {
+      // The caller went away mid-body: its doing, answered as a bad request (400), not a fault.
+      throw Object.assign(new Error('the request body ended before it was complete', { cause: err }), {
+        code: 'invalid_request',
+      });
+    }
     const url = new URL(c.req.url);
     await verifier.verify({
       method: c.req.method,

@@ -71,10 +71,18 @@ export function createTankProxy({ directory, serverClient, timeoutMs = 10_000 }:
         const value = request.header(name);
         if (value !== undefined) headers[name] = value;
       }
-      const body =
-        request.method === 'GET' || request.method === 'HEAD'
-          ? undefined
-          : new Uint8Array(await request.arrayBuffer());
+      let body: Uint8Array<ArrayBuffer> | undefined;
+      if (request.method !== 'GET' && request.method !== 'HEAD') {
+        try {
+          body = new Uint8Array(await request.arrayBuffer());
+        } catch (err) {
+          // The client went away mid-body (or broke its chunked encoding): its doing, not a
+          // fault of ours to log as one.
+          throw new ApiError('invalid_request', 'the request body ended before it was complete', {
+            cause: err,
+          });
+        }
+      }
       let upstream: Response;
       try {
         upstream = await serverClient.send(serverId, {

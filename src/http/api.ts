@@ -5,8 +5,9 @@
  * same 400 problem, bodies are size-limited, unknown routes and errors are problem+json, and
  * every answer carries the security headers (CSP, nosniff, no referrer, no framing).
  */
+import { ServerResponse } from 'node:http';
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Env } from 'hono';
+import type { Context, Env } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../telemetry/index.ts';
 import { ApiError, notFoundHandler, problemHandler } from './problem.ts';
@@ -20,6 +21,19 @@ export interface CreateApiOptions {
   maxBodyBytes?: number;
   /** The Content-Security-Policy of every answer; `API_CSP` (nothing may run) by default. */
   contentSecurityPolicy?: ContentSecurityPolicyOptions;
+}
+
+/**
+ * Says `Connection: close` on the answer to a request whose body is refused unread: the rest
+ * of that body is still on the connection, and the server closes it after answering, so a
+ * client must not send its next request there (RFC 9112 §9.6). `@hono/node-server` drops a
+ * `connection` header set on a `Response`, so it goes on Node's response object, which it
+ * hands to the app as `c.env.outgoing`. Without Node (`app.request` in tests) there is no
+ * connection to close.
+ */
+function closeAfterAnswer(c: Context): void {
+  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  if (outgoing instanceof ServerResponse && !outgoing.headersSent) outgoing.setHeader('connection', 'close');
 }
 
 /** Formats zod issues as `field: message` lines for the problem's `detail`. */
@@ -55,7 +69,8 @@ export function createApi<E extends Env>({
     '*',
     bodyLimit({
       maxSize: maxBodyBytes,
-      onError: () => {
+      onError: (c) => {
+        closeAfterAnswer(c);
         throw new ApiError('payload_too_large', `request bodies are limited to ${maxBodyBytes} bytes`);
       },
     }),

@@ -103,6 +103,13 @@ export function createNodeFetch({ maxSockets }: NodeFetchOptions = {}): NodeFetc
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       req.on('error', fail);
+      // An answer that takes the connection over (101) is not one a caller can read. Without a
+      // listener Node drops that socket but the request never fails, and the call would wait
+      // for its deadline, or forever without one.
+      req.on('upgrade', (res, socket) => {
+        socket.destroy();
+        fail(new Error(`${url.origin} switched protocols (${res.statusCode}) instead of answering`));
+      });
       req.end(body);
     });
   }

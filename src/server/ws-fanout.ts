@@ -40,7 +40,8 @@ export function prepareBinaryFrame(payload: Uint8Array): PreparedFrame {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
-function rawSocket(ws: WebSocket): Socket | undefined {
+/** The socket under a `ws` WebSocket (an internal of `ws`; undefined if that ever changes). */
+export function rawSocket(ws: WebSocket): Socket | undefined {
   return (ws as unknown as { _socket?: Socket })._socket;
 }
 

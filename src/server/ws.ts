@@ -4,7 +4,9 @@
  * The socket lives here, at the edge; tanks only hand out frames. Each broadcast frame is
  * framed once and the same bytes go to every viewer; a viewer whose socket is backed up skips
  * frames (and resyncs with a keyframe) instead of growing a buffer, and is closed if it stays
- * behind. Close codes are named in `WsClose`.
+ * behind; one that does not read its replies is not read until it does. Every socket has an
+ * `error` listener from the moment it exists, so a frame `ws` refuses closes that socket alone.
+ * Close codes are named in `WsClose`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -19,12 +21,13 @@ import {
 } from '../auth/index.ts';
 import type { BroadcastFrame, Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
-import { type PreparedFrame, prepareBinaryFrame, writePrepared } from './ws-fanout.ts';
+import { type PreparedFrame, prepareBinaryFrame, rawSocket, writePrepared } from './ws-fanout.ts';
 import { ClientMessage, NEEDS, runClientMessage } from './ws-messages.ts';
 
 export const WsClose = {
   normal: 1000,
   goingAway: 1001,
+  policyViolation: 1008,
   malformed: 4400,
   unauthorized: 4401,
   forbidden: 4403,
@@ -42,6 +45,8 @@ export interface ViewerGatewayOptions {
   levelOf: (user: AuthUser, tank: Tank) => Promise<PermissionLevel | undefined>;
   /** Bytes a socket may have queued before frames are skipped for it. */
   maxBufferedBytes?: number;
+  /** Bytes of messages kept while a viewer is being admitted; a socket that sends more is closed (1008). */
+  maxEarlyBytes?: number;
   /** Consecutive skipped frames after which a viewer is closed as too slow. */
   maxSkippedFrames?: number;
   heartbeatMs?: number;
@@ -60,6 +65,22 @@ interface Viewer {
   skipped: number;
   alive: boolean;
   stopWatching: () => void;
+}
+
+/**
+ * A close reason within the 123 bytes a close frame may carry (RFC 6455 §5.5), cut at 120 bytes
+ * on a character boundary: `ws` throws on a longer one, and the reasons name ids the client
+ * chose, in any script.
+ */
+function closeReason(text: string): string {
+  let reason = '';
+  let bytes = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > 120) break;
+    reason += char;
+  }
+  return reason;
 }
 
 /** The tank id of `/ws/<id>`; a path that does not decode names no tank (the caller closes 4404). */
@@ -84,6 +105,7 @@ export function createViewerGateway({
   findTank,
   levelOf,
   maxBufferedBytes = 256 * 1024,
+  maxEarlyBytes = 64 * 1024,
   maxSkippedFrames = 150,
   heartbeatMs = 30_000,
   onViewerCount = () => {},
@@ -128,7 +150,16 @@ export function createViewerGateway({
   }
 
   function reply(viewer: Viewer, message: Record<string, unknown>): void {
-    if (viewer.ws.readyState === WebSocket.OPEN) viewer.ws.send(JSON.stringify(message));
+    const { ws } = viewer;
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify(message));
+    // Frames are skipped for a viewer that is behind, but replies are not: one that sends
+    // faster than it reads them (a pong repeats its ping's id) would have them pile up here
+    // without end. Stop reading it until they drain.
+    const socket = rawSocket(ws);
+    if (ws.isPaused || ws.bufferedAmount <= maxBufferedBytes || !socket) return;
+    ws.pause();
+    socket.once('drain', () => ws.resume());
   }
 
   function onMessage(viewer: Viewer, data: WebSocket.RawData, isBinary: boolean): void {
@@ -189,7 +220,6 @@ export function createViewerGateway({
     };
     viewers.add(viewer);
     onViewerCount(viewers.size);
-    ws.on('error', (err) => logger.debug({ err, tank_id: tank.id }, 'viewer socket error'));
     ws.on('pong', () => {
       viewer.alive = true;
     });
@@ -213,10 +243,34 @@ export function createViewerGateway({
 
   async function admit(req: IncomingMessage, ws: WebSocket): Promise<void> {
     // Messages a client sends right after opening arrive while the token is being checked:
-    // keep them and handle them once the viewer is admitted.
+    // keep them and handle them once the viewer is admitted, but only so many: the client
+    // is not known yet, and one that is refused may go on sending.
     const early: Array<[WebSocket.RawData, boolean]> = [];
-    const collect = (data: WebSocket.RawData, isBinary: boolean) => early.push([data, isBinary]);
+    let earlyBytes = 0;
+    const collect = (data: WebSocket.RawData, isBinary: boolean) => {
+      earlyBytes += Array.isArray(data) ? data.reduce((n, b) => n + b.byteLength, 0) : data.byteLength;
+      if (earlyBytes <= maxEarlyBytes) {
+        early.push([data, isBinary]);
+        return;
+      }
+      ws.off('message', collect);
+      early.length = 0;
+      ws.close(WsClose.policyViolation, 'too much sent before being admitted');
+    };
     ws.on('message', collect);
+    try {
+      await admitOrRefuse(req, ws, early);
+    } finally {
+      ws.off('message', collect);
+    }
+  }
+
+  /** Checks token, tank and level, then attaches the viewer, or closes with the reason it may not. */
+  async function admitOrRefuse(
+    req: IncomingMessage,
+    ws: WebSocket,
+    early: Array<[WebSocket.RawData, boolean]>,
+  ): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const tankId = pathTankId(url.pathname);
     let user: AuthUser;
@@ -225,20 +279,19 @@ export function createViewerGateway({
       if (!token) throw Object.assign(new Error('a token is required (?token=…)'), { code: 'missing_token' });
       user = await verifier.verify(token);
     } catch (err) {
-      ws.close(WsClose.unauthorized, ((err as Error).message || 'unauthorized').slice(0, 120));
+      ws.close(WsClose.unauthorized, closeReason((err as Error).message || 'unauthorized'));
       return;
     }
     const tank = await findTank(tankId);
     if (!tank) {
-      ws.close(WsClose.unknownTank, `tank not found: ${tankId}`.slice(0, 120));
+      ws.close(WsClose.unknownTank, closeReason(`tank not found: ${tankId}`));
       return;
     }
     const level = await levelOf(user, tank);
     if (!level) {
-      ws.close(WsClose.forbidden, `no read permission on tank ${tankId}`.slice(0, 120));
+      ws.close(WsClose.forbidden, closeReason(`no read permission on tank ${tankId}`));
       return;
     }
-    ws.off('message', collect);
     if (ws.readyState !== WebSocket.OPEN) return;
     attach(ws, tank, user, level, url.searchParams.get('format') === 'json', early);
   }
@@ -260,6 +313,11 @@ export function createViewerGateway({
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
       if (!req.url?.startsWith('/ws/')) return false;
       wss.handleUpgrade(req, socket, head, (ws) => {
+        // Before anything else: a frame `ws` refuses (over `maxPayload`, text that is not
+        // UTF-8) is an 'error' on the socket, and one with no listener ends the process. With
+        // a listener, `ws` closes that socket itself with the code the frame earned (1009,
+        // 1007); the frame may arrive while the viewer is still being admitted.
+        ws.on('error', (err) => logger.debug({ err, path: req.url?.split('?')[0] }, 'viewer socket error'));
         admit(req, ws).catch((err) => {
           logger.error({ err }, 'viewer admission failed');
           ws.close(1011, 'internal error');
@@ -276,13 +334,13 @@ export function createViewerGateway({
         if (viewer.tank.id !== tankId || viewer.user.userId !== userId) continue;
         const level = await levelOf(viewer.user, viewer.tank);
         if (level) viewer.level = level;
-        else viewer.ws.close(WsClose.forbidden, `no read permission on tank ${tankId}`.slice(0, 120));
+        else viewer.ws.close(WsClose.forbidden, closeReason(`no read permission on tank ${tankId}`));
       }
     },
     /** Closes every viewer of a tank that left this server. */
     closeTank(tankId: string, reason: string): void {
       for (const viewer of viewers)
-        if (viewer.tank.id === tankId) viewer.ws.close(WsClose.tankGone, reason.slice(0, 120));
+        if (viewer.tank.id === tankId) viewer.ws.close(WsClose.tankGone, closeReason(reason));
     },
     get count(): number {
       return viewers.size;

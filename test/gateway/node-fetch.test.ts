@@ -3,7 +3,7 @@
  * The gateway's client for calls to tank servers (`createNodeFetch`) against a real HTTP server:
  * what `fetch` gives a caller (status, every header, the exact body both ways, no redirects
  * followed, empty bodies), connections kept between calls, and failures the server client maps
- * to 502/504: refused, cut off mid-answer, past the deadline.
+ * to 502/504: refused, cut off mid-answer, past the deadline, switched to another protocol (101).
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -102,5 +102,25 @@ describe('createNodeFetch', () => {
     await expect(client(`${base}/cut`)).rejects.toThrow();
     const stalled = client(`${base}/stall`, { signal: AbortSignal.timeout(50) });
     await expect(stalled).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('should reject at once an answer that switches protocols (101), with or without a deadline', async () => {
+    client = createNodeFetch();
+    server = createServer();
+    // Whatever listens there takes the connection over, as a WebSocket server would.
+    server.on('upgrade', (_req, socket) => {
+      socket.on('error', () => {});
+      socket.end('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const headers = { connection: 'upgrade', upgrade: 'websocket' };
+    await expect(client(`${base}/`, { headers })).rejects.toThrow(/switched protocols/);
+    const began = performance.now();
+    await expect(client(`${base}/`, { headers, signal: AbortSignal.timeout(5000) })).rejects.toThrow(
+      /switched protocols/,
+    );
+    expect(performance.now() - began).toBeLessThan(1000);
   });
 });
