@@ -295,9 +295,9 @@ describe('compose.yaml', () => {
     // The `<NAME>_FILE` variants of the secrets are one rule, not one row each (checked in
     // test/config/secret-files.test.ts); the README states the rule.
     const fileForms = new Set(secretFileEnvNames());
-    expect(configEnvNames().filter((name) => !fileForms.has(name) && !section.includes(`\`${name}\``))).toEqual(
-      [],
-    );
+    expect(
+      configEnvNames().filter((name) => !fileForms.has(name) && !section.includes(`\`${name}\``)),
+    ).toEqual([]);
     expect(section).toContain('`<NAME>_FILE=');
   });
 

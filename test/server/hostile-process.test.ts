@@ -145,8 +145,8 @@ describe('tankworld dev against hostile clients', () => {
       expect(await raw(gatewayPort, `GET /index.html HTTP/1.1\r\nHost: x\r\nRange: ${range}\r\n\r\n`)).toBe(
         'HTTP/1.1 416 Range Not Satisfiable',
       );
-    for (const escape of ['/..%2f..%2f..%2fetc%2fpasswd', '/%E0%A4%A', '/%00', `/${'a'.repeat(5000)}`])
-      expect(await raw(gatewayPort, `GET ${escape} HTTP/1.1\r\nHost: x\r\n\r\n`)).not.toMatch(/ 200 /);
+    for (const outside of ['/..%2f..%2f..%2fetc%2fpasswd', '/%E0%A4%A', '/%00', `/${'a'.repeat(5000)}`])
+      expect(await raw(gatewayPort, `GET ${outside} HTTP/1.1\r\nHost: x\r\n\r\n`)).not.toMatch(/ 200 /);
 
     const seen = viewer.frames.length;
     await waitFor(() => viewer.frames.length >= seen + 3, { what: 'three more frames', timeout: 10_000 });
