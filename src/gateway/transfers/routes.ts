@@ -48,6 +48,8 @@ const transferRoute = createRoute({
   tags: ['transfers'],
   summary:
     'Move a fish to another tank (two-phase commit); retries with one Idempotency-Key get the first answer',
+  description:
+    "An Idempotency-Key is the caller's own: it is unique per user, so another user sending the same key gets their own transfer.",
   request: {
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
     body: { required: true, content: { 'application/json': { schema: TransferBody } } },
@@ -161,6 +163,7 @@ export function registerTransferRoutes(
         entity_type: body.entity_type,
       },
       key: header ?? body.idempotency_key,
+      requestedBy: c.var.user.userId,
       sourceServer: source.serverId as string,
       destServer: dest.serverId as string,
     });
