@@ -35,6 +35,7 @@ export {
   type RequireLevelOptions,
   requireLevel,
 } from './permissions.ts';
+export { hasScope, OPERATOR_SCOPE, requireScope } from './scopes.ts';
 export {
   createInternalVerifier,
   type InternalVerifier,

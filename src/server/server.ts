@@ -128,11 +128,20 @@ export function createTankServer(options: TankServerOptions): TankServer {
     logger,
     maxTanks: options.maxTanks,
     reconcileWorld: (tankId, world) => late!.reconcileWorld(tankId, world),
-    onTankGone: (tankId, reason) => {
+    onTankGone: (tankId, reason, audience) => {
       viewers.closeTank(tankId, reason === 'moved' ? 'tank moved to another server' : 'tank deleted');
       const at = new Date().toISOString();
       if (reason === 'deleted')
-        realtime.publish({ type: 'tank_deleted', tank_id: tankId, server_id: serverId, at }).catch(() => {});
+        realtime
+          .publish({
+            type: 'tank_deleted',
+            tank_id: tankId,
+            server_id: serverId,
+            at,
+            is_public: audience?.isPublic ?? false,
+            readers: audience?.readers ?? [],
+          })
+          .catch(() => {});
     },
   });
   const snapshotter = createSnapshotter({
@@ -162,6 +171,8 @@ export function createTankServer(options: TankServerOptions): TankServer {
   app.use('*', refuseMisdirected({ serverId }));
   app.use('/api/tanks', bearerAuth({ verifier }));
   app.use('/api/tanks/*', bearerAuth({ verifier }));
+  // The network's servers and their public tanks (with owners) are for users, not for anyone who can reach the port.
+  app.use('/api/servers', bearerAuth({ verifier }));
   registerTankRoutes(app, ctx);
   registerEntityRoutes(app, ctx);
   registerSnapshotRoutes(app, ctx);
