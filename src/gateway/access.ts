@@ -4,9 +4,9 @@
  * owner is admin, a grant in `tank_permissions` gives its level, and a public tank is readable by
  * every authenticated user. A caller who may not even read a tank is told it does not exist (the
  * same 404 as an unknown tank), so a private tank's existence is not revealed by a 403; one who
- * may read it but needs more gets 403. Granted levels are cached per (tank, user) for a short TTL and
- * dropped when this gateway grants or revokes, so the hot path of a lookup runs no query: the
- * owner and public cases need none at all.
+ * may read it but needs more gets 403. Granted levels are cached per (tank, user) for a short
+ * TTL and dropped when this gateway grants or revokes, so the hot path of a lookup runs no
+ * query: the owner and public cases need none at all.
  */
 import { type AuthUser, ForbiddenError, hasLevel, type PermissionLevel } from '../auth/index.ts';
 import { ApiError } from '../http/index.ts';

@@ -23,7 +23,7 @@ function controlAt(value: string, text: boolean): number {
   return -1;
 }
 
-/** Body fields that name something (`user_id`, `tank_id`, `idempotency_key`…) are held to the strict rule. */
+/** Body fields that name something (`user_id`, `idempotency_key`…) are held to the strict rule. */
 const IDENTIFIER_FIELD = /(^|_)(id|key)$/;
 
 /** Where a refused control character was found, and which one. */
