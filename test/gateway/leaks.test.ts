@@ -7,6 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken, OPERATOR_SCOPE } from '../../src/auth/index.ts';
+import { getTank, revokePermission } from '../../src/store/index.ts';
 import { useCleanup } from '../support/index.ts';
 import { type CallOptions, type GatewayStack, SECRET, startGatewayStack } from './fixture.ts';
 
@@ -104,6 +105,29 @@ describe('a private tank the caller may not read', () => {
     const missing = await problemOf(`/api/transfers/${MISSING}`, { user: 'bob' }, MISSING);
     expect(hidden).toEqual(missing);
     expect(hidden).toMatchObject({ status: 404, body: { code: 'not_found' } });
+  });
+
+  it("should not delete the rows itself when the tank's server says 404 to a caller whose grant just went", async () => {
+    const { tank } = await stack.json<{ tank: { tank_id: string } }>('/api/tanks', 201, {
+      method: 'POST',
+      user: 'alice',
+      body: { name: 'Kept', is_public: false },
+    });
+    await stack.json(`/api/tanks/${tank.tank_id}/permissions`, 200, {
+      method: 'POST',
+      user: 'alice',
+      body: { user_id: 'mallory', permission: 'admin' },
+    });
+    // The gateway caches mallory's admin level; the revoke goes straight to the store (no event),
+    // as if made on a gateway whose announcement has not arrived yet.
+    await stack.json(`/gateway/tanks/${tank.tank_id}`, 200, { user: 'mallory' });
+    await revokePermission(stack.store.db, { tankId: tank.tank_id, userId: 'mallory' });
+    // The server, which reads the grants itself, answers 404 (as to anyone without a level): that
+    // must not pass for "not running here", after which the gateway deletes the rows itself.
+    const res = await stack.call(`/api/tanks/${tank.tank_id}`, { method: 'DELETE', user: 'mallory' });
+    expect(res.status).toBe(404);
+    expect(await getTank(stack.store.db, tank.tank_id)).toBeDefined();
+    await stack.json(`/gateway/tanks/${tank.tank_id}`, 200, { user: 'alice' });
   });
 
   it('should still refuse a reader a write or admin route with 403', async () => {
