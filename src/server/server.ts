@@ -10,7 +10,7 @@ import { getRequestListener } from '@hono/node-server';
 import { bearerAuth, type InternalVerifier, type TokenVerifier } from '../auth/index.ts';
 import type { Discovery, ServerInstance, ServerRegistration } from '../discovery/index.ts';
 import { type CrashPoint, noCrash } from '../fault/index.ts';
-import { createApi, observe } from '../http/index.ts';
+import { answerClientErrors, createApi, observe } from '../http/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import { createTankHost, type TankHost } from '../tank/index.ts';
@@ -226,6 +226,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
       await tanks.loadOwned();
       host.start();
       http = createServer(getRequestListener(app.fetch));
+      answerClientErrors(http);
       http.on('upgrade', (req, socket, head) => {
         if (!viewers.handleUpgrade(req, socket, head)) socket.destroy();
       });

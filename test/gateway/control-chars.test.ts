@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import { listPermissions, listTanks, listTransfersByTank } from '../../src/store/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
+import { rawRequest } from '../support/raw-http.ts';
 import { type CallOptions, type GatewayStack, SECRET, startGatewayStack } from './fixture.ts';
 
 const cleanup = useCleanup();
@@ -124,6 +125,31 @@ describe('a NUL in what the gateway accepts', () => {
       },
       'idempotency-key',
     );
+  });
+
+  it('should answer an Idempotency-Key holding a raw NUL (refused by the HTTP parser) with 400 naming it', async () => {
+    const body = JSON.stringify({ source_tank_id: tankId, dest_tank_id: otherId, entity_id: 1 });
+    const token = await mintToken({ secret: SECRET, userId: 'alice' });
+    const before = await footprint();
+    const reply = await rawRequest(
+      stack.gateway.url,
+      [
+        'POST /gateway/transfer HTTP/1.1',
+        'Host: localhost',
+        `Authorization: Bearer ${token}`,
+        'Content-Type: application/json',
+        'Idempotency-Key: k\u0000',
+        `Content-Length: ${body.length}`,
+      ],
+      body,
+    );
+    expect(reply.head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply.head.toLowerCase()).toContain('content-type: application/problem+json');
+    expect(JSON.parse(reply.body)).toMatchObject({
+      code: 'invalid_request',
+      errors: [{ path: 'idempotency-key', in: 'header' }],
+    });
+    expect(await footprint()).toEqual(before);
   });
 
   it.each([

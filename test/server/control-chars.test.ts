@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import { listTanks } from '../../src/store/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
+import { rawRequest } from '../support/raw-http.ts';
 import { type RequestOptions, SECRET, startTestServer, type TestServer } from './fixture.ts';
 
 const cleanup = useCleanup();
@@ -75,6 +76,21 @@ describe('a NUL in what a tank server accepts', () => {
       expect(res.status).toBe(401);
       expect(await res.json()).toMatchObject({ code: 'invalid_token' });
     }
+  });
+
+  it('should answer a header holding a raw NUL (refused by the HTTP parser) with a 400 problem naming it', async () => {
+    const reply = await rawRequest(t.server.url, [
+      `GET /api/tanks/${tankId} HTTP/1.1`,
+      'Host: localhost',
+      'X-Request-Id: a\u0000b',
+    ]);
+    expect(reply.head).toMatch(/^HTTP\/1\.1 400 /);
+    expect(JSON.parse(reply.body)).toMatchObject({
+      type: '/problems/invalid_request',
+      status: 400,
+      code: 'invalid_request',
+      errors: [{ path: 'x-request-id', in: 'header' }],
+    });
   });
 
   it('should still take a description with a line break', async () => {
