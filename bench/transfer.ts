@@ -89,6 +89,7 @@ async function once({ a, b }: { a: string; b: string }): Promise<number> {
       : [tb, ta, 'server-2', 'server-1'];
   const began = performance.now();
   const answer = await coordinator.submit({
+    requestedBy: 'bench',
     request: {
       source_tank_id: from.id,
       dest_tank_id: to.id,

@@ -11,7 +11,7 @@ const USAGE = `usage: tankworld <command> [flags]
   server    one tank server   (--port --server-id --region --zone --discovery consul|local --consul-addr …)
   gateway   the gateway      (--port 8080 --gateway-id --discovery consul|local --consul-addr …)
   migrate   apply SQL migrations to DATABASE_URL (or the embedded store)
-  token     mint a dev JWT    (--user alice [--ttl seconds])
+  token     mint a dev JWT    (--user alice [--ttl seconds] [--operator])
   audit     every fish uid in exactly one tank or open transfer reservation (exit 1 if not)
   mesh      up [--servers 3]: the native mesh with Envoy sidecars (npm run mesh); entries --servers a,b
 

@@ -7,7 +7,7 @@
  * `test/transfers/soak.test.ts` through {@link runSoak}.
  */
 import path from 'node:path';
-import { mintToken } from '../../src/auth/index.ts';
+import { mintToken, OPERATOR_SCOPE } from '../../src/auth/index.ts';
 import { freePorts, PROJECT_ROOT, type ProgramHandle, startProgram } from '../../src/mesh/index.ts';
 
 const CLI = path.join(PROJECT_ROOT, 'src/cli.ts');
@@ -89,7 +89,8 @@ export async function startSoakRig({
     await stop();
     throw err;
   }
-  const token = await mintToken({ secret: SECRET, userId: 'soak' });
+  // The soak's user is also its operator: it reads `/api/audit`, which needs the operator scope.
+  const token = await mintToken({ secret: SECRET, userId: 'soak', scopes: [OPERATOR_SCOPE] });
   return {
     gatewayUrl,
     serverUrls,

@@ -38,6 +38,7 @@ export {
   type RequireLevelOptions,
   requireLevel,
 } from './permissions.ts';
+export { hasScope, OPERATOR_SCOPE, requireScope } from './scopes.ts';
 export {
   assertFromPage,
   endSession,

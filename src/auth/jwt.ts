@@ -54,9 +54,22 @@ function hmacKey(secret: string): Uint8Array {
   return new TextEncoder().encode(secret);
 }
 
+/**
+ * A subject becomes a user id in queries, logs and grants: PostgreSQL refuses NUL in text, and no
+ * C0 control or DEL belongs in a name, so such a token names nobody (401, not a 500 later on).
+ */
+function hasControl(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}
+
 function toUser(payload: JWTPayload): AuthUser {
   if (typeof payload.sub !== 'string' || payload.sub === '')
     throw new InvalidTokenError('the token has no subject');
+  if (hasControl(payload.sub)) throw new InvalidTokenError('the token subject holds a control character');
   const scope = payload.scope;
   if (scope === undefined) return { userId: payload.sub };
   if (typeof scope !== 'string') throw new InvalidTokenError('the scope claim is not a string');

@@ -2,11 +2,14 @@
  * @module
  * Who may do what on a tank, as the gateway decides it before doing or forwarding anything: the
  * owner is admin, a grant in `tank_permissions` gives its level, and a public tank is readable by
- * every authenticated user. Granted levels are cached per (tank, user) for a short TTL and
- * dropped when this gateway grants or revokes, so the hot path of a lookup runs no query: the
- * owner and public cases need none at all.
+ * every authenticated user. A caller who may not even read a tank is told it does not exist (the
+ * same 404 as an unknown tank), so a private tank's existence is not revealed by a 403; one who
+ * may read it but needs more gets 403. Granted levels are cached per (tank, user) for a short
+ * TTL and dropped when this gateway grants or revokes, so the hot path of a lookup runs no
+ * query: the owner and public cases need none at all.
  */
 import { type AuthUser, ForbiddenError, hasLevel, type PermissionLevel } from '../auth/index.ts';
+import { ApiError } from '../http/index.ts';
 import { type Db, permissionOf } from '../store/index.ts';
 import type { TankRecord } from './views.ts';
 
@@ -15,7 +18,8 @@ export interface Access {
   levelOf(user: AuthUser, record: TankRecord): Promise<PermissionLevel | undefined>;
   /**
    * Resolves when the caller's level includes `needed` (with that level, or just `read` for a
-   * public tank read); throws `ForbiddenError` otherwise.
+   * public tank read); throws `tankNotFound` when the caller may not even read the tank, and
+   * `ForbiddenError` when they may read it but need more.
    */
   require(user: AuthUser, record: TankRecord, needed: PermissionLevel): Promise<PermissionLevel>;
   /** Forgets every cached level on a tank (after a grant, a revoke or a delete). */
@@ -47,10 +51,23 @@ function higher(a: PermissionLevel | undefined, b: PermissionLevel | undefined):
 }
 
 /**
+ * The answer about a tank the gateway does not know, and about one the caller may not read:
+ * the two must not differ, or the difference tells that a private tank exists.
+ *
+ * @example
+ * ```ts
+ * if (!record) throw tankNotFound(tankId);
+ * ```
+ */
+export function tankNotFound(tankId: string): ApiError {
+  return new ApiError('tank_not_found', `no tank ${tankId}`);
+}
+
+/**
  * @example
  * ```ts
  * const access = createAccess({ db, ttlMs: 5000 });
- * await access.require(c.var.user, record, 'write'); // ForbiddenError → 403 problem
+ * await access.require(c.var.user, record, 'write'); // 404 without read, ForbiddenError (403) with it
  * ```
  */
 export function createAccess({
@@ -94,6 +111,7 @@ export function createAccess({
       // (The level it answers is then at least `read`, which is all a read route asks.)
       if (needed === 'read' && record.isPublic) return record.owner === user.userId ? 'admin' : 'read';
       const level = await levelOf(user, record);
+      if (level === undefined) throw tankNotFound(record.tankId);
       if (!hasLevel(level, needed)) {
         throw new ForbiddenError(
           `${needed} permission on tank ${record.tankId} is needed; you have ${level ?? 'none'}`,

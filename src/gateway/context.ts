@@ -7,11 +7,10 @@
 import type { Context } from 'hono';
 import type { AuthEnv, PermissionLevel } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
-import { ApiError } from '../http/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import type { Logger, Registry } from '../telemetry/index.ts';
-import type { Access } from './access.ts';
+import { type Access, tankNotFound } from './access.ts';
 import type { TankCache } from './cache.ts';
 import type { TankCreator } from './create-tank.ts';
 import type { ServerDirectory } from './directory.ts';
@@ -44,7 +43,8 @@ export interface GatewayContext {
 
 /**
  * The tank named by the route when the caller (set by `bearerAuth`) holds `needed` on it:
- * `tank_not_found` (404) for an unknown tank, `ForbiddenError` (403) for too low a level.
+ * `tank_not_found` (404) for an unknown tank and for one the caller may not read at all (so a
+ * private tank's existence is not revealed), `ForbiddenError` (403) for a reader who needs more.
  *
  * @example
  * ```ts
@@ -58,7 +58,7 @@ export async function authorizedTank(
   needed: PermissionLevel,
 ): Promise<TankRecord> {
   const record = await ctx.cache.get(tankId);
-  if (!record) throw new ApiError('tank_not_found', `no tank ${tankId}`);
+  if (!record) throw tankNotFound(tankId);
   await ctx.access.require(c.var.user, record, needed);
   return record;
 }

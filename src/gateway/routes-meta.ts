@@ -77,7 +77,7 @@ const eventsRoute = createRoute({
   tags: ['meta'],
   summary: 'Server-Sent Events: tank created/deleted/moved, server up/down, transfer steps',
   description:
-    'A bearer token in `Authorization`, or (for EventSource, which cannot set headers) in the `token` query parameter.',
+    "A bearer token in `Authorization`, or (for EventSource, which cannot set headers) in the `token` query parameter. Each user gets the server events and the events of tanks they may read (public, owned or granted); a deleted tank's event goes to those who could read it.",
   request: { query: z.object({ token: z.string().optional() }) },
   responses: {
     200: { description: 'an event stream', content: { 'text/event-stream': { schema: z.string() } } },
@@ -138,13 +138,16 @@ export function registerMetaRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayCon
     return ctx.hub.stream(c, async function visible(event: NetworkEvent) {
       // Who may see a tank is its admins' business: gateways hear of it, users do not.
       if (event.type === 'permission_changed') return false;
+      // A deleted tank's rows are gone: the event itself says who could read it.
+      if (event.type === 'tank_deleted')
+        return event.is_public === true || (event.readers?.includes(user.userId) ?? false);
       const tankIds =
         event.type === 'tank_created' || event.type === 'tank_moved'
           ? [event.tank_id]
           : event.type === 'transfer_step'
             ? [event.source_tank_id, event.dest_tank_id]
             : [];
-      // Server events and deletions name nothing private; a tank's own events go to its readers.
+      // Server events name nothing private; a tank's own events go to its readers.
       if (tankIds.length === 0) return true;
       for (const id of tankIds) {
         try {

@@ -8,7 +8,7 @@ import type { Context, Env } from 'hono';
 import type { PermissionLevel } from '../auth/index.ts';
 import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
 import type { TankStats } from '../realtime/index.ts';
-import { deleteTank, listTanks } from '../store/index.ts';
+import { deleteTank, listPermissions, listTanks } from '../store/index.ts';
 import { authorizedTank, type GatewayContext, type GatewayEnv } from './context.ts';
 import { tankUnavailable } from './proxy.ts';
 import {
@@ -165,14 +165,35 @@ async function statsOf(ctx: GatewayContext, records: TankRecord[]): Promise<Map<
   }
 }
 
-/** Drops what the gateway knew of a deleted tank and tells the network. */
-async function forget(ctx: GatewayContext, record: TankRecord, announce: boolean): Promise<void> {
+/** Who could read a tank, read before its rows (grants included) are deleted. */
+async function audienceOf(
+  ctx: GatewayContext,
+  record: TankRecord,
+): Promise<{ isPublic: boolean; readers: string[] }> {
+  const readers = new Set((await listPermissions(ctx.db, record.tankId)).map((g) => g.userId));
+  if (record.owner) readers.add(record.owner);
+  return { isPublic: record.isPublic, readers: [...readers].sort() };
+}
+
+/** Drops what the gateway knew of a deleted tank and tells the network (and the tank's readers). */
+async function forget(
+  ctx: GatewayContext,
+  record: TankRecord,
+  audience: { isPublic: boolean; readers: string[] } | undefined,
+): Promise<void> {
   ctx.cache.invalidate(record.tankId);
   ctx.access.invalidate(record.tankId);
-  if (!announce) return;
+  if (!audience) return;
   const at = new Date().toISOString();
   await ctx.realtime
-    .publish({ type: 'tank_deleted', tank_id: record.tankId, server_id: record.serverId ?? 'unknown', at })
+    .publish({
+      type: 'tank_deleted',
+      tank_id: record.tankId,
+      server_id: record.serverId ?? 'unknown',
+      at,
+      is_public: audience.isPublic,
+      readers: audience.readers,
+    })
     .catch((err) => ctx.logger.warn({ err: (err as Error).message }, 'could not publish tank_deleted'));
 }
 
@@ -186,15 +207,20 @@ async function deleteTankEverywhere(
     const answer = await ctx.proxy.forward(record, c.req);
     // The server deleted the rows and announced it; anything else but "not running here" is its answer.
     if (answer.ok) {
-      await forget(ctx, record, false);
+      await forget(ctx, record, undefined);
       return answer;
     }
     if (answer.status !== 404) return answer;
+    // A server answers 404 also to a caller it finds unable to read the tank (as it would a tank
+    // it does not run): check the caller afresh, past this gateway's level cache, before the rows go.
+    ctx.access.invalidate(record.tankId);
+    await ctx.access.require(c.var.user, record, 'admin');
   }
   // Its server is down (or no longer runs it): the rows go here, and a server that comes back is
   // fenced by the missing location, as after a failover.
+  const audience = await audienceOf(ctx, record);
   const deleted = await deleteTank(ctx.db, record.tankId);
-  await forget(ctx, record, deleted);
+  await forget(ctx, record, deleted ? audience : undefined);
   return done();
 }
 

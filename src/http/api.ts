@@ -10,6 +10,7 @@ import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context, Env } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../telemetry/index.ts';
+import { findControlChar } from './control-chars.ts';
 import { ApiError, notFoundHandler, problemHandler } from './problem.ts';
 import { type ContentSecurityPolicyOptions, securityHeaders } from './secure-headers.ts';
 
@@ -41,6 +42,24 @@ export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
 }
 
+/** Where a validated value came from; the body is `json`, everything else is held to the strict rule. */
+type Target = 'json' | 'form' | 'query' | 'param' | 'header' | 'cookie';
+
+/**
+ * Refuses a validated value holding a control character it has no use for (see
+ * `control-chars.ts`), as the same 400 `invalid_request` a schema failure gets, naming the field.
+ * Running in the validators' hook, it covers every route declared with `app.openapi`.
+ */
+function refuseControlChars(target: Target, data: unknown): void {
+  const found = findControlChar(data, { strict: target !== 'json' && target !== 'form' });
+  if (!found) return;
+  const where = target === 'json' || target === 'form' ? '' : `${target} `;
+  const message = `control character ${found.char} is not allowed`;
+  throw new ApiError('invalid_request', `${where}${found.path}: ${message}`, {
+    extra: { errors: [{ path: found.path, in: target, message }] },
+  });
+}
+
 /**
  * @example
  * ```ts
@@ -61,6 +80,7 @@ export function createApi<E extends Env>({
           extra: { errors: result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
         });
       }
+      refuseControlChars(result.target, result.data);
     },
   });
   // First, so every answer, errors and 404s included, leaves with the headers.

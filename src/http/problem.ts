@@ -19,6 +19,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   invalid_position: 400,
   invalid_options: 400,
   invalid_snapshot: 400,
+  invalid_value: 400,
   same_tank: 400,
   missing_token: 401,
   invalid_token: 401,

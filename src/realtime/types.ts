@@ -54,7 +54,19 @@ const id = z.string().min(1);
 /** Everything published on the network-wide event channel, discriminated on `type`. */
 export const networkEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('tank_created'), tank_id: id, server_id: id, at: isoTime }),
-  z.object({ type: z.literal('tank_deleted'), tank_id: id, server_id: id, at: isoTime }),
+  z.object({
+    type: z.literal('tank_deleted'),
+    tank_id: id,
+    server_id: id,
+    at: isoTime,
+    /**
+     * Who could read the tank when it went (its rows, grants included, are gone by the time a
+     * gateway streams the event): public, or its owner and grantees. Gateways stream the event
+     * only to them; an event without these fields (an older publisher) goes to nobody's stream.
+     */
+    is_public: z.boolean().optional(),
+    readers: z.array(id).optional(),
+  }),
   z.object({
     type: z.literal('tank_moved'),
     tank_id: id,

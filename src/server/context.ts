@@ -16,7 +16,7 @@ import { type Db, permissionOf } from '../store/index.ts';
 import type { Tank, TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Snapshotter } from './snapshotter.ts';
-import type { TankService } from './tank-service.ts';
+import { type TankService, tankNotFound } from './tank-service.ts';
 
 export type ServerEnv = AuthEnv;
 
@@ -52,7 +52,8 @@ export function assertNotFailed(tank: Tank): Tank {
 
 /**
  * The tank named in the route, when the caller holds `needed` on it: 404 for a tank that is
- * not on this server, 403 for too low a level.
+ * not on this server and, word for word, for one the caller may not read (a 403 there would
+ * tell that a private tank exists); 403 for a reader who needs more.
  */
 export async function authorizedTank(
   ctx: ServerContext,
@@ -62,6 +63,7 @@ export async function authorizedTank(
 ): Promise<Tank> {
   const tank = await ctx.tanks.find(tankId);
   const level = await levelOf(ctx.db, c.var.user, tank);
+  if (level === undefined) throw tankNotFound(tankId, ctx.serverId);
   if (!hasLevel(level, needed)) {
     throw new ForbiddenError(`${needed} permission on tank ${tankId} is needed; you have ${level ?? 'none'}`);
   }

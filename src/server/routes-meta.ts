@@ -1,11 +1,12 @@
 /**
  * @module
  * What a server says about itself and the network: `/` (what is here), `/health`, `/metrics`
- * (Prometheus text) and `GET /api/servers` (every tank server discovery knows, with tanks).
+ * (Prometheus text) and `GET /api/servers` (every tank server discovery knows, with its public
+ * tanks; a bearer token is required, as on the tank routes).
  * When discovery is unreachable the last known view is served and marked `stale`.
  */
 import type { Discovery, ServerInstance } from '../discovery/index.ts';
-import { createRoute, type OpenAPIHono, z } from '../http/index.ts';
+import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
 import { listTanks } from '../store/index.ts';
 import type { Registry } from '../telemetry/index.ts';
 import type { ServerContext, ServerEnv } from './context.ts';
@@ -78,7 +79,8 @@ const serversRoute = createRoute({
   method: 'get',
   path: '/api/servers',
   tags: ['meta'],
-  summary: 'Every tank server in the network with its public tanks',
+  summary: 'Every tank server in the network with its public tanks (bearer token)',
+  description: 'Needs a bearer token, like the tank routes: the listing names tanks and their owners.',
   responses: {
     200: {
       description: 'servers',
@@ -93,6 +95,7 @@ const serversRoute = createRoute({
         },
       },
     },
+    ...problemResponses(401),
   },
 });
 
@@ -175,7 +178,8 @@ export function registerMetaRoutes(
     if (!servers.some((s) => s.serverId === ctx.serverId)) servers = [self(), ...servers];
     const out = [];
     for (const s of servers) {
-      // This route takes no token, so it lists public tanks only; counts still include them all.
+      // Public tanks only, whoever asks (a user's private and granted tanks are the gateway's
+      // listing's business); counts still include them all.
       if (s.serverId === ctx.serverId) {
         const all = ctx.host.list();
         const tanks = all.filter((t) => t.meta.is_public).map((t) => tankView(t, ctx.serverId));

@@ -10,7 +10,14 @@ import { getRequestListener } from '@hono/node-server';
 import { bearerAuth, type InternalVerifier, type TokenVerifier } from '../auth/index.ts';
 import type { Discovery, ServerInstance, ServerRegistration } from '../discovery/index.ts';
 import { type CrashPoint, noCrash } from '../fault/index.ts';
-import { ApiError, createApi, observe, problemResponse, toProblem } from '../http/index.ts';
+import {
+  ApiError,
+  answerClientErrors,
+  createApi,
+  observe,
+  problemResponse,
+  toProblem,
+} from '../http/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import { createTankHost, type TankHost } from '../tank/index.ts';
@@ -136,11 +143,20 @@ export function createTankServer(options: TankServerOptions): TankServer {
     maxTanks: options.maxTanks,
     reconcileWorld: (tankId, world) => late!.reconcileWorld(tankId, world),
     reconcileRestore: (tankId, world, live) => late!.reconcileRestore(tankId, world, live),
-    onTankGone: (tankId, reason) => {
+    onTankGone: (tankId, reason, audience) => {
       viewers.closeTank(tankId, reason === 'moved' ? 'tank moved to another server' : 'tank deleted');
       const at = new Date().toISOString();
       if (reason === 'deleted')
-        realtime.publish({ type: 'tank_deleted', tank_id: tankId, server_id: serverId, at }).catch(() => {});
+        realtime
+          .publish({
+            type: 'tank_deleted',
+            tank_id: tankId,
+            server_id: serverId,
+            at,
+            is_public: audience?.isPublic ?? false,
+            readers: audience?.readers ?? [],
+          })
+          .catch(() => {});
     },
   });
   const snapshotter = createSnapshotter({
@@ -170,6 +186,8 @@ export function createTankServer(options: TankServerOptions): TankServer {
   app.use('*', refuseMisdirected({ serverId }));
   app.use('/api/tanks', bearerAuth({ verifier }));
   app.use('/api/tanks/*', bearerAuth({ verifier }));
+  // The network's servers and their public tanks (with owners) are for users, not for anyone who can reach the port.
+  app.use('/api/servers', bearerAuth({ verifier }));
   registerTankRoutes(app, ctx);
   registerEntityRoutes(app, ctx);
   registerSnapshotRoutes(app, ctx);
@@ -241,9 +259,11 @@ export function createTankServer(options: TankServerOptions): TankServer {
       if (options.meshPort !== undefined) {
         // Loopback only: in a pod or a compose network namespace, only the sidecar reaches it.
         meshHttp = createServer(getRequestListener(app.fetch));
+        answerClientErrors(meshHttp);
         await listen(meshHttp, options.meshPort, '127.0.0.1');
       }
       http = createServer(getRequestListener(publicFetch));
+      answerClientErrors(http);
       http.on('upgrade', (req, socket, head) => {
         if (!viewers.handleUpgrade(req, socket, head)) socket.destroy();
       });

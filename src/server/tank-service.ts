@@ -20,6 +20,7 @@ import {
   latestSnapshot,
   latestSnapshotsForServer,
   listLocationsByServer,
+  listPermissions,
   saveSnapshots,
   type Tank as TankRow,
   type TankSnapshot,
@@ -65,8 +66,17 @@ export interface TankServiceOptions {
    * stay held. See `src/server/transfer-held.ts`.
    */
   reconcileRestore?: (tankId: string, world: World, live: World) => Promise<void>;
-  /** Called when a tank leaves this server (deleted, evicted by fencing) so viewers are closed. */
-  onTankGone?: (tankId: string, reason: 'deleted' | 'moved') => void;
+  /**
+   * Called when a tank leaves this server (deleted, evicted by fencing) so viewers are closed;
+   * a deletion comes with who could read the tank, for the `tank_deleted` event.
+   */
+  onTankGone?: (tankId: string, reason: 'deleted' | 'moved', audience?: TankAudience) => void;
+}
+
+/** Who could read a tank: everyone (public), else its owner and the users granted a level. */
+export interface TankAudience {
+  isPublic: boolean;
+  readers: string[];
 }
 
 export type TankService = ReturnType<typeof createTankService>;
@@ -91,6 +101,19 @@ function metaOf(row: TankRow): TankMeta {
  * const tank = await tanks.create({ name: 'Reef', owner: 'alice' });
  * ```
  */
+/**
+ * The answer about a tank this server does not run, and about one the caller may not read: the
+ * two must not differ, or the difference tells that a private tank exists.
+ *
+ * @example
+ * ```ts
+ * if (!level) throw tankNotFound(tankId, serverId);
+ * ```
+ */
+export function tankNotFound(tankId: string, serverId: string): ApiError {
+  return new ApiError('tank_not_found', `no tank ${tankId} on server ${serverId}`);
+}
+
 export function createTankService({
   serverId,
   host,
@@ -109,7 +132,7 @@ export function createTankService({
 
   function get(tankId: string): Tank {
     const tank = host.get(tankId);
-    if (!tank) throw new ApiError('tank_not_found', `no tank ${tankId} on server ${serverId}`);
+    if (!tank) throw tankNotFound(tankId, serverId);
     return tank;
   }
 
@@ -275,10 +298,14 @@ export function createTankService({
   }
 
   async function remove(tankId: string): Promise<void> {
-    get(tankId);
+    const tank = get(tankId);
+    // Read before the rows go: the grants are deleted with the tank.
+    const grants = await listPermissions(db, tankId);
+    const readers = new Set(grants.map((g) => g.userId));
+    if (tank.meta.owner) readers.add(tank.meta.owner);
     await deleteTankRow(db, tankId);
     host.remove(tankId);
-    onTankGone(tankId, 'deleted');
+    onTankGone(tankId, 'deleted', { isPublic: tank.meta.is_public, readers: [...readers].sort() });
     logger.info({ tank_id: tankId }, 'tank deleted');
   }
 

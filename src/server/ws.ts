@@ -289,7 +289,8 @@ export function createViewerGateway({
     }
     const level = await levelOf(user, tank);
     if (!level) {
-      ws.close(WsClose.forbidden, closeReason(`no read permission on tank ${tankId}`));
+      // Word for word the close of a missing tank: a private tank's existence is not told.
+      ws.close(WsClose.unknownTank, closeReason(`tank not found: ${tankId}`));
       return;
     }
     if (ws.readyState !== WebSocket.OPEN) return;

@@ -59,6 +59,26 @@ export class ConflictError extends StoreError {
   }
 }
 
+/**
+ * A value the database cannot store: a NUL in text (SQLSTATE 22021) or `\u0000` in jsonb
+ * (22P05). The HTTP layer refuses those before any query; this is the last line behind it, so
+ * such input is the caller's 400, never a 500 (nor, behind a gateway, a server "failing").
+ *
+ * @example
+ * ```ts
+ * throw new InvalidValueError('grant permission: a value holds a character the database refuses');
+ * ```
+ */
+export class InvalidValueError extends StoreError {
+  override readonly name = 'InvalidValueError';
+  constructor(message: string, options: StoreErrorOptions = {}) {
+    super('invalid_value', message, options);
+  }
+}
+
+/** SQLSTATEs of values PostgreSQL cannot represent: character_not_in_repertoire, untranslatable_character. */
+const INVALID_VALUE_STATES = new Set(['22021', '22P05']);
+
 /** What a fenced write expected and what the database holds instead. */
 export interface StaleEpochDetails {
   tankId: string;
@@ -136,7 +156,8 @@ function isUnavailable(err: unknown): boolean {
 
 /**
  * Turns anything a query threw into a `StoreError`: store errors pass through, unique violations
- * become `ConflictError`, foreign-key violations `NotFoundError`, an unreachable database
+ * become `ConflictError`, foreign-key violations `NotFoundError`, a NUL the database refuses
+ * `InvalidValueError`, an unreachable database
  * `StoreError('unavailable')`, anything else `StoreError('store_failed')`; the original is the
  * `cause`.
  *
@@ -152,6 +173,10 @@ export function toStoreError(err: unknown, what: string): StoreError {
   if (state === '23505') return new ConflictError(`${what}: already exists`, { cause: err });
   if (state === '23503')
     return new NotFoundError(`${what}: a row it refers to does not exist`, { cause: err });
+  if (state !== undefined && INVALID_VALUE_STATES.has(state))
+    return new InvalidValueError(`${what}: a value holds a character the database cannot store`, {
+      cause: err,
+    });
   if (isUnavailable(err) || state?.startsWith('08') || state === '57P01') {
     return new StoreError('unavailable', `${what}: database unavailable`, { cause: err });
   }

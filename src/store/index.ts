@@ -18,6 +18,7 @@
 export type { Db, Schema } from './db.ts';
 export {
   ConflictError,
+  InvalidValueError,
   NotFoundError,
   type StaleEpochDetails,
   StaleEpochError,

@@ -17,6 +17,7 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uuid,
 } from 'drizzle-orm/pg-core';
 
@@ -164,7 +165,13 @@ export const transfersTable = pgTable(
   'transfers',
   {
     transferId: uuid('transfer_id').primaryKey().defaultRandom(),
-    idempotencyKey: text('idempotency_key').notNull().unique('transfers_idempotency_key_unique'),
+    /**
+     * A key is its sender's: unique per user (`requested_by`, the token's subject), so another
+     * user's retry with the same key gets their own transfer and learns nothing of this one.
+     */
+    idempotencyKey: text('idempotency_key').notNull(),
+    /** The user who asked for the transfer; rows logged before keys were per user have ''. */
+    requestedBy: text('requested_by').notNull(),
     /** Hash of the request body: the same key with another body is refused by the coordinator. */
     requestHash: text('request_hash').notNull(),
     sourceTankId: uuid('source_tank_id').notNull(),
@@ -184,6 +191,8 @@ export const transfersTable = pgTable(
     response: jsonb('response').$type<unknown>(),
   },
   (t) => [
+    // Key first: a lookup by key (and the batch's read-back) uses the index's leading column.
+    unique('transfers_idempotency_key_requested_by_unique').on(t.idempotencyKey, t.requestedBy),
     check('transfers_status_check', sql`${t.status} in ${oneOf(TRANSFER_STATUSES)}`),
     index('transfers_source_tank_id_idx').on(t.sourceTankId),
     index('transfers_dest_tank_id_idx').on(t.destTankId),

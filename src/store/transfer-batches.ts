@@ -24,7 +24,7 @@ export type CreateTransfer = Omit<
 
 export interface CreatedTransfer {
   transfer: Transfer;
-  /** False when a transfer with this idempotency key already existed and is returned instead. */
+  /** False when a transfer with this user's idempotency key already existed and is returned instead. */
   created: boolean;
 }
 
@@ -47,33 +47,39 @@ export type TransferInsert = Omit<CreateTransfer, 'eventData'> & { eventData: Re
 function createStatement(db: Db) {
   const v = db.$with('v', {}).as(
     sql`select * from json_to_recordset(${sql.placeholder('items')}::json) as v(i int, "transferId" uuid,
-      "idempotencyKey" text, "requestHash" text, "sourceTankId" uuid, "destTankId" uuid,
+      "idempotencyKey" text, "requestedBy" text, "requestHash" text, "sourceTankId" uuid, "destTankId" uuid,
       "sourceServer" text, "destServer" text, "entityId" bigint, "entityUid" text, "entityPayload" jsonb,
       "oldId" bigint, "newId" bigint, "eventData" jsonb)`,
   );
   // In key order, so two processes' batches wait for each other's keys in one order (no deadlock).
   const inserted = db.$with('inserted', TRANSFER).as(
-    sql`insert into transfers (transfer_id, idempotency_key, request_hash, source_tank_id, dest_tank_id,
-        source_server, dest_server, entity_id, entity_uid, entity_payload, old_id, new_id, status)
-      select coalesce("transferId", gen_random_uuid()), "idempotencyKey", "requestHash", "sourceTankId",
-        "destTankId", "sourceServer", "destServer", "entityId", "entityUid", "entityPayload", "oldId",
-        "newId", 'initiated'
-      from v order by "idempotencyKey"
-      on conflict (idempotency_key) do nothing
+    sql`insert into transfers (transfer_id, idempotency_key, requested_by, request_hash, source_tank_id,
+        dest_tank_id, source_server, dest_server, entity_id, entity_uid, entity_payload, old_id, new_id, status)
+      select coalesce("transferId", gen_random_uuid()), "idempotencyKey", "requestedBy", "requestHash",
+        "sourceTankId", "destTankId", "sourceServer", "destServer", "entityId", "entityUid", "entityPayload",
+        "oldId", "newId", 'initiated'
+      from v order by "idempotencyKey", "requestedBy"
+      on conflict (idempotency_key, requested_by) do nothing
       returning *`,
   );
   // Rows come out in batch order and take event ids from the column's sequence as they go in.
   const logged = db.$with('logged', {}).as(
     sql`insert into transfer_events (transfer_id, event_type, event_data)
       select inserted.transfer_id, 'initiated', v."eventData"
-      from inserted join v on v."idempotencyKey" = inserted.idempotency_key
+      from inserted join v
+        on v."idempotencyKey" = inserted.idempotency_key and v."requestedBy" = inserted.requested_by
       order by v.i`,
   );
   return db.with(v, inserted, logged).select().from(inserted).prepare('create_transfers');
 }
 
+/** A key and its user as one string, for maps (JSON: neither part can fake the separator). */
+export function senderKey(t: { idempotencyKey: string; requestedBy: string }): string {
+  return JSON.stringify([t.requestedBy, t.idempotencyKey]);
+}
+
 /**
- * Inserts the transfers of keys not taken (idempotency keys are distinct within `items`) and
+ * Inserts the transfers of keys not taken (each user's keys are distinct within `items`) and
  * returns each item's transfer, `created` or found.
  */
 export async function createTransfers(
@@ -85,22 +91,23 @@ export async function createTransfers(
   const rows = await preparedOnce(db, 'create_transfers', () => createStatement(db)).execute({
     items: itemsJson(items),
   });
-  const created = new Map(rows.map((row) => [row.idempotencyKey, row]));
-  const taken = items.filter((t) => !created.has(t.idempotencyKey)).map((t) => t.idempotencyKey);
+  const created = new Map(rows.map((row) => [senderKey(row), row]));
+  const taken = items.filter((t) => !created.has(senderKey(t))).map((t) => t.idempotencyKey);
   const found = new Map<string, Transfer>();
   if (taken.length > 0) {
+    // By key (the unique index's leading column); other users' rows with the key are skipped below.
     const existing = await db
       .select()
       .from(transfersTable)
       .where(inArray(transfersTable.idempotencyKey, taken));
-    for (const row of existing) found.set(row.idempotencyKey, row);
+    for (const row of existing) found.set(senderKey(row), row);
   }
-  return items.map(({ idempotencyKey }) => {
-    const row = created.get(idempotencyKey);
+  return items.map((item) => {
+    const row = created.get(senderKey(item));
     if (row) return { transfer: row, created: true };
-    const existing = found.get(idempotencyKey);
+    const existing = found.get(senderKey(item));
     if (existing) return { transfer: existing, created: false };
-    return new ConflictError(`idempotency key ${idempotencyKey} is taken by an uncommitted transfer`);
+    return new ConflictError(`idempotency key ${item.idempotencyKey} is taken by an uncommitted transfer`);
   });
 }
 

@@ -49,20 +49,25 @@ export async function getTransfer(db: Db, transferId: string): Promise<TransferW
 }
 
 /**
- * The transfer logged under an idempotency key, or undefined.
+ * The transfer a user logged under an idempotency key, or undefined (keys are per user).
  *
  * @example
  * ```ts
- * const earlier = await getTransferByKey(db, key);
+ * const earlier = await getTransferByKey(db, { idempotencyKey: key, requestedBy: 'alice' });
  * if (earlier?.response) return earlier.response;
  * ```
  */
-export async function getTransferByKey(db: Db, idempotencyKey: string): Promise<Transfer | undefined> {
+export async function getTransferByKey(
+  db: Db,
+  { idempotencyKey, requestedBy }: { idempotencyKey: string; requestedBy: string },
+): Promise<Transfer | undefined> {
   return attempt(`get transfer by key ${idempotencyKey}`, async () => {
     const [row] = await db
       .select()
       .from(transfersTable)
-      .where(eq(transfersTable.idempotencyKey, idempotencyKey));
+      .where(
+        and(eq(transfersTable.idempotencyKey, idempotencyKey), eq(transfersTable.requestedBy, requestedBy)),
+      );
     return row;
   });
 }

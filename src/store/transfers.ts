@@ -1,6 +1,6 @@
 /**
  * @module
- * The 2PC coordinator's log: `transfers` (one row per transfer, unique idempotency key) and
+ * The 2PC coordinator's log: `transfers` (one row per transfer, idempotency keys unique per user) and
  * `transfer_events` (append-only). Each step changes the status and appends its events in one
  * statement (data-modifying CTEs), so the log never says a step happened without its event or
  * the reverse. Concurrent steps share that statement: calls made together, or while a batch is
@@ -19,6 +19,7 @@ import {
   createTransfers,
   type LoggedEvent,
   type StatusUpdate,
+  senderKey,
   setTransferStatuses,
   type TransferInsert,
   type TransferOutcome,
@@ -39,13 +40,13 @@ export interface StatusChange extends TransferOutcome {
 
 const UNFINISHED: readonly TransferStatus[] = ['initiated', 'prepared'];
 
-/** Creates of `db` in flight together: one statement a batch; calls with one key go in turn. */
+/** Creates of `db` in flight together: one statement a batch; calls with one user's key go in turn. */
 function createBatched(db: Db) {
   return batchedOnce(
     db,
     'create_transfers',
     runInTurns({
-      keyOf: (t: TransferInsert) => t.idempotencyKey,
+      keyOf: (t: TransferInsert) => senderKey(t),
       run: (items) => createTransfers(db, items),
     }),
   );
@@ -61,13 +62,13 @@ function statusBatched(db: Db) {
 }
 
 /**
- * Logs a new transfer and its `initiated` event, or, when the idempotency key is taken, returns
- * the transfer already logged under it (`created: false`); concurrent calls with one key yield
- * one transfer. Comparing `requestHash` to tell a retry from a reused key is the caller's job.
+ * Logs a new transfer and its `initiated` event, or, when `requestedBy` already used the
+ * idempotency key, returns the transfer logged under it (`created: false`); concurrent calls with
+ * one user's key yield one transfer. Another user's key of the same text is another key. Comparing `requestHash` to tell a retry from a reused key is the caller's job.
  *
  * @example
  * ```ts
- * const { transfer, created } = await createTransfer(db, { idempotencyKey, requestHash,
+ * const { transfer, created } = await createTransfer(db, { idempotencyKey, requestedBy: 'alice', requestHash,
  *   sourceTankId, destTankId, sourceServer: 'srv-1', destServer: 'srv-2', entityId: 42 });
  * if (!created && transfer.requestHash !== requestHash) throw new ApiError('idempotency_mismatch', key);
  * ```

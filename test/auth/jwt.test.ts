@@ -70,6 +70,13 @@ describe('token verifier (HS256)', () => {
     await expect(verifier.verify(noSub)).rejects.toMatchObject({ code: 'invalid_token' });
   });
 
+  it('should refuse a token whose sub holds a NUL or another control character with invalid_token', async () => {
+    for (const userId of ['ev\u0000il', 'line\nbreak', 'del\u007f']) {
+      const token = await mintToken({ secret, userId, now: NOW });
+      await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'invalid_token', status: 401 });
+    }
+  });
+
   it('should refuse an unsigned (alg none) token and garbage', async () => {
     const header = Buffer.from('{"alg":"none"}').toString('base64url');
     const payload = Buffer.from(

@@ -65,11 +65,12 @@ describe('tank servers on a real Consul agent', () => {
     );
     expect(servers).toHaveLength(3);
 
+    const token = await mintToken({ secret: SECRET, userId: 'alice' });
     // Every server's own view lists all three.
     for (const port of ports) {
       await waitFor(
         async () => {
-          const reply = await json<ServersReply>(`http://127.0.0.1:${port}/api/servers`);
+          const reply = await json<ServersReply>(`http://127.0.0.1:${port}/api/servers`, token);
           return (
             reply.servers
               .map((s) => s.server.server_id)
@@ -82,7 +83,6 @@ describe('tank servers on a real Consul agent', () => {
     }
     expect(await consulServerIds(consul.httpAddr)).toEqual(ids);
 
-    const token = await mintToken({ secret: SECRET, userId: 'alice' });
     const created = await fetch(`http://127.0.0.1:${ports[0]}/api/tanks`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -99,7 +99,7 @@ describe('tank servers on a real Consul agent', () => {
       what: 'the tank ticking while Consul is down',
       timeout: 10_000,
     });
-    const stale = await json<ServersReply>(`http://127.0.0.1:${ports[1]}/api/servers`);
+    const stale = await json<ServersReply>(`http://127.0.0.1:${ports[1]}/api/servers`, token);
     expect(stale.stale).toBe(true);
     expect(stale.servers.map((s) => s.server.server_id).sort()).toEqual(ids);
 
@@ -111,7 +111,7 @@ describe('tank servers on a real Consul agent', () => {
       timeout: HEARTBEAT_MS * 2 + 2000,
       interval: 50,
     });
-    const fresh = await json<ServersReply>(`http://127.0.0.1:${ports[2]}/api/servers`);
+    const fresh = await json<ServersReply>(`http://127.0.0.1:${ports[2]}/api/servers`, token);
     expect(fresh.stale).toBe(false);
   });
 });

@@ -3,7 +3,9 @@
  * Every route the gateway documents in `/openapi.json`, refused to every caller who should not
  * pass: no token, a token signed with another secret, an expired token (401); a user with no
  * grant on a private tank, and a read-only user on a write or admin route (403). The route list
- * comes from the document, so a new route without an entry in `ROUTES` fails here. The tank
+ * comes from the document, so a new route without an entry in `ROUTES` fails here. A user with no
+ * grant on a private tank is told it does not exist (404, as for a missing tank: a 403 would reveal
+ * it), a user without the operator scope is refused the operator's routes (403). The tank
  * servers' internal API refuses unsigned, altered, replayed and stale calls.
  */
 import { randomUUID } from 'node:crypto';
@@ -32,6 +34,10 @@ interface RouteCase {
   params?: (ids: Ids) => Record<string, string>;
   query?: (ids: Ids) => Record<string, string>;
   body?: (ids: Ids) => unknown;
+  /** What a user with no grant is told: the tank (or, for a transfer, the transfer) is not found. */
+  hidden?: 'tank_not_found' | 'not_found';
+  /** Only tokens with the operator scope may call it. */
+  operator?: true;
 }
 
 /**
@@ -75,9 +81,9 @@ const ROUTES: Record<string, RouteCase> = {
     needed: 'write',
     body: (ids) => ({ source_tank_id: ids.tank, dest_tank_id: ids.other, entity_id: ids.fish }),
   },
-  'GET /api/transfers/{id}': { needed: 'read', params: (ids) => ({ id: ids.transfer }) },
+  'GET /api/transfers/{id}': { needed: 'read', params: (ids) => ({ id: ids.transfer }), hidden: 'not_found' },
   'GET /api/transfers': { needed: 'read', query: (ids) => ({ tank: ids.tank }) },
-  'GET /api/audit': {},
+  'GET /api/audit': { operator: true },
   'GET /api/servers': {},
   'GET /api/events': {},
   'GET /api/session': {},
@@ -202,11 +208,17 @@ describe.each([
 
 describe('a user with no grant on a private tank', () => {
   it.each(KEYS.filter((k) => ROUTES[k]!.needed !== undefined))(
-    'should be refused %s with 403',
+    'should be told by %s that it does not exist (404)',
     async (key) => {
-      await expectRefused(key, { user: 'bob' }, 403, 'forbidden');
+      await expectRefused(key, { user: 'bob' }, 404, ROUTES[key]!.hidden ?? 'tank_not_found');
     },
   );
+});
+
+describe('a user without the operator scope', () => {
+  it.each(KEYS.filter((k) => ROUTES[k]!.operator))('should be refused %s with 403', async (key) => {
+    await expectRefused(key, { user: 'alice' }, 403, 'forbidden');
+  });
 });
 
 describe('a read-only user', () => {

@@ -177,6 +177,29 @@ describe('GET /api/events', () => {
     await bob.next((e) => e.data.tank_id === hidden, 'the granted tank’s event');
   });
 
+  it("should stream tank_deleted only to those who could read the tank, not for another user's private one", async () => {
+    const bob = await openEvents('bob');
+    const rita = await openEvents('rita');
+    const hidden = await create('alice', 'Private, going', false);
+    const shown = await create('alice', 'Public, going', true);
+    await stack.json(`/api/tanks/${hidden}/permissions`, 200, {
+      method: 'POST',
+      user: 'alice',
+      body: { user_id: 'rita', permission: 'read' },
+    });
+    // The private tank goes first: events arrive in order, so had bob's stream carried it, it
+    // would be there by the time the public one's arrives.
+    await stack.json(`/api/tanks/${hidden}`, 200, { method: 'DELETE', user: 'alice' });
+    await stack.json(`/api/tanks/${shown}`, 200, { method: 'DELETE', user: 'alice' });
+    await bob.next((e) => e.event === 'tank_deleted' && e.data.tank_id === shown, 'the public tank_deleted');
+    expect(bob.events.filter((e) => e.data.tank_id === hidden)).toEqual([]);
+    // A user granted a level on the private tank is told it went.
+    await rita.next(
+      (e) => e.event === 'tank_deleted' && e.data.tank_id === hidden,
+      'the granted tank_deleted',
+    );
+  });
+
   it('should stream server_down when a server stops its heartbeat, and server_up when it comes back', async () => {
     const stream = await openEvents('carol');
     // server-1 keeps beating (its check is passed), server-2 does not: only its TTL lapses.

@@ -3,8 +3,9 @@
  * Grants on a tank, managed by its admins (the creator is one): a read grant lets Bob read and
  * not write, a write grant lets him write and not administer, a revoke takes it all back at
  * once on this gateway, and the tank's server, asked directly with Bob's token, agrees with the
- * gateway at every step. Without a grant a private tank answers 403 (the design does not hide a
- * tank's existence from an authenticated caller; `src/gateway/access.ts`).
+ * gateway at every step. Without a grant a private tank answers 404, exactly as a tank that does
+ * not exist (a 403 would tell that it exists; `src/gateway/access.ts`); a reader who lacks write
+ * or admin gets 403.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useCleanup, useDatabase, waitFor } from '../support/index.ts';
@@ -65,14 +66,14 @@ async function grant(permission: string, by = 'alice', user = 'bob'): Promise<Re
 }
 
 const NONE = {
-  lookup: 403,
-  stats: 403,
-  pause: 403,
-  resume: 403,
-  grants: 403,
-  'server stats': 403,
-  'server pause': 403,
-  'server resume': 403,
+  lookup: 404,
+  stats: 404,
+  pause: 404,
+  resume: 404,
+  grants: 404,
+  'server stats': 404,
+  'server pause': 404,
+  'server resume': 404,
 };
 
 describe('tank permissions', () => {
@@ -108,10 +109,14 @@ describe('tank permissions', () => {
       granted_at: expect.any(String),
     });
     expect(await statuses('bob')).toEqual({
-      ...NONE,
       lookup: 200,
       stats: 200,
+      pause: 403,
+      resume: 403,
+      grants: 403,
       'server stats': 200,
+      'server pause': 403,
+      'server resume': 403,
     });
     expect((await grant('write', 'bob', 'mallory')).status).toBe(403);
     const listed = await stack.json<{ tanks: Array<{ tank: { tank_id: string } }> }>('/api/tanks', 200, {
@@ -192,15 +197,15 @@ describe('tank permissions', () => {
       via: other,
     });
     // Whether or not this gateway has heard of the revoke yet, the tank's server reads the grants
-    // itself: no write slips through in between.
+    // itself: no write slips through in between (and erin, with no level left, is told no tank).
     const refused = await pause();
-    expect(refused.status).toBe(403);
+    expect(refused.status).toBe(404);
     expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
     expect(owner().server.host.get(tankId)!.status).toBe('running');
     // The lookup is answered here alone: it follows once permission_changed arrives, well
     // before the 5 s a cached level would otherwise be trusted.
     await waitFor(
-      async () => (await stack.call(`/gateway/tanks/${tankId}`, { user: 'erin' })).status === 403,
+      async () => (await stack.call(`/gateway/tanks/${tankId}`, { user: 'erin' })).status === 404,
       { what: 'the revoke to reach this gateway', timeout: 3000 },
     );
   });

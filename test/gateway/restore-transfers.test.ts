@@ -6,8 +6,9 @@
  * lost. Two tank servers behind one gateway; the tanks are paused, so nothing is born or dies.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mintToken, OPERATOR_SCOPE } from '../../src/auth/index.ts';
 import { useCleanup } from '../support/index.ts';
-import { type GatewayStack, startGatewayStack } from './fixture.ts';
+import { type GatewayStack, SECRET, startGatewayStack } from './fixture.ts';
 
 const cleanup = useCleanup();
 let stack: GatewayStack;
@@ -62,7 +63,9 @@ async function restore(tankId: string, snapshotId: string): Promise<void> {
 }
 
 async function expectAuditClean(): Promise<void> {
-  const audit = await stack.json<{ ok: boolean; duplicated: unknown[] }>('/api/audit', 200, as);
+  // The audit is for operators (it sees every tank).
+  const rawToken = await mintToken({ secret: SECRET, userId: 'ops', scopes: [OPERATOR_SCOPE] });
+  const audit = await stack.json<{ ok: boolean; duplicated: unknown[] }>('/api/audit', 200, { rawToken });
   expect(audit.duplicated).toEqual([]);
   expect(audit.ok).toBe(true);
 }

@@ -46,8 +46,8 @@ describe('a grant or revoke on one gateway', () => {
       body: { name: 'Shared', is_public: false },
     });
     const lookup = `/gateway/tanks/${tank.tank_id}`;
-    // The other gateway caches "no grant" for bob, then hears of the grant.
-    await stack.json(lookup, 403, { user: 'bob', via: other });
+    // The other gateway caches "no grant" for bob (so no such tank, to him), then hears of the grant.
+    await stack.json(lookup, 404, { user: 'bob', via: other });
     let heard = nextChange(other, tank.tank_id);
     await stack.json(`/api/tanks/${tank.tank_id}/permissions`, 200, {
       method: 'POST',
@@ -62,8 +62,8 @@ describe('a grant or revoke on one gateway', () => {
     await stack.json(`/api/tanks/${tank.tank_id}/permissions/bob`, 200, { method: 'DELETE', user: 'alice' });
     await heard;
     const refused = await stack.call(lookup, { user: 'bob', via: other });
-    expect(refused.status).toBe(403);
-    expect(((await refused.json()) as { code: string }).code).toBe('forbidden');
+    expect(refused.status).toBe(404);
+    expect(((await refused.json()) as { code: string }).code).toBe('tank_not_found');
   });
 
   it("should change the level of the user's open WebSocket on the tank's server, and close it on revoke", async () => {

@@ -323,9 +323,10 @@ describe('bad input to the REST API', () => {
     for (const [path, options] of writes) await expectProblem(path, options, 403, 'forbidden');
   });
 
-  it('should refuse to show a private tank to a user without a level with forbidden (403)', async () => {
-    await expectProblem(`/api/tanks/${privateId}`, { user: 'bob' }, 403, 'forbidden');
-    await expectProblem(`/api/tanks/${privateId}/entities`, { user: 'bob' }, 403, 'forbidden');
+  it('should answer a private tank to a user without a level as a missing one, tank_not_found (404)', async () => {
+    // A 403 would tell bob the tank exists.
+    await expectProblem(`/api/tanks/${privateId}`, { user: 'bob' }, 404, 'tank_not_found');
+    await expectProblem(`/api/tanks/${privateId}/entities`, { user: 'bob' }, 404, 'tank_not_found');
   });
 
   it('should refuse internal calls that are not signed (401)', async () => {

@@ -85,7 +85,9 @@ describe('npm start (tankworld dev)', () => {
 
     const token = await mintToken({ secret: SECRET, userId: 'alice' });
     const listed = async () => {
-      const reply = (await (await fetch(`${base}/api/servers`)).json()) as ServersReply;
+      const reply = (await (
+        await fetch(`${base}/api/servers`, { headers: { authorization: `Bearer ${token}` } })
+      ).json()) as ServersReply;
       const entry = reply.servers.find((s) => s.tanks.length > 0);
       return (
         entry && { tankId: entry.tanks[0]!.tank.tank_id, wsUrl: entry.server.ws_url, count: reply.servers }
@@ -133,7 +135,9 @@ describe('npm start (tankworld dev)', () => {
     await dev.restart();
     const again = await waitFor(listed, { what: 'the tank after a restart', timeout: 30_000 });
     expect(again.tankId).toBe(found.tankId);
-    const reply = (await (await fetch(`${base}/api/servers`)).json()) as ServersReply;
+    const reply = (await (
+      await fetch(`${base}/api/servers`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as ServersReply;
     expect(reply.servers.flatMap((s) => s.tanks)).toHaveLength(1);
     const after = (await (
       await fetch(`${base}/api/tanks/${found.tankId}`, {

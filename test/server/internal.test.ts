@@ -118,7 +118,7 @@ describe('the internal API and fencing', () => {
         server: { server_id: string; is_local: boolean };
         tanks: Array<{ tank: { tank_id: string } }>;
       }>;
-    }>('/api/servers', 200);
+    }>('/api/servers', 200, { user: 'erin' });
     expect(reply.servers.map((s) => [s.server.server_id, s.server.is_local]).sort()).toEqual([
       ['server-a', true],
       ['server-b', false],

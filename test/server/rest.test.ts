@@ -277,14 +277,16 @@ describe('tank server REST', () => {
     expect(await entitiesOf(id)).toEqual(before);
   });
 
-  it('should list this server and its public tanks on /api/servers, which takes no token', async () => {
+  it('should list this server and its public tanks on /api/servers, to a caller with a token', async () => {
     const id = (await newTank({ name: 'Listed' })).tank.tank_id;
     const hidden = (await newTank({ name: 'Unlisted', is_public: false })).tank.tank_id;
+    // It names tanks and their owners: not for anyone who can reach the port.
+    expect((await t.request('/api/servers')).status).toBe(401);
     const reply = await t.json<{
       servers: Array<{ server: Record<string, unknown>; tanks: TankStatus[] }>;
       count: number;
       stale: boolean;
-    }>('/api/servers', 200);
+    }>('/api/servers', 200, { user: 'bob' });
     expect(reply.stale).toBe(false);
     expect(reply.count).toBe(reply.servers.length);
     const self = reply.servers.find((s) => s.server.server_id === 'server-test');

@@ -259,10 +259,14 @@ describe('tank viewers over WebSocket', () => {
     expect((await viewer.closed).code).toBe(WsClose.unauthorized);
   });
 
-  it('should close with 4403 on a private tank the user holds no level on', async () => {
+  it('should close with 4404, exactly as for a missing tank, on a private tank the user holds no level on', async () => {
     const id = await newTank({ name: 'Secret', is_public: false });
     const viewer = await view(id, { user: 'bob' });
-    expect((await viewer.closed).code).toBe(WsClose.forbidden);
+    const missing = '00000000-0000-4000-8000-000000000000';
+    const absent = await view(missing, { user: 'bob' });
+    const [hidden, gone] = [await viewer.closed, await absent.closed];
+    expect(hidden.code).toBe(WsClose.unknownTank);
+    expect(hidden.reason.replace(id, '<id>')).toBe(gone.reason.replace(missing, '<id>'));
     expect(viewer.frames).toHaveLength(0);
   });
 

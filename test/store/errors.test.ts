@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { toStoreError } from '../../src/store/errors.ts';
-import { ConflictError, NotFoundError, StaleEpochError, StoreError } from '../../src/store/index.ts';
+import {
+  ConflictError,
+  InvalidValueError,
+  NotFoundError,
+  StaleEpochError,
+  StoreError,
+} from '../../src/store/index.ts';
 
 describe('store errors', () => {
   const cause = new Error('driver said no');
@@ -14,6 +20,7 @@ describe('store errors', () => {
       'stale_epoch',
       'tank t1: expected epoch 3, but it is at epoch 4 on b',
     ],
+    [new InvalidValueError('a NUL', { cause }), 'InvalidValueError', 'invalid_value', 'a NUL'],
     [new StoreError('unavailable', 'down', { cause }), 'StoreError', 'unavailable', 'down'],
   ])('should give %s its name, stable code, message and cause', (err, name, code, message) => {
     expect(err).toBeInstanceOf(StoreError);
@@ -39,6 +46,9 @@ describe('store errors', () => {
       [wrapped('23505'), 'conflict'],
       [wrapped('23503'), 'not_found'],
       [wrapped('08006'), 'unavailable'],
+      // A NUL in text (22021) or \u0000 in jsonb (22P05): the caller's bad value, a 400.
+      [wrapped('22021'), 'invalid_value'],
+      [wrapped('22P05'), 'invalid_value'],
       [Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }), 'unavailable'],
       [wrapped('42P01'), 'store_failed'],
       [new Error('anything else'), 'store_failed'],

@@ -29,6 +29,7 @@ async function submit(source: string, dest: string, entityId: number, key?: stri
   return rig.coordinator.submit({
     request: request(source, dest, entityId),
     key,
+    requestedBy: 'alice',
     sourceServer: servers(source),
     destServer: servers(dest),
   });
@@ -126,6 +127,7 @@ describe('transfers in process', () => {
     const answer = await rig.coordinator.submit({
       request: request(a, b, rig.ids(a)[0]!),
       key: undefined,
+      requestedBy: 'alice',
       sourceServer: 'server-1',
       destServer: 'server-gone',
     });
@@ -144,6 +146,7 @@ describe('participant steps repeated', () => {
     const uid = rig.uids(a)[0]!;
     const { transfer } = await (await import('../../src/store/index.ts')).createTransfer(rig.store.db, {
       idempotencyKey: 'repeated-steps',
+      requestedBy: 'alice',
       requestHash: 'z',
       sourceTankId: a,
       destTankId: b,
@@ -192,6 +195,7 @@ describe('restarts in process', () => {
     const { transfer } = await import('../../src/store/index.ts').then((s) =>
       s.createTransfer(rig.store.db, {
         idempotencyKey: 'died-early',
+        requestedBy: 'alice',
         requestHash: 'x',
         sourceTankId: a,
         destTankId: b,
@@ -226,6 +230,7 @@ describe('restarts in process', () => {
     const store = await import('../../src/store/index.ts');
     const { transfer } = await store.createTransfer(rig.store.db, {
       idempotencyKey: 'died-prepared',
+      requestedBy: 'alice',
       requestHash: 'y',
       sourceTankId: a,
       destTankId: b,

@@ -27,6 +27,7 @@ async function submit(source: string, dest: string, entityId: number) {
   return rig.coordinator.submit({
     request: { source_tank_id: source, dest_tank_id: dest, entity_id: entityId, entity_type: 'fish' },
     key: undefined,
+    requestedBy: 'alice',
     sourceServer: serverOf(source),
     destServer: serverOf(dest),
   });

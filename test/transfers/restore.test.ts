@@ -38,6 +38,7 @@ async function submit(source: string, dest: string, entityId: number) {
   return rig.coordinator.submit({
     request: { source_tank_id: source, dest_tank_id: dest, entity_id: entityId, entity_type: 'fish' },
     key: undefined,
+    requestedBy: 'alice',
     sourceServer: serverOf(source).serverId,
     destServer: serverOf(dest).serverId,
   });
@@ -182,6 +183,7 @@ describe('a snapshot restore during a transfer in flight', () => {
     // The coordinator died right after the source held the fish: it will presume abort.
     const { transfer } = await createTransfer(rig.store.db, {
       idempotencyKey: `restore-held-${c}`,
+      requestedBy: 'alice',
       requestHash: 'x',
       sourceTankId: c,
       destTankId: d,
@@ -214,6 +216,7 @@ describe('a snapshot restore during a transfer in flight', () => {
     const entityId = rig.ids(d)[0]!;
     const { transfer } = await createTransfer(rig.store.db, {
       idempotencyKey: `restore-arriving-${c}`,
+      requestedBy: 'alice',
       requestHash: 'y',
       sourceTankId: d,
       destTankId: c,

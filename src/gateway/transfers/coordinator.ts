@@ -64,7 +64,7 @@ export function requestHash(req: TransferRequest): string {
  * @example
  * ```ts
  * const coordinator = createCoordinator({ db, participants, realtime, logger, crash: noCrash });
- * const { status, body } = await coordinator.submit({ request, key, sourceServer, destServer });
+ * const { status, body } = await coordinator.submit({ request, key, requestedBy: 'alice', sourceServer, destServer });
  * ```
  */
 export function createCoordinator({
@@ -111,17 +111,21 @@ export function createCoordinator({
   async function submit({
     request,
     key,
+    requestedBy,
     sourceServer,
     destServer,
   }: {
     request: TransferRequest;
     key: string | undefined;
+    /** The caller: a key is looked up among this user's keys only. */
+    requestedBy: string;
     sourceServer: string;
     destServer: string;
   }): Promise<TransferAnswer> {
     const hash = requestHash(request);
     const { transfer, created } = await createTransfer(db, {
       idempotencyKey: key ?? `auto-${randomUUID()}`,
+      requestedBy,
       requestHash: hash,
       sourceTankId: request.source_tank_id,
       destTankId: request.dest_tank_id,

@@ -10,7 +10,7 @@
  * process.on('SIGTERM', () => transfers.stop());
  * ```
  */
-import { bearerAuth, type TokenVerifier } from '../../auth/index.ts';
+import { bearerAuth, OPERATOR_SCOPE, requireScope, type TokenVerifier } from '../../auth/index.ts';
 import { type CrashPoint, crashPointsFromEnv } from '../../fault/index.ts';
 import type { OpenAPIHono } from '../../http/index.ts';
 import type { GatewayContext, GatewayEnv } from '../context.ts';
@@ -74,7 +74,7 @@ export function registerTransfers(app: OpenAPIHono<GatewayEnv>, options: Transfe
   const auth = bearerAuth({ verifier: options.verifier, session: true });
   app.use('/api/transfers', auth);
   app.use('/api/transfers/*', auth);
-  app.use('/api/audit', auth);
+  app.use('/api/audit', auth, requireScope({ scope: OPERATOR_SCOPE }));
   registerTransferRoutes(app, { ctx, coordinator, participants });
   recovery.start();
   return { coordinator, participants, recovery, stop: () => recovery.stop() };

@@ -4,7 +4,6 @@
  * `Idempotency-Key` header or body field), `GET /api/transfers/:id` with its events,
  * `GET /api/transfers?tank=` and `GET /api/audit`.
  */
-import { ForbiddenError } from '../../auth/index.ts';
 import { ApiError, createRoute, type OpenAPIHono, problemResponses, z } from '../../http/index.ts';
 import { getTransfer, listTransfersByTank, type Transfer, type TransferEvent } from '../../store/index.ts';
 import { authorizedTank, type GatewayContext, type GatewayEnv } from '../context.ts';
@@ -48,6 +47,8 @@ const transferRoute = createRoute({
   tags: ['transfers'],
   summary:
     'Move a fish to another tank (two-phase commit); retries with one Idempotency-Key get the first answer',
+  description:
+    "An Idempotency-Key is the caller's own: it is unique per user, so another user sending the same key gets their own transfer.",
   request: {
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
     body: { required: true, content: { 'application/json': { schema: TransferBody } } },
@@ -91,10 +92,12 @@ const auditRoute = createRoute({
   method: 'get',
   path: '/api/audit',
   tags: ['transfers'],
-  summary: 'Every fish uid across the network in exactly one tank or one open reservation',
+  summary: 'Every fish uid across the network in exactly one tank or one open reservation (operator)',
+  description:
+    "Network-wide counts and the ids of every tank's fish and reservations, private ones included, so it is for operators only: the bearer token's `scope` claim must include `operator` (mint one with `tankworld token --user <name> --operator`); any other user gets 403. `tankworld audit` runs the same check from the database and the servers' internal API, with no token.",
   responses: {
     200: { description: 'the audit', content: { 'application/json': { schema: Record } } },
-    ...problemResponses(401),
+    ...problemResponses(401, 403),
   },
 });
 
@@ -161,6 +164,7 @@ export function registerTransferRoutes(
         entity_type: body.entity_type,
       },
       key: header ?? body.idempotency_key,
+      requestedBy: c.var.user.userId,
       sourceServer: source.serverId as string,
       destServer: dest.serverId as string,
     });
@@ -184,10 +188,8 @@ export function registerTransferRoutes(
       );
       allowed ||= ok;
     }
-    if (!allowed)
-      throw new ForbiddenError(
-        `read permission on tank ${transfer.sourceTankId} or ${transfer.destTankId} is needed`,
-      );
+    // A transfer between tanks the caller may not read is answered as one that does not exist.
+    if (!allowed) throw new ApiError('not_found', `no transfer ${transfer.transferId}`);
     return c.json(transferView(transfer, events), 200);
   });
 

@@ -15,6 +15,7 @@ import {
   getLocation,
   getTank,
   grantPermission,
+  InvalidValueError,
   listLocationsByServer,
   listPermissions,
   listReservations,
@@ -70,6 +71,16 @@ export function tankCases(fixture: StoreFixture): void {
       const err = await rejection(createTank(fixture.db, { tankId: tank.tankId, name: 'Again' }));
       expect(err).toBeInstanceOf(ConflictError);
       expect(err.code).toBe('conflict');
+    });
+
+    it('should refuse a NUL PostgreSQL cannot store with invalid_value, not store_failed', async () => {
+      // The HTTP layer refuses these first; this is the last line behind it (a 400, never a 500).
+      const written = await rejection(createTank(fixture.db, { tankId: randomUUID(), name: 'Reef\u0000' }));
+      expect(written).toBeInstanceOf(InvalidValueError);
+      expect(written.code).toBe('invalid_value');
+      const tank = await newTank(fixture);
+      const read = await rejection(permissionOf(fixture.db, { tankId: tank.tankId, userId: 'b\u0000b' }));
+      expect(read.code).toBe('invalid_value');
     });
 
     it('should list tanks with their locations, page by page', async () => {

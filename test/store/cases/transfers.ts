@@ -32,6 +32,7 @@ import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fix
 export function request(fields: Partial<CreateTransfer> = {}): CreateTransfer {
   return {
     idempotencyKey: randomUUID(),
+    requestedBy: 'alice',
     requestHash: 'sha256:body',
     sourceTankId: randomUUID(),
     destTankId: randomUUID(),
@@ -82,7 +83,8 @@ export function transferCases(fixture: StoreFixture): void {
         transfer,
         events: [event(transfer.transferId, 'initiated', { by: 'alice' })],
       });
-      expect(await getTransferByKey(fixture.db, req.idempotencyKey)).toEqual(transfer);
+      expect(await getTransferByKey(fixture.db, req)).toEqual(transfer);
+      expect(await getTransferByKey(fixture.db, { ...req, requestedBy: 'bob' })).toBeUndefined();
     });
 
     it('should return the first transfer for a reused idempotency key, without a second event', async () => {
@@ -91,6 +93,30 @@ export function transferCases(fixture: StoreFixture): void {
       const again = await createTransfer(fixture.db, { ...req, requestHash: 'sha256:other', entityId: 7 });
       expect(again).toEqual({ transfer: first.transfer, created: false });
       expect((await getTransfer(fixture.db, first.transfer.transferId))?.events).toHaveLength(1);
+    });
+
+    it("should give another user's request with the same key its own transfer", async () => {
+      const req = request();
+      const alices = await createTransfer(fixture.db, req);
+      const bobs = await createTransfer(fixture.db, { ...req, requestedBy: 'bob', entityId: 7 });
+      expect(bobs.created).toBe(true);
+      expect(bobs.transfer.transferId).not.toBe(alices.transfer.transferId);
+      expect(bobs.transfer).toMatchObject({
+        idempotencyKey: req.idempotencyKey,
+        requestedBy: 'bob',
+        entityId: 7,
+      });
+      // Both at once, in one batch: one row each.
+      const key = randomUUID();
+      const both = await Promise.all(
+        ['carol', 'dave'].map((requestedBy) =>
+          createTransfer(fixture.db, request({ idempotencyKey: key, requestedBy })),
+        ),
+      );
+      expect(both.map((r) => [r.created, r.transfer.requestedBy])).toEqual([
+        [true, 'carol'],
+        [true, 'dave'],
+      ]);
     });
 
     it('should create one transfer for concurrent requests with one key', async () => {
