@@ -7,6 +7,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { type AuthEnv, bearerAuth, type TokenVerifier, tokenFromRequest } from '../auth/index.ts';
 import { createApi, type OpenAPIHono, observe } from '../http/index.ts';
+import { limitRequests } from '../limits/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
 import { registerLookupRoutes } from './routes-lookup.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
@@ -40,12 +41,26 @@ function streamAuth(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
 export function createGatewayApp({ ctx, verifier }: GatewayAppOptions): OpenAPIHono<GatewayEnv> {
   const app = createApi<GatewayEnv>({ logger: ctx.logger });
   app.use('*', observe({ registry: ctx.registry, name: 'tankworld_gateway' }));
+  const { limits } = ctx;
+  // Every client address first (floods without a valid token too), then each user once known.
+  app.use('*', limitRequests({ limits, byAddress: true }));
   const auth = bearerAuth({ verifier });
   app.use('/gateway/*', auth);
   app.use('/api/tanks', auth);
   app.use('/api/tanks/*', auth);
   app.use('/api/servers', auth);
   app.use('/api/events', streamAuth(verifier));
+  const perUser = limitRequests({ limits, byUser: true });
+  app.use('/api/*', perUser);
+  app.use('/gateway/*', perUser);
+  app.use(
+    '/api/tanks',
+    limitRequests({ limits, kind: 'creates', byUser: true, byAddress: true, method: 'POST' }),
+  );
+  app.use(
+    '/gateway/transfer',
+    limitRequests({ limits, kind: 'transfers', byUser: true, byAddress: true, method: 'POST' }),
+  );
   registerLookupRoutes(app, ctx);
   registerTankRoutes(app, ctx);
   registerPermissionRoutes(app, ctx);

@@ -20,6 +20,7 @@ export {
   notFoundHandler,
   type Problem,
   problemHandler,
+  problemHeaders,
   problemResponse,
   problemType,
   toProblem,

@@ -11,11 +11,19 @@ import { bearerAuth, type InternalVerifier, type TokenVerifier } from '../auth/i
 import type { Discovery, ServerInstance, ServerRegistration } from '../discovery/index.ts';
 import { type CrashPoint, noCrash } from '../fault/index.ts';
 import { createApi, observe } from '../http/index.ts';
+import {
+  createLimits,
+  createMemoryLimitBackend,
+  type Limits,
+  limitRequests,
+  NO_LIMITS,
+} from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import { createTankHost, type TankHost } from '../tank/index.ts';
 import { createMetricsRegistry, type Logger } from '../telemetry/index.ts';
 import { levelOf, type ServerContext, type ServerEnv } from './context.ts';
+import { forwardedByGateway } from './forwarded.ts';
 import { createHeartbeat } from './heartbeat.ts';
 import { createServerMetrics } from './metrics.ts';
 import { refuseMisdirected } from './misdirected.ts';
@@ -55,6 +63,12 @@ export interface TankServerOptions {
   snapshotIntervalMs?: number;
   heartbeatMs?: number;
   maxTanks?: number;
+  /**
+   * Quotas and rate limits (requests, direct creates, open WebSockets, tanks per owner); none
+   * when absent. Signed calls (`/internal/*`, and user routes a gateway forwards) are not
+   * counted per client address, and `/internal/*` not per user.
+   */
+  limits?: Limits;
   /** Collect process-wide metrics (once per OS process). */
   processMetrics?: boolean;
   /** Fault-injection points of the transfer steps (tests only; see src/fault). */
@@ -86,6 +100,9 @@ export interface TankServer {
  */
 export function createTankServer(options: TankServerOptions): TankServer {
   const { serverId, db, discovery, realtime, verifier, internalVerifier } = options;
+  const limits =
+    options.limits ??
+    createLimits({ backend: createMemoryLimitBackend(), config: NO_LIMITS, scope: 'server' });
   const logger = options.logger.child({ server_id: serverId });
   const registry = createMetricsRegistry({
     labels: { server_id: serverId },
@@ -117,6 +134,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
       metrics.frameBytes.inc(bytes);
     },
     onFrameSkipped: () => metrics.framesSkipped.inc(),
+    connections: limits.ws,
   });
   // The participant needs the snapshotter and the tank service its restores; both are built
   // below, so it reaches them through these late-bound references.
@@ -127,6 +145,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
     db,
     logger,
     maxTanks: options.maxTanks,
+    tanksPerOwner: limits.tanksPerOwner,
     reconcileWorld: (tankId, world) => late!.reconcileWorld(tankId, world),
     onTankGone: (tankId, reason) => {
       viewers.closeTank(tankId, reason === 'moved' ? 'tank moved to another server' : 'tank deleted');
@@ -160,8 +179,17 @@ export function createTankServer(options: TankServerOptions): TankServer {
   const app = createApi<ServerEnv>({ logger });
   app.use('*', observe({ registry, name: 'tankworld_server' }));
   app.use('*', refuseMisdirected({ serverId }));
+  const fromGateway = forwardedByGateway({ verifier: internalVerifier });
+  app.use('*', fromGateway.middleware);
+  app.use('*', limitRequests({ limits, byAddress: true, exempt: fromGateway.exempt }));
   app.use('/api/tanks', bearerAuth({ verifier }));
   app.use('/api/tanks/*', bearerAuth({ verifier }));
+  app.use('/api/*', limitRequests({ limits, byUser: true }));
+  app.use(
+    '/api/tanks',
+    limitRequests({ limits, kind: 'creates', byUser: true, method: 'POST' }),
+    limitRequests({ limits, kind: 'creates', byAddress: true, method: 'POST', exempt: fromGateway.exempt }),
+  );
   registerTankRoutes(app, ctx);
   registerEntityRoutes(app, ctx);
   registerSnapshotRoutes(app, ctx);
