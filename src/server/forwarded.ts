@@ -4,7 +4,8 @@
  * signature. A valid signature marks them as the gateway's: they are not counted against the
  * client-address limits (the address is the gateway's, shared by every user behind it; the
  * gateway counted the real client), while the user's own limits still apply. A signature that
- * does not verify is refused (401), as on `/internal/*`, which checks its own.
+ * does not verify (forged, replayed, stale) earns nothing: the request counts as a client's.
+ * `/internal/*` checks its own signatures and refuses those.
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { type InternalVerifier, SignatureHeader } from '../auth/index.ts';
@@ -31,13 +32,18 @@ export function forwardedByGateway({ verifier }: { verifier: InternalVerifier })
       // `/internal/*` checks its own signature (a second check would see the nonce replayed).
       if (!internal(c) && c.req.header(SignatureHeader.signature) !== undefined) {
         const url = new URL(c.req.url);
-        await verifier.verify({
-          method: c.req.method,
-          path: url.pathname + url.search,
-          body: new Uint8Array(await c.req.arrayBuffer()),
-          headers: c.req.raw.headers,
-        });
-        signed.add(c.req.raw);
+        const verified = await verifier
+          .verify({
+            method: c.req.method,
+            path: url.pathname + url.search,
+            body: new Uint8Array(await c.req.arrayBuffer()),
+            headers: c.req.raw.headers,
+          })
+          .then(
+            () => true,
+            () => false,
+          );
+        if (verified) signed.add(c.req.raw);
       }
       await next();
     },
