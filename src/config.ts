@@ -53,6 +53,8 @@ const commonSchema = z.object({
    * and by every server), in this process otherwise.
    */
   rateLimitWindowSeconds: z.coerce.number().int().positive().default(60),
+  /** A refused request's 429 waits this long (at most until its window ends); 0 = at once. */
+  rateLimitRefusalDelayMs: z.coerce.number().int().min(0).max(10_000).default(1000),
   rateLimitRequestsPerUser: allowance.default(3000),
   rateLimitRequestsPerAddress: allowance.default(12_000),
   rateLimitCreatesPerUser: allowance.default(60),
@@ -134,6 +136,7 @@ const ENV: Record<string, string> = {
   connectBindAddress: 'CONNECT_BIND_ADDRESS',
   connectUpstreamPort: 'CONNECT_UPSTREAM_PORT',
   rateLimitWindowSeconds: 'RATE_LIMIT_WINDOW_SECONDS',
+  rateLimitRefusalDelayMs: 'RATE_LIMIT_REFUSAL_DELAY_MS',
   rateLimitRequestsPerUser: 'RATE_LIMIT_REQUESTS_PER_USER',
   rateLimitRequestsPerAddress: 'RATE_LIMIT_REQUESTS_PER_ADDRESS',
   rateLimitCreatesPerUser: 'RATE_LIMIT_CREATES_PER_USER',
@@ -236,6 +239,7 @@ export function loadGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): Gatew
 export function limitsConfigOf(config: CommonConfig): LimitsConfig {
   return {
     windowSeconds: config.rateLimitWindowSeconds,
+    refusalDelayMs: config.rateLimitRefusalDelayMs,
     requestsPerUser: config.rateLimitRequestsPerUser,
     requestsPerAddress: config.rateLimitRequestsPerAddress,
     createsPerUser: config.rateLimitCreatesPerUser,

@@ -7,6 +7,12 @@
 export interface LimitsConfig {
   /** Length of a rate window, in seconds: the allowances below are per window. */
   windowSeconds: number;
+  /**
+   * How long a refused request waits for its 429 (at most until its window ends): a client that
+   * ignores `Retry-After` then gets about one answer per second per connection instead of
+   * thousands, which keeps a flood of refusals from taking the cores other users are served on.
+   */
+  refusalDelayMs: number;
   requestsPerUser: number;
   requestsPerAddress: number;
   /** Tank creations (`POST /api/tanks`). */
@@ -28,6 +34,7 @@ export interface LimitsConfig {
 /** No limit at all: what `createGateway` and `createTankServer` enforce when given none. */
 export const NO_LIMITS: LimitsConfig = {
   windowSeconds: 60,
+  refusalDelayMs: 0,
   requestsPerUser: 0,
   requestsPerAddress: 0,
   createsPerUser: 0,

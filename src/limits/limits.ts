@@ -5,6 +5,7 @@
  * WebSockets and event streams, and the tank quota.
  */
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LimitsConfig } from './config.ts';
 import { type ConnectionLimit, createConnectionLimit } from './connections.ts';
 import { rateLimited } from './errors.ts';
@@ -22,7 +23,7 @@ export interface Limits {
   readonly config: LimitsConfig;
   /**
    * Counts one unit of `kind` against the caller's user and address allowances; throws
-   * `rate_limited` (429) when either is spent. Answers the tighter state (for the `RateLimit`
+   * `rate_limited` (429) when either is spent, after `refusalDelayMs`. Answers the tighter state (for the `RateLimit`
    * fields), or undefined when nothing limits this kind for this caller.
    */
   take(kind: LimitKind, caller: Caller): Promise<CounterState | undefined>;
@@ -85,7 +86,11 @@ export function createLimits({ backend, config, scope }: CreateLimitsOptions): L
       if (pending.length === 0) return undefined;
       const states = await Promise.all(pending);
       const refused = states.filter((s) => !s.allowed).sort((a, b) => b.resetMs - a.resetMs)[0];
-      if (refused) throw rateLimited(refused);
+      if (refused) {
+        const delay = Math.min(config.refusalDelayMs, refused.resetMs);
+        if (delay > 0) await sleep(delay);
+        throw rateLimited({ ...refused, resetMs: Math.max(0, refused.resetMs - delay) });
+      }
       return states.sort((a, b) => a.remaining / a.limit - b.remaining / b.limit)[0];
     },
     ws: createConnectionLimit({ name: 'ws', perUser: config.wsPerUser, perAddress: config.wsPerAddress }),
