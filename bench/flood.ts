@@ -172,19 +172,27 @@ async function scenario(name: string, limits: LimitsConfig) {
       paths: mode === 'create' ? ['/api/tanks'] : readerPaths,
       paceMs: 0,
     });
+  /** The share of one core this process (the gateway and both servers) used while `work` ran. */
+  async function cpu<T>(work: Promise<T>): Promise<[T, number]> {
+    const began = performance.now();
+    const before = process.cpuUsage();
+    const value = await work;
+    const used = process.cpuUsage(before);
+    return [value, ((used.user + used.system) / 1000 / (performance.now() - began)) * 100];
+  }
   await read(2); // warm-up
-  const quiet = await read(SECONDS);
-  const results: Record<string, { flood: ClientResult; readers: ClientResult }> = {};
+  const [quiet, quietCpu] = await cpu(read(SECONDS));
+  const results: Record<string, { flood: ClientResult; readers: ClientResult; cpu: number }> = {};
   for (const mode of ['read', 'create'] as const) {
-    const [floodResult, readers] = await Promise.all([flood(mode), read(SECONDS)]);
-    results[mode] = { flood: floodResult, readers };
+    const [[floodResult, readers], used] = await cpu(Promise.all([flood(mode), read(SECONDS)]));
+    results[mode] = { flood: floodResult, readers, cpu: used };
   }
   const tanks = servers.reduce((n, s) => n + s.host.size, 0);
   await gateway.stop();
   for (const s of servers) await s.stop();
   await realtime.close();
   await store.close();
-  return { quiet, results, tanks };
+  return { quiet, quietCpu, results, tanks };
 }
 
 const rows = [];
@@ -195,7 +203,7 @@ for (const [name, limits] of [
   ['nodelay', { ...defaults, refusalDelayMs: 0 }],
   ['none', NO_LIMITS],
 ] as const) {
-  const { quiet, results, tanks } = await scenario(name, limits);
+  const { quiet, quietCpu, results, tanks } = await scenario(name, limits);
   rows.push({
     limits: LABELS[name],
     flood: 'no flood',
@@ -205,8 +213,9 @@ for (const [name, limits] of [
     'readers p95 ms': Number(quiet.p95.toFixed(2)),
     'readers p99 ms': Number(quiet.p99.toFixed(2)),
     'p95 vs no flood': '',
+    'network CPU %': Math.round(quietCpu),
   });
-  for (const [mode, { flood, readers }] of Object.entries(results)) {
+  for (const [mode, { flood, readers, cpu }] of Object.entries(results)) {
     const before =
       flood.firstRefusal === null
         ? `${Math.round(flood.total / flood.seconds)} (no 429)`
@@ -214,9 +223,7 @@ for (const [name, limits] of [
     rows.push({
       limits: LABELS[name],
       flood:
-        mode === 'create'
-          ? `creates, ${CONNECTIONS} conns`
-          : `reads of another's tank ids, ${CONNECTIONS} conns`,
+        mode === 'create' ? `creates, ${CONNECTIONS} conns` : `reads of others' tanks, ${CONNECTIONS} conns`,
       'flood req/s before 1st 429': before,
       'flood req/s, all answers': Math.round(flood.total / flood.seconds),
       'flood answers (status: count)': Object.entries(flood.statuses)
@@ -225,6 +232,7 @@ for (const [name, limits] of [
       'readers p95 ms': Number(readers.p95.toFixed(2)),
       'readers p99 ms': Number(readers.p99.toFixed(2)),
       'p95 vs no flood': `${readers.p95 <= quiet.p95 ? '' : '+'}${(((readers.p95 - quiet.p95) / quiet.p95) * 100).toFixed(0)} %`,
+      'network CPU %': Math.round(cpu),
     });
   }
   notes.push(`limits ${LABELS[name]}: ${tanks} tanks running at the end`);
@@ -236,6 +244,7 @@ recordBenchmark({
   notes: [
     `one user floods for ${SECONDS} s over ${CONNECTIONS} keep-alive connections, while ${READERS} other users each read their own tank (GET /api/tanks/{id}, forwarded to its server) every ${READ_EVERY_MS} ms; readers p95 over ${SECONDS} s with and without the flood`,
     `default limits: ${defaults.requestsPerUser} requests and ${defaults.createsPerUser} creates per user per ${defaults.windowSeconds} s, ${defaults.tanksPerOwner} tanks per owner, refusals answered after ${defaults.refusalDelayMs} ms (per-address limits off: every client is 127.0.0.1 here)`,
+    'network CPU %: what the process of the gateway and both servers used during the phase, in % of one core (the flood and readers are other processes)',
     ...notes,
     `load average when done (other work shares these 2 cores): ${os
       .loadavg()
