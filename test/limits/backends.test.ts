@@ -77,3 +77,31 @@ describe('limits shared between gateways', () => {
       expect((await stack.call('/api/tanks', { user: 'alone', via })).status).toBe(200);
   });
 });
+
+describe('createLimits', () => {
+  it('should hold a refusal for refusalDelayMs, then throw rate_limited with the time left', async () => {
+    const limits = createLimits({
+      backend: createMemoryLimitBackend(),
+      config: { ...NO_LIMITS, windowSeconds: 5, refusalDelayMs: 300, createsPerUser: 1 },
+      scope: 'gateway',
+    });
+    expect(await limits.take('creates', { user: 'slow', address: '203.0.113.9' })).toMatchObject({
+      allowed: true,
+      policy: 'creates-per-user',
+      remaining: 0,
+    });
+    // No per-address allowance is set, so only the user's counts.
+    expect(await limits.take('requests', { user: 'slow' })).toBeUndefined();
+    const began = performance.now();
+    const refusal = await limits.take('creates', { user: 'slow' }).catch((err: unknown) => err);
+    expect(performance.now() - began).toBeGreaterThanOrEqual(290);
+    expect(refusal).toMatchObject({
+      code: 'rate_limited',
+      status: 429,
+      extra: { policy: 'creates-per-user' },
+    });
+    const seconds = Number((refusal as { headers: Record<string, string> }).headers['retry-after']);
+    expect(seconds).toBeGreaterThanOrEqual(1);
+    expect(seconds).toBeLessThanOrEqual(5);
+  });
+});
