@@ -56,6 +56,8 @@ const commonSchema = z.object({
   /** A refused request's 429 waits this long (at most until its window ends); 0 = at once. */
   rateLimitRefusalDelayMs: z.coerce.number().int().min(0).max(10_000).default(1000),
   rateLimitRequestsPerUser: allowance.default(3000),
+  /** A burst cap beside the window: a user's requests in any one second. */
+  rateLimitRequestsPerUserPerSecond: allowance.default(50),
   rateLimitRequestsPerAddress: allowance.default(12_000),
   rateLimitCreatesPerUser: allowance.default(60),
   rateLimitCreatesPerAddress: allowance.default(240),
@@ -138,6 +140,7 @@ const ENV: Record<string, string> = {
   rateLimitWindowSeconds: 'RATE_LIMIT_WINDOW_SECONDS',
   rateLimitRefusalDelayMs: 'RATE_LIMIT_REFUSAL_DELAY_MS',
   rateLimitRequestsPerUser: 'RATE_LIMIT_REQUESTS_PER_USER',
+  rateLimitRequestsPerUserPerSecond: 'RATE_LIMIT_REQUESTS_PER_USER_PER_SECOND',
   rateLimitRequestsPerAddress: 'RATE_LIMIT_REQUESTS_PER_ADDRESS',
   rateLimitCreatesPerUser: 'RATE_LIMIT_CREATES_PER_USER',
   rateLimitCreatesPerAddress: 'RATE_LIMIT_CREATES_PER_ADDRESS',
@@ -241,6 +244,7 @@ export function limitsConfigOf(config: CommonConfig): LimitsConfig {
     windowSeconds: config.rateLimitWindowSeconds,
     refusalDelayMs: config.rateLimitRefusalDelayMs,
     requestsPerUser: config.rateLimitRequestsPerUser,
+    requestsPerUserPerSecond: config.rateLimitRequestsPerUserPerSecond,
     requestsPerAddress: config.rateLimitRequestsPerAddress,
     createsPerUser: config.rateLimitCreatesPerUser,
     createsPerAddress: config.rateLimitCreatesPerAddress,

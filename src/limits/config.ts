@@ -14,6 +14,8 @@ export interface LimitsConfig {
    */
   refusalDelayMs: number;
   requestsPerUser: number;
+  /** Requests per user in any one second: the window's allowance is not one burst. */
+  requestsPerUserPerSecond: number;
   requestsPerAddress: number;
   /** Tank creations (`POST /api/tanks`). */
   createsPerUser: number;
@@ -36,6 +38,7 @@ export const NO_LIMITS: LimitsConfig = {
   windowSeconds: 60,
   refusalDelayMs: 0,
   requestsPerUser: 0,
+  requestsPerUserPerSecond: 0,
   requestsPerAddress: 0,
   createsPerUser: 0,
   createsPerAddress: 0,

@@ -43,11 +43,26 @@ export interface CreateLimitsOptions {
   scope: 'gateway' | 'server';
 }
 
-const PER = {
-  requests: ['requestsPerUser', 'requestsPerAddress'],
-  creates: ['createsPerUser', 'createsPerAddress'],
-  transfers: ['transfersPerUser', 'transfersPerAddress'],
-} as const satisfies Record<LimitKind, readonly [keyof LimitsConfig, keyof LimitsConfig]>;
+/** The allowances each kind is counted against: whose, which setting, and the window. */
+const PER: Record<
+  LimitKind,
+  Array<{ by: 'user' | 'address'; setting: keyof LimitsConfig; perSecond?: true }>
+> = {
+  requests: [
+    { by: 'user', setting: 'requestsPerUser' },
+    // A burst cap beside the window: the window's allowance is not spent in one second.
+    { by: 'user', setting: 'requestsPerUserPerSecond', perSecond: true },
+    { by: 'address', setting: 'requestsPerAddress' },
+  ],
+  creates: [
+    { by: 'user', setting: 'createsPerUser' },
+    { by: 'address', setting: 'createsPerAddress' },
+  ],
+  transfers: [
+    { by: 'user', setting: 'transfersPerUser' },
+    { by: 'address', setting: 'transfersPerAddress' },
+  ],
+};
 
 /**
  * @example
@@ -57,31 +72,31 @@ const PER = {
  * ```
  */
 export function createLimits({ backend, config, scope }: CreateLimitsOptions): Limits {
-  const counters = new Map<string, { counter: Counter; policy: string }>();
-  function counter(kind: LimitKind, by: 'user' | 'address') {
-    const limit = config[PER[kind][by === 'user' ? 0 : 1]];
-    if (limit <= 0) return undefined;
-    const policy = `${kind}-per-${by}`;
-    let entry = counters.get(policy);
-    if (!entry) {
-      const name = `${scope}:${policy}`;
-      entry = { counter: backend.counter({ name, limit, windowSeconds: config.windowSeconds }), policy };
-      counters.set(policy, entry);
+  const counters = new Map<LimitKind, Array<{ by: 'user' | 'address'; counter: Counter; policy: string }>>();
+  function countersOf(kind: LimitKind) {
+    let list = counters.get(kind);
+    if (!list) {
+      list = PER[kind].flatMap(({ by, setting, perSecond }) => {
+        const limit = config[setting];
+        if (limit <= 0) return [];
+        const policy = `${kind}-per-${by}${perSecond ? '-per-second' : ''}`;
+        const windowSeconds = perSecond ? 1 : config.windowSeconds;
+        return [
+          { by, policy, counter: backend.counter({ name: `${scope}:${policy}`, limit, windowSeconds }) },
+        ];
+      });
+      counters.set(kind, list);
     }
-    return entry;
+    return list;
   }
 
   return {
     config,
     async take(kind, { user, address }) {
       const pending: Array<Promise<CounterState>> = [];
-      for (const [by, key] of [
-        ['user', user],
-        ['address', address],
-      ] as const) {
-        const entry = key === undefined ? undefined : counter(kind, by);
-        if (entry && key !== undefined)
-          pending.push(entry.counter.consume(key).then((s) => ({ ...s, policy: entry.policy })));
+      for (const { by, counter, policy } of countersOf(kind)) {
+        const key = by === 'user' ? user : address;
+        if (key !== undefined) pending.push(counter.consume(key).then((s) => ({ ...s, policy })));
       }
       if (pending.length === 0) return undefined;
       const states = await Promise.all(pending);

@@ -104,4 +104,20 @@ describe('createLimits', () => {
     expect(seconds).toBeGreaterThanOrEqual(1);
     expect(seconds).toBeLessThanOrEqual(5);
   });
+
+  it('should cap a user’s requests in any one second beside the window', async () => {
+    const limits = createLimits({
+      backend: createMemoryLimitBackend(),
+      config: { ...NO_LIMITS, requestsPerUser: 100, requestsPerUserPerSecond: 3 },
+      scope: 'server',
+    });
+    for (let i = 0; i < 3; i++) await limits.take('requests', { user: 'burst' });
+    const refusal = await limits.take('requests', { user: 'burst' }).catch((err: unknown) => err);
+    expect(refusal).toMatchObject({
+      code: 'rate_limited',
+      extra: { policy: 'requests-per-user-per-second', retry_after_seconds: 1 },
+      headers: { 'ratelimit-policy': '"requests-per-user-per-second";q=3;w=1' },
+    });
+    expect(await limits.take('requests', { user: 'another' })).toMatchObject({ allowed: true });
+  });
 });
