@@ -93,7 +93,15 @@ export async function startEnvoySidecar({
       };
       const { stdout: bootstrap } = await promisify(execFile)(
         consulBin,
-        ['connect', 'envoy', '-sidecar-for', sidecarFor, '-admin-bind', `127.0.0.1:${port}`, '-bootstrap'],
+        [
+          'connect',
+          'envoy',
+          '-sidecar-for',
+          sidecarFor,
+          '-admin-bind',
+          `127.0.0.1:${port}`,
+          '-bootstrap',
+        ],
         { env: consulEnv, cwd: runDir.path },
       );
       const configPath = join(runDir.path, 'bootstrap.json');
