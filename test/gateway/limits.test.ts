@@ -141,6 +141,29 @@ describe('client-address limits on the gateway', async () => {
   });
 });
 
+describe('a server’s address limit behind the gateway', async () => {
+  // The gateway has none; its servers allow 3 requests per client address.
+  const stack = await startGatewayStack({
+    cleanup,
+    serverLimits: limits({ requestsPerAddress: 3 }, 'server'),
+  });
+
+  it('should not count forwarded calls against the gateway’s address (they are signed)', async () => {
+    const created = await stack.json<{ tank: { tank_id: string } }>('/api/tanks', 201, {
+      method: 'POST',
+      user: 'nora',
+      body: { name: 'Forwarded', initial_fish: 0 },
+    });
+    for (let i = 0; i < 8; i++)
+      await stack.json(`/api/tanks/${created.tank.tank_id}/stats`, 200, { user: `reader-${i}` });
+    // The same server, called directly, counts this client's address.
+    const server = stack.servers[0]!;
+    for (let i = 0; i < 3; i++)
+      expect((await server.request('/api/tanks', { user: 'nora' })).status).toBe(200);
+    expect((await server.request('/api/tanks', { user: 'nora' })).status).toBe(429);
+  });
+});
+
 describe('the tank quota', async () => {
   const db = await useDatabase({ cleanup });
   const quota = { tanksPerOwner: 3 };
