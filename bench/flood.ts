@@ -243,7 +243,7 @@ recordBenchmark({
   rows,
   notes: [
     `one user floods for ${SECONDS} s over ${CONNECTIONS} keep-alive connections, while ${READERS} other users each read their own tank (GET /api/tanks/{id}, forwarded to its server) every ${READ_EVERY_MS} ms; readers p95 over ${SECONDS} s with and without the flood`,
-    `default limits: ${defaults.requestsPerUser} requests (at most ${defaults.requestsPerUserPerSecond} in any second) and ${defaults.createsPerUser} creates per user per ${defaults.windowSeconds} s, ${defaults.tanksPerOwner} tanks per owner, refusals answered after ${defaults.refusalDelayMs} ms (per-address limits off: every client is 127.0.0.1 here)`,
+    `default limits: ${defaults.requestsPerUser} requests (at most ${defaults.requestsPerUserPerSecond} in any second) and ${defaults.createsPerUser} creates (at most ${defaults.createsPerUserPerSecond} in any second) per user per ${defaults.windowSeconds} s, ${defaults.tanksPerOwner} tanks per owner, refusals answered after ${defaults.refusalDelayMs} ms (per-address limits off: every client is 127.0.0.1 here)`,
     'network CPU %: what the process of the gateway and both servers used during the phase, in % of one core (the flood and readers are other processes)',
     ...notes,
     `load average when done (other work shares these 2 cores): ${os

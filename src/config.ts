@@ -55,11 +55,15 @@ const commonSchema = z.object({
   rateLimitWindowSeconds: z.coerce.number().int().positive().default(60),
   /** A refused request's 429 waits this long (at most until its window ends); 0 = at once. */
   rateLimitRefusalDelayMs: z.coerce.number().int().min(0).max(10_000).default(1000),
-  rateLimitRequestsPerUser: allowance.default(3000),
-  /** A burst cap beside the window: a user's requests in any one second. */
-  rateLimitRequestsPerUserPerSecond: allowance.default(50),
-  rateLimitRequestsPerAddress: allowance.default(12_000),
+  rateLimitRequestsPerUser: allowance.default(6000),
+  /**
+   * A burst cap beside the window: a user's requests in any one second. The defaults leave room
+   * for scripted clients (the process tests poll ~75 requests/s as one user) and a dashboard.
+   */
+  rateLimitRequestsPerUserPerSecond: allowance.default(200),
+  rateLimitRequestsPerAddress: allowance.default(24_000),
   rateLimitCreatesPerUser: allowance.default(60),
+  rateLimitCreatesPerUserPerSecond: allowance.default(20),
   rateLimitCreatesPerAddress: allowance.default(240),
   rateLimitTransfersPerUser: allowance.default(600),
   rateLimitTransfersPerAddress: allowance.default(2400),
@@ -143,6 +147,7 @@ const ENV: Record<string, string> = {
   rateLimitRequestsPerUserPerSecond: 'RATE_LIMIT_REQUESTS_PER_USER_PER_SECOND',
   rateLimitRequestsPerAddress: 'RATE_LIMIT_REQUESTS_PER_ADDRESS',
   rateLimitCreatesPerUser: 'RATE_LIMIT_CREATES_PER_USER',
+  rateLimitCreatesPerUserPerSecond: 'RATE_LIMIT_CREATES_PER_USER_PER_SECOND',
   rateLimitCreatesPerAddress: 'RATE_LIMIT_CREATES_PER_ADDRESS',
   rateLimitTransfersPerUser: 'RATE_LIMIT_TRANSFERS_PER_USER',
   rateLimitTransfersPerAddress: 'RATE_LIMIT_TRANSFERS_PER_ADDRESS',
@@ -247,6 +252,7 @@ export function limitsConfigOf(config: CommonConfig): LimitsConfig {
     requestsPerUserPerSecond: config.rateLimitRequestsPerUserPerSecond,
     requestsPerAddress: config.rateLimitRequestsPerAddress,
     createsPerUser: config.rateLimitCreatesPerUser,
+    createsPerUserPerSecond: config.rateLimitCreatesPerUserPerSecond,
     createsPerAddress: config.rateLimitCreatesPerAddress,
     transfersPerUser: config.rateLimitTransfersPerUser,
     transfersPerAddress: config.rateLimitTransfersPerAddress,

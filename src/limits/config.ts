@@ -19,6 +19,8 @@ export interface LimitsConfig {
   requestsPerAddress: number;
   /** Tank creations (`POST /api/tanks`). */
   createsPerUser: number;
+  /** Creations per user in any one second: a window's creates start spread out, not at once. */
+  createsPerUserPerSecond: number;
   createsPerAddress: number;
   /** Fish transfers (`POST /gateway/transfer`). */
   transfersPerUser: number;
@@ -41,6 +43,7 @@ export const NO_LIMITS: LimitsConfig = {
   requestsPerUserPerSecond: 0,
   requestsPerAddress: 0,
   createsPerUser: 0,
+  createsPerUserPerSecond: 0,
   createsPerAddress: 0,
   transfersPerUser: 0,
   transfersPerAddress: 0,

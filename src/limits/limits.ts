@@ -56,6 +56,7 @@ const PER: Record<
   ],
   creates: [
     { by: 'user', setting: 'createsPerUser' },
+    { by: 'user', setting: 'createsPerUserPerSecond', perSecond: true },
     { by: 'address', setting: 'createsPerAddress' },
   ],
   transfers: [

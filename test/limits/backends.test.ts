@@ -120,4 +120,15 @@ describe('createLimits', () => {
     });
     expect(await limits.take('requests', { user: 'another' })).toMatchObject({ allowed: true });
   });
+
+  it('should cap a user’s creates in any one second beside the window', async () => {
+    const limits = createLimits({
+      backend: createMemoryLimitBackend(),
+      config: { ...NO_LIMITS, createsPerUser: 60, createsPerUserPerSecond: 2 },
+      scope: 'gateway',
+    });
+    for (let i = 0; i < 2; i++) await limits.take('creates', { user: 'builder' });
+    const refusal = await limits.take('creates', { user: 'builder' }).catch((err: unknown) => err);
+    expect(refusal).toMatchObject({ code: 'rate_limited', extra: { policy: 'creates-per-user-per-second' } });
+  });
 });
