@@ -258,15 +258,15 @@ export function createViewerGateway({
       ws.close(WsClose.forbidden, `no read permission on tank ${tankId}`.slice(0, 120));
       return;
     }
+    ws.off('message', collect);
+    if (ws.readyState !== WebSocket.OPEN) return;
+    // Taken only now, with the socket open: its 'close' is still to come and gives it back.
     try {
-      const release = connections.open({ user: user.userId });
-      ws.once('close', release);
+      ws.once('close', connections.open({ user: user.userId }));
     } catch (err) {
       ws.close(WsClose.tooMany, `too many connections: ${(err as Error).message}`.slice(0, 120));
       return;
     }
-    ws.off('message', collect);
-    if (ws.readyState !== WebSocket.OPEN) return;
     attach(ws, tank, user, level, url.searchParams.get('format') === 'json', early);
   }
 
