@@ -18,7 +18,7 @@ import {
   startProgram,
   TANK_SERVER_HEADER,
 } from '../src/mesh/index.ts';
-import { recordBenchmark } from './support/index.ts';
+import { recordBenchmark, UNLIMITED_ENV } from './support/index.ts';
 
 const N = Number(process.env.MESH_BENCH_N ?? 2000);
 const TRANSFERS = Math.max(50, Math.round(N / 10));
@@ -30,7 +30,8 @@ const mesh = await startNativeMesh({
   gateway: true,
   jwtSecret: SECRET,
   internalSecret: SECRET,
-  env: { LOG_LEVEL: 'warn' },
+  // Thousands of transfers as one user: far past a person's allowance.
+  env: { LOG_LEVEL: 'warn', ...UNLIMITED_ENV },
   binaries: {
     consul: bins.consul,
     envoy: bins.envoy,
@@ -59,6 +60,7 @@ try {
       HOST: '127.0.0.1',
       PORT: String(directPort),
       GATEWAY_ID: 'gateway-direct',
+      ...UNLIMITED_ENV,
     },
     ready: async () => {
       const res = await fetch(`http://127.0.0.1:${directPort}/health`, { signal: AbortSignal.timeout(2000) });

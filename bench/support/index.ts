@@ -2,8 +2,11 @@
  * @module
  * Benchmark helpers: `recordBenchmark` prints figures and appends them to BENCHMARKS.md with the
  * date and machine; `markdownTable` and `formatNumber` format them; `runSoak` drives the
- * transfer soak (processes, random transfers, SIGKILLs, the count by uid).
+ * transfer soak (processes, random transfers, SIGKILLs, the count by uid); `UNLIMITED_ENV` turns
+ * the quotas and rate limits of the processes a rig starts off.
  */
+
+export { UNLIMITED_ENV } from './limits.ts';
 export { type Cell, formatNumber, markdownTable, type Row } from './markdown.ts';
 export { type BenchmarkRecord, type MachineInfo, machineInfo, recordBenchmark } from './record.ts';
 export { runSoak, type SoakOptions, type SoakResult } from './soak.ts';

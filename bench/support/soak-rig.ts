@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { mintToken, OPERATOR_SCOPE } from '../../src/auth/index.ts';
 import { freePorts, PROJECT_ROOT, type ProgramHandle, startProgram } from '../../src/mesh/index.ts';
+import { UNLIMITED_ENV } from './limits.ts';
 
 const CLI = path.join(PROJECT_ROOT, 'src/cli.ts');
 const SECRET = 'transfer-soak-secret-0123456789';
@@ -49,6 +50,8 @@ export async function startSoakRig({
     HEARTBEAT_MS: '300',
     CHECK_TTL: '2s',
     LOG_LEVEL: 'warn',
+    // One user moves a thousand fish in seconds: far past a person's allowance.
+    ...UNLIMITED_ENV,
   };
   const identifies = (url: string, key: string, id: string) => async () =>
     ((await (await fetch(`${url}/health`)).json()) as Record<string, unknown>)[key] === id;

@@ -1,7 +1,7 @@
 /**
  * @module
  * The one place that chooses adapters: PostgreSQL or PGlite, Redis or in-process real-time
- * state, Consul or the in-process registry, from the validated configuration. Everything
+ * state and limit counts, Consul or the in-process registry, from the validated configuration. Everything
  * below receives instances; no module keeps one in a global.
  */
 import path from 'node:path';
@@ -20,6 +20,7 @@ import {
   type LocalRegistry,
   ServiceName,
 } from '../discovery/index.ts';
+import { createMemoryLimitBackend, createRedisLimitBackend, type LimitBackend } from '../limits/index.ts';
 import { createRealtime, type Realtime } from '../realtime/index.ts';
 import { createStore, type Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -33,6 +34,8 @@ export interface Adapters {
   /** Mints user tokens on the shared secret; absent when they come from an identity provider. */
   tokenMinter: TokenMinter | undefined;
   internalVerifier: ReturnType<typeof createInternalVerifier>;
+  /** Where limit counts are kept: Redis when REDIS_URL is set (shared by every process), else here. */
+  limitBackend: LimitBackend;
   /** A Discovery for one participant (a server or the gateway). */
   discovery(options: { ttl?: string; deregisterAfter?: string }): Discovery;
   close(): Promise<void>;
@@ -78,7 +81,17 @@ export async function createAdapters({ config, logger, localRegistry }: AdapterO
     redisUrl: config.redisUrl,
     onError: (err) => logger.warn({ err: (err as Error).message }, 'real-time state'),
   });
-  const closers: Array<() => Promise<void>> = [() => realtime.close(), () => store.close()];
+  const limitBackend = config.redisUrl
+    ? await createRedisLimitBackend({
+        url: config.redisUrl,
+        onError: (err) => logger.warn({ err: (err as Error).message }, 'limit counts: redis unavailable'),
+      })
+    : createMemoryLimitBackend();
+  const closers: Array<() => Promise<void>> = [
+    () => limitBackend.close(),
+    () => realtime.close(),
+    () => store.close(),
+  ];
   return {
     store,
     realtime,
@@ -98,6 +111,7 @@ export async function createAdapters({ config, logger, localRegistry }: AdapterO
             audience: config.jwtAudience,
           }),
     internalVerifier: createInternalVerifier({ secret: secrets.internalSecret }),
+    limitBackend,
     discovery({ ttl, deregisterAfter }) {
       const common = {
         ttl,

@@ -7,9 +7,10 @@
  */
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/index.ts';
-import { ConfigError, loadServerConfig } from '../config.ts';
+import { ConfigError, limitsConfigOf, loadServerConfig } from '../config.ts';
 import { createLocalRegistry } from '../discovery/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
+import { createLimits } from '../limits/index.ts';
 import { createTankServer, type TankServer } from '../server/index.ts';
 import { createLogger, startTracing } from '../telemetry/index.ts';
 import { createAdapters } from './adapters.ts';
@@ -76,6 +77,11 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
     logger,
     webRoot: env.WEB_ROOT ?? WEB_DIST,
     heartbeatMs: config.heartbeatMs,
+    limits: createLimits({
+      backend: adapters.limitBackend,
+      config: limitsConfigOf(config),
+      scope: 'gateway',
+    }),
   });
   onShutdown(logger, async () => {
     await gateway.stop();

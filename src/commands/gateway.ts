@@ -5,10 +5,11 @@
  * the `x-tank-server` header that the service-router turns into that one server's subset.
  */
 import { fileURLToPath } from 'node:url';
-import { loadGatewayConfig } from '../config.ts';
+import { limitsConfigOf, loadGatewayConfig } from '../config.ts';
 import { TANK_SERVER_HEADER } from '../discovery/index.ts';
 import { crashPointsFromEnv } from '../fault/index.ts';
 import { createGateway, type ResolveServer } from '../gateway/index.ts';
+import { createLimits } from '../limits/index.ts';
 import { runProcess } from './process.ts';
 
 /** The project's built web app; `npm start` and `npm test` build it. */
@@ -47,6 +48,11 @@ export async function runGateway(argv: string[], env: NodeJS.ProcessEnv): Promis
         heartbeatMs: config.heartbeatMs,
         processMetrics: true,
         crash: crashPointsFromEnv({ env }),
+        limits: createLimits({
+          backend: adapters.limitBackend,
+          config: limitsConfigOf(config),
+          scope: 'gateway',
+        }),
       }),
   });
 }

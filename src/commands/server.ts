@@ -2,8 +2,9 @@
  * @module
  * `tankworld server`: one tank server process (distributed mode or standalone).
  */
-import { loadServerConfig, type ServerConfig } from '../config.ts';
+import { limitsConfigOf, loadServerConfig, type ServerConfig } from '../config.ts';
 import { crashPointsFromEnv } from '../fault/index.ts';
+import { createLimits } from '../limits/index.ts';
 import { createTankServer, type TankServerOptions } from '../server/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Adapters } from './adapters.ts';
@@ -37,6 +38,8 @@ export function serverOptionsFrom({
     snapshotIntervalMs: config.snapshotIntervalMs,
     heartbeatMs: config.heartbeatMs,
     maxTanks: config.maxTanks,
+    // Every server of a backend counts together (one user's budget is fleet-wide).
+    limits: createLimits({ backend: adapters.limitBackend, config: limitsConfigOf(config), scope: 'server' }),
   } satisfies Partial<TankServerOptions>;
 }
 

@@ -13,6 +13,7 @@ import {
   type TokenVerifier,
 } from '../auth/index.ts';
 import { createApi, type OpenAPIHono, observe, WEB_APP_CSP } from '../http/index.ts';
+import { limitRequests } from '../limits/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
 import { registerLookupRoutes } from './routes-lookup.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
@@ -51,6 +52,9 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   // The gateway serves the web app beside the API, so every answer carries the app's policy.
   const app = createApi<GatewayEnv>({ logger: ctx.logger, contentSecurityPolicy: WEB_APP_CSP });
   app.use('*', observe({ registry: ctx.registry, name: 'tankworld_gateway' }));
+  const { limits } = ctx;
+  // Every client address first (floods without a valid token too), then each user once known.
+  app.use('*', limitRequests({ limits, byAddress: true }));
   // The web app's calls carry the session cookie instead of a header (from its own pages only).
   const auth = bearerAuth({ verifier, session: true });
   app.use('/gateway/*', auth);
@@ -59,6 +63,17 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   app.use('/api/servers', auth);
   app.use('/api/events', streamAuth(verifier));
   registerSessionRoutes(app, { verifier, tokenMinter });
+  const perUser = limitRequests({ limits, byUser: true });
+  app.use('/api/*', perUser);
+  app.use('/gateway/*', perUser);
+  app.use(
+    '/api/tanks',
+    limitRequests({ limits, kind: 'creates', byUser: true, byAddress: true, method: 'POST' }),
+  );
+  app.use(
+    '/gateway/transfer',
+    limitRequests({ limits, kind: 'transfers', byUser: true, byAddress: true, method: 'POST' }),
+  );
   registerLookupRoutes(app, ctx);
   registerTankRoutes(app, ctx);
   registerPermissionRoutes(app, ctx);

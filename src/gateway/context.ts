@@ -7,6 +7,8 @@
 import type { Context } from 'hono';
 import type { AuthEnv, PermissionLevel } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
+import { ApiError } from '../http/index.ts';
+import type { Limits } from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import type { Logger, Registry } from '../telemetry/index.ts';
@@ -36,6 +38,8 @@ export interface GatewayContext {
   proxy: TankProxy;
   hub: EventHub;
   loads: LoadView;
+  /** Quotas and rate limits (none unless the gateway was given some). */
+  limits: Limits;
   registry: Registry;
   metrics: GatewayMetrics;
   logger: Logger;

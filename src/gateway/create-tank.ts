@@ -70,8 +70,11 @@ function fromCreated(created: CreatedTank, serverId: string): TankRecord {
  */
 const BODY_REFUSALS = new Set([400, 413, 415, 422]);
 
+/** Refusals about the caller, not the server: every server would give them too. */
+const CALLER_REFUSALS = new Set(['tank_quota_exceeded', 'rate_limited']);
+
 function isRefusal(err: unknown): boolean {
-  return err instanceof ApiError && BODY_REFUSALS.has(err.status);
+  return err instanceof ApiError && (BODY_REFUSALS.has(err.status) || CALLER_REFUSALS.has(err.code));
 }
 
 /**

@@ -21,7 +21,11 @@ export interface EventHub {
    * An SSE response streaming every event `visible` lets through, until the client goes away
    * or the hub stops.
    */
-  stream(c: Context, visible: (event: NetworkEvent) => boolean | Promise<boolean>): Response;
+  stream(
+    c: Context,
+    visible: (event: NetworkEvent) => boolean | Promise<boolean>,
+    onEnd?: () => void,
+  ): Response;
   /** SSE clients connected now. */
   readonly clients: number;
 }
@@ -70,7 +74,11 @@ export function createEventHub({
     return () => listeners.delete(listener);
   }
 
-  function stream(c: Context, visible: (event: NetworkEvent) => boolean | Promise<boolean>): Response {
+  function stream(
+    c: Context,
+    visible: (event: NetworkEvent) => boolean | Promise<boolean>,
+    onEnd: () => void = () => {},
+  ): Response {
     return streamSSE(c, async function sse(out) {
       const queue: NetworkEvent[] = [];
       let wake: (() => void) | undefined;
@@ -120,6 +128,7 @@ export function createEventHub({
         unlisten();
         clearInterval(timer);
         closers.delete(end);
+        onEnd();
       }
     });
   }

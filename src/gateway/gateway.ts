@@ -14,6 +14,7 @@ import type { TokenMinter, TokenVerifier } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
 import type { CrashPoint } from '../fault/index.ts';
 import { answerClientErrors, createNodeFetch, type OpenAPIHono } from '../http/index.ts';
+import { createLimits, createMemoryLimitBackend, type Limits, NO_LIMITS } from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import { createMetricsRegistry, type Logger } from '../telemetry/index.ts';
@@ -79,6 +80,8 @@ export interface GatewayOptions {
   transferRecoveryMs?: number;
   /** Node process metrics on `/metrics` (off when several parts share one process). */
   processMetrics?: boolean;
+  /** Quotas and rate limits (requests, creates, transfers, event streams, tanks per owner); none when absent. */
+  limits?: Limits;
 }
 
 export interface Gateway {
@@ -171,6 +174,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     proxy,
     hub,
     loads,
+    limits:
+      options.limits ??
+      createLimits({ backend: createMemoryLimitBackend(), config: NO_LIMITS, scope: 'gateway' }),
     registry,
     metrics,
     logger,

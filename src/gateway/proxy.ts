@@ -90,6 +90,9 @@ export function createTankProxy({ directory, serverClient, timeoutMs = 10_000 }:
           path: url.pathname + url.search,
           body,
           headers,
+          // Signed as the gateway's: the server then counts the user's limits, not this
+          // gateway's address (every user behind it shares that).
+          signed: true,
           timeoutMs,
         });
       } catch (err) {

@@ -6,7 +6,8 @@
  * `GET /api/events` (Server-Sent Events of the network's events the caller may see).
  */
 import type { ServerInstance } from '../discovery/index.ts';
-import { createRoute, type OpenAPIHono, z } from '../http/index.ts';
+import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
+import { clientAddress } from '../limits/index.ts';
 import type { NetworkEvent, ServerLoad } from '../realtime/index.ts';
 import { countTanksByServer } from '../store/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
@@ -81,6 +82,7 @@ const eventsRoute = createRoute({
   request: { query: z.object({ token: z.string().optional() }) },
   responses: {
     200: { description: 'an event stream', content: { 'text/event-stream': { schema: z.string() } } },
+    ...problemResponses(401, 429),
   },
 });
 
@@ -135,29 +137,35 @@ export function registerMetaRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayCon
 
   app.openapi(eventsRoute, function events(c) {
     const user = c.var.user;
-    return ctx.hub.stream(c, async function visible(event: NetworkEvent) {
-      // Who may see a tank is its admins' business: gateways hear of it, users do not.
-      if (event.type === 'permission_changed') return false;
-      // A deleted tank's rows are gone: the event itself says who could read it.
-      if (event.type === 'tank_deleted')
-        return event.is_public === true || (event.readers?.includes(user.userId) ?? false);
-      const tankIds =
-        event.type === 'tank_created' || event.type === 'tank_moved'
-          ? [event.tank_id]
-          : event.type === 'transfer_step'
-            ? [event.source_tank_id, event.dest_tank_id]
-            : [];
-      // Server events name nothing private; a tank's own events go to its readers.
-      if (tankIds.length === 0) return true;
-      for (const id of tankIds) {
-        try {
-          const record = await ctx.cache.get(id);
-          if (record && (await ctx.access.levelOf(user, record))) return true;
-        } catch {
-          // An unreadable record hides the event rather than ending the stream.
+    // Held until the stream ends; past the limit, 429 before any stream starts.
+    const release = ctx.limits.sse.open({ user: user.userId, address: clientAddress(c) });
+    return ctx.hub.stream(
+      c,
+      async function visible(event: NetworkEvent) {
+        // Who may see a tank is its admins' business: gateways hear of it, users do not.
+        if (event.type === 'permission_changed') return false;
+        // A deleted tank's rows are gone: the event itself says who could read it.
+        if (event.type === 'tank_deleted')
+          return event.is_public === true || (event.readers?.includes(user.userId) ?? false);
+        const tankIds =
+          event.type === 'tank_created' || event.type === 'tank_moved'
+            ? [event.tank_id]
+            : event.type === 'transfer_step'
+              ? [event.source_tank_id, event.dest_tank_id]
+              : [];
+        // Server events name nothing private; a tank's own events go to its readers.
+        if (tankIds.length === 0) return true;
+        for (const id of tankIds) {
+          try {
+            const record = await ctx.cache.get(id);
+            if (record && (await ctx.access.levelOf(user, record))) return true;
+          } catch {
+            // An unreadable record hides the event rather than ending the stream.
+          }
         }
-      }
-      return false;
-    }) as never;
+        return false;
+      },
+      release,
+    ) as never;
   });
 }

@@ -7,8 +7,9 @@
 import type { Context, Env } from 'hono';
 import type { PermissionLevel } from '../auth/index.ts';
 import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
+import { tankQuotaExceeded } from '../limits/index.ts';
 import type { TankStats } from '../realtime/index.ts';
-import { deleteTank, listPermissions, listTanks } from '../store/index.ts';
+import { countTanksOwnedBy, deleteTank, listPermissions, listTanks } from '../store/index.ts';
 import { authorizedTank, type GatewayContext, type GatewayEnv } from './context.ts';
 import { tankUnavailable } from './proxy.ts';
 import {
@@ -81,7 +82,7 @@ const createTankRoute = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: CreateTankBody } } } },
   responses: {
     201: { description: 'created', content: { 'application/json': { schema: LookupSchema } } },
-    ...problemResponses(400, 401, 413, 503),
+    ...problemResponses(400, 401, 403, 413, 429, 503),
   },
 });
 
@@ -239,7 +240,11 @@ export function registerTankRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayCon
   });
 
   app.openapi(createTankRoute, async function createNetworkTank(c) {
-    const record = await ctx.creator.create(c.req.valid('json'), c.var.user.userId);
+    const owner = c.var.user.userId;
+    // A quick refusal before placement; the server's create checks again under the owner's lock.
+    const quota = ctx.limits.tanksPerOwner;
+    if (quota > 0 && (await countTanksOwnedBy(ctx.db, owner)) >= quota) throw tankQuotaExceeded(owner, quota);
+    const record = await ctx.creator.create(c.req.valid('json'), owner);
     const server = record.serverId === null ? undefined : ctx.directory.get(record.serverId);
     if (!server) throw tankUnavailable(record);
     ctx.metrics.placements.inc({ server_id: server.serverId });

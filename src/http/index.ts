@@ -21,6 +21,7 @@ export {
   notFoundHandler,
   type Problem,
   problemHandler,
+  problemHeaders,
   problemResponse,
   problemType,
   toProblem,

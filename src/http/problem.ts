@@ -27,6 +27,7 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   invalid_signature: 401,
   forbidden: 403,
   csrf_refused: 403,
+  tank_quota_exceeded: 403,
   not_found: 404,
   tank_not_found: 404,
   unknown_entity: 404,
@@ -43,6 +44,8 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   idempotency_mismatch: 422,
   misdirected_request: 421,
+  rate_limited: 429,
+  too_many_connections: 429,
   upstream_unavailable: 502,
   no_healthy_server: 503,
   unavailable: 503,
@@ -62,6 +65,7 @@ const TITLE_BY_STATUS: Record<number, string> = {
   415: 'Unsupported Media Type',
   421: 'Misdirected Request',
   422: 'Unprocessable Content',
+  429: 'Too Many Requests',
   500: 'Internal Server Error',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
@@ -86,15 +90,23 @@ export class ApiError extends Error {
   readonly code: string;
   readonly status: ContentfulStatusCode;
   readonly extra: Record<string, unknown>;
+  /** Response header fields the problem goes with (`Retry-After` on a 429). */
+  readonly headers: Record<string, string>;
   constructor(
     code: string,
     message: string,
-    options: { status?: ContentfulStatusCode; extra?: Record<string, unknown>; cause?: unknown } = {},
+    options: {
+      status?: ContentfulStatusCode;
+      extra?: Record<string, unknown>;
+      headers?: Record<string, string>;
+      cause?: unknown;
+    } = {},
   ) {
     super(message, { cause: options.cause });
     this.code = code;
     this.status = options.status ?? STATUS_BY_CODE[code] ?? 500;
     this.extra = options.extra ?? {};
+    this.headers = options.headers ?? {};
   }
 }
 
@@ -174,11 +186,16 @@ export function toProblem(err: unknown): Problem {
 }
 
 /** A problem+json Response, for code outside Hono's handlers (WebSocket upgrades, proxies). */
-export function problemResponse(problem: Problem): Response {
+export function problemResponse(problem: Problem, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(problem), {
     status: problem.status,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: { ...headers, 'content-type': 'application/problem+json' },
   });
+}
+
+/** The header fields a thrown error's answer carries (an `ApiError`'s own, else none). */
+export function problemHeaders(err: unknown): Record<string, string> {
+  return err instanceof ApiError ? err.headers : {};
 }
 
 /**
@@ -195,7 +212,7 @@ export function problemHandler({ logger }: { logger: Logger }) {
     const problem = toProblem(err);
     if (problem.status >= 500)
       logger.error({ err, path: c.req.path, method: c.req.method }, 'request failed');
-    return problemResponse(problem);
+    return problemResponse(problem, problemHeaders(err));
   };
 }
 

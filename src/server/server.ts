@@ -18,11 +18,19 @@ import {
   problemResponse,
   toProblem,
 } from '../http/index.ts';
+import {
+  createLimits,
+  createMemoryLimitBackend,
+  type Limits,
+  limitRequests,
+  NO_LIMITS,
+} from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import { createTankHost, type TankHost } from '../tank/index.ts';
 import { createMetricsRegistry, type Logger } from '../telemetry/index.ts';
 import { levelOf, type ServerContext, type ServerEnv } from './context.ts';
+import { forwardedByGateway } from './forwarded.ts';
 import { createHeartbeat } from './heartbeat.ts';
 import { createServerMetrics } from './metrics.ts';
 import { refuseMisdirected } from './misdirected.ts';
@@ -62,6 +70,12 @@ export interface TankServerOptions {
   snapshotIntervalMs?: number;
   heartbeatMs?: number;
   maxTanks?: number;
+  /**
+   * Quotas and rate limits (requests, direct creates, open WebSockets, tanks per owner); none
+   * when absent. Signed calls (`/internal/*`, and user routes a gateway forwards) are not
+   * counted per client address, and `/internal/*` not per user.
+   */
+  limits?: Limits;
   /** Collect process-wide metrics (once per OS process). */
   processMetrics?: boolean;
   /**
@@ -100,6 +114,9 @@ export interface TankServer {
  */
 export function createTankServer(options: TankServerOptions): TankServer {
   const { serverId, db, discovery, realtime, verifier, internalVerifier } = options;
+  const limits =
+    options.limits ??
+    createLimits({ backend: createMemoryLimitBackend(), config: NO_LIMITS, scope: 'server' });
   const logger = options.logger.child({ server_id: serverId });
   const registry = createMetricsRegistry({
     labels: { server_id: serverId },
@@ -131,6 +148,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
       metrics.frameBytes.inc(bytes);
     },
     onFrameSkipped: () => metrics.framesSkipped.inc(),
+    connections: limits.ws,
   });
   // The participant needs the snapshotter and the tank service its restores; both are built
   // below, so it reaches them through these late-bound references.
@@ -141,6 +159,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
     db,
     logger,
     maxTanks: options.maxTanks,
+    tanksPerOwner: limits.tanksPerOwner,
     reconcileWorld: (tankId, world) => late!.reconcileWorld(tankId, world),
     reconcileRestore: (tankId, world, live) => late!.reconcileRestore(tankId, world, live),
     onTankGone: (tankId, reason, audience) => {
@@ -184,10 +203,19 @@ export function createTankServer(options: TankServerOptions): TankServer {
   const app = createApi<ServerEnv>({ logger });
   app.use('*', observe({ registry, name: 'tankworld_server' }));
   app.use('*', refuseMisdirected({ serverId }));
+  const fromGateway = forwardedByGateway({ verifier: internalVerifier });
+  app.use('*', fromGateway.middleware);
+  app.use('*', limitRequests({ limits, byAddress: true, exempt: fromGateway.exempt }));
   app.use('/api/tanks', bearerAuth({ verifier }));
   app.use('/api/tanks/*', bearerAuth({ verifier }));
   // The network's servers and their public tanks (with owners) are for users, not for anyone who can reach the port.
   app.use('/api/servers', bearerAuth({ verifier }));
+  app.use('/api/*', limitRequests({ limits, byUser: true }));
+  app.use(
+    '/api/tanks',
+    limitRequests({ limits, kind: 'creates', byUser: true, method: 'POST' }),
+    limitRequests({ limits, kind: 'creates', byAddress: true, method: 'POST', exempt: fromGateway.exempt }),
+  );
   registerTankRoutes(app, ctx);
   registerEntityRoutes(app, ctx);
   registerSnapshotRoutes(app, ctx);

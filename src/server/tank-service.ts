@@ -8,8 +8,10 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { ApiError } from '../http/index.ts';
+import { tankQuotaExceeded } from '../limits/index.ts';
 import { createWorld, type World } from '../sim/index.ts';
 import {
+  countTanksOwnedBy,
   createLocation,
   type Db,
   deleteTank as deleteTankRow,
@@ -21,6 +23,7 @@ import {
   latestSnapshotsForServer,
   listLocationsByServer,
   listPermissions,
+  lockOwner,
   saveSnapshots,
   type Tank as TankRow,
   type TankSnapshot,
@@ -53,6 +56,8 @@ export interface TankServiceOptions {
   db: Db;
   logger: Logger;
   maxTanks?: number;
+  /** Tanks one owner may have in the network (checked under the owner's lock); 0 = no quota. */
+  tanksPerOwner?: number;
   maxFishPerTank?: number;
   /**
    * Brings a world restored from a snapshot in line with the transfers in flight (fish held out
@@ -120,6 +125,7 @@ export function createTankService({
   db,
   logger,
   maxTanks = 2000,
+  tanksPerOwner = 0,
   maxFishPerTank = 100,
   reconcileWorld = async () => 0,
   reconcileRestore = async () => {},
@@ -170,6 +176,12 @@ export function createTankService({
       initialFish: req.initialFish ?? 10,
     });
     const tank = await db.transaction(async (tx) => {
+      if (req.owner && tanksPerOwner > 0) {
+        // Under the owner's lock, so creates racing on every server still stop at the quota.
+        await lockOwner(tx, req.owner);
+        if ((await countTanksOwnedBy(tx, req.owner)) >= tanksPerOwner)
+          throw tankQuotaExceeded(req.owner, tanksPerOwner);
+      }
       const row = await insertTank(tx, {
         tankId,
         name: req.name,

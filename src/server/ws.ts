@@ -19,6 +19,8 @@ import {
   type TokenVerifier,
   tokenFromRequest,
 } from '../auth/index.ts';
+import { problemHeaders, toProblem } from '../http/index.ts';
+import { type ConnectionLimit, createConnectionLimit, peerAddress } from '../limits/index.ts';
 import type { BroadcastFrame, Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { type PreparedFrame, prepareBinaryFrame, rawSocket, writePrepared } from './ws-fanout.ts';
@@ -34,6 +36,8 @@ export const WsClose = {
   unknownTank: 4404,
   tooSlow: 4408,
   tankGone: 4410,
+  /** Past a limit on open WebSockets (the HTTP 429's number, in the private range). */
+  tooMany: 4429,
 } as const;
 
 export interface ViewerGatewayOptions {
@@ -53,6 +57,8 @@ export interface ViewerGatewayOptions {
   onViewerCount?: (count: number) => void;
   onFrameSent?: (bytes: number) => void;
   onFrameSkipped?: () => void;
+  /** Open sockets per user and per client address; refused: HTTP 429 before the upgrade, or 4429. */
+  connections?: ConnectionLimit;
 }
 
 interface Viewer {
@@ -83,6 +89,19 @@ function closeReason(text: string): string {
   return reason;
 }
 
+/** Answers an upgrade refused for a limit with its 429 problem, before any WebSocket exists. */
+function refuseUpgrade(socket: Duplex, err: unknown): void {
+  const body = JSON.stringify(toProblem(err));
+  const head = [
+    `HTTP/1.1 429 Too Many Requests`,
+    'content-type: application/problem+json',
+    `content-length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(problemHeaders(err)).map(([name, value]) => `${name}: ${value}`),
+    'connection: close',
+  ];
+  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
+}
+
 /** The tank id of `/ws/<id>`; a path that does not decode names no tank (the caller closes 4404). */
 function pathTankId(pathname: string): string {
   try {
@@ -111,6 +130,7 @@ export function createViewerGateway({
   onViewerCount = () => {},
   onFrameSent = () => {},
   onFrameSkipped = () => {},
+  connections = createConnectionLimit({ name: 'ws', perUser: 0, perAddress: 0 }),
 }: ViewerGatewayOptions) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 });
   const viewers = new Set<Viewer>();
@@ -294,6 +314,13 @@ export function createViewerGateway({
       return;
     }
     if (ws.readyState !== WebSocket.OPEN) return;
+    // Taken only now, with the socket open: its 'close' is still to come and gives it back.
+    try {
+      ws.once('close', connections.open({ user: user.userId }));
+    } catch (err) {
+      ws.close(WsClose.tooMany, closeReason(`too many connections: ${(err as Error).message}`));
+      return;
+    }
     attach(ws, tank, user, level, url.searchParams.get('format') === 'json', early);
   }
 
@@ -313,6 +340,15 @@ export function createViewerGateway({
     /** True when this upgrade is ours (path `/ws/…`); the caller destroys other upgrades. */
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
       if (!req.url?.startsWith('/ws/')) return false;
+      let release: () => void;
+      try {
+        release = connections.open({ address: peerAddress(req) });
+      } catch (err) {
+        refuseUpgrade(socket, err);
+        return true;
+      }
+      // The socket, not the WebSocket: a handshake that fails closes it too.
+      socket.once('close', release);
       wss.handleUpgrade(req, socket, head, (ws) => {
         // Before anything else: a frame `ws` refuses (over `maxPayload`, text that is not
         // UTF-8) is an 'error' on the socket, and one with no listener ends the process. With

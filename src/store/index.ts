@@ -108,11 +108,13 @@ export {
 } from './snapshots.ts';
 export { createStore, type Store, type StoreLogger, type StoreOptions } from './store.ts';
 export {
+  countTanksOwnedBy,
   createTank,
   deleteTank,
   getTank,
   type ListTanksOptions,
   listTanks,
+  lockOwner,
   type TankEntry,
   type TankPage,
 } from './tanks.ts';

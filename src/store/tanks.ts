@@ -166,3 +166,42 @@ export async function deleteTank(db: Db, tankId: string): Promise<boolean> {
     return rows.length > 0;
   });
 }
+
+/**
+ * How many tanks `owner` owns (the tank quota counts these rows).
+ *
+ * @example
+ * ```ts
+ * if ((await countTanksOwnedBy(db, 'alice')) >= 100) throw tankQuotaExceeded('alice', 100);
+ * ```
+ */
+export async function countTanksOwnedBy(db: Db, owner: string): Promise<number> {
+  return attempt(`count tanks of ${owner}`, async () => {
+    const [row] = await db
+      .select({ n: sql<number>`count(*)::int` })
+      .from(tanksTable)
+      .where(eq(tanksTable.owner, owner));
+    return Number(row?.n ?? 0);
+  });
+}
+
+/** The first key of the owner locks, so they never meet another advisory lock of ours. */
+const OWNER_LOCK_SPACE = 7101;
+
+/**
+ * Takes the owner's lock until the transaction ends: two creates for one owner, on any server of
+ * the database, count and insert one after the other, so a burst cannot pass the quota.
+ *
+ * @example
+ * ```ts
+ * await db.transaction(async (tx) => {
+ *   await lockOwner(tx, 'alice');
+ *   if ((await countTanksOwnedBy(tx, 'alice')) < quota) await createTank(tx, { … });
+ * });
+ * ```
+ */
+export async function lockOwner(tx: Db, owner: string): Promise<void> {
+  await attempt(`lock owner ${owner}`, async () => {
+    await tx.execute(sql`select pg_advisory_xact_lock(${OWNER_LOCK_SPACE}, hashtext(${owner}))`);
+  });
+}

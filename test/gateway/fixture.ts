@@ -13,6 +13,7 @@ import {
   type LocalRegistry,
 } from '../../src/discovery/index.ts';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway/index.ts';
+import type { Limits } from '../../src/limits/index.ts';
 import { createRealtime, type Realtime } from '../../src/realtime/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { createLogger } from '../../src/telemetry/index.ts';
@@ -34,6 +35,8 @@ export interface GatewayStackOptions {
   snapshotIntervalMs?: number;
   /** Options of the first gateway over the fixture's defaults (resolveServer, placement…). */
   gateway?: Partial<GatewayOptions>;
+  /** The tank servers' quotas and rate limits; none by default. */
+  serverLimits?: Limits;
 }
 
 export interface CallOptions {
@@ -80,6 +83,7 @@ export async function startGatewayStack({
   heartbeatMs,
   snapshotIntervalMs,
   gateway: overrides,
+  serverLimits,
 }: GatewayStackOptions): Promise<GatewayStack> {
   const registry = createLocalRegistry({ clock });
   // Tests expire heartbeats with a manual clock against the production TTL.
@@ -94,6 +98,7 @@ export async function startGatewayStack({
     heartbeatMs,
     ttl,
     snapshotIntervalMs,
+    limits: serverLimits,
   });
   const servers = [first];
   for (let i = 2; i <= count; i++) {
@@ -107,6 +112,7 @@ export async function startGatewayStack({
         heartbeatMs,
         ttl,
         snapshotIntervalMs,
+        limits: serverLimits,
       }),
     );
   }

@@ -7,6 +7,7 @@
  */
 import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
 import { createLocalDiscovery, createLocalRegistry, type LocalRegistry } from '../../src/discovery/index.ts';
+import type { Limits } from '../../src/limits/index.ts';
 import { createRealtime, type Realtime } from '../../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../../src/server/index.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
@@ -32,6 +33,8 @@ export interface TestServerOptions {
   heartbeatMs?: number;
   /** The discovery check's TTL; three heartbeats by default, as in production (10 s and 30 s). */
   ttl?: string;
+  /** Quotas and rate limits (low ones in the limit tests); none by default. */
+  limits?: Limits;
 }
 
 export interface RequestOptions {
@@ -73,6 +76,7 @@ export async function startTestServer({
   realtime: sharedRealtime,
   heartbeatMs = 60_000,
   ttl = `${Math.ceil((heartbeatMs * 3) / 1000)}s`,
+  limits,
 }: TestServerOptions): Promise<TestServer> {
   const logger = createLogger({ level: 'silent' });
   const store = given ?? cleanup.add(createStore({ databaseUrl, dataDir: 'memory://', poolSize: 4 }));
@@ -92,6 +96,7 @@ export async function startTestServer({
     snapshotIntervalMs,
     broadcastHz,
     heartbeatMs,
+    limits,
   });
   await server.start();
   cleanup.add(server);

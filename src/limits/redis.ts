@@ -1,0 +1,81 @@
+/**
+ * @module
+ * Limit counts in Redis (rate-limiter-flexible's `RateLimiterRedis` on a `redis` client of its
+ * own), so that several gateways, and the servers, count one user's requests together. While
+ * Redis is out of reach each counter falls back to counting in this process (the library's
+ * insurance limiter): limits keep holding, per process, instead of every request failing.
+ */
+import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import { createClient } from 'redis';
+import { fromLibrary } from './outcome.ts';
+import type { Counter, CounterOptions, LimitBackend } from './types.ts';
+
+export interface RedisLimitBackendOptions {
+  url: string;
+  /** Put before every key (deployments and test files sharing a Redis). */
+  prefix?: string;
+  /** Told about the first failure of each outage. */
+  onError?: (err: unknown) => void;
+  connectTimeoutMs?: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * const backend = await createRedisLimitBackend({ url: 'redis://127.0.0.1:6379' });
+ * const perUser = backend.counter({ name: 'requests-per-user', limit: 600, windowSeconds: 60 });
+ * await perUser.consume('alice');
+ * await backend.close();
+ * ```
+ */
+export async function createRedisLimitBackend({
+  url,
+  prefix = 'tankworld:limit:',
+  onError = () => {},
+  connectTimeoutMs = 5000,
+}: RedisLimitBackendOptions): Promise<LimitBackend> {
+  const client = createClient({
+    url,
+    // Refuse at once while disconnected: the insurance limiter answers instead of a queue.
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: connectTimeoutMs,
+      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
+    },
+  });
+  let down = false;
+  client.on('ready', () => {
+    down = false;
+  });
+  client.on('error', (err: unknown) => {
+    if (down) return;
+    down = true;
+    onError(err);
+  });
+  await client.connect();
+  let closing: Promise<void> | undefined;
+  return {
+    kind: 'redis',
+    counter({ name, limit, windowSeconds }: CounterOptions): Counter {
+      const limiter = new RateLimiterRedis({
+        storeClient: client,
+        useRedisPackage: true,
+        rejectIfRedisNotReady: true,
+        keyPrefix: `${prefix}${name}`,
+        points: limit,
+        duration: windowSeconds,
+        insuranceLimiter: new RateLimiterMemory({ points: limit, duration: windowSeconds }),
+      });
+      return {
+        consume: (key) => fromLibrary(limiter.consume(key), { name, limit, windowSeconds }),
+      };
+    },
+    close() {
+      closing ??= (async () => {
+        if (!client.isOpen) return;
+        await client.close().catch(() => client.destroy());
+      })();
+      return closing;
+    },
+  };
+}
