@@ -7,7 +7,6 @@
 import type { Context } from 'hono';
 import type { AuthEnv, PermissionLevel } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
-import { ApiError } from '../http/index.ts';
 import type { Limits } from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
