@@ -10,7 +10,9 @@
 import path from 'node:path';
 import { mintToken } from '../src/auth/index.ts';
 import {
+  createServiceToken,
   freePort,
+  MeshService,
   PROJECT_ROOT,
   pinnedVersions,
   resolveBinaries,
@@ -32,6 +34,8 @@ const mesh = await startNativeMesh({
   internalSecret: SECRET,
   // Thousands of transfers as one user: far past a person's allowance.
   env: { LOG_LEVEL: 'warn', ...UNLIMITED_ENV },
+  // The gateway without a sidecar below calls the servers' internal routes straight.
+  confineInternal: false,
   binaries: {
     consul: bins.consul,
     envoy: bins.envoy,
@@ -43,6 +47,16 @@ try {
   const [one, two] = mesh.servers as [(typeof mesh.servers)[0], (typeof mesh.servers)[0]];
   // The same gateway without a sidecar: it reaches servers at their registered addresses.
   const directPort = await freePort();
+  // Consul runs default-deny: this gateway gets a token of its own, like the mesh's apps.
+  const consulToken =
+    mesh.operatorToken === undefined
+      ? undefined
+      : await createServiceToken({
+          consulUrl: mesh.consul.url,
+          operatorToken: mesh.operatorToken,
+          serviceName: MeshService.gateway,
+          description: 'tankworld bench gateway-direct',
+        });
   const directGateway = await startProgram({
     name: 'gateway-direct',
     command: process.execPath,
@@ -57,6 +71,7 @@ try {
       INTERNAL_SECRET: SECRET,
       DISCOVERY: 'consul',
       CONSUL_HTTP_ADDR: mesh.consul.httpAddr,
+      ...(consulToken ? { CONSUL_HTTP_TOKEN: consulToken } : {}),
       HOST: '127.0.0.1',
       PORT: String(directPort),
       GATEWAY_ID: 'gateway-direct',
@@ -219,7 +234,7 @@ try {
       ],
       notes: [
         `native mesh: Consul ${pinnedVersions().consul} dev agent, Envoy ${pinnedVersions().envoy} sidecars from \`consul connect envoy -sidecar-for\`, the project config entries`,
-        'the real `tankworld gateway` twice on the same servers: the mesh one (CONNECT_UPSTREAM_PORT, every server call through its sidecar) and one without a sidecar (servers at their registered addresses)',
+        'the real `tankworld gateway` twice on the same servers: the mesh one (CONNECT_UPSTREAM_PORT, every server call through its sidecar) and one without a sidecar (servers at their registered addresses; for it the servers also serve /internal/* on their public port, which a mesh by default confines to the sidecar's loopback listener)',
         'one request at a time on keep-alive connections, except the 16-at-once rows (16 client loops, each moving one fish back and forth between its own pair of paused tanks); client, gateways, servers, Envoys and PostgreSQL share the 2 cores',
       ],
     });

@@ -26,6 +26,12 @@ export interface MeshAppOptions {
   consulToken?: string;
   /** The app's own port. Default: a free one. */
   port?: number;
+  /**
+   * A tank server serves `/internal/*` only on a loopback listener its sidecar forwards to
+   * (default). `false` keeps them on its public port too: for a bench that compares a gateway
+   * calling servers straight with one calling through the sidecars.
+   */
+  confineInternal?: boolean;
   consulBin?: string;
   envoyBin?: string;
   startTimeout?: number;
@@ -73,6 +79,7 @@ export async function startMeshApp({
   env,
   consulToken,
   port,
+  confineInternal = true,
   consulBin,
   envoyBin,
   startTimeout = 60_000,
@@ -80,7 +87,7 @@ export async function startMeshApp({
 }: MeshAppOptions): Promise<MeshApp> {
   const [freeApp, sidecarPort, upstreamPort, freeMesh] = await freePorts(4);
   const appPort = port ?? freeApp!;
-  const meshPort = role === 'server' ? freeMesh! : undefined;
+  const meshPort = role === 'server' && confineInternal ? freeMesh! : undefined;
   const url = `http://127.0.0.1:${appPort}`;
   const program = await startProgram({
     name: `${role}-${id}`,

@@ -50,6 +50,8 @@ export interface NativeMeshOptions {
   internalSecret: string;
   /** Extra environment for every app, e.g. `{ HEARTBEAT_MS: '1000', LOG_LEVEL: 'warn' }`. */
   env?: Record<string, string>;
+  /** `false`: servers also serve `/internal/*` on their public port (see `MeshAppOptions`). */
+  confineInternal?: boolean;
   binaries?: { consul?: string; envoy?: string; redisServer?: string; postgresBinDir?: string };
   log?: MeshLogger;
 }
@@ -158,6 +160,7 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
       env,
       consulBin: binaries.consul,
       envoyBin: binaries.envoy,
+      confineInternal: options.confineInternal,
       log,
     };
     const servers: MeshApp[] = [];
