@@ -13,7 +13,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import type { TokenMinter, TokenVerifier } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
 import type { CrashPoint } from '../fault/index.ts';
-import { createNodeFetch, type OpenAPIHono } from '../http/index.ts';
+import { answerClientErrors, createNodeFetch, type OpenAPIHono } from '../http/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import { createMetricsRegistry, type Logger } from '../telemetry/index.ts';
@@ -272,7 +272,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     async start() {
       await directory.start();
       await hub.start();
-      http = createServer(getRequestListener(app.fetch));
+      http = answerClientErrors(createServer(getRequestListener(app.fetch)));
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
         http!.listen(port, listenHost, () => resolve());

@@ -10,7 +10,14 @@ import { getRequestListener } from '@hono/node-server';
 import { bearerAuth, type InternalVerifier, type TokenVerifier } from '../auth/index.ts';
 import type { Discovery, ServerInstance, ServerRegistration } from '../discovery/index.ts';
 import { type CrashPoint, noCrash } from '../fault/index.ts';
-import { ApiError, createApi, observe, problemResponse, toProblem } from '../http/index.ts';
+import {
+  ApiError,
+  answerClientErrors,
+  createApi,
+  observe,
+  problemResponse,
+  toProblem,
+} from '../http/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import { createTankHost, type TankHost } from '../tank/index.ts';
@@ -240,10 +247,10 @@ export function createTankServer(options: TankServerOptions): TankServer {
       host.start();
       if (options.meshPort !== undefined) {
         // Loopback only: in a pod or a compose network namespace, only the sidecar reaches it.
-        meshHttp = createServer(getRequestListener(app.fetch));
+        meshHttp = answerClientErrors(createServer(getRequestListener(app.fetch)));
         await listen(meshHttp, options.meshPort, '127.0.0.1');
       }
-      http = createServer(getRequestListener(publicFetch));
+      http = answerClientErrors(createServer(getRequestListener(publicFetch)));
       http.on('upgrade', (req, socket, head) => {
         if (!viewers.handleUpgrade(req, socket, head)) socket.destroy();
       });
