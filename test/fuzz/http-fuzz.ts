@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import {
   containsNul,
   deepNesting,
+  encodeSegment,
   hostileValue,
   hugeString,
   type JsonSchema,
@@ -114,18 +115,18 @@ const RAW_SEGMENTS = [
 function pathParam(name: string, pools: FuzzPools): fc.Arbitrary<string> {
   const real = fc.nat().map((i) => {
     const pool = name === 'snapshot_id' ? pools.snapshotIds : pools.tankIds;
-    return encodeURIComponent(pool[i % pool.length] ?? 'none');
+    return encodeSegment(pool[i % pool.length] ?? 'none');
   });
   const ids: fc.Arbitrary<string>[] = [real];
   if (name === 'entity_id') ids.push(fc.integer({ min: -5, max: 400 }).map(String));
   if (name === 'user_id') ids.push(fc.constantFrom('alice', 'bob', 'mallory', 'carol', 'keeper'));
   return fc.oneof(
-    { weight: 5, arbitrary: fc.oneof(...ids) },
-    { weight: 2, arbitrary: fc.uuid() },
+    { weight: 10, arbitrary: fc.oneof(...ids) },
+    { weight: 1, arbitrary: fc.uuid() },
     {
       weight: 3,
       arbitrary: hostileValue().map((v) =>
-        encodeURIComponent(String(typeof v === 'object' ? JSON.stringify(v) : v)).slice(0, 20_000),
+        encodeSegment(String(typeof v === 'object' ? JSON.stringify(v) : v)).slice(0, 20_000),
       ),
     },
     { weight: 2, arbitrary: fc.constantFrom(...RAW_SEGMENTS) },
@@ -147,6 +148,11 @@ function queryValue(
   return fc.oneof(...options);
 }
 
+/** `arbitrary` one time in `oneIn`, else undefined (`fc.option`'s `freq` is the other way round). */
+function sometimes<T>(arbitrary: fc.Arbitrary<T>, oneIn: number): fc.Arbitrary<T | undefined> {
+  return fc.oneof({ weight: 1, arbitrary }, { weight: oneIn - 1, arbitrary: fc.constant(undefined) });
+}
+
 /** A query string: declared parameters (valid or hostile), sometimes repeated, sometimes unknown ones. */
 function queryString(op: Operation, pools: FuzzPools): fc.Arbitrary<string> {
   const declared = op.params.filter((p) => p.in === 'query');
@@ -155,18 +161,18 @@ function queryString(op: Operation, pools: FuzzPools): fc.Arbitrary<string> {
       fc
         .tuple(queryValue(p.schema, op.root, pools, p.name), fc.boolean(), fc.boolean())
         .map(([v, raw, twice]) => {
-          const value = raw ? v.replace(/[#&?\s]/g, '') : encodeURIComponent(v);
+          const value = raw ? v.replace(/[#&?\s]/g, '') : encodeSegment(v);
           const one = `${p.name}=${value}`;
           return twice ? `${one}&${one}` : one;
         }),
       { nil: undefined },
     ),
   );
-  const unknown = fc.option(
+  const unknown = sometimes(
     fc
       .tuple(fc.string({ maxLength: 10 }), fc.string({ maxLength: 30 }))
-      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`),
-    { nil: undefined, freq: 5 },
+      .map(([k, v]) => `${encodeSegment(k)}=${encodeSegment(v)}`),
+    5,
   );
   return fc.tuple(fc.tuple(...parts), unknown).map(([declaredParts, extra]) => {
     const all = [...declaredParts, extra].filter((p): p is string => p !== undefined);
@@ -185,7 +191,7 @@ const headerText = (maxLength = 60) =>
 
 function authorization(pools: FuzzPools): fc.Arbitrary<Identity> {
   return fc.oneof(
-    { weight: 6, arbitrary: fc.nat().map((i) => pools.identities[i % pools.identities.length] as Identity) },
+    { weight: 12, arbitrary: fc.nat().map((i) => pools.identities[i % pools.identities.length] as Identity) },
     { weight: 1, arbitrary: headerText(200).map((t) => ({ name: 'garbage-header', authorization: t })) },
     {
       weight: 1,
@@ -342,12 +348,9 @@ export function requestsFor(op: Operation, pools: FuzzPools): fc.Arbitrary<FuzzR
       body: bodyFor(op),
       key: headerParams.includes('idempotency-key')
         ? idempotencyKey
-        : fc.option(idempotencyKey, { freq: 10, nil: undefined }).map((k) => k ?? undefined),
-      extra: fc.option(otherHeaders, { nil: undefined, freq: 3 }),
-      otherMethod: fc.option(fc.constantFrom('PUT', 'PATCH', 'OPTIONS', 'HEAD', 'DELETE', 'POST'), {
-        nil: undefined,
-        freq: 20,
-      }),
+        : sometimes(idempotencyKey, 10).map((k) => k ?? undefined),
+      extra: sometimes(otherHeaders, 3),
+      otherMethod: sometimes(fc.constantFrom('PUT', 'PATCH', 'OPTIONS', 'HEAD', 'DELETE', 'POST'), 20),
     })
     .map(({ segments: values, query, who, body, key, extra, otherMethod }) => {
       let path = op.path;

@@ -112,7 +112,11 @@ export async function startFuzzRig({
   const wsPools: WsPools = {
     tankIds: [watchedTank, watchedTank, watchedTank, a, alice2],
     identities: [
-      { name: 'carol', token: tokens.get('carol') },
+      // Mostly admitted viewers: a refused upgrade never reaches the message handling.
+      ...['carol', 'carol', 'carol', 'carol', 'carol', 'bob'].map((name) => ({
+        name,
+        token: tokens.get(name),
+      })),
       { name: 'bob', token: tokens.get('bob') },
       { name: 'alice', token: tokens.get('alice') },
       { name: 'none' },

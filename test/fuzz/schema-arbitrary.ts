@@ -205,3 +205,8 @@ const NUL = String.fromCharCode(0);
 export function containsNul(text: string): boolean {
   return text.includes(NUL) || text.includes('%00') || text.includes('\\u0000');
 }
+
+/** `encodeURIComponent` of any string: lone surrogates (which it throws on) become U+FFFD first. */
+export function encodeSegment(text: string): string {
+  return encodeURIComponent(text.toWellFormed());
+}

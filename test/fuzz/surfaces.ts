@@ -33,7 +33,7 @@ function httpSurface(
       const outcome = await sendFuzzRequest(baseUrl, req);
       if (outcome.json !== undefined && req.method === 'POST' && req.url.startsWith('/api/tanks'))
         await rig.noteCreated(outcome.json, req.headers.authorization);
-      const key = outcome.code && outcome.failure ? `${outcome.key} ${outcome.code}` : outcome.key;
+      const key = outcome.code ? `${outcome.key} ${outcome.code}` : outcome.key;
       return { keys: [key], failure: outcome.failure };
     },
     nul: hasNul,

@@ -15,6 +15,7 @@ import { upgradeAndSend } from '../server/raw-ws.ts';
 import {
   containsNul,
   deepNesting,
+  encodeSegment,
   hostileValue,
   type JsonSchema,
   type SchemaRoot,
@@ -113,12 +114,12 @@ export function clientFrame(): fc.Arbitrary<WsFrame> {
 /** The part after `/ws/`: a real tank mostly, else a random id or raw garbage. */
 function tankSegment(pools: WsPools): fc.Arbitrary<string> {
   return fc.oneof(
-    { weight: 8, arbitrary: fc.nat().map((i) => pools.tankIds[i % pools.tankIds.length] as string) },
+    { weight: 16, arbitrary: fc.nat().map((i) => pools.tankIds[i % pools.tankIds.length] as string) },
     { weight: 1, arbitrary: fc.uuid() },
     {
       weight: 1,
       arbitrary: fc.oneof(
-        fc.string({ maxLength: 30 }).map(encodeURIComponent),
+        fc.string({ maxLength: 30 }).map(encodeSegment),
         fc.constantFrom('%E0%A4%A', '%', '%00', '..%2F', 'x'.repeat(3000), '%F0%9F%90%9F'),
       ),
     },
@@ -138,7 +139,7 @@ export function wsSessions(pools: WsPools): fc.Arbitrary<WsSession> {
     .record({
       who: fc.oneof(
         {
-          weight: 8,
+          weight: 16,
           arbitrary: fc
             .nat()
             .map((i) => pools.identities[i % pools.identities.length] as WsPools['identities'][number]),
