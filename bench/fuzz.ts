@@ -76,6 +76,7 @@ async function fuzz<I>(
     return outcome;
   };
   let last = performance.now();
+  let played = 0;
   const report = await runSurface({
     ...surface,
     play,
@@ -86,9 +87,10 @@ async function fuzz<I>(
     maxFailures: 50,
     async after(input, outcome) {
       await surface.after?.(input, outcome);
+      played++;
       if (performance.now() - last > 15_000) {
         last = performance.now();
-        process.stderr.write(`${surface.name}: ${report.tried} …\n`);
+        process.stderr.write(`${surface.name}: ${played} …\n`);
       }
     },
   });

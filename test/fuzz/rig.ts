@@ -45,7 +45,9 @@ export async function startFuzzRig({
   databaseUrl?: string;
   maxFuzzTanks?: number;
 }): Promise<FuzzRig> {
-  const stack = await startGatewayStack({ cleanup, servers: 2, databaseUrl });
+  // Beats well within the fixture's 30 s TTL: a run of minutes must not see its servers go
+  // critical (then a 503 no_healthy_server would be the truth, not a bug).
+  const stack = await startGatewayStack({ cleanup, servers: 2, databaseUrl, heartbeatMs: 5_000 });
   const [s1, s2] = stack.servers as [GatewayStack['servers'][number], GatewayStack['servers'][number]];
   const gatewayUrl = stack.gateway.url;
   const gatewayDoc = (await (await fetch(`${gatewayUrl}/openapi.json`)).json()) as OpenApiDoc;
