@@ -118,6 +118,7 @@ await new Promise((r) => setTimeout(r, 2_000));
 const watcherOk = watcher.frames() > framesBefore && watcher.closeCode() === undefined;
 
 const transfers = await loop.stop();
+for (const f of transfers.failures.slice(0, 10)) console.log(`  TRANSFER FAIL ${f}`);
 const uidsAfter = (await Promise.all(rig.transferTanks.map(rig.fishUids))).flat().sort();
 const fishOk =
   JSON.stringify(uidsAfter) === JSON.stringify(uidsBefore) && new Set(uidsAfter).size === uidsAfter.length;
