@@ -60,6 +60,8 @@ const loop = startTransferLoop({ rig });
 
 /** NUL inputs' 5xx (and 1011s) per surface: the h19-nul bug, counted, not failed. */
 const nul5xx = new Map<string, number>();
+/** Inputs carrying a NUL per surface. */
+const nulSent = new Map<string, number>();
 
 async function fuzz<I>(
   surface: Surface<I>,
@@ -69,6 +71,7 @@ async function fuzz<I>(
 ): Promise<SurfaceReport<I>> {
   const play = async (input: I) => {
     const outcome = await surface.play(input);
+    if (surface.nul(input)) nulSent.set(surface.name, (nulSent.get(surface.name) ?? 0) + 1);
     if (outcome.failure && surface.nul(input) && outcome.keys.some((k) => /^5\d\d|close:1011/.test(k))) {
       nul5xx.set(surface.name, (nul5xx.get(surface.name) ?? 0) + 1);
       return { keys: outcome.keys.map((k) => `${k} (NUL)`) };
@@ -145,7 +148,7 @@ const rows = [
       inputs: `${formatNumber(r.tried)}${frames}`,
       'inputs/s': formatNumber(Math.round(r.tried / r.seconds)),
       failures: r.failures.length,
-      'NUL 5xx (h19-nul)': nul5xx.get(r.name) ?? 0,
+      'NUL inputs / their 5xx (h19-nul)': `${formatNumber(nulSent.get(r.name) ?? 0)} / ${nul5xx.get(r.name) ?? 0}`,
       outcomes: formatHistogram(r.histogram, 14),
     };
   }),
@@ -154,7 +157,7 @@ const rows = [
     inputs: formatNumber([...transfers.histogram.values()].reduce((a, b) => a + b, 0)),
     'inputs/s': '',
     failures: transfers.failures.length,
-    'NUL 5xx (h19-nul)': '',
+    'NUL inputs / their 5xx (h19-nul)': '',
     outcomes: `${formatHistogram(transfers.histogram)}; uids before = after: ${fishOk}; audit ok: ${audit.ok} (${audit.fish} fish, ${audit.duplicated.length} duplicated)`,
   },
 ];
