@@ -60,6 +60,8 @@ const loop = startTransferLoop({ rig });
 
 /** NUL inputs' 5xx (and 1011s) per surface: the h19-nul bug, counted, not failed. */
 const nul5xx = new Map<string, number>();
+/** Where the NUL 5xx came from: operation and outcome → how many. */
+const nulWhere = new Map<string, number>();
 /** Inputs carrying a NUL per surface. */
 const nulSent = new Map<string, number>();
 
@@ -74,6 +76,8 @@ async function fuzz<I>(
     if (surface.nul(input)) nulSent.set(surface.name, (nulSent.get(surface.name) ?? 0) + 1);
     if (outcome.failure && surface.nul(input) && outcome.keys.some((k) => /^5\d\d|close:1011/.test(k))) {
       nul5xx.set(surface.name, (nul5xx.get(surface.name) ?? 0) + 1);
+      const where = `${(input as { operation?: string }).operation ?? surface.name} → ${outcome.keys.join(' ')}`;
+      nulWhere.set(where, (nulWhere.get(where) ?? 0) + 1);
       return { keys: outcome.keys.map((k) => `${k} (NUL)`) };
     }
     return outcome;
@@ -120,6 +124,7 @@ const framesBefore = watcher.frames();
 await new Promise((r) => setTimeout(r, 2_000));
 const watcherOk = watcher.frames() > framesBefore && watcher.closeCode() === undefined;
 
+for (const [where, n] of [...nulWhere].sort((a, b) => b[1] - a[1])) console.log(`  NUL 5xx ×${n}: ${where}`);
 const transfers = await loop.stop();
 for (const f of transfers.failures.slice(0, 10)) console.log(`  TRANSFER FAIL ${f}`);
 const uidsAfter = (await Promise.all(rig.transferTanks.map(rig.fishUids))).flat().sort();

@@ -133,6 +133,9 @@ function pathParam(name: string, pools: FuzzPools): fc.Arbitrary<string> {
   );
 }
 
+/** Control characters a string that passes its schema may still carry (NUL first). */
+const CONTROLS = [String.fromCharCode(0), '\u0001', '\u001f', '\u007f', '\u0085', '\ud800'];
+
 function queryValue(
   schema: JsonSchema | undefined,
   root: SchemaRoot,
@@ -144,6 +147,8 @@ function queryValue(
     valid,
     hostileValue().map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v)).slice(0, 10_000)),
   ];
+  // A valid value with a control character in it: past the schema, into the store.
+  options.push(fc.tuple(valid, fc.constantFrom(...CONTROLS)).map(([v, c]) => `${v}${c}`));
   if (name === 'tank') options.push(fc.nat().map((i) => pools.tankIds[i % pools.tankIds.length] ?? ''));
   return fc.oneof(...options);
 }
@@ -308,6 +313,18 @@ function bodyFor(op: Operation): fc.Arbitrary<Body> {
     fc.tuple(valid, hugeString()).map(([v, s]) => json('huge')({ ...v, [keys[0] ?? 'name']: s })),
     ...garbage,
   ];
+  const stringKeys = keys.filter((k) => {
+    const type = resolveRef(schema.properties?.[k] as JsonSchema, op.root).type;
+    return type === 'string' || (Array.isArray(type) && type.includes('string'));
+  });
+  if (stringKeys.length > 0)
+    mutated.push(
+      fc
+        .tuple(valid, fc.constantFrom(...stringKeys), fc.constantFrom(...CONTROLS))
+        .map(([v, k, c]) =>
+          json('control-in-string')({ ...v, [k]: `${typeof v[k] === 'string' ? v[k] : 'x'}${c}` }),
+        ),
+    );
   if (keys.length > 0)
     mutated.push(
       fc
