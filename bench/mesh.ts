@@ -234,7 +234,7 @@ try {
       ],
       notes: [
         `native mesh: Consul ${pinnedVersions().consul} dev agent, Envoy ${pinnedVersions().envoy} sidecars from \`consul connect envoy -sidecar-for\`, the project config entries`,
-        'the real `tankworld gateway` twice on the same servers: the mesh one (CONNECT_UPSTREAM_PORT, every server call through its sidecar) and one without a sidecar (servers at their registered addresses; for it the servers also serve /internal/* on their public port, which a mesh by default confines to the sidecar's loopback listener)',
+        'the real `tankworld gateway` twice on the same servers: the mesh one (CONNECT_UPSTREAM_PORT, every server call through its sidecar) and one without a sidecar (servers at their registered addresses; for it the servers also serve /internal/* on their public port, which a mesh by default confines to the loopback listener of the sidecar)',
         'one request at a time on keep-alive connections, except the 16-at-once rows (16 client loops, each moving one fish back and forth between its own pair of paused tanks); client, gateways, servers, Envoys and PostgreSQL share the 2 cores',
       ],
     });

@@ -278,8 +278,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     async start() {
       await directory.start();
       await hub.start();
-      http = createServer(getRequestListener(app.fetch));
-      answerClientErrors(http);
+      http = answerClientErrors(createServer(getRequestListener(app.fetch)));
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
         http!.listen(port, listenHost, () => resolve());

@@ -13,7 +13,7 @@ export {
   problemResponses,
   z,
 } from './api.ts';
-export { answerClientErrors } from './client-error.ts';
+export { answerClientErrors } from './client-errors.ts';
 export { createNodeFetch, type NodeFetch, type NodeFetchOptions } from './node-fetch.ts';
 export { type ObserveOptions, observe } from './observe.ts';
 export {

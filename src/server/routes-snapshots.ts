@@ -100,7 +100,9 @@ export function registerSnapshotRoutes(app: OpenAPIHono<ServerEnv>, ctx: ServerC
     const saved = await ctx.snapshotter.flush({ tanks: [tank] });
     if (saved === 0) throw new ApiError('stale_epoch', `tank ${id} has moved to another server`);
     const [latest] = await listSnapshots(ctx.db, id, { limit: 1 });
-    return c.json(snapshotView(latest!), 201);
+    // Deleted while the snapshot was written: the delete took the snapshot with it.
+    if (!latest) throw new ApiError('tank_not_found', `tank ${id} was deleted`);
+    return c.json(snapshotView(latest), 201);
   });
 
   app.openapi(restoreRoute, async (c) => {

@@ -286,12 +286,10 @@ export function createTankServer(options: TankServerOptions): TankServer {
       host.start();
       if (options.meshPort !== undefined) {
         // Loopback only: in a pod or a compose network namespace, only the sidecar reaches it.
-        meshHttp = createServer(getRequestListener(app.fetch));
-        answerClientErrors(meshHttp);
+        meshHttp = answerClientErrors(createServer(getRequestListener(app.fetch)));
         await listen(meshHttp, options.meshPort, '127.0.0.1');
       }
-      http = createServer(getRequestListener(publicFetch));
-      answerClientErrors(http);
+      http = answerClientErrors(createServer(getRequestListener(publicFetch)));
       http.on('upgrade', (req, socket, head) => {
         if (!viewers.handleUpgrade(req, socket, head)) socket.destroy();
       });

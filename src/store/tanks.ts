@@ -150,21 +150,32 @@ export async function listTanks(
  */
 export async function deleteTank(db: Db, tankId: string): Promise<boolean> {
   if (!isUuid(tankId)) return false;
-  return attempt(`delete tank ${tankId}`, async () => {
-    const r = transferReservationsTable;
-    const journal = db.$with('journal').as(
-      db
-        .delete(r)
-        .where(and(eq(r.tankId, tankId), ne(r.state, 'open')))
-        .returning({ transferId: r.transferId }),
-    );
-    const rows = await db
-      .with(journal)
-      .delete(tanksTable)
-      .where(eq(tanksTable.tankId, tankId))
-      .returning({ tankId: tanksTable.tankId });
-    return rows.length > 0;
-  });
+  return attempt(`delete tank ${tankId}`, () =>
+    db.transaction(async (tx) => {
+      // The location row first, in the order the fenced writers take their locks: a snapshot or
+      // reservation insert holds the location FOR SHARE, then checks its foreign key on the tank
+      // row. A delete that locked the tank row and then cascaded to the location deadlocked with
+      // it (PostgreSQL aborts one: a 500 for the delete or for the snapshot).
+      await tx
+        .select({ tankId: tankLocationsTable.tankId })
+        .from(tankLocationsTable)
+        .where(eq(tankLocationsTable.tankId, tankId))
+        .for('update');
+      const r = transferReservationsTable;
+      const journal = tx.$with('journal').as(
+        tx
+          .delete(r)
+          .where(and(eq(r.tankId, tankId), ne(r.state, 'open')))
+          .returning({ transferId: r.transferId }),
+      );
+      const rows = await tx
+        .with(journal)
+        .delete(tanksTable)
+        .where(eq(tanksTable.tankId, tankId))
+        .returning({ tankId: tanksTable.tankId });
+      return rows.length > 0;
+    }),
+  );
 }
 
 /**
