@@ -6,7 +6,7 @@
  * (a dropped Redis subscription) can leave an entry wrong. Concurrent misses for one tank share
  * one load.
  */
-import { type Db, getLocation, getTank } from '../store/index.ts';
+import { type Db, getTankWithLocation } from '../store/index.ts';
 import { type TankRecord, toRecord } from './views.ts';
 
 export interface TankCache {
@@ -68,9 +68,10 @@ export function createTankCache({
     const job = { promise: Promise.resolve<TankRecord | undefined>(undefined), stale: false };
     job.promise = (async () => {
       try {
-        const [tank, location] = await Promise.all([getTank(db, tankId), getLocation(db, tankId)]);
-        if (!tank) return undefined;
-        const record = toRecord(tank, location);
+        // One statement: a delete between two reads would show a tank with no server.
+        const found = await getTankWithLocation(db, tankId);
+        if (!found) return undefined;
+        const record = toRecord(found.tank, found.location);
         if (!job.stale) put(record);
         return record;
       } finally {

@@ -112,6 +112,7 @@ export {
   createTank,
   deleteTank,
   getTank,
+  getTankWithLocation,
   type ListTanksOptions,
   listTanks,
   lockOwner,

@@ -71,6 +71,31 @@ export async function getTank(db: Db, tankId: string): Promise<Tank | undefined>
   });
 }
 
+/**
+ * A tank and its location in one statement, so both come from one snapshot: read apart, a
+ * delete committed between the two reads showed a tank with no server (a 503 for a tank that
+ * was going away; found by the fuzzer).
+ *
+ * @example
+ * ```ts
+ * const found = await getTankWithLocation(db, tankId); // { tank, location } | undefined
+ * ```
+ */
+export async function getTankWithLocation(
+  db: Db,
+  tankId: string,
+): Promise<{ tank: Tank; location: TankLocation | undefined } | undefined> {
+  if (!isUuid(tankId)) return undefined;
+  return attempt(`get tank ${tankId}`, async () => {
+    const [row] = await db
+      .select({ tank: tanksTable, location: tankLocationsTable })
+      .from(tanksTable)
+      .leftJoin(tankLocationsTable, eq(tankLocationsTable.tankId, tanksTable.tankId))
+      .where(eq(tanksTable.tankId, tankId));
+    return row && { tank: row.tank, location: row.location ?? undefined };
+  });
+}
+
 /** The cursor is the last row's (created_at, tank_id), the listing's sort key, as base64url JSON. */
 function encodeCursor(tank: Tank): string {
   return Buffer.from(JSON.stringify([tank.createdAt.getTime(), tank.tankId])).toString('base64url');

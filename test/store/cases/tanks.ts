@@ -14,6 +14,7 @@ import {
   deleteTank,
   getLocation,
   getTank,
+  getTankWithLocation,
   grantPermission,
   InvalidValueError,
   listLocationsByServer,
@@ -59,6 +60,21 @@ export function tankCases(fixture: StoreFixture): void {
       expect(await getTank(fixture.db, tankId)).toEqual(tank);
       expect(await getTank(fixture.db, randomUUID())).toBeUndefined();
       expect(await getTank(fixture.db, 'not-a-uuid')).toBeUndefined();
+    });
+
+    it('should read a tank with its location in one statement, and neither once deleted', async () => {
+      const tank = await newTank(fixture);
+      expect(await getTankWithLocation(fixture.db, tank.tankId)).toEqual({ tank, location: undefined });
+      const server = serverId();
+      await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+      expect(await getTankWithLocation(fixture.db, tank.tankId)).toEqual({
+        tank,
+        location: await getLocation(fixture.db, tank.tankId),
+      });
+      expect((await getTankWithLocation(fixture.db, tank.tankId))?.location?.serverId).toBe(server);
+      await deleteTank(fixture.db, tank.tankId);
+      expect(await getTankWithLocation(fixture.db, tank.tankId)).toBeUndefined();
+      expect(await getTankWithLocation(fixture.db, 'not-a-uuid')).toBeUndefined();
     });
 
     it('should keep a 32-bit unsigned seed exactly', async () => {
