@@ -153,7 +153,7 @@ const rows = [
       inputs: `${formatNumber(r.tried)}${frames}`,
       'inputs/s': formatNumber(Math.round(r.tried / r.seconds)),
       failures: r.failures.length,
-      'NUL inputs / their 5xx (h19-nul)': `${formatNumber(nulSent.get(r.name) ?? 0)} / ${nul5xx.get(r.name) ?? 0}`,
+      'NUL inputs / their 5xx': `${formatNumber(nulSent.get(r.name) ?? 0)} / ${nul5xx.get(r.name) ?? 0}`,
       outcomes: formatHistogram(r.histogram, 14),
     };
   }),
@@ -162,7 +162,7 @@ const rows = [
     inputs: formatNumber([...transfers.histogram.values()].reduce((a, b) => a + b, 0)),
     'inputs/s': '',
     failures: transfers.failures.length,
-    'NUL inputs / their 5xx (h19-nul)': '',
+    'NUL inputs / their 5xx': '',
     outcomes: `${formatHistogram(transfers.histogram)}; uids before = after: ${fishOk}; audit ok: ${audit.ok} (${audit.fish} fish, ${audit.duplicated.length} duplicated)`,
   },
 ];
@@ -174,7 +174,7 @@ recordBenchmark({
     'property: no 5xx, every 4xx application/problem+json with its status; WebSocket: a JSON reply or a 4xxx/1007/1008/1009 close, never 1011 or silence',
     `operations covered: ${rig.gatewayOps.length} gateway + ${rig.serverOps.length} tank server${uncovered.length ? `; not reached: ${uncovered.join(', ')}` : ', all reached'}`,
     `watching viewer kept getting frames: ${watcherOk}`,
-    'inputs carrying a NUL are sent; their 5xx are counted apart (fixed on branch h19-nul)',
+    'inputs carrying a NUL are sent; their 5xx are counted apart',
   ],
 });
 
