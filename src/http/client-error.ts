@@ -7,7 +7,7 @@
  */
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type Problem, problemType } from './problem.ts';
+import { ApiError, type Problem, toProblem } from './problem.ts';
 
 /** What Node itself answers to the parser errors that are not about a bad request line or header. */
 const NODE_DEFAULTS: Record<string, string> = {
@@ -62,14 +62,9 @@ export function answerClientErrors(server: Server): void {
     if (known) return answer(socket, known);
     const header = headerWithControlChar(err.rawPacket);
     const message = 'control character is not allowed';
-    answer(socket, '400 Bad Request', {
-      type: problemType('invalid_request'),
-      title: 'Bad Request',
-      status: 400,
-      detail:
-        header === undefined ? 'the request could not be parsed as HTTP' : `header ${header}: ${message}`,
-      code: 'invalid_request',
-      ...(header === undefined ? {} : { errors: [{ path: header, in: 'header', message }] }),
-    });
+    const detail =
+      header === undefined ? 'the request could not be parsed as HTTP' : `header ${header}: ${message}`;
+    const extra = header === undefined ? {} : { errors: [{ path: header, in: 'header', message }] };
+    answer(socket, '400 Bad Request', toProblem(new ApiError('invalid_request', detail, { extra })));
   });
 }

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import {
   type AuthUser,
   hasLevel,
+  MissingTokenError,
   type PermissionLevel,
   type TokenVerifier,
   tokenFromRequest,
@@ -91,9 +92,10 @@ function closeReason(text: string): string {
 
 /** Answers an upgrade refused for a limit with its 429 problem, before any WebSocket exists. */
 function refuseUpgrade(socket: Duplex, err: unknown): void {
-  const body = JSON.stringify(toProblem(err));
+  const problem = toProblem(err);
+  const body = JSON.stringify(problem);
   const head = [
-    `HTTP/1.1 429 Too Many Requests`,
+    `HTTP/1.1 ${problem.status} ${problem.title}`,
     'content-type: application/problem+json',
     `content-length: ${Buffer.byteLength(body)}`,
     ...Object.entries(problemHeaders(err)).map(([name, value]) => `${name}: ${value}`),
@@ -296,7 +298,7 @@ export function createViewerGateway({
     let user: AuthUser;
     try {
       const token = tokenFromRequest(url, req.headers as Record<string, string>);
-      if (!token) throw Object.assign(new Error('a token is required (?token=…)'), { code: 'missing_token' });
+      if (!token) throw new MissingTokenError('a token is required (?token=…)');
       user = await verifier.verify(token);
     } catch (err) {
       ws.close(WsClose.unauthorized, closeReason((err as Error).message || 'unauthorized'));
