@@ -1,6 +1,6 @@
 /**
  * @module
- * Failover (DESIGN.md): when a tank server stays unavailable (critical, or gone from discovery)
+ * Failover: when a tank server stays unavailable (critical, or gone from discovery)
  * for a grace period, each of its tanks is moved to a healthy server — a compare-and-set on the
  * location that bumps the epoch — and that server is asked to adopt it from its latest snapshot.
  * The epoch fences the old server: if it comes back, its snapshot writes are refused and it

@@ -1,6 +1,6 @@
 /**
  * @module
- * The JSON shapes the gateway answers with (snake_case, as in the seed's contracts), their zod
+ * The JSON shapes the gateway answers with (snake_case: a public contract), their zod
  * schemas for the generated OpenAPI document, and the builders that turn the gateway's records
  * into them.
  */
@@ -77,7 +77,7 @@ export const ServerRefSchema = z
   .object({ server_id: z.string(), host: z.string(), port: z.number().int() })
   .openapi('ServerRef');
 
-/** The seed's `GET /gateway/tanks/{tank_id}` answer, exactly. */
+/** The `GET /gateway/tanks/{tank_id}` answer: exactly these three members, a public contract. */
 export const LookupSchema = z
   .object({ tank: GatewayTankSchema, server: ServerRefSchema, websocket_url: z.string() })
   .openapi('TankLookup');

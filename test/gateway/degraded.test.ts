@@ -1,6 +1,6 @@
 /**
  * @module
- * The seed's graceful degradation, with processes: a `tankworld gateway` and two `tankworld
+ * Graceful degradation, with processes: a `tankworld gateway` and two `tankworld
  * server` processes on a real Consul agent, PostgreSQL and Redis. The gateway's directory
  * watch mirrors what Consul says into the `servers` table. With the agent killed, tanks keep
  * ticking, the gateway still looks tanks up and forwards to them, and `/api/servers` serves the
