@@ -7,7 +7,7 @@
 import type { ServerInstance } from '../discovery/index.ts';
 import { z } from '../http/index.ts';
 import type { ServerLoad, TankStats } from '../realtime/index.ts';
-import type { Tank, TankLocation } from '../store/index.ts';
+import type { TankLocation, TankRow } from '../store/index.ts';
 
 /**
  * What the gateway knows of a tank without asking its server: the `tanks` row and where it runs.
@@ -35,7 +35,7 @@ export interface TankRecord {
  * const record = toRecord(await getTank(db, id), await getLocation(db, id));
  * ```
  */
-export function toRecord(tank: Tank, location: TankLocation | null | undefined): TankRecord {
+export function toRecord(tank: TankRow, location: TankLocation | null | undefined): TankRecord {
   return {
     tankId: tank.tankId,
     name: tank.name,

@@ -44,7 +44,7 @@ import { registerTransferRoutes } from './routes-transfers.ts';
 import { createSnapshotter } from './snapshotter.ts';
 import { createTankService } from './tank-service.ts';
 import { createParticipant } from './transfers.ts';
-import { createViewerGateway } from './ws.ts';
+import { createViewerSockets } from './ws.ts';
 
 export const SERVER_VERSION = '2.0.0';
 
@@ -136,7 +136,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
       metrics.ticksBehind.set(behind);
     },
   });
-  const viewers = createViewerGateway({
+  const viewers = createViewerSockets({
     logger,
     verifier,
     // A tank failed over to this server is adopted on its first viewer too (see `find`).

@@ -25,7 +25,7 @@ import {
   listPermissions,
   lockOwner,
   saveSnapshots,
-  type Tank as TankRow,
+  type TankRow,
   type TankSnapshot,
 } from '../store/index.ts';
 import {

@@ -41,7 +41,7 @@ export const WsClose = {
   tooMany: 4429,
 } as const;
 
-export interface ViewerGatewayOptions {
+export interface ViewerSocketsOptions {
   logger: Logger;
   verifier: TokenVerifier;
   /** The tank if it runs here (or is adopted on the spot, see `TankService.find`). */
@@ -114,13 +114,17 @@ function pathTankId(pathname: string): string {
 }
 
 /**
+ * The tank server's WebSocket endpoint for viewers (`/ws/<tank id>`): it authenticates each
+ * upgrade, then fans the tank's frames out to its sockets. It runs in the tank server, not in
+ * the gateway (which only tells a client which server's URL to open).
+ *
  * @example
  * ```ts
- * const viewers = createViewerGateway({ logger, verifier, findTank: async (id) => host.get(id), levelOf });
+ * const viewers = createViewerSockets({ logger, verifier, findTank: async (id) => host.get(id), levelOf });
  * httpServer.on('upgrade', (req, socket, head) => viewers.handleUpgrade(req, socket, head));
  * ```
  */
-export function createViewerGateway({
+export function createViewerSockets({
   logger,
   verifier,
   findTank,
@@ -133,7 +137,7 @@ export function createViewerGateway({
   onFrameSent = () => {},
   onFrameSkipped = () => {},
   connections = createConnectionLimit({ name: 'ws', perUser: 0, perAddress: 0 }),
-}: ViewerGatewayOptions) {
+}: ViewerSocketsOptions) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 });
   const viewers = new Set<Viewer>();
   /** The prepared (framed) bytes of the latest keyframe/delta per encoded frame, shared by viewers. */
@@ -392,4 +396,4 @@ export function createViewerGateway({
   };
 }
 
-export type ViewerGateway = ReturnType<typeof createViewerGateway>;
+export type ViewerSockets = ReturnType<typeof createViewerSockets>;

@@ -252,7 +252,8 @@ export const transferReservationsTable = pgTable(
 
 export type Server = typeof serversTable.$inferSelect;
 export type NewServer = typeof serversTable.$inferInsert;
-export type Tank = typeof tanksTable.$inferSelect;
+/** A row of `tanks`; named apart from `src/tank`'s `Tank`, the running simulation. */
+export type TankRow = typeof tanksTable.$inferSelect;
 export type NewTank = typeof tanksTable.$inferInsert;
 export type TankLocation = typeof tankLocationsTable.$inferSelect;
 export type TankSnapshot = typeof tankSnapshotsTable.$inferSelect;
