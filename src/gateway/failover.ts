@@ -12,14 +12,8 @@
  * not running.
  */
 import { ApiError } from '../http/index.ts';
-import type { Realtime } from '../realtime/index.ts';
-import { countTanksByServer, type Db, listLocationsByServer, moveTank, StoreError } from '../store/index.ts';
-import type { Logger } from '../telemetry/index.ts';
-import type { TankCache } from './cache.ts';
-import type { ServerDirectory } from './directory.ts';
-import type { LoadView } from './load-view.ts';
-import type { PlacementStrategy } from './placement.ts';
-import type { ServerClient } from './server-client.ts';
+import { countTanksByServer, listLocationsByServer, moveTank, StoreError } from '../store/index.ts';
+import type { Placing } from './placing.ts';
 
 export interface Failover {
   start(): void;
@@ -29,15 +23,7 @@ export interface Failover {
   reconcile(): Promise<void>;
 }
 
-export interface FailoverOptions {
-  db: Db;
-  directory: ServerDirectory;
-  realtime: Realtime;
-  placement: PlacementStrategy;
-  loads: LoadView;
-  serverClient: ServerClient;
-  cache: TankCache;
-  logger: Logger;
+export interface FailoverOptions extends Placing {
   /** How long a server must stay unavailable before its tanks move. */
   graceMs?: number;
   /** Interval of passes between discovery changes. */

@@ -29,6 +29,7 @@ import { createFailover } from './failover.ts';
 import { createLoadView } from './load-view.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { defaultPlacement, type PlacementStrategy } from './placement.ts';
+import type { Placing } from './placing.ts';
 import { createTankProxy } from './proxy.ts';
 import { createSelfRegistration } from './registration.ts';
 import { createServerClient, type ResolveServer } from './server-client.ts';
@@ -136,26 +137,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   const loads = createLoadView({ db, realtime, logger });
   const placement = options.placement ?? defaultPlacement();
   const hub = createEventHub({ realtime, logger: logger.child({ part: 'events' }) });
-  const creator = createTankCreator({
-    db,
-    directory,
-    realtime,
-    placement,
-    loads,
-    serverClient,
-    cache,
-    logger,
-  });
+  const placing: Placing = { db, directory, realtime, placement, loads, serverClient, cache, logger };
+  const creator = createTankCreator(placing);
   const proxy = createTankProxy({ directory, serverClient, timeoutMs: options.proxyTimeoutMs });
   const metrics = createGatewayMetrics({ registry, cache, directory, hub });
   const failover = createFailover({
-    db,
-    directory,
-    realtime,
-    placement,
-    loads,
-    serverClient,
-    cache,
+    ...placing,
     logger: logger.child({ part: 'failover' }),
     graceMs: options.failoverGraceMs,
     onMoved: (_tankId, from, to) => metrics.failovers.inc({ from, to }),
