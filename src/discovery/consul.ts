@@ -10,18 +10,13 @@ import {
   formatLoad,
   healthyOnly,
   heartbeatCheckId,
-  isCheckStatus,
   membershipKey,
-  parseGoDuration,
-  sortInstances,
-  toInstance,
-  toServiceDefinition,
   type ValidRegistration,
   validateRegistration,
-  worstStatus,
 } from './codec.ts';
-import { type ConnectOptions, validateConnect, withConnect } from './connect.ts';
-import { type ConsulClient, createConsulClient, type HealthEntry } from './consul-client.ts';
+import type { ConnectOptions } from './connect.ts';
+import { type ConsulClient, createConsulClient } from './consul-client.ts';
+import { checkDurations, consulDefinition, instancesOf, warnIfOutputDelayed } from './consul-parts.ts';
 import { type BlockingWatch, startBlockingWatch } from './consul-watch.ts';
 import { DiscoveryClosedError, DiscoveryUnavailableError, NotRegisteredError } from './errors.ts';
 import { createReachability } from './reachability.ts';
@@ -82,10 +77,9 @@ export function createConsulDiscovery({
   logger,
   connect,
 }: ConsulDiscoveryOptions = {}): Discovery {
-  // Fail at construction, not at the first heartbeat, on a duration Consul would refuse.
-  parseGoDuration(ttl);
-  parseGoDuration(deregisterCriticalAfter);
-  if (connect) parseGoDuration(validateConnect(connect).checkInterval);
+  checkDurations({ ttl, deregisterCriticalAfter, connect });
+  const definitionOf = (reg: ValidRegistration) =>
+    consulDefinition(reg, { ttl, deregisterCriticalAfter, connect });
   const client: ConsulClient = createConsulClient({ consulAddr, token, timeoutMs: requestTimeoutMs });
   const reach = createReachability({ logger, target: `consul at ${consulAddr}` });
   const loops = new Set<BlockingWatch>();
@@ -108,11 +102,6 @@ export function createConsulDiscovery({
     }
   }
 
-  function definitionOf(reg: ValidRegistration) {
-    const def = toServiceDefinition(reg, { ttl, deregisterCriticalAfter });
-    return connect ? withConnect(def, connect) : def;
-  }
-
   function ensureOpen(): void {
     if (closed) throw new DiscoveryClosedError();
   }
@@ -125,14 +114,7 @@ export function createConsulDiscovery({
   async function hintOnce(): Promise<void> {
     if (hinted) return;
     hinted = true;
-    const interval = await client.checkUpdateIntervalMs();
-    // With the default 5m the agent syncs an output-only change to the catalog only every 5 min,
-    // so readers and the UI would see each server's load minutes late.
-    if (interval !== undefined && interval > 0)
-      logger?.warn(
-        { check_update_interval_ms: interval },
-        'consul agent delays check output (the load) in the catalog; set check_update_interval = "0s"',
-      );
+    await warnIfOutputDelayed(client, logger);
   }
 
   async function register(self: ServerRegistration): Promise<void> {
@@ -174,24 +156,6 @@ export function createConsulDiscovery({
   async function deregister(): Promise<void> {
     ensureOpen();
     await deregisterNow();
-  }
-
-  function instancesOf(entries: HealthEntry[]): ServerInstance[] {
-    return sortInstances(
-      entries.map((e) => {
-        const own = e.Checks.find((c) => c.CheckID === heartbeatCheckId(e.Service.ID));
-        return toInstance({
-          serviceId: e.Service.ID,
-          // An empty service address means "the node's address" in Consul.
-          address: e.Service.Address || e.Node.Address,
-          port: e.Service.Port,
-          meta: e.Service.Meta ?? {},
-          // Node checks (serfHealth) count too, as they do for Consul's own `?passing`.
-          status: worstStatus(e.Checks.map((c) => (isCheckStatus(c.Status) ? c.Status : 'critical'))),
-          output: own?.Output ?? '',
-        });
-      }),
-    );
   }
 
   async function healthyServers(): Promise<ServerInstance[]> {
