@@ -6,15 +6,14 @@
  * frames (and resyncs with a keyframe) instead of growing a buffer, and is closed if it stays
  * behind; one that does not read its replies is not read until it does. Every socket has an
  * `error` listener from the moment it exists, so a frame `ws` refuses closes that socket alone.
- * Close codes are named in `WsClose`.
+ * Close codes are named in `WsClose` (`ws-close.ts`). Here: the upgrade, admission (token, tank,
+ * level, connection limits) and the heartbeat; one admitted viewer's traffic is `ws-viewer.ts`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { z } from 'zod';
 import {
   type AuthUser,
-  hasLevel,
   MissingTokenError,
   type PermissionLevel,
   type TokenVerifier,
@@ -22,24 +21,12 @@ import {
 } from '../auth/index.ts';
 import { problemHeaders, toProblem } from '../http/index.ts';
 import { type ConnectionLimit, createConnectionLimit, peerAddress } from '../limits/index.ts';
-import type { BroadcastFrame, Tank } from '../tank/index.ts';
+import type { Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
-import { type PreparedFrame, prepareBinaryFrame, rawSocket, writePrepared } from './ws-fanout.ts';
-import { ClientMessage, NEEDS, runClientMessage } from './ws-messages.ts';
+import { WsClose } from './ws-close.ts';
+import { createViewerIo, type Viewer } from './ws-viewer.ts';
 
-export const WsClose = {
-  normal: 1000,
-  goingAway: 1001,
-  policyViolation: 1008,
-  malformed: 4400,
-  unauthorized: 4401,
-  forbidden: 4403,
-  unknownTank: 4404,
-  tooSlow: 4408,
-  tankGone: 4410,
-  /** Past a limit on open WebSockets (the HTTP 429's number, in the private range). */
-  tooMany: 4429,
-} as const;
+export { WsClose };
 
 export interface ViewerSocketsOptions {
   logger: Logger;
@@ -60,18 +47,6 @@ export interface ViewerSocketsOptions {
   onFrameSkipped?: () => void;
   /** Open sockets per user and per client address; refused: HTTP 429 before the upgrade, or 4429. */
   connections?: ConnectionLimit;
-}
-
-interface Viewer {
-  ws: WebSocket;
-  tank: Tank;
-  user: AuthUser;
-  level: PermissionLevel;
-  json: boolean;
-  needsKeyframe: boolean;
-  skipped: number;
-  alive: boolean;
-  stopWatching: () => void;
 }
 
 /**
@@ -140,90 +115,12 @@ export function createViewerSockets({
 }: ViewerSocketsOptions) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 });
   const viewers = new Set<Viewer>();
-  /** The prepared (framed) bytes of the latest keyframe/delta per encoded frame, shared by viewers. */
-  const prepared = new WeakMap<Uint8Array, PreparedFrame>();
-
-  function framed(bytes: Uint8Array): PreparedFrame {
-    let frame = prepared.get(bytes);
-    if (!frame) {
-      frame = prepareBinaryFrame(bytes);
-      prepared.set(bytes, frame);
-    }
-    return frame;
-  }
-
-  function deliver(viewer: Viewer, frame: BroadcastFrame): void {
-    const { ws } = viewer;
-    if (ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > maxBufferedBytes) {
-      viewer.needsKeyframe = true;
-      onFrameSkipped();
-      if (++viewer.skipped > maxSkippedFrames)
-        ws.close(WsClose.tooSlow, 'too slow: frames could not be delivered');
-      return;
-    }
-    viewer.skipped = 0;
-    if (viewer.json) {
-      const text = frame.json();
-      ws.send(text);
-      onFrameSent(text.length);
-      return;
-    }
-    const bytes = viewer.needsKeyframe ? frame.keyframe() : frame.delta;
-    viewer.needsKeyframe = false;
-    writePrepared(ws, framed(bytes), bytes);
-    onFrameSent(bytes.byteLength);
-  }
-
-  function reply(viewer: Viewer, message: Record<string, unknown>): void {
-    const { ws } = viewer;
-    if (ws.readyState !== WebSocket.OPEN) return;
-    ws.send(JSON.stringify(message));
-    // Frames are skipped for a viewer that is behind, but replies are not: one that sends
-    // faster than it reads them (a pong repeats its ping's id) would have them pile up here
-    // without end. Stop reading it until they drain.
-    const socket = rawSocket(ws);
-    if (ws.isPaused || ws.bufferedAmount <= maxBufferedBytes || !socket) return;
-    ws.pause();
-    socket.once('drain', () => ws.resume());
-  }
-
-  function onMessage(viewer: Viewer, data: WebSocket.RawData, isBinary: boolean): void {
-    let message: ClientMessage;
-    try {
-      if (isBinary) throw new Error('binary messages are not accepted');
-      message = ClientMessage.parse(JSON.parse(data.toString()));
-    } catch (err) {
-      const detail = err instanceof z.ZodError ? 'unknown or malformed message' : (err as Error).message;
-      reply(viewer, { type: 'error', code: 'malformed_message', detail });
-      viewer.ws.close(WsClose.malformed, 'malformed message');
-      return;
-    }
-    if (!hasLevel(viewer.level, NEEDS[message.type])) {
-      reply(viewer, {
-        type: 'error',
-        code: 'forbidden',
-        detail: `${message.type} needs ${NEEDS[message.type]} permission`,
-      });
-      return;
-    }
-    const { tank } = viewer;
-    if (tank.status === 'failed' && message.type !== 'ping') {
-      // As over REST: a world whose step threw is not changed until a snapshot is restored.
-      reply(viewer, {
-        type: 'error',
-        code: 'tank_failed',
-        detail: `tank stopped after an error: ${tank.error}`,
-      });
-      return;
-    }
-    try {
-      reply(viewer, runClientMessage(tank, message));
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? 'error';
-      reply(viewer, { type: 'error', code, detail: (err as Error).message });
-    }
-  }
+  const { deliver, reply, onMessage } = createViewerIo({
+    maxBufferedBytes,
+    maxSkippedFrames,
+    onFrameSent,
+    onFrameSkipped,
+  });
 
   function attach(
     ws: WebSocket,
