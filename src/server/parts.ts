@@ -14,6 +14,7 @@ import { createServerMetrics } from './metrics.ts';
 import type { TankServerOptions } from './server.ts';
 import { createSnapshotter, type Snapshotter } from './snapshotter.ts';
 import { createTankService, type TankService } from './tank-service.ts';
+import { reconcileRestore, reconcileWorld } from './transfer-held.ts';
 import { createParticipant, type Participant } from './transfers.ts';
 import { createViewerSockets, type ViewerSockets } from './ws.ts';
 
@@ -76,9 +77,8 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     onFrameSkipped: () => metrics.framesSkipped.inc(),
     connections: limits.ws,
   });
-  // The participant needs the snapshotter and the tank service its restores; both are built
-  // below, so it reaches them through these late-bound references.
-  let late: ReturnType<typeof createParticipant> | undefined;
+  // A restored world replays the tank's transfer journal: only the store is needed for that,
+  // so the tank service takes the two functions straight from `transfer-held.ts`.
   const tanks = createTankService({
     serverId,
     host,
@@ -86,8 +86,8 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     logger,
     maxTanks: options.maxTanks,
     tanksPerOwner: limits.tanksPerOwner,
-    reconcileWorld: (tankId, world) => late!.reconcileWorld(tankId, world),
-    reconcileRestore: (tankId, world, live) => late!.reconcileRestore(tankId, world, live),
+    reconcileWorld: (tankId, world) => reconcileWorld(db, tankId, world),
+    reconcileRestore: (tankId, world, live) => reconcileRestore(db, tankId, world, live),
     onTankGone: (tankId, reason, audience) => {
       viewers.closeTank(tankId, reason === 'moved' ? 'tank moved to another server' : 'tank deleted');
       const at = new Date().toISOString();
@@ -123,7 +123,6 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     crash: options.crash ?? noCrash,
     sweepIntervalMs: options.reservationSweepMs,
   });
-  late = participant;
 
   return { serverId, logger, limits, registry, startedAt, host, viewers, tanks, snapshotter, participant };
 }

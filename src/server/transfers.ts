@@ -23,7 +23,6 @@ import {
   fishUidOf,
   insertEntity,
   releaseFishSlot,
-  type World,
 } from '../sim/index.ts';
 import {
   type Db,
@@ -39,7 +38,7 @@ import type { Snapshotter } from './snapshotter.ts';
 import { createAbort } from './transfer-abort.ts';
 import type { StepContext } from './transfer-context.ts';
 import { createDestSide } from './transfer-dest.ts';
-import { fishOf, heldPayload, reconcileRestore, reconcileWorld } from './transfer-held.ts';
+import { fishOf, heldPayload } from './transfer-held.ts';
 import { createReservationSweep, outcomeFromLog, type TransferOutcome } from './transfer-sweep.ts';
 
 export type { CommittedDest } from './transfer-dest.ts';
@@ -76,7 +75,6 @@ export type Participant = ReturnType<typeof createParticipant>;
  * @example
  * ```ts
  * const participant = createParticipant({ serverId, db, host, snapshotter, logger, crash });
- * const tanks = createTankService({ …, reconcileWorld: participant.reconcileWorld, reconcileRestore: participant.reconcileRestore });
  * await participant.prepareSource({ transferId, tankId, entityId: 42 });
  * ```
  */
@@ -250,11 +248,6 @@ export function createParticipant({
     commitDest,
     commitSource,
     abort,
-    /** See `transfer-held.ts`. */
-    reconcileWorld: (tankId: string, world: World) => reconcileWorld(db, tankId, world),
-    /** See `transfer-held.ts`. */
-    reconcileRestore: (tankId: string, world: World, live: World) =>
-      reconcileRestore(db, tankId, world, live),
     list,
     census,
     sweep: sweep.sweep,
