@@ -17,9 +17,8 @@ import { registerInternalRoutes } from './routes-internal.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerSnapshotRoutes } from './routes-snapshots.ts';
 import { registerTankRoutes } from './routes-tanks.ts';
-import { registerTransferStepsRoute } from './routes-transfer-steps.ts';
-import { registerTransferRoutes } from './routes-transfers.ts';
 import { SERVER_VERSION, type TankServerOptions } from './server.ts';
+import { registerTransferRoutes, registerTransferStepsRoute } from './transfers/index.ts';
 
 /**
  * @example

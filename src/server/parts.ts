@@ -14,8 +14,7 @@ import { createServerMetrics } from './metrics.ts';
 import type { TankServerOptions } from './server.ts';
 import { createSnapshotter, type Snapshotter } from './snapshotter.ts';
 import { createTankService, type TankService } from './tank-service.ts';
-import { reconcileRestore, reconcileWorld } from './transfer-held.ts';
-import { createParticipant, type Participant } from './transfers.ts';
+import { createParticipant, type Participant, reconcileRestore, reconcileWorld } from './transfers/index.ts';
 import { createViewerSockets, type ViewerSockets } from './ws.ts';
 
 /** What `buildServerParts` builds; nothing of it is started yet. */
@@ -78,7 +77,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     connections: limits.ws,
   });
   // A restored world replays the tank's transfer journal: only the store is needed for that,
-  // so the tank service takes the two functions straight from `transfer-held.ts`.
+  // so the tank service takes the two functions straight from `transfers/held.ts`.
   const tanks = createTankService({
     serverId,
     host,

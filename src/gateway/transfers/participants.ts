@@ -1,7 +1,7 @@
 /**
  * @module
  * The coordinator's calls to transfer participants: the signed internal steps of a tank server
- * (`src/server/routes-transfers.ts`). Steps bound for one server go out together, as one call of
+ * (`src/server/transfers/routes.ts`). Steps bound for one server go out together, as one call of
  * `POST /internal/transfers/steps`, when several transfers ask at the same moment: the signing
  * costs more CPU than the step. A participant that cannot be reached (or does not answer
  * in time) is an `ApiError('unavailable')` (503); a participant's own problem (unknown fish,

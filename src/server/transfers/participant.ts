@@ -10,12 +10,12 @@
  * step, and a restore from any snapshot replays what came after it: a restart can never bring
  * back a fish that left, nor lose one that arrived. No step writes a whole snapshot. Every step
  * can be repeated; a repeat is a no-op success. The destination's half is in
- * `transfer-dest.ts`, the abort in `transfer-abort.ts`, what a reservation holds and the
- * restore replay in `transfer-held.ts`, timeouts in `transfer-sweep.ts`.
+ * `dest.ts`, the abort in `abort.ts`, what a reservation holds and the
+ * restore replay in `held.ts`, timeouts in `sweep.ts`.
  */
 
-import type { CrashPoint } from '../fault/index.ts';
-import { ApiError } from '../http/index.ts';
+import type { CrashPoint } from '../../fault/index.ts';
+import { ApiError } from '../../http/index.ts';
 import {
   type EntityPayload,
   extractEntity,
@@ -23,7 +23,7 @@ import {
   fishUidOf,
   insertEntity,
   releaseFishSlot,
-} from '../sim/index.ts';
+} from '../../sim/index.ts';
 import {
   type Db,
   getReservation,
@@ -31,18 +31,18 @@ import {
   reserveFenced,
   settleReservation,
   type TransferReservation,
-} from '../store/index.ts';
-import type { Tank, TankHost } from '../tank/index.ts';
-import type { Logger } from '../telemetry/index.ts';
-import type { Snapshotter } from './snapshotter.ts';
-import { createAbort } from './transfer-abort.ts';
-import type { StepContext } from './transfer-context.ts';
-import { createDestSide } from './transfer-dest.ts';
-import { fishOf, heldPayload } from './transfer-held.ts';
-import { createReservationSweep, outcomeFromLog, type TransferOutcome } from './transfer-sweep.ts';
+} from '../../store/index.ts';
+import type { Tank, TankHost } from '../../tank/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { Snapshotter } from '../snapshotter.ts';
+import { createAbort } from './abort.ts';
+import { createDestSide } from './dest.ts';
+import { fishOf, heldPayload } from './held.ts';
+import type { StepContext } from './step-context.ts';
+import { createReservationSweep, outcomeFromLog, type TransferOutcome } from './sweep.ts';
 
-export type { CommittedDest } from './transfer-dest.ts';
-export type { TransferOutcome } from './transfer-sweep.ts';
+export type { CommittedDest } from './dest.ts';
+export type { TransferOutcome } from './sweep.ts';
 
 export interface ParticipantOptions {
   serverId: string;

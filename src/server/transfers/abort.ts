@@ -1,18 +1,18 @@
 /**
  * @module
- * The abort of a transfer on this server (see `transfers.ts`): a fish this side holds goes back
+ * The abort of a transfer on this server (see `participant.ts`): a fish this side holds goes back
  * into its tank under its old local id, recorded as the tank's journal entry `returned` (fenced
  * on the tank's location), and room held for an arrival is given back. A repeat changes nothing.
  */
-import { extractEntity, fishIdOf, insertEntity, releaseFishSlot } from '../sim/index.ts';
+import { extractEntity, fishIdOf, insertEntity, releaseFishSlot } from '../../sim/index.ts';
 import {
   deleteReservation,
   getReservation,
   settleReservation,
   type TransferReservation,
-} from '../store/index.ts';
-import type { StepContext } from './transfer-context.ts';
-import { fishOf, localIdOf } from './transfer-held.ts';
+} from '../../store/index.ts';
+import { fishOf, localIdOf } from './held.ts';
+import type { StepContext } from './step-context.ts';
 
 export interface AbortOptions extends StepContext {
   /** Drops what the destination side remembers of an arrival. */

@@ -1,11 +1,11 @@
 /**
  * @module
- * The destination's half of a transfer (see `transfers.ts`): prepare holds room in the tank and
+ * The destination's half of a transfer (see `participant.ts`): prepare holds room in the tank and
  * keeps the arriving fish in a reservation; commit puts the fish in under its uid and settles
  * the reservation as the tank's journal entry `arrived` (fenced on the tank's location). Both
  * can be repeated.
  */
-import { ApiError } from '../http/index.ts';
+import { ApiError } from '../../http/index.ts';
 import {
   type EntityPayload,
   extractEntity,
@@ -14,14 +14,14 @@ import {
   insertEntity,
   releaseFishSlot,
   validateFishPayload,
-} from '../sim/index.ts';
+} from '../../sim/index.ts';
 import {
   getReservation,
   putReservation,
   settleReservation,
   type TransferReservation,
-} from '../store/index.ts';
-import type { StepContext } from './transfer-context.ts';
+} from '../../store/index.ts';
+import type { StepContext } from './step-context.ts';
 
 export interface CommittedDest {
   transfer_id: string;
