@@ -4,7 +4,7 @@
  * into its tank under its old local id, recorded as the tank's journal entry `returned` (fenced
  * on the tank's location), and room held for an arrival is given back. A repeat changes nothing.
  */
-import { extractEntity, fishIdOf, insertEntity, releaseFishSlot } from '../../sim/index.ts';
+import { fishIdOf } from '../../sim/index.ts';
 import {
   deleteReservation,
   getReservation,
@@ -44,7 +44,7 @@ export function createAbort({
       const world = tank.world;
       const inserted = fishIdOf(world, source.entityUid) === undefined;
       // Back under its old local id, so a client's next request with that id finds it.
-      if (inserted) insertEntity(world, fishOf(source), { held: true, id: localIdOf(source) });
+      if (inserted) tank.putBackFish(fishOf(source), localIdOf(source));
       tank.touch();
       let returned: TransferReservation | undefined;
       try {
@@ -59,11 +59,11 @@ export function createAbort({
         });
       } catch (err) {
         // Still held durably: hold it in memory too, until the abort is retried.
-        if (inserted) extractEntity(world, source.entityUid, { hold: true });
+        if (inserted) tank.holdFish(source.entityUid);
         throw err;
       }
       if (returned) return;
-      if (inserted) extractEntity(world, source.entityUid, { hold: true });
+      if (inserted) tank.holdFish(source.entityUid);
       const now = await getReservation(db, { transferId: source.transferId, role: 'source' });
       // Still open: the tank has moved away (fenced). Otherwise settled meanwhile: nothing to do.
       if (now?.state === 'open') throw fenced(tank);
@@ -82,7 +82,7 @@ export function createAbort({
       if (release) {
         await deleteReservation(db, { transferId: req.transferId, role: 'dest' });
         const tank = host.get(dest.tankId);
-        if (tank && fishIdOf(tank.world, dest.entityUid) === undefined) releaseFishSlot(tank.world);
+        if (tank && fishIdOf(tank.world, dest.entityUid) === undefined) tank.releaseSlot();
       }
       return { transfer_id: req.transferId, restored: restore, released: release };
     });

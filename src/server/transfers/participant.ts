@@ -16,14 +16,7 @@
 
 import type { CrashPoint } from '../../fault/index.ts';
 import { ApiError } from '../../http/index.ts';
-import {
-  type EntityPayload,
-  extractEntity,
-  fishIdOf,
-  fishUidOf,
-  insertEntity,
-  releaseFishSlot,
-} from '../../sim/index.ts';
+import { type EntityPayload, fishIdOf, fishUidOf } from '../../sim/index.ts';
 import {
   type Db,
   getReservation,
@@ -142,8 +135,7 @@ export function createParticipant({
           if (held) return answerAsBefore(held);
           throw new ApiError('unknown_entity', `no fish ${req.entityUid ?? req.entityId} in tank ${tank.id}`);
         }
-        const payload = extractEntity(world, uid, { hold: true });
-        tank.touch();
+        const payload = tank.holdFish(uid);
         let reserved: boolean;
         try {
           tank.journalSeq++;
@@ -161,11 +153,11 @@ export function createParticipant({
           }));
         } catch (err) {
           // Nothing durable says the fish left: it goes back into the slot it held.
-          insertEntity(world, payload, { held: true });
+          tank.admitFish(payload);
           throw err;
         }
         if (!reserved) {
-          insertEntity(world, payload, { held: true });
+          tank.admitFish(payload);
           // This side was reserved before (and that fish is held by it): answer as then.
           const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
           if (!held) throw fenced(tank);
@@ -204,8 +196,7 @@ export function createParticipant({
       if (!departed) return { transfer_id: req.transferId, dropped: false };
       const tank = host.get(departed.tankId);
       if (tank) {
-        releaseFishSlot(tank.world);
-        tank.touch();
+        tank.releaseSlot();
       }
       log.debug(
         { transfer_id: req.transferId, tank_id: departed.tankId, uid: departed.entityUid },
