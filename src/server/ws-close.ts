@@ -17,3 +17,19 @@ export const WsClose = {
   /** Past a limit on open WebSockets (the HTTP 429's number, in the private range). */
   tooMany: 4429,
 } as const;
+
+/**
+ * A close reason within the 123 bytes a close frame may carry (RFC 6455 §5.5), cut at 120 bytes
+ * on a character boundary: `ws` throws on a longer one, and the reasons name ids the client
+ * chose, in any script.
+ */
+export function closeReason(text: string): string {
+  let reason = '';
+  let bytes = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > 120) break;
+    reason += char;
+  }
+  return reason;
+}

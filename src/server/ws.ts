@@ -6,24 +6,20 @@
  * frames (and resyncs with a keyframe) instead of growing a buffer, and is closed if it stays
  * behind; one that does not read its replies is not read until it does. Every socket has an
  * `error` listener from the moment it exists, so a frame `ws` refuses closes that socket alone.
- * Close codes are named in `WsClose` (`ws-close.ts`). Here: the upgrade, admission (token, tank,
- * level, connection limits) and the heartbeat; one admitted viewer's traffic is `ws-viewer.ts`.
+ * Close codes are named in `WsClose` (`ws-close.ts`). Here: the upgrade, the viewer set and the
+ * heartbeat; admission (token, tank, level, connection limits) is `ws-admit.ts`, and one
+ * admitted viewer's traffic `ws-viewer.ts`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import {
-  type AuthUser,
-  MissingTokenError,
-  type PermissionLevel,
-  type TokenVerifier,
-  tokenFromRequest,
-} from '../auth/index.ts';
+import type { AuthUser, PermissionLevel, TokenVerifier } from '../auth/index.ts';
 import { problemHeaders, toProblem } from '../http/index.ts';
 import { type ConnectionLimit, createConnectionLimit, peerAddress } from '../limits/index.ts';
 import type { Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
-import { WsClose } from './ws-close.ts';
+import { createAdmission } from './ws-admit.ts';
+import { closeReason, WsClose } from './ws-close.ts';
 import { createViewerIo, type Viewer } from './ws-viewer.ts';
 
 export { WsClose };
@@ -49,22 +45,6 @@ export interface ViewerSocketsOptions {
   connections?: ConnectionLimit;
 }
 
-/**
- * A close reason within the 123 bytes a close frame may carry (RFC 6455 §5.5), cut at 120 bytes
- * on a character boundary: `ws` throws on a longer one, and the reasons name ids the client
- * chose, in any script.
- */
-function closeReason(text: string): string {
-  let reason = '';
-  let bytes = 0;
-  for (const char of text) {
-    bytes += Buffer.byteLength(char);
-    if (bytes > 120) break;
-    reason += char;
-  }
-  return reason;
-}
-
 /** Answers an upgrade refused for a limit with its 429 problem, before any WebSocket exists. */
 function refuseUpgrade(socket: Duplex, err: unknown): void {
   const problem = toProblem(err);
@@ -77,15 +57,6 @@ function refuseUpgrade(socket: Duplex, err: unknown): void {
     'connection: close',
   ];
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
-}
-
-/** The tank id of `/ws/<id>`; a path that does not decode names no tank (the caller closes 4404). */
-function pathTankId(pathname: string): string {
-  try {
-    return decodeURIComponent(pathname.slice('/ws/'.length));
-  } catch {
-    return '';
-  }
 }
 
 /**
@@ -164,68 +135,7 @@ export function createViewerSockets({
     if (ws.readyState === WebSocket.OPEN) viewer.stopWatching = tank.watch((frame) => deliver(viewer, frame));
   }
 
-  async function admit(req: IncomingMessage, ws: WebSocket): Promise<void> {
-    // Messages a client sends right after opening arrive while the token is being checked:
-    // keep them and handle them once the viewer is admitted, but only so many: the client
-    // is not known yet, and one that is refused may go on sending.
-    const early: Array<[WebSocket.RawData, boolean]> = [];
-    let earlyBytes = 0;
-    const collect = (data: WebSocket.RawData, isBinary: boolean) => {
-      earlyBytes += Array.isArray(data) ? data.reduce((n, b) => n + b.byteLength, 0) : data.byteLength;
-      if (earlyBytes <= maxEarlyBytes) {
-        early.push([data, isBinary]);
-        return;
-      }
-      ws.off('message', collect);
-      early.length = 0;
-      ws.close(WsClose.policyViolation, 'too much sent before being admitted');
-    };
-    ws.on('message', collect);
-    try {
-      await admitOrRefuse(req, ws, early);
-    } finally {
-      ws.off('message', collect);
-    }
-  }
-
-  /** Checks token, tank and level, then attaches the viewer, or closes with the reason it may not. */
-  async function admitOrRefuse(
-    req: IncomingMessage,
-    ws: WebSocket,
-    early: Array<[WebSocket.RawData, boolean]>,
-  ): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const tankId = pathTankId(url.pathname);
-    let user: AuthUser;
-    try {
-      const token = tokenFromRequest(url, req.headers as Record<string, string>);
-      if (!token) throw new MissingTokenError('a token is required (?token=…)');
-      user = await verifier.verify(token);
-    } catch (err) {
-      ws.close(WsClose.unauthorized, closeReason((err as Error).message || 'unauthorized'));
-      return;
-    }
-    const tank = await findTank(tankId);
-    if (!tank) {
-      ws.close(WsClose.unknownTank, closeReason(`tank not found: ${tankId}`));
-      return;
-    }
-    const level = await levelOf(user, tank);
-    if (!level) {
-      // Word for word the close of a missing tank: a private tank's existence is not told.
-      ws.close(WsClose.unknownTank, closeReason(`tank not found: ${tankId}`));
-      return;
-    }
-    if (ws.readyState !== WebSocket.OPEN) return;
-    // Taken only now, with the socket open: its 'close' is still to come and gives it back.
-    try {
-      ws.once('close', connections.open({ user: user.userId }));
-    } catch (err) {
-      ws.close(WsClose.tooMany, closeReason(`too many connections: ${(err as Error).message}`));
-      return;
-    }
-    attach(ws, tank, user, level, url.searchParams.get('format') === 'json', early);
-  }
+  const admit = createAdmission({ verifier, findTank, levelOf, connections, maxEarlyBytes, attach });
 
   const heartbeat = setInterval(() => {
     for (const viewer of viewers) {
