@@ -3,34 +3,27 @@
  * `Discovery` on a Consul agent: the server registers through the agent's HTTP API, passes a
  * TTL check with its load as output, and readers use `/v1/health/service/tank-server`, plain or
  * blocking. When Consul is down every call rejects with `DiscoveryUnavailableError` while the
- * last view stays readable through `lastKnown()`.
+ * last view stays readable through `lastKnown()`. Here: registration, the heartbeat and closing;
+ * the reads are `consul-reads.ts`, the pure parts `consul-parts.ts`.
  */
 
-import {
-  formatLoad,
-  healthyOnly,
-  heartbeatCheckId,
-  membershipKey,
-  type ValidRegistration,
-  validateRegistration,
-} from './codec.ts';
+import { formatLoad, heartbeatCheckId, type ValidRegistration, validateRegistration } from './codec.ts';
 import type { ConnectOptions } from './connect.ts';
 import { type ConsulClient, createConsulClient } from './consul-client.ts';
-import { checkDurations, consulDefinition, instancesOf, warnIfOutputDelayed } from './consul-parts.ts';
-import { type BlockingWatch, startBlockingWatch } from './consul-watch.ts';
+import { checkDurations, consulDefinition, warnIfOutputDelayed } from './consul-parts.ts';
+import { createConsulReads } from './consul-reads.ts';
+import type { BlockingWatch } from './consul-watch.ts';
 import { DiscoveryClosedError, DiscoveryUnavailableError, NotRegisteredError } from './errors.ts';
 import { createReachability } from './reachability.ts';
 import type {
   Discovery,
   DiscoveryOptions,
-  LastKnownView,
   PassTtlOptions,
   ServerInstance,
   ServerLoad,
   ServerRegistration,
   WatchHandle,
 } from './types.ts';
-import { ServiceName } from './types.ts';
 
 export interface ConsulDiscoveryOptions extends DiscoveryOptions {
   /** Agent address in `CONSUL_HTTP_ADDR` form: `127.0.0.1:8500` or `http://consul:8500`. */
@@ -84,8 +77,6 @@ export function createConsulDiscovery({
   const reach = createReachability({ logger, target: `consul at ${consulAddr}` });
   const loops = new Set<BlockingWatch>();
   let registration: ValidRegistration | null = null;
-  let lastView: ServerInstance[] = [];
-  let lastAt: Date | null = null;
   let hinted = false;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -106,9 +97,25 @@ export function createConsulDiscovery({
     if (closed) throw new DiscoveryClosedError();
   }
 
-  function remember(all: ServerInstance[]): void {
-    lastView = healthyOnly(all);
-    lastAt = new Date();
+  const reads = createConsulReads({
+    client,
+    reach,
+    tracked,
+    loops,
+    watchWaitMs,
+    retryBaseMs,
+    retryMaxMs,
+    logger,
+  });
+
+  async function healthyServers(): Promise<ServerInstance[]> {
+    ensureOpen();
+    return reads.healthyServers();
+  }
+
+  async function watch(onChange: (servers: ServerInstance[]) => void): Promise<WatchHandle> {
+    ensureOpen();
+    return reads.watch(onChange);
   }
 
   async function hintOnce(): Promise<void> {
@@ -158,54 +165,6 @@ export function createConsulDiscovery({
     await deregisterNow();
   }
 
-  async function healthyServers(): Promise<ServerInstance[]> {
-    ensureOpen();
-    const { entries } = await tracked(() => client.healthService(ServiceName.tankServer));
-    const all = instancesOf(entries);
-    remember(all);
-    return healthyOnly(all);
-  }
-
-  async function watch(onChange: (servers: ServerInstance[]) => void): Promise<WatchHandle> {
-    ensureOpen();
-    let lastKey: string | undefined;
-    const loop = startBlockingWatch({
-      client,
-      service: ServiceName.tankServer,
-      waitMs: watchWaitMs,
-      retryBaseMs,
-      retryMaxMs,
-      minIntervalMs: 100,
-      onResult(entries) {
-        reach.up();
-        const all = instancesOf(entries);
-        remember(all);
-        const key = membershipKey(all);
-        if (key === lastKey) return;
-        lastKey = key;
-        try {
-          onChange(all);
-        } catch (err) {
-          logger?.error({ err }, 'discovery watch callback threw');
-        }
-      },
-      onError(err) {
-        reach.down(err);
-      },
-    });
-    loops.add(loop);
-    return {
-      stop() {
-        loop.stop();
-        loops.delete(loop);
-      },
-    };
-  }
-
-  async function lastKnown(): Promise<LastKnownView> {
-    return { servers: [...lastView], at: lastAt, stale: true };
-  }
-
   function close(): Promise<void> {
     closing ??= (async function closeOnce() {
       closed = true;
@@ -223,5 +182,13 @@ export function createConsulDiscovery({
     return closing;
   }
 
-  return { register, passTtl, deregister, healthyServers, watch, lastKnown, close } satisfies Discovery;
+  return {
+    register,
+    passTtl,
+    deregister,
+    healthyServers,
+    watch,
+    lastKnown: reads.lastKnown,
+    close,
+  } satisfies Discovery;
 }
