@@ -17,17 +17,14 @@ import { createTankCreator } from './create-tank.ts';
 import { createServerDirectory, type ServerDirectory } from './directory.ts';
 import { createEventHub, type EventHub } from './events.ts';
 import { createFailover, type Failover } from './failover.ts';
-import type { GatewayOptions } from './gateway.ts';
 import { createLoadView } from './load-view.ts';
 import { createGatewayMetrics } from './metrics.ts';
+import { GATEWAY_VERSION, type GatewayOptions } from './options.ts';
 import { defaultPlacement } from './placement.ts';
 import type { Placing } from './placing.ts';
 import { createTankProxy } from './proxy.ts';
 import { createSelfRegistration, type SelfRegistration } from './registration.ts';
 import { createServerClient, type ResolveServer, type ServerClient } from './server-client.ts';
-
-/** The gateway's version, reported by `/health` and its registration. */
-export const GATEWAY_VERSION = '2.0.0';
 
 /** What `buildGatewayParts` builds; nothing of it is started yet. */
 export interface GatewayParts {

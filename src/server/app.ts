@@ -11,13 +11,13 @@ import { limitRequests } from '../limits/index.ts';
 import type { ServerContext, ServerEnv } from './context.ts';
 import { forwardedByGateway } from './forwarded.ts';
 import { refuseMisdirected } from './misdirected.ts';
+import { SERVER_VERSION, type TankServerOptions } from './options.ts';
 import type { ServerParts } from './parts.ts';
 import { registerEntityRoutes } from './routes-entities.ts';
 import { registerInternalRoutes } from './routes-internal.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerSnapshotRoutes } from './routes-snapshots.ts';
 import { registerTankRoutes } from './routes-tanks.ts';
-import { SERVER_VERSION, type TankServerOptions } from './server.ts';
 import { registerTransferRoutes, registerTransferStepsRoute } from './transfers/index.ts';
 
 /**

@@ -11,7 +11,7 @@ import { createTankHost, type TankHost } from '../tank/index.ts';
 import { createMetricsRegistry, type Logger, type Registry } from '../telemetry/index.ts';
 import { levelOf } from './context.ts';
 import { createServerMetrics } from './metrics.ts';
-import type { TankServerOptions } from './server.ts';
+import type { TankServerOptions } from './options.ts';
 import { createSnapshotter, type Snapshotter } from './snapshotter.ts';
 import { createTankService, type TankService } from './tank-service.ts';
 import { createParticipant, type Participant, reconcileRestore, reconcileWorld } from './transfers/index.ts';
