@@ -164,7 +164,7 @@ recordBenchmark({
         ', ',
       )}; each create: placement, signed internal create (tank, location, owner rows and first snapshot in one PostgreSQL transaction), lookup answer`,
     `lookup load from autocannon 9 in a separate process (${lookup.total} requests, p90 ${lookup.p90} ms, max ${lookup.max} ms); gateway and 2 tank servers in one process, tanks paused`,
-    'targets: create p95 < 25 ms (the seed asks < 500 ms; the original Python took 37 s p95 at 50 tanks); lookup ≥ 20,000 req/s with p99 < 5 ms (Hono on @hono/node-server floor here: 17.8 k req/s, DESIGN.md)',
+    'targets: create p95 < 25 ms (the requirement is < 500 ms; the original Python took 37 s p95 at 50 tanks); lookup ≥ 20,000 req/s with p99 < 5 ms (Hono on @hono/node-server floor here: 17.8 k req/s, measured)',
   ],
 });
 

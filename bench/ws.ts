@@ -114,7 +114,7 @@ recordBenchmark({
   rows,
   notes: [
     `One tank server process on core 0 running ${TANKS} tanks of ~25 fish at 30 Hz, broadcasting binary frames at ${BROADCAST_HZ} Hz (delta frames, a keyframe every 30); viewers spread evenly over the tanks, held by a load generator process on core 1; ${SECONDS} s measured per step after every viewer had its first frame.`,
-    'Server CPU includes the simulation of the 100 tanks. Floor on this machine (notes/ws-broadcast-costs.md): 6–7.5 µs per socket write, ~9,000 viewers at 15 Hz on one core doing nothing else. Colyseus 0.18 holds ~2,000 clients per process at 20 Hz here.',
+    'Server CPU includes the simulation of the 100 tanks. Floor on this machine (one write per socket, measured): 6–7.5 µs per socket write, ~9,000 viewers at 15 Hz on one core doing nothing else. Colyseus 0.18 holds ~2,000 clients per process at 20 Hz here.',
     'Target: 10,000 viewers at ≥ 99 % of frames.',
   ],
 });

@@ -317,3 +317,30 @@ export function limitsConfigOf(config: CommonConfig): LimitsConfig {
 export function loadCommonConfig(argv: string[], env: NodeJS.ProcessEnv): CommonConfig {
   return parse(commonSchema, argv, env);
 }
+
+/**
+ * Where the crash tests arm fault points (`src/fault`). Read here with every other setting,
+ * though not a flag nor in `configEnvNames()`: they are for tests, never for an operator.
+ */
+export interface CrashConfig {
+  /** `TANKWORLD_CRASH_AT`: the points armed from the start, comma or newline separated. */
+  at: string;
+  /** `TANKWORLD_CRASH_FILE`: a file read at each hit, listing the points armed now. */
+  file: string | undefined;
+  /** `TANKWORLD_CRASH_AFTER`: how many hits of an armed point pass before one fires. */
+  after: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * const crash = createCrashPoints(loadCrashConfig(process.env));
+ * ```
+ */
+export function loadCrashConfig(env: NodeJS.ProcessEnv): CrashConfig {
+  return {
+    at: env.TANKWORLD_CRASH_AT ?? '',
+    file: env.TANKWORLD_CRASH_FILE || undefined,
+    after: Number(env.TANKWORLD_CRASH_AFTER ?? 0) || 0,
+  };
+}

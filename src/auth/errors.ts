@@ -1,43 +1,33 @@
 /**
  * @module
- * The auth error family: one stable `code` per failure, with the HTTP `status` and problem
- * `title` it stands for. Nothing here writes a response; the app's one `onError` does.
+ * The auth error family: one stable `code` per failure, with the HTTP `status` (looked up in
+ * `STATUS_BY_CODE`) and problem `title` it stands for. Nothing here writes a response; the
+ * app's one `onError` does.
  */
+import { type ProblemCode, problemStatus, type StatusOf } from '../http/index.ts';
 
-export type AuthErrorCode =
-  | 'missing_token'
-  | 'invalid_token'
-  | 'expired_token'
-  | 'forbidden'
-  | 'invalid_signature'
-  | 'csrf_refused';
+export type AuthErrorCode = Extract<
+  ProblemCode,
+  'missing_token' | 'invalid_token' | 'expired_token' | 'forbidden' | 'invalid_signature' | 'csrf_refused'
+>;
 
 /**
  * Base of every auth failure; catch this to handle them all.
  *
  * @example
  * ```ts
- * app.onError((err, c) => {
- *   if (err instanceof AuthError) return c.json({ type: `/problems/${err.code}`, title: err.title }, err.status);
- *   throw err;
- * });
+ * if (err instanceof AuthError && err.code === 'expired_token') refreshSession();
  * ```
  */
 export class AuthError extends Error {
   override readonly name: string = 'AuthError';
   readonly code: AuthErrorCode;
-  readonly status: 401 | 403;
+  readonly status: StatusOf<AuthErrorCode>;
   readonly title: string;
-  constructor(
-    code: AuthErrorCode,
-    status: 401 | 403,
-    title: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  constructor(code: AuthErrorCode, title: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.status = status;
+    this.status = problemStatus(code);
     this.title = title;
   }
 }
@@ -53,7 +43,7 @@ export class AuthError extends Error {
 export class MissingTokenError extends AuthError {
   override readonly name = 'MissingTokenError';
   constructor(message = 'a bearer token is required', options?: { cause?: unknown }) {
-    super('missing_token', 401, 'Missing token', message, options);
+    super('missing_token', 'Missing token', message, options);
   }
 }
 
@@ -68,7 +58,7 @@ export class MissingTokenError extends AuthError {
 export class InvalidTokenError extends AuthError {
   override readonly name = 'InvalidTokenError';
   constructor(message = 'the bearer token is invalid', options?: { cause?: unknown }) {
-    super('invalid_token', 401, 'Invalid token', message, options);
+    super('invalid_token', 'Invalid token', message, options);
   }
 }
 
@@ -83,7 +73,7 @@ export class InvalidTokenError extends AuthError {
 export class ExpiredTokenError extends AuthError {
   override readonly name = 'ExpiredTokenError';
   constructor(message = 'the bearer token has expired', options?: { cause?: unknown }) {
-    super('expired_token', 401, 'Expired token', message, options);
+    super('expired_token', 'Expired token', message, options);
   }
 }
 
@@ -98,7 +88,7 @@ export class ExpiredTokenError extends AuthError {
 export class ForbiddenError extends AuthError {
   override readonly name = 'ForbiddenError';
   constructor(message = 'permission denied', options?: { cause?: unknown }) {
-    super('forbidden', 403, 'Forbidden', message, options);
+    super('forbidden', 'Forbidden', message, options);
   }
 }
 
@@ -118,7 +108,7 @@ export class CsrfRefusedError extends AuthError {
     message = "a session cookie is only taken from the gateway's own pages (send X-Requested-With: tankworld)",
     options?: { cause?: unknown },
   ) {
-    super('csrf_refused', 403, 'Cross-site request refused', message, options);
+    super('csrf_refused', 'Cross-site request refused', message, options);
   }
 }
 
@@ -145,7 +135,7 @@ export class InvalidSignatureError extends AuthError {
   override readonly name = 'InvalidSignatureError';
   readonly reason: SignatureFailure;
   constructor(reason: SignatureFailure, message: string, options?: { cause?: unknown }) {
-    super('invalid_signature', 401, 'Invalid signature', message, options);
+    super('invalid_signature', 'Invalid signature', message, options);
     this.reason = reason;
   }
 }
@@ -162,6 +152,6 @@ export class InvalidSignatureError extends AuthError {
  */
 export class KeysUnavailableError extends Error {
   override readonly name = 'KeysUnavailableError';
-  readonly code = 'auth_unavailable';
-  readonly status = 503;
+  readonly code = 'auth_unavailable' satisfies ProblemCode;
+  readonly status = problemStatus(this.code);
 }

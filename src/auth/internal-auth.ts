@@ -3,6 +3,7 @@
  * Hono middleware that refuses internal routes to requests without a valid signature.
  */
 import type { MiddlewareHandler } from 'hono';
+import { ApiError } from '../http/index.ts';
 import type { InternalVerifier } from './signing.ts';
 
 export interface InternalAuthOptions {
@@ -29,9 +30,7 @@ export function internalAuth({ verifier }: InternalAuthOptions): MiddlewareHandl
       body = new Uint8Array(await c.req.arrayBuffer());
     } catch (err) {
       // The caller went away mid-body: its doing, answered as a bad request (400), not a fault.
-      throw Object.assign(new Error('the request body ended before it was complete', { cause: err }), {
-        code: 'invalid_request',
-      });
+      throw new ApiError('invalid_request', 'the request body ended before it was complete', { cause: err });
     }
     const url = new URL(c.req.url);
     await verifier.verify({

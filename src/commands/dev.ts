@@ -7,14 +7,14 @@
  */
 import { parseArgs } from 'node:util';
 import { mintToken } from '../auth/index.ts';
-import { ConfigError, limitsConfigOf, loadServerConfig } from '../config.ts';
+import { ConfigError, loadCrashConfig, loadServerConfig } from '../config.ts';
 import { createLocalRegistry } from '../discovery/index.ts';
+import { createCrashPoints } from '../fault/index.ts';
 import { createGateway, type Gateway } from '../gateway/index.ts';
-import { createLimits } from '../limits/index.ts';
 import { createTankServer, type TankServer } from '../server/index.ts';
 import { createLogger, startTracing } from '../telemetry/index.ts';
 import { createAdapters } from './adapters.ts';
-import { WEB_DIST } from './gateway.ts';
+import { gatewayOptionsFrom } from './gateway.ts';
 import { mintingSecret } from './secrets.ts';
 import { serverOptionsFrom } from './server.ts';
 import { onShutdown } from './shutdown.ts';
@@ -65,23 +65,9 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
     );
   }
   const gateway = createGateway({
+    ...gatewayOptionsFrom({ config, adapters, logger, crash: createCrashPoints(loadCrashConfig(env)) }),
     gatewayId: 'gateway-1',
-    listenHost: config.host,
     port: gatewayPort,
-    db: adapters.store.db,
-    discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
-    realtime: adapters.realtime,
-    verifier: adapters.verifier,
-    tokenMinter: adapters.tokenMinter,
-    internalSecret: adapters.secrets.internalSecret,
-    logger,
-    webRoot: env.WEB_ROOT ?? WEB_DIST,
-    heartbeatMs: config.heartbeatMs,
-    limits: createLimits({
-      backend: adapters.limitBackend,
-      config: limitsConfigOf(config),
-      scope: 'gateway',
-    }),
   });
   onShutdown(logger, async () => {
     await gateway.stop();

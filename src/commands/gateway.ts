@@ -5,11 +5,13 @@
  * the `x-tank-server` header that the service-router turns into that one server's subset.
  */
 import { fileURLToPath } from 'node:url';
-import { limitsConfigOf, loadGatewayConfig } from '../config.ts';
+import { type GatewayConfig, limitsConfigOf, loadCrashConfig, loadGatewayConfig } from '../config.ts';
 import { TANK_SERVER_HEADER } from '../discovery/index.ts';
-import { crashPointsFromEnv } from '../fault/index.ts';
-import { createGateway, type ResolveServer } from '../gateway/index.ts';
+import { type CrashPoint, createCrashPoints } from '../fault/index.ts';
+import { createGateway, type GatewayOptions, type ResolveServer } from '../gateway/index.ts';
 import { createLimits } from '../limits/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+import type { Adapters } from './adapters.ts';
 import { runProcess } from './process.ts';
 
 /** The project's built web app; `npm start` and `npm test` build it. */
@@ -20,6 +22,54 @@ export function throughSidecar(upstreamPort: number): ResolveServer {
   return (serverId) => ({ baseUrl, headers: { [TANK_SERVER_HEADER]: serverId } });
 }
 
+/** The settings a gateway takes from any process's config (`tankworld dev` passes a server's). */
+export type GatewaySharedConfig = Pick<
+  GatewayConfig,
+  'host' | 'checkTtl' | 'deregisterAfter' | 'heartbeatMs' | 'webRoot'
+> &
+  Parameters<typeof limitsConfigOf>[0];
+
+/**
+ * The options a gateway takes from its config and adapters, as `serverOptionsFrom` does for a
+ * server; what tells this gateway apart (id, port, URLs, failover and recovery timing) is the
+ * caller's.
+ *
+ * @example
+ * ```ts
+ * createGateway({ ...gatewayOptionsFrom({ config, adapters, logger, crash }), gatewayId, port });
+ * ```
+ */
+export function gatewayOptionsFrom({
+  config,
+  adapters,
+  logger,
+  crash,
+}: {
+  config: GatewaySharedConfig;
+  adapters: Adapters;
+  logger: Logger;
+  crash: CrashPoint;
+}) {
+  return {
+    listenHost: config.host,
+    db: adapters.store.db,
+    discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
+    realtime: adapters.realtime,
+    verifier: adapters.verifier,
+    tokenMinter: adapters.tokenMinter,
+    internalSecret: adapters.secrets.internalSecret,
+    logger,
+    webRoot: config.webRoot ?? WEB_DIST,
+    heartbeatMs: config.heartbeatMs,
+    crash,
+    limits: createLimits({
+      backend: adapters.limitBackend,
+      config: limitsConfigOf(config),
+      scope: 'gateway',
+    }),
+  } satisfies Partial<GatewayOptions>;
+}
+
 export async function runGateway(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
   const config = loadGatewayConfig(argv, env);
   await runProcess({
@@ -27,32 +77,17 @@ export async function runGateway(argv: string[], env: NodeJS.ProcessEnv): Promis
     config,
     build: ({ adapters, logger }) =>
       createGateway({
+        ...gatewayOptionsFrom({ config, adapters, logger, crash: createCrashPoints(loadCrashConfig(env)) }),
         gatewayId: config.gatewayId,
-        listenHost: config.host,
         port: config.port,
         advertiseAddress: config.advertiseAddress,
         publicUrl: config.publicUrl,
         region: config.region,
         zone: config.zone,
-        db: adapters.store.db,
-        discovery: adapters.discovery({ ttl: config.checkTtl, deregisterAfter: config.deregisterAfter }),
-        realtime: adapters.realtime,
-        verifier: adapters.verifier,
-        tokenMinter: adapters.tokenMinter,
-        internalSecret: adapters.secrets.internalSecret,
-        logger,
         resolveServer: config.connectUpstreamPort ? throughSidecar(config.connectUpstreamPort) : undefined,
-        webRoot: config.webRoot ?? WEB_DIST,
         failoverGraceMs: config.failoverGraceMs,
         transferRecoveryMs: config.transferRecoveryMs,
-        heartbeatMs: config.heartbeatMs,
         processMetrics: true,
-        crash: crashPointsFromEnv({ env }),
-        limits: createLimits({
-          backend: adapters.limitBackend,
-          config: limitsConfigOf(config),
-          scope: 'gateway',
-        }),
       }),
   });
 }

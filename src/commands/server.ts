@@ -2,8 +2,8 @@
  * @module
  * `tankworld server`: one tank server process (distributed mode or standalone).
  */
-import { limitsConfigOf, loadServerConfig, type ServerConfig } from '../config.ts';
-import { crashPointsFromEnv } from '../fault/index.ts';
+import { limitsConfigOf, loadCrashConfig, loadServerConfig, type ServerConfig } from '../config.ts';
+import { createCrashPoints } from '../fault/index.ts';
 import { createLimits } from '../limits/index.ts';
 import { createTankServer, type TankServerOptions } from '../server/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -58,7 +58,7 @@ export async function runServer(argv: string[], env: NodeJS.ProcessEnv): Promise
         wsUrl: config.wsUrl,
         meshPort: config.connectSidecarPort ? config.connectLocalPort : undefined,
         processMetrics: true,
-        crash: crashPointsFromEnv({ env }),
+        crash: createCrashPoints(loadCrashConfig(env)),
       }),
   });
 }

@@ -3,39 +3,27 @@
  * `Discovery` on a Consul agent: the server registers through the agent's HTTP API, passes a
  * TTL check with its load as output, and readers use `/v1/health/service/tank-server`, plain or
  * blocking. When Consul is down every call rejects with `DiscoveryUnavailableError` while the
- * last view stays readable through `lastKnown()`.
+ * last view stays readable through `lastKnown()`. Here: registration, the heartbeat and closing;
+ * the reads are `consul-reads.ts`, the pure parts `consul-parts.ts`.
  */
 
-import {
-  formatLoad,
-  healthyOnly,
-  heartbeatCheckId,
-  isCheckStatus,
-  membershipKey,
-  parseGoDuration,
-  sortInstances,
-  toInstance,
-  toServiceDefinition,
-  type ValidRegistration,
-  validateRegistration,
-  worstStatus,
-} from './codec.ts';
-import { type ConnectOptions, validateConnect, withConnect } from './connect.ts';
-import { type ConsulClient, createConsulClient, type HealthEntry } from './consul-client.ts';
-import { type BlockingWatch, startBlockingWatch } from './consul-watch.ts';
+import { formatLoad, heartbeatCheckId, type ValidRegistration, validateRegistration } from './codec.ts';
+import type { ConnectOptions } from './connect.ts';
+import { type ConsulClient, createConsulClient } from './consul-client.ts';
+import { checkDurations, consulDefinition, warnIfOutputDelayed } from './consul-parts.ts';
+import { createConsulReads } from './consul-reads.ts';
+import type { BlockingWatch } from './consul-watch.ts';
 import { DiscoveryClosedError, DiscoveryUnavailableError, NotRegisteredError } from './errors.ts';
 import { createReachability } from './reachability.ts';
 import type {
   Discovery,
   DiscoveryOptions,
-  LastKnownView,
   PassTtlOptions,
   ServerInstance,
   ServerLoad,
   ServerRegistration,
   WatchHandle,
 } from './types.ts';
-import { ServiceName } from './types.ts';
 
 export interface ConsulDiscoveryOptions extends DiscoveryOptions {
   /** Agent address in `CONSUL_HTTP_ADDR` form: `127.0.0.1:8500` or `http://consul:8500`. */
@@ -82,16 +70,13 @@ export function createConsulDiscovery({
   logger,
   connect,
 }: ConsulDiscoveryOptions = {}): Discovery {
-  // Fail at construction, not at the first heartbeat, on a duration Consul would refuse.
-  parseGoDuration(ttl);
-  parseGoDuration(deregisterCriticalAfter);
-  if (connect) parseGoDuration(validateConnect(connect).checkInterval);
+  checkDurations({ ttl, deregisterCriticalAfter, connect });
+  const definitionOf = (reg: ValidRegistration) =>
+    consulDefinition(reg, { ttl, deregisterCriticalAfter, connect });
   const client: ConsulClient = createConsulClient({ consulAddr, token, timeoutMs: requestTimeoutMs });
   const reach = createReachability({ logger, target: `consul at ${consulAddr}` });
   const loops = new Set<BlockingWatch>();
   let registration: ValidRegistration | null = null;
-  let lastView: ServerInstance[] = [];
-  let lastAt: Date | null = null;
   let hinted = false;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -108,31 +93,35 @@ export function createConsulDiscovery({
     }
   }
 
-  function definitionOf(reg: ValidRegistration) {
-    const def = toServiceDefinition(reg, { ttl, deregisterCriticalAfter });
-    return connect ? withConnect(def, connect) : def;
-  }
-
   function ensureOpen(): void {
     if (closed) throw new DiscoveryClosedError();
   }
 
-  function remember(all: ServerInstance[]): void {
-    lastView = healthyOnly(all);
-    lastAt = new Date();
+  const reads = createConsulReads({
+    client,
+    reach,
+    tracked,
+    loops,
+    watchWaitMs,
+    retryBaseMs,
+    retryMaxMs,
+    logger,
+  });
+
+  async function healthyServers(): Promise<ServerInstance[]> {
+    ensureOpen();
+    return reads.healthyServers();
+  }
+
+  async function watch(onChange: (servers: ServerInstance[]) => void): Promise<WatchHandle> {
+    ensureOpen();
+    return reads.watch(onChange);
   }
 
   async function hintOnce(): Promise<void> {
     if (hinted) return;
     hinted = true;
-    const interval = await client.checkUpdateIntervalMs();
-    // With the default 5m the agent syncs an output-only change to the catalog only every 5 min,
-    // so readers and the UI would see each server's load minutes late.
-    if (interval !== undefined && interval > 0)
-      logger?.warn(
-        { check_update_interval_ms: interval },
-        'consul agent delays check output (the load) in the catalog; set check_update_interval = "0s"',
-      );
+    await warnIfOutputDelayed(client, logger);
   }
 
   async function register(self: ServerRegistration): Promise<void> {
@@ -176,72 +165,6 @@ export function createConsulDiscovery({
     await deregisterNow();
   }
 
-  function instancesOf(entries: HealthEntry[]): ServerInstance[] {
-    return sortInstances(
-      entries.map((e) => {
-        const own = e.Checks.find((c) => c.CheckID === heartbeatCheckId(e.Service.ID));
-        return toInstance({
-          serviceId: e.Service.ID,
-          // An empty service address means "the node's address" in Consul.
-          address: e.Service.Address || e.Node.Address,
-          port: e.Service.Port,
-          meta: e.Service.Meta ?? {},
-          // Node checks (serfHealth) count too, as they do for Consul's own `?passing`.
-          status: worstStatus(e.Checks.map((c) => (isCheckStatus(c.Status) ? c.Status : 'critical'))),
-          output: own?.Output ?? '',
-        });
-      }),
-    );
-  }
-
-  async function healthyServers(): Promise<ServerInstance[]> {
-    ensureOpen();
-    const { entries } = await tracked(() => client.healthService(ServiceName.tankServer));
-    const all = instancesOf(entries);
-    remember(all);
-    return healthyOnly(all);
-  }
-
-  async function watch(onChange: (servers: ServerInstance[]) => void): Promise<WatchHandle> {
-    ensureOpen();
-    let lastKey: string | undefined;
-    const loop = startBlockingWatch({
-      client,
-      service: ServiceName.tankServer,
-      waitMs: watchWaitMs,
-      retryBaseMs,
-      retryMaxMs,
-      minIntervalMs: 100,
-      onResult(entries) {
-        reach.up();
-        const all = instancesOf(entries);
-        remember(all);
-        const key = membershipKey(all);
-        if (key === lastKey) return;
-        lastKey = key;
-        try {
-          onChange(all);
-        } catch (err) {
-          logger?.error({ err }, 'discovery watch callback threw');
-        }
-      },
-      onError(err) {
-        reach.down(err);
-      },
-    });
-    loops.add(loop);
-    return {
-      stop() {
-        loop.stop();
-        loops.delete(loop);
-      },
-    };
-  }
-
-  async function lastKnown(): Promise<LastKnownView> {
-    return { servers: [...lastView], at: lastAt, stale: true };
-  }
-
   function close(): Promise<void> {
     closing ??= (async function closeOnce() {
       closed = true;
@@ -259,5 +182,13 @@ export function createConsulDiscovery({
     return closing;
   }
 
-  return { register, passTtl, deregister, healthyServers, watch, lastKnown, close } satisfies Discovery;
+  return {
+    register,
+    passTtl,
+    deregister,
+    healthyServers,
+    watch,
+    lastKnown: reads.lastKnown,
+    close,
+  } satisfies Discovery;
 }

@@ -1,18 +1,20 @@
 /**
  * @module
- * Discovery errors: one base class, a stable `code` each, foreign errors kept as `cause`.
+ * Discovery errors: one base class, a stable `code` each (typed against `STATUS_BY_CODE`,
+ * which gives the status), foreign errors kept as `cause`.
  */
+import { type ProblemCode, problemStatus } from '../http/index.ts';
 
 /** Base of every error this module throws; branch on `code`, never on the message. */
 export class DiscoveryError extends Error {
   override readonly name: string = 'DiscoveryError';
-  readonly code: string;
+  readonly code: ProblemCode;
   /** HTTP status the API's problem handler answers with. */
   readonly status: number;
-  constructor(code: string, message: string, options: { status?: number; cause?: unknown } = {}) {
+  constructor(code: ProblemCode, message: string, options: { cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.code = code;
-    this.status = options.status ?? 500;
+    this.status = problemStatus(code);
   }
 }
 
@@ -29,7 +31,7 @@ export class DiscoveryError extends Error {
 export class DiscoveryUnavailableError extends DiscoveryError {
   override readonly name = 'DiscoveryUnavailableError';
   constructor(message: string, options: { cause?: unknown } = {}) {
-    super('discovery_unavailable', message, { status: 503, cause: options.cause });
+    super('discovery_unavailable', message, { cause: options.cause });
   }
 }
 
@@ -37,7 +39,7 @@ export class DiscoveryUnavailableError extends DiscoveryError {
 export class InvalidRegistrationError extends DiscoveryError {
   override readonly name = 'InvalidRegistrationError';
   constructor(message: string, options: { cause?: unknown } = {}) {
-    super('invalid_registration', message, { status: 400, cause: options.cause });
+    super('invalid_registration', message, { cause: options.cause });
   }
 }
 
@@ -45,7 +47,7 @@ export class InvalidRegistrationError extends DiscoveryError {
 export class NotRegisteredError extends DiscoveryError {
   override readonly name = 'NotRegisteredError';
   constructor(message = 'passTtl called before register') {
-    super('not_registered', message, { status: 409 });
+    super('not_registered', message);
   }
 }
 
@@ -53,6 +55,6 @@ export class NotRegisteredError extends DiscoveryError {
 export class DiscoveryClosedError extends DiscoveryError {
   override readonly name = 'DiscoveryClosedError';
   constructor(message = 'discovery is closed') {
-    super('discovery_closed', message, { status: 503 });
+    super('discovery_closed', message);
   }
 }

@@ -10,6 +10,8 @@
  * `TANKWORLD_CRASH_AFTER=<n>` lets the first n hits pass (crash on hit n + 1).
  * `TANKWORLD_CRASH_FILE=<path>` arms the points listed in that file (comma or newline
  * separated), read at each hit, so a test can arm a running process and restart it disarmed.
+ * `loadCrashConfig` in `src/config.ts` reads the three; the commands pass them to
+ * `createCrashPoints`.
  */
 import { readFileSync } from 'node:fs';
 
@@ -19,21 +21,31 @@ export type CrashPoint = (point: string) => void;
 /** A crash point that never fires. */
 export const noCrash: CrashPoint = () => {};
 
+/** The armed points, as `loadCrashConfig` in `src/config.ts` reads them from the environment. */
+export interface CrashPointsOptions {
+  /** Points armed from the start, comma or newline separated. */
+  at?: string;
+  /** A file read at each hit, listing the points armed now. */
+  file?: string;
+  /** Hits of an armed point that pass before one fires. */
+  after?: number;
+  /** What firing does; a test of the hook itself passes a recorder. */
+  kill?: (point: string) => void;
+}
+
 /**
  * @example
  * ```ts
- * const crash = crashPointsFromEnv({ env: process.env });
- * crash('after_prepare'); // with TANKWORLD_CRASH_AT=after_prepare: SIGKILL here
+ * const crash = createCrashPoints({ at: 'after_prepare' });
+ * crash('after_prepare'); // SIGKILL here
  * ```
  */
-export function crashPointsFromEnv({
-  env,
+export function createCrashPoints({
+  at = '',
+  file,
+  after = 0,
   kill = () => process.kill(process.pid, 'SIGKILL'),
-}: {
-  env: NodeJS.ProcessEnv;
-  /** What firing does; a test of the hook itself passes a recorder. */
-  kill?: (point: string) => void;
-}): CrashPoint {
+}: CrashPointsOptions = {}): CrashPoint {
   const parse = (text: string) =>
     new Set(
       text
@@ -41,8 +53,7 @@ export function crashPointsFromEnv({
         .map((p) => p.trim())
         .filter(Boolean),
     );
-  const fixed = parse(env.TANKWORLD_CRASH_AT ?? '');
-  const file = env.TANKWORLD_CRASH_FILE;
+  const fixed = parse(at);
   if (fixed.size === 0 && !file) return noCrash;
   const fromFile = (): Set<string> => {
     try {
@@ -51,7 +62,7 @@ export function crashPointsFromEnv({
       return new Set();
     }
   };
-  let pass = Number(env.TANKWORLD_CRASH_AFTER ?? 0) || 0;
+  let pass = after;
   return function crashPoint(point) {
     if (!fixed.has(point) && !(file && fromFile().has(point))) return;
     if (pass-- > 0) return;

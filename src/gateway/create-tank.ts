@@ -8,13 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ApiError } from '../http/index.ts';
-import type { Realtime } from '../realtime/index.ts';
-import { type Db, getLocation, getTank } from '../store/index.ts';
-import type { Logger } from '../telemetry/index.ts';
-import type { TankCache } from './cache.ts';
-import type { ServerDirectory } from './directory.ts';
-import type { LoadView } from './load-view.ts';
-import type { PlacementStrategy } from './placement.ts';
+import { getLocation, getTank } from '../store/index.ts';
+import type { Placing } from './placing.ts';
 import type { CreatedTank, ServerClient } from './server-client.ts';
 import { type TankRecord, toRecord } from './views.ts';
 
@@ -34,15 +29,7 @@ export interface TankCreator {
   create(request: CreateTankRequest, owner: string): Promise<TankRecord>;
 }
 
-export interface TankCreatorOptions {
-  db: Db;
-  directory: ServerDirectory;
-  realtime: Realtime;
-  placement: PlacementStrategy;
-  loads: LoadView;
-  serverClient: ServerClient;
-  cache: TankCache;
-  logger: Logger;
+export interface TankCreatorOptions extends Placing {
   /** Attempts on one server while it times out, before moving on (same tank id each time). */
   attemptsPerServer?: number;
 }

@@ -1,25 +1,6 @@
-/**
- * @module
- * Failover (DESIGN.md): when a tank server stays unavailable (critical, or gone from discovery)
- * for a grace period, each of its tanks is moved to a healthy server — a compare-and-set on the
- * location that bumps the epoch — and that server is asked to adopt it from its latest snapshot.
- * The epoch fences the old server: if it comes back, its snapshot writes are refused and it
- * stops its copies, so a partitioned server cannot fork a tank. The CAS also makes concurrent
- * gateways safe: only one move per epoch wins. A pass runs on every discovery change and on a
- * timer, so tanks of a server that was down before the gateway started are moved too. A tank
- * moved to a server that could not adopt it (and no other could either) is kept and asked for
- * again on each pass: its location names a healthy server, so nothing else would notice it is
- * not running.
- */
-import { ApiError } from '../http/index.ts';
-import type { Realtime } from '../realtime/index.ts';
-import { countTanksByServer, type Db, listLocationsByServer, moveTank, StoreError } from '../store/index.ts';
-import type { Logger } from '../telemetry/index.ts';
-import type { TankCache } from './cache.ts';
-import type { ServerDirectory } from './directory.ts';
-import type { LoadView } from './load-view.ts';
-import type { PlacementStrategy } from './placement.ts';
-import type { ServerClient } from './server-client.ts';
+import { countTanksByServer, listLocationsByServer } from '../store/index.ts';
+import { createTankMover } from './failover-moves.ts';
+import type { Placing } from './placing.ts';
 
 export interface Failover {
   start(): void;
@@ -29,15 +10,7 @@ export interface Failover {
   reconcile(): Promise<void>;
 }
 
-export interface FailoverOptions {
-  db: Db;
-  directory: ServerDirectory;
-  realtime: Realtime;
-  placement: PlacementStrategy;
-  loads: LoadView;
-  serverClient: ServerClient;
-  cache: TankCache;
-  logger: Logger;
+export interface FailoverOptions extends Placing {
   /** How long a server must stay unavailable before its tanks move. */
   graceMs?: number;
   /** Interval of passes between discovery changes. */
@@ -72,103 +45,23 @@ export function createFailover({
   clock = Date.now,
 }: FailoverOptions): Failover {
   const downSince = new Map<string, number>();
-  /** Tanks whose location names a server that has not adopted them yet, by tank id. */
-  const unadopted = new Map<string, { from: string; at: string; epoch: number }>();
   let timer: NodeJS.Timeout | undefined;
   let unlisten: (() => void) | undefined;
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
-
-  async function announce(tankId: string, from: string, to: string, epoch: number): Promise<void> {
-    const at = new Date().toISOString();
-    await realtime
-      .publish({ type: 'tank_moved', tank_id: tankId, from, to, epoch, at })
-      .catch((err) =>
-        logger.warn({ err: (err as Error).message, tank_id: tankId }, 'could not publish tank_moved'),
-      );
-    onMoved(tankId, from, to);
-    logger.info({ tank_id: tankId, from, to, epoch }, 'tank failed over');
-  }
-
-  /**
-   * Moves one tank off `at` (where its location names it at `epoch`), trying each healthy
-   * server once; true when adopted somewhere or no longer ours to move. `from` is the server
-   * that went down, for the event.
-   */
-  async function rescue(tankId: string, from: string, at: string, epoch: number): Promise<boolean> {
-    let expectedEpoch = epoch;
-    const tried = new Set<string>([from, at]);
-    for (;;) {
-      const candidates = directory.healthy().filter((s) => !tried.has(s.serverId));
-      if (candidates.length === 0) return false;
-      const choice = await loads.choose(placement, candidates, { tankId });
-      if (choice === undefined) return false;
-      const to = choice.serverId;
-      tried.add(to);
-      let newEpoch: number;
-      try {
-        newEpoch = await moveTank(db, { tankId, toServerId: to, expectedEpoch });
-      } catch (err) {
-        // Another gateway (or a delete) got there first: the tank is not ours to move.
-        if (err instanceof StoreError && (err.code === 'stale_epoch' || err.code === 'not_found')) {
-          unadopted.delete(tankId);
-          return true;
-        }
-        throw err;
-      } finally {
-        choice.release();
-      }
-      cache.invalidate(tankId);
-      loads.placed(to);
-      try {
-        await serverClient.adoptTank(to, tankId, newEpoch);
-      } catch (err) {
-        // The location names `to` now: remembered until some server adopts it; the next
-        // candidate moves it on from this epoch.
-        unadopted.set(tankId, { from, at: to, epoch: newEpoch });
-        logger.warn(
-          { err: (err as Error).message, tank_id: tankId, server_id: to },
-          'adopt failed; moving the tank on',
-        );
-        expectedEpoch = newEpoch;
-        continue;
-      }
-      unadopted.delete(tankId);
-      await announce(tankId, from, to, newEpoch);
-      return true;
-    }
-  }
-
-  /** Asks again for each moved tank no server adopted: where it is now, else on another server. */
-  async function retryUnadopted(): Promise<void> {
-    for (const [tankId, { from, at, epoch }] of [...unadopted]) {
-      if (stopped) return;
-      if (directory.isAvailable(at)) {
-        try {
-          await serverClient.adoptTank(at, tankId, epoch);
-          unadopted.delete(tankId);
-          await announce(tankId, from, at, epoch);
-          continue;
-        } catch (err) {
-          // Moved on by another gateway, or deleted: not ours any more.
-          if (err instanceof ApiError && (err.code === 'stale_epoch' || err.code === 'tank_not_found')) {
-            unadopted.delete(tankId);
-            continue;
-          }
-          logger.warn(
-            { err: (err as Error).message, tank_id: tankId, server_id: at },
-            'adopt failed again; trying another server',
-          );
-        }
-      }
-      try {
-        await rescue(tankId, from, at, epoch);
-      } catch (err) {
-        logger.error({ err, tank_id: tankId }, 'failover of an unadopted tank failed');
-      }
-    }
-  }
+  const mover = createTankMover({
+    db,
+    directory,
+    realtime,
+    placement,
+    loads,
+    serverClient,
+    cache,
+    logger,
+    onMoved,
+    stopped: () => stopped,
+  });
 
   async function evacuate(serverId: string): Promise<void> {
     const locations = await listLocationsByServer(db, serverId);
@@ -185,7 +78,7 @@ export function createFailover({
         // It may have come back while earlier tanks were moved.
         if (directory.isAvailable(serverId)) return;
         try {
-          if (!(await rescue(tankId, serverId, serverId, epoch))) stranded++;
+          if (!(await mover.rescue(tankId, serverId, serverId, epoch))) stranded++;
         } catch (err) {
           stranded++;
           logger.error({ err, tank_id: tankId }, 'failover of a tank failed');
@@ -201,7 +94,7 @@ export function createFailover({
   }
 
   async function pass(): Promise<void> {
-    if (unadopted.size > 0) await retryUnadopted();
+    if (mover.unadopted > 0) await mover.retryUnadopted();
     const owners = Object.keys(await countTanksByServer(db));
     const now = clock();
     const down = new Set(owners.filter((id) => !directory.isAvailable(id)));

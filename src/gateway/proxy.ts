@@ -31,7 +31,6 @@ const FORWARDED_RESPONSE = ['content-type', 'cache-control', 'etag', 'location',
 export function tankUnavailable(record: TankRecord): ApiError {
   const where = record.serverId ? `its server ${record.serverId} is unavailable` : 'it has no server';
   return new ApiError('tank_unavailable', `tank ${record.tankId} is unavailable: ${where}`, {
-    status: 503,
     extra: { tank_id: record.tankId, server_id: record.serverId },
   });
 }
@@ -97,8 +96,11 @@ export function createTankProxy({ directory, serverClient, timeoutMs = 10_000 }:
         });
       } catch (err) {
         if (err instanceof ApiError) {
-          throw new ApiError(err.code, `tank ${record.tankId} is unavailable: ${err.message}`, {
+          throw ApiError.relay({
+            code: err.code,
+            fallback: err.code,
             status: err.status,
+            message: `tank ${record.tankId} is unavailable: ${err.message}`,
             extra: { tank_id: record.tankId, server_id: serverId },
             cause: err,
           });

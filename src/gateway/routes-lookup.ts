@@ -1,6 +1,6 @@
 /**
  * @module
- * `GET /gateway/tanks/{tank_id}` → the seed's `{ tank, server, websocket_url }`. The hot path of
+ * `GET /gateway/tanks/{tank_id}` → `{ tank, server, websocket_url }` (a public contract). The hot path of
  * the gateway: the record and the caller's level come from caches and the answer's JSON text is
  * kept per tank until the record or the server view changes, so a repeated lookup runs no query
  * and serialises nothing.

@@ -146,11 +146,13 @@ export function createServerClient({
     }
     if (response.ok) return body as T;
     const problem = body as { code?: unknown; detail?: unknown };
-    const code = typeof problem?.code === 'string' ? problem.code : 'upstream_unavailable';
     const detail =
       typeof problem?.detail === 'string' ? problem.detail : `server ${serverId} answered ${response.status}`;
-    throw new ApiError(code, detail, {
+    throw ApiError.relay({
+      code: problem?.code,
+      fallback: 'upstream_unavailable',
       status: response.status >= 500 ? 502 : (response.status as ContentfulStatusCode),
+      message: detail,
       extra: { server_id: serverId, upstream_status: response.status },
     });
   }

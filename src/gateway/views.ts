@@ -1,13 +1,13 @@
 /**
  * @module
- * The JSON shapes the gateway answers with (snake_case, as in the seed's contracts), their zod
+ * The JSON shapes the gateway answers with (snake_case: a public contract), their zod
  * schemas for the generated OpenAPI document, and the builders that turn the gateway's records
  * into them.
  */
 import type { ServerInstance } from '../discovery/index.ts';
 import { z } from '../http/index.ts';
 import type { ServerLoad, TankStats } from '../realtime/index.ts';
-import type { Tank, TankLocation } from '../store/index.ts';
+import type { TankLocation, TankRow } from '../store/index.ts';
 
 /**
  * What the gateway knows of a tank without asking its server: the `tanks` row and where it runs.
@@ -35,7 +35,7 @@ export interface TankRecord {
  * const record = toRecord(await getTank(db, id), await getLocation(db, id));
  * ```
  */
-export function toRecord(tank: Tank, location: TankLocation | null | undefined): TankRecord {
+export function toRecord(tank: TankRow, location: TankLocation | null | undefined): TankRecord {
   return {
     tankId: tank.tankId,
     name: tank.name,
@@ -77,7 +77,7 @@ export const ServerRefSchema = z
   .object({ server_id: z.string(), host: z.string(), port: z.number().int() })
   .openapi('ServerRef');
 
-/** The seed's `GET /gateway/tanks/{tank_id}` answer, exactly. */
+/** The `GET /gateway/tanks/{tank_id}` answer: exactly these three members, a public contract. */
 export const LookupSchema = z
   .object({ tank: GatewayTankSchema, server: ServerRefSchema, websocket_url: z.string() })
   .openapi('TankLookup');

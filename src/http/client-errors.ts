@@ -9,20 +9,13 @@
  */
 import type { Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { problemType } from './problem.ts';
+import { ApiError, type Problem, type ProblemCode, toProblem } from './problem.ts';
 
-/** Node's parser error codes → status and problem code; anything else is a 400. */
-const BY_ERROR: Record<string, [number, string, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'headers_too_large', 'Request Header Fields Too Large'],
-  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'payload_too_large', 'Content Too Large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'request_timeout', 'Request Timeout'],
-};
-
-const DETAIL: Record<string, string> = {
-  headers_too_large: 'the request line and headers are limited to 16 KiB',
-  payload_too_large: 'chunk extensions are too large',
-  request_timeout: 'the request did not arrive in time',
-  malformed_request: 'the request is not valid HTTP/1.1',
+/** Node's parser error codes → the problem each is; anything else is a malformed request. */
+const BY_ERROR: Record<string, [ProblemCode, string]> = {
+  HPE_HEADER_OVERFLOW: ['headers_too_large', 'the request line and headers are limited to 16 KiB'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: ['payload_too_large', 'chunk extensions are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: ['request_timeout', 'the request did not arrive in time'],
 };
 
 /** The name of the first header line holding a control character (tab aside), if any. */
@@ -44,26 +37,18 @@ export function headerWithControlChar(raw: Buffer | undefined): string | undefin
 }
 
 /** The problem for a parser error: by its code, else a header with a control character, else malformed. */
-function problemFor(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): Record<string, unknown> {
+function problemFor(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): Problem {
   const known = BY_ERROR[err.code ?? ''];
-  if (known) {
-    const [status, code, title] = known;
-    return { type: problemType(code), title, status, detail: DETAIL[code], code };
-  }
+  if (known) return toProblem(new ApiError(known[0], known[1]));
   const header = headerWithControlChar(err.rawPacket);
-  if (header === undefined) {
-    const code = 'malformed_request';
-    return { type: problemType(code), title: 'Bad Request', status: 400, detail: DETAIL[code], code };
-  }
+  if (header === undefined)
+    return toProblem(new ApiError('malformed_request', 'the request is not valid HTTP/1.1'));
   const message = 'control character is not allowed';
-  return {
-    type: problemType('invalid_request'),
-    title: 'Bad Request',
-    status: 400,
-    detail: `header ${header}: ${message}`,
-    code: 'invalid_request',
-    errors: [{ path: header, in: 'header', message }],
-  };
+  return toProblem(
+    new ApiError('invalid_request', `header ${header}: ${message}`, {
+      extra: { errors: [{ path: header, in: 'header', message }] },
+    }),
+  );
 }
 
 /**

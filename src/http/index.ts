@@ -18,12 +18,19 @@ export { createNodeFetch, type NodeFetch, type NodeFetchOptions } from './node-f
 export { type ObserveOptions, observe } from './observe.ts';
 export {
   ApiError,
+  type ApiErrorOptions,
+  isProblemCode,
   notFoundHandler,
   type Problem,
+  type ProblemCode,
   problemHandler,
   problemHeaders,
   problemResponse,
+  problemStatus,
   problemType,
+  type RelayedProblem,
+  STATUS_BY_CODE,
+  type StatusOf,
   toProblem,
 } from './problem.ts';
 export {

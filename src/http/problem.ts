@@ -10,8 +10,12 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../telemetry/index.ts';
 
-/** The status each stable error code maps to. Codes not listed are 500s and get logged. */
-const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
+/**
+ * The status of every stable error code. Each error family types its `code` against this table
+ * (`ProblemCode`), so a code missing here is a compile error, not a silent 500. A code whose
+ * status is 500 is a fault: it is logged and answered as `internal`.
+ */
+export const STATUS_BY_CODE = {
   invalid_request: 400,
   malformed_request: 400,
   malformed_json: 400,
@@ -55,7 +59,41 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   realtime_unavailable: 503,
   auth_unavailable: 503,
   upstream_timeout: 504,
-};
+  tank_unavailable: 503,
+  discovery_unavailable: 503,
+  discovery_closed: 503,
+  invalid_registration: 400,
+  not_registered: 409,
+  store_failed: 500,
+  invalid_realtime_value: 500,
+  internal: 500,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+/** A stable error code: a key of `STATUS_BY_CODE`. */
+export type ProblemCode = keyof typeof STATUS_BY_CODE;
+
+/** The status `STATUS_BY_CODE` gives code `C`. */
+export type StatusOf<C extends ProblemCode> = (typeof STATUS_BY_CODE)[C];
+
+/**
+ * The status of a stable code, from the one table.
+ *
+ * @example
+ * ```ts
+ * readonly status = problemStatus('auth_unavailable'); // 503
+ * ```
+ */
+export function problemStatus<C extends ProblemCode>(code: C): StatusOf<C> {
+  return STATUS_BY_CODE[code];
+}
+
+/**
+ * Whether a string (a code read off the wire) is one of ours. An own-property test, so a name
+ * on `Object.prototype` (`toString`) is not taken for a code.
+ */
+export function isProblemCode(code: unknown): code is ProblemCode {
+  return typeof code === 'string' && Object.hasOwn(STATUS_BY_CODE, code);
+}
 
 const TITLE_BY_STATUS: Record<number, string> = {
   400: 'Bad Request',
@@ -82,8 +120,26 @@ export function problemType(code: string): string {
   return `/problems/${code}`;
 }
 
+/** What an `ApiError` carries besides its code and message. */
+export interface ApiErrorOptions {
+  /** Members added to the problem body. */
+  extra?: Record<string, unknown>;
+  /** Response header fields the problem goes with (`Retry-After` on a 429). */
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/** A problem another of our processes answered, passed on by `ApiError.relay`. */
+export interface RelayedProblem extends ApiErrorOptions {
+  /** The code the other process answered; not one of ours becomes `fallback`. */
+  code: unknown;
+  fallback: ProblemCode;
+  /** The status to answer with: the other process's, or what the relaying caller makes of it. */
+  status: ContentfulStatusCode;
+}
+
 /**
- * An error a route throws on purpose. `extra` members are added to the problem body.
+ * An error a route throws on purpose; its status comes from `STATUS_BY_CODE`.
  *
  * @example
  * ```ts
@@ -92,26 +148,37 @@ export function problemType(code: string): string {
  */
 export class ApiError extends Error {
   override readonly name = 'ApiError';
-  readonly code: string;
+  readonly code: ProblemCode;
   readonly status: ContentfulStatusCode;
   readonly extra: Record<string, unknown>;
-  /** Response header fields the problem goes with (`Retry-After` on a 429). */
   readonly headers: Record<string, string>;
-  constructor(
-    code: string,
-    message: string,
-    options: {
-      status?: ContentfulStatusCode;
-      extra?: Record<string, unknown>;
-      headers?: Record<string, string>;
-      cause?: unknown;
-    } = {},
-  ) {
+  constructor(code: ProblemCode, message: string, options: ApiErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.code = code;
-    this.status = options.status ?? STATUS_BY_CODE[code] ?? 500;
+    this.status = STATUS_BY_CODE[code];
     this.extra = options.extra ?? {};
     this.headers = options.headers ?? {};
+  }
+
+  /**
+   * The one way to give a status that is not the table's: a problem another of our processes
+   * answered, whose status is a fact off the wire (the gateway answers a server's 5xx as 502).
+   *
+   * @example
+   * ```ts
+   * throw ApiError.relay({ code: body.code, fallback: 'upstream_unavailable', status: 502, message });
+   * ```
+   */
+  static relay({
+    code,
+    fallback,
+    status,
+    message,
+    ...options
+  }: RelayedProblem & { message: string }): ApiError {
+    const error = new ApiError(isProblemCode(code) ? code : fallback, message, options);
+    (error as { status: ContentfulStatusCode }).status = status;
+    return error;
   }
 }
 
@@ -132,7 +199,7 @@ export interface Problem {
  */
 const MALFORMED_JSON_MESSAGE = /^Malformed JSON/i;
 
-function httpExceptionCode(err: HTTPException): string {
+function httpExceptionCode(err: HTTPException): ProblemCode {
   if (err.status === 413) return 'payload_too_large';
   if (err.status === 401) return 'invalid_token';
   // @hono/zod-openapi answers a required body sent as another media type with a bare 415.
@@ -173,10 +240,13 @@ export function toProblem(err: unknown): Problem {
     };
   }
   const code = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : '';
+  // A foreign error (not one of our families) may still carry its own HTTP status.
   const ownStatus = (err as { status?: unknown })?.status;
-  const status =
-    STATUS_BY_CODE[code] ??
-    (typeof ownStatus === 'number' && ownStatus >= 400 && ownStatus < 600 ? ownStatus : 500);
+  const status = isProblemCode(code)
+    ? STATUS_BY_CODE[code]
+    : typeof ownStatus === 'number' && ownStatus >= 400 && ownStatus < 600
+      ? ownStatus
+      : 500;
   if (status === 500) {
     return {
       type: problemType('internal'),

@@ -40,7 +40,6 @@ export function rateLimited(state: CounterState): ApiError {
     'rate_limited',
     `limit ${state.policy} reached (${state.limit} per ${state.windowSeconds} s); retry in ${seconds} s`,
     {
-      status: 429,
       extra: { policy: state.policy, retry_after_seconds: seconds },
       headers: limitHeaders(state),
     },
@@ -60,7 +59,6 @@ export const CONNECTION_RETRY_SECONDS = 10;
  */
 export function tooManyConnections(policy: string, limit: number): ApiError {
   return new ApiError('too_many_connections', `limit ${policy} reached (${limit} open at once)`, {
-    status: 429,
     extra: { policy, retry_after_seconds: CONNECTION_RETRY_SECONDS },
     headers: limitHeaders({
       allowed: false,
@@ -85,6 +83,6 @@ export function tankQuotaExceeded(owner: string, quota: number): ApiError {
   return new ApiError(
     'tank_quota_exceeded',
     `${owner} already owns ${quota} tanks, the most one user may have; delete one first`,
-    { status: 403, extra: { quota } },
+    { extra: { quota } },
   );
 }

@@ -2,7 +2,8 @@
  * @module
  * The mesh's Consul config entries, written once here and used by `tankworld mesh up`, the mesh
  * tests and (as the JSON files in `consul/config-entries/`, which a test keeps equal to this)
- * compose: L7 protocol, default-deny intentions with the two calls the design makes, and
+ * compose: L7 protocol, default-deny intentions that allow only the two calls the system makes (gateway → server,
+ * server → server), and
  * per-instance routing (a subset per `Meta.server_id`, chosen by the `x-tank-server` header).
  */
 import { TANK_SERVER_HEADER } from '../discovery/index.ts';

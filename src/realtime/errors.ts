@@ -2,6 +2,7 @@
  * @module
  * The errors real-time state throws, each with a stable `code`.
  */
+import { type ProblemCode, problemStatus } from '../http/index.ts';
 
 /**
  * The backing store (Redis) cannot be reached, or the adapter is closed. Callers degrade
@@ -20,8 +21,8 @@
  */
 export class RealtimeUnavailableError extends Error {
   override readonly name = 'RealtimeUnavailableError';
-  readonly code = 'realtime_unavailable';
-  readonly status = 503;
+  readonly code = 'realtime_unavailable' satisfies ProblemCode;
+  readonly status = problemStatus(this.code);
   constructor(message = 'real-time state is unavailable', options?: { cause?: unknown }) {
     super(message, options);
   }
@@ -39,7 +40,7 @@ export class RealtimeUnavailableError extends Error {
  */
 export class InvalidRealtimeValueError extends Error {
   override readonly name = 'InvalidRealtimeValueError';
-  readonly code = 'invalid_realtime_value';
+  readonly code = 'invalid_realtime_value' satisfies ProblemCode;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }

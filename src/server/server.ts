@@ -7,89 +7,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
-import { bearerAuth, type InternalVerifier, type TokenVerifier } from '../auth/index.ts';
-import type { Discovery, ServerInstance, ServerRegistration } from '../discovery/index.ts';
-import { type CrashPoint, noCrash } from '../fault/index.ts';
-import {
-  ApiError,
-  answerClientErrors,
-  createApi,
-  observe,
-  problemResponse,
-  toProblem,
-} from '../http/index.ts';
-import {
-  createLimits,
-  createMemoryLimitBackend,
-  type Limits,
-  limitRequests,
-  NO_LIMITS,
-} from '../limits/index.ts';
-import type { Realtime } from '../realtime/index.ts';
-import type { Db } from '../store/index.ts';
-import { createTankHost, type TankHost } from '../tank/index.ts';
-import { createMetricsRegistry, type Logger } from '../telemetry/index.ts';
-import { levelOf, type ServerContext, type ServerEnv } from './context.ts';
-import { forwardedByGateway } from './forwarded.ts';
+import type { ServerInstance, ServerRegistration } from '../discovery/index.ts';
+import { answerClientErrors } from '../http/index.ts';
+import type { TankHost } from '../tank/index.ts';
+import { createServerApp, publicFetchOf } from './app.ts';
 import { createHeartbeat } from './heartbeat.ts';
-import { createServerMetrics } from './metrics.ts';
-import { refuseMisdirected } from './misdirected.ts';
-import { registerEntityRoutes } from './routes-entities.ts';
-import { registerInternalRoutes } from './routes-internal.ts';
-import { registerMetaRoutes } from './routes-meta.ts';
-import { registerSnapshotRoutes } from './routes-snapshots.ts';
-import { registerTankRoutes } from './routes-tanks.ts';
-import { registerTransferStepsRoute } from './routes-transfer-steps.ts';
-import { registerTransferRoutes } from './routes-transfers.ts';
-import { createSnapshotter } from './snapshotter.ts';
-import { createTankService } from './tank-service.ts';
-import { createParticipant } from './transfers.ts';
-import { createViewerGateway } from './ws.ts';
+import { SERVER_VERSION, type TankServerOptions } from './options.ts';
+import { buildServerParts } from './parts.ts';
 
-export const SERVER_VERSION = '2.0.0';
-
-export interface TankServerOptions {
-  serverId: string;
-  /** Interface and port to listen on (0 picks a free port). */
-  listenHost?: string;
-  port?: number;
-  /** How others reach this server; derived from the listening address when absent. */
-  advertiseAddress?: string;
-  publicUrl?: string;
-  wsUrl?: string;
-  region?: string;
-  zone?: string;
-  db: Db;
-  discovery: Discovery;
-  realtime: Realtime;
-  verifier: TokenVerifier;
-  internalVerifier: InternalVerifier;
-  logger: Logger;
-  tickHz?: number;
-  broadcastHz?: number;
-  snapshotIntervalMs?: number;
-  heartbeatMs?: number;
-  maxTanks?: number;
-  /**
-   * Quotas and rate limits (requests, direct creates, open WebSockets, tanks per owner); none
-   * when absent. Signed calls (`/internal/*`, and user routes a gateway forwards) are not
-   * counted per client address, and `/internal/*` not per user.
-   */
-  limits?: Limits;
-  /** Collect process-wide metrics (once per OS process). */
-  processMetrics?: boolean;
-  /**
-   * Mesh mode: a second listener on 127.0.0.1 at this port, the one the local Envoy sidecar
-   * forwards to. It serves every route; the public port then refuses `/internal/*` (404), so
-   * the internal API and the 2PC participant steps are reachable only through the mesh (mTLS
-   * and intentions) while clients keep REST and WebSockets on the public port.
-   */
-  meshPort?: number;
-  /** Fault-injection points of the transfer steps (tests only; see src/fault). */
-  crash?: CrashPoint;
-  /** How often held transfer reservations are checked against the coordinator's log. */
-  reservationSweepMs?: number;
-}
+export { SERVER_VERSION, type TankServerOptions } from './options.ts';
 
 export interface TankServer {
   readonly serverId: string;
@@ -113,148 +39,23 @@ export interface TankServer {
  * ```
  */
 export function createTankServer(options: TankServerOptions): TankServer {
-  const { serverId, db, discovery, realtime, verifier, internalVerifier } = options;
-  const limits =
-    options.limits ??
-    createLimits({ backend: createMemoryLimitBackend(), config: NO_LIMITS, scope: 'server' });
-  const logger = options.logger.child({ server_id: serverId });
-  const registry = createMetricsRegistry({
-    labels: { server_id: serverId },
-    processMetrics: options.processMetrics,
-  });
-  const metrics = createServerMetrics(registry, { tankCount: () => host.size });
-  const startedAt = new Date();
-  const host = createTankHost({
-    tickHz: options.tickHz,
-    broadcastHz: options.broadcastHz,
-    onTankFailed: (tank, err) => {
-      metrics.tanksFailed.inc();
-      logger.error({ err, tank_id: tank.id }, 'tank stopped: its simulation step threw');
-    },
-    onTick: ({ seconds, behind }) => {
-      metrics.tickSeconds.observe(seconds);
-      metrics.ticksBehind.set(behind);
-    },
-  });
-  const viewers = createViewerGateway({
-    logger,
-    verifier,
-    // A tank failed over to this server is adopted on its first viewer too (see `find`).
-    findTank: (id) => tanks.find(id).catch(() => undefined),
-    levelOf: (user, tank) => levelOf(db, user, tank),
-    onViewerCount: (n) => metrics.viewers.set(n),
-    onFrameSent: (bytes) => {
-      metrics.framesSent.inc();
-      metrics.frameBytes.inc(bytes);
-    },
-    onFrameSkipped: () => metrics.framesSkipped.inc(),
-    connections: limits.ws,
-  });
-  // The participant needs the snapshotter and the tank service its restores; both are built
-  // below, so it reaches them through these late-bound references.
-  let late: ReturnType<typeof createParticipant> | undefined;
-  const tanks = createTankService({
-    serverId,
-    host,
-    db,
-    logger,
-    maxTanks: options.maxTanks,
-    tanksPerOwner: limits.tanksPerOwner,
-    reconcileWorld: (tankId, world) => late!.reconcileWorld(tankId, world),
-    reconcileRestore: (tankId, world, live) => late!.reconcileRestore(tankId, world, live),
-    onTankGone: (tankId, reason, audience) => {
-      viewers.closeTank(tankId, reason === 'moved' ? 'tank moved to another server' : 'tank deleted');
-      const at = new Date().toISOString();
-      if (reason === 'deleted')
-        realtime
-          .publish({
-            type: 'tank_deleted',
-            tank_id: tankId,
-            server_id: serverId,
-            at,
-            is_public: audience?.isPublic ?? false,
-            readers: audience?.readers ?? [],
-          })
-          .catch(() => {});
-    },
-  });
-  const snapshotter = createSnapshotter({
-    serverId,
-    host,
-    db,
-    logger,
-    intervalMs: options.snapshotIntervalMs,
-    onFenced: (tankId) => tanks.evict(tankId),
-    onBatch: ({ seconds }) => metrics.snapshotSeconds.observe(seconds),
-  });
-
-  const participant = createParticipant({
-    serverId,
-    db,
-    host,
-    snapshotter,
-    logger,
-    crash: options.crash ?? noCrash,
-    sweepIntervalMs: options.reservationSweepMs,
-  });
-  late = participant;
-
-  const ctx: ServerContext = { serverId, version: SERVER_VERSION, db, host, tanks, snapshotter, logger };
-  const app = createApi<ServerEnv>({ logger });
-  app.use('*', observe({ registry, name: 'tankworld_server' }));
-  app.use('*', refuseMisdirected({ serverId }));
-  const fromGateway = forwardedByGateway({ verifier: internalVerifier });
-  app.use('*', fromGateway.middleware);
-  app.use('*', limitRequests({ limits, byAddress: true, exempt: fromGateway.exempt }));
-  app.use('/api/tanks', bearerAuth({ verifier }));
-  app.use('/api/tanks/*', bearerAuth({ verifier }));
-  // The network's servers and their public tanks (with owners) are for users, not for anyone who can reach the port.
-  app.use('/api/servers', bearerAuth({ verifier }));
-  app.use('/api/*', limitRequests({ limits, byUser: true }));
-  app.use(
-    '/api/tanks',
-    limitRequests({ limits, kind: 'creates', byUser: true, method: 'POST' }),
-    limitRequests({ limits, kind: 'creates', byAddress: true, method: 'POST', exempt: fromGateway.exempt }),
-  );
-  registerTankRoutes(app, ctx);
-  registerEntityRoutes(app, ctx);
-  registerSnapshotRoutes(app, ctx);
-  registerInternalRoutes(app, ctx, internalVerifier);
-  registerTransferRoutes(app, serverId, participant);
-  registerTransferStepsRoute(app, { participant, logger });
-
-  let http: Server | undefined;
-  let meshHttp: Server | undefined;
-  let port = options.port ?? 0;
-  // With a mesh listener, the public one answers /internal/* as if it had no such route.
-  const publicFetch: typeof app.fetch =
-    options.meshPort === undefined
-      ? app.fetch
-      : (request, ...rest) =>
-          isInternalPath(request.url)
-            ? problemResponse(
-                toProblem(
-                  new ApiError(
-                    'not_found',
-                    `no route for ${request.method} ${new URL(request.url).pathname}`,
-                  ),
-                ),
-              )
-            : app.fetch(request, ...rest);
+  const { discovery, realtime, db } = options;
+  const parts = buildServerParts(options);
+  const { serverId, logger, startedAt, host, viewers, snapshotter, participant, tanks } = parts;
   let registration: ServerRegistration | undefined;
+  let heartbeat: ReturnType<typeof createHeartbeat> | undefined;
   const self = (): ServerInstance => ({
     ...(registration as ServerRegistration),
     status: 'passing',
     lastOutput: '',
     load: heartbeat?.load(),
   });
-  registerMetaRoutes(app, ctx, { discovery, registry, startedAt, self });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'Tank World Net — tank server', version: SERVER_VERSION },
-  });
+  const app = createServerApp({ parts, options, self });
+  const publicFetch = publicFetchOf(app, options.meshPort);
 
-  let heartbeat: ReturnType<typeof createHeartbeat> | undefined;
+  let http: Server | undefined;
+  let meshHttp: Server | undefined;
+  let port = options.port ?? 0;
   let unsubscribe: (() => Promise<void>) | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -363,10 +164,4 @@ function listen(server: Server, port: number, host: string): Promise<void> {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
-}
-
-/** `/internal` and everything under it: the gateway's and the other servers' API. */
-function isInternalPath(url: string): boolean {
-  const { pathname } = new URL(url);
-  return pathname === '/internal' || pathname.startsWith('/internal/');
 }

@@ -25,7 +25,7 @@ import {
   listPermissions,
   lockOwner,
   saveSnapshots,
-  type Tank as TankRow,
+  type TankRow,
   type TankSnapshot,
 } from '../store/index.ts';
 import {
@@ -62,13 +62,13 @@ export interface TankServiceOptions {
   /**
    * Brings a world restored from a snapshot in line with the transfers in flight (fish held out
    * of it, slots held for arrivals) and replays the tank's journal of settled ones before it
-   * runs; answers the journal position reached. See `src/server/transfers.ts`.
+   * runs; answers the journal position reached. See `src/server/transfers/held.ts`.
    */
   reconcileWorld?: (tankId: string, world: World) => Promise<number>;
   /**
    * Carries the transfers of a running tank (`live`) over to a world restored from one of its
    * older snapshots (an admin's restore): fish that left stay gone, arrivals stay, held slots
-   * stay held. See `src/server/transfer-held.ts`.
+   * stay held. See `src/server/transfers/held.ts`.
    */
   reconcileRestore?: (tankId: string, world: World, live: World) => Promise<void>;
   /**

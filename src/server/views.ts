@@ -1,7 +1,7 @@
 /**
  * @module
- * The JSON shapes the API returns (snake_case, as in the seed's contracts and the original
- * v1.0 server), with their zod schemas so the OpenAPI document describes them.
+ * The JSON shapes the API returns (snake_case: field names are a public contract that clients
+ * and `web/` read), with their zod schemas so the OpenAPI document describes them.
  */
 import { z } from '../http/index.ts';
 import { worldStats } from '../sim/index.ts';

@@ -1,8 +1,8 @@
 /**
  * @module
  * Writing one prepared frame to many sockets. `ws.send` builds a fresh frame header per call
- * and goes through its options handling; measured here (notes/ws-broadcast-costs.md) that is
- * 30–40 % above the floor of one `write` per socket. So a broadcast frames its bytes once with
+ * and goes through its options handling; measured on our machine, that is 30–40 % above the
+ * floor of one `write` per socket (`bench/ws.ts` measures the broadcast). So a broadcast frames its bytes once with
  * ws's public `Sender.frame` and writes the same buffer to each socket. The write reaches
  * ws's underlying socket (`_socket`), a private field: that dependency lives only here, and
  * `test/server/ws-fanout.test.ts` fails if a ws upgrade moves it. Compression is off on our

@@ -6,41 +6,25 @@
  * frames (and resyncs with a keyframe) instead of growing a buffer, and is closed if it stays
  * behind; one that does not read its replies is not read until it does. Every socket has an
  * `error` listener from the moment it exists, so a frame `ws` refuses closes that socket alone.
- * Close codes are named in `WsClose`.
+ * Close codes are named in `WsClose` (`ws-close.ts`). Here: the upgrade, the viewer set and the
+ * heartbeat; admission (token, tank, level, connection limits) is `ws-admit.ts`, and one
+ * admitted viewer's traffic `ws-viewer.ts`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { z } from 'zod';
-import {
-  type AuthUser,
-  hasLevel,
-  type PermissionLevel,
-  type TokenVerifier,
-  tokenFromRequest,
-} from '../auth/index.ts';
+import type { AuthUser, PermissionLevel, TokenVerifier } from '../auth/index.ts';
 import { problemHeaders, toProblem } from '../http/index.ts';
 import { type ConnectionLimit, createConnectionLimit, peerAddress } from '../limits/index.ts';
-import type { BroadcastFrame, Tank } from '../tank/index.ts';
+import type { Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
-import { type PreparedFrame, prepareBinaryFrame, rawSocket, writePrepared } from './ws-fanout.ts';
-import { ClientMessage, NEEDS, runClientMessage } from './ws-messages.ts';
+import { createAdmission } from './ws-admit.ts';
+import { closeReason, WsClose } from './ws-close.ts';
+import { createViewerIo, type Viewer } from './ws-viewer.ts';
 
-export const WsClose = {
-  normal: 1000,
-  goingAway: 1001,
-  policyViolation: 1008,
-  malformed: 4400,
-  unauthorized: 4401,
-  forbidden: 4403,
-  unknownTank: 4404,
-  tooSlow: 4408,
-  tankGone: 4410,
-  /** Past a limit on open WebSockets (the HTTP 429's number, in the private range). */
-  tooMany: 4429,
-} as const;
+export { WsClose };
 
-export interface ViewerGatewayOptions {
+export interface ViewerSocketsOptions {
   logger: Logger;
   verifier: TokenVerifier;
   /** The tank if it runs here (or is adopted on the spot, see `TankService.find`). */
@@ -61,39 +45,12 @@ export interface ViewerGatewayOptions {
   connections?: ConnectionLimit;
 }
 
-interface Viewer {
-  ws: WebSocket;
-  tank: Tank;
-  user: AuthUser;
-  level: PermissionLevel;
-  json: boolean;
-  needsKeyframe: boolean;
-  skipped: number;
-  alive: boolean;
-  stopWatching: () => void;
-}
-
-/**
- * A close reason within the 123 bytes a close frame may carry (RFC 6455 §5.5), cut at 120 bytes
- * on a character boundary: `ws` throws on a longer one, and the reasons name ids the client
- * chose, in any script.
- */
-function closeReason(text: string): string {
-  let reason = '';
-  let bytes = 0;
-  for (const char of text) {
-    bytes += Buffer.byteLength(char);
-    if (bytes > 120) break;
-    reason += char;
-  }
-  return reason;
-}
-
 /** Answers an upgrade refused for a limit with its 429 problem, before any WebSocket exists. */
 function refuseUpgrade(socket: Duplex, err: unknown): void {
-  const body = JSON.stringify(toProblem(err));
+  const problem = toProblem(err);
+  const body = JSON.stringify(problem);
   const head = [
-    `HTTP/1.1 429 Too Many Requests`,
+    `HTTP/1.1 ${problem.status} ${problem.title}`,
     'content-type: application/problem+json',
     `content-length: ${Buffer.byteLength(body)}`,
     ...Object.entries(problemHeaders(err)).map(([name, value]) => `${name}: ${value}`),
@@ -102,23 +59,18 @@ function refuseUpgrade(socket: Duplex, err: unknown): void {
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
-/** The tank id of `/ws/<id>`; a path that does not decode names no tank (the caller closes 4404). */
-function pathTankId(pathname: string): string {
-  try {
-    return decodeURIComponent(pathname.slice('/ws/'.length));
-  } catch {
-    return '';
-  }
-}
-
 /**
+ * The tank server's WebSocket endpoint for viewers (`/ws/<tank id>`): it authenticates each
+ * upgrade, then fans the tank's frames out to its sockets. It runs in the tank server, not in
+ * the gateway (which only tells a client which server's URL to open).
+ *
  * @example
  * ```ts
- * const viewers = createViewerGateway({ logger, verifier, findTank: async (id) => host.get(id), levelOf });
+ * const viewers = createViewerSockets({ logger, verifier, findTank: async (id) => host.get(id), levelOf });
  * httpServer.on('upgrade', (req, socket, head) => viewers.handleUpgrade(req, socket, head));
  * ```
  */
-export function createViewerGateway({
+export function createViewerSockets({
   logger,
   verifier,
   findTank,
@@ -131,93 +83,15 @@ export function createViewerGateway({
   onFrameSent = () => {},
   onFrameSkipped = () => {},
   connections = createConnectionLimit({ name: 'ws', perUser: 0, perAddress: 0 }),
-}: ViewerGatewayOptions) {
+}: ViewerSocketsOptions) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 });
   const viewers = new Set<Viewer>();
-  /** The prepared (framed) bytes of the latest keyframe/delta per encoded frame, shared by viewers. */
-  const prepared = new WeakMap<Uint8Array, PreparedFrame>();
-
-  function framed(bytes: Uint8Array): PreparedFrame {
-    let frame = prepared.get(bytes);
-    if (!frame) {
-      frame = prepareBinaryFrame(bytes);
-      prepared.set(bytes, frame);
-    }
-    return frame;
-  }
-
-  function deliver(viewer: Viewer, frame: BroadcastFrame): void {
-    const { ws } = viewer;
-    if (ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > maxBufferedBytes) {
-      viewer.needsKeyframe = true;
-      onFrameSkipped();
-      if (++viewer.skipped > maxSkippedFrames)
-        ws.close(WsClose.tooSlow, 'too slow: frames could not be delivered');
-      return;
-    }
-    viewer.skipped = 0;
-    if (viewer.json) {
-      const text = frame.json();
-      ws.send(text);
-      onFrameSent(text.length);
-      return;
-    }
-    const bytes = viewer.needsKeyframe ? frame.keyframe() : frame.delta;
-    viewer.needsKeyframe = false;
-    writePrepared(ws, framed(bytes), bytes);
-    onFrameSent(bytes.byteLength);
-  }
-
-  function reply(viewer: Viewer, message: Record<string, unknown>): void {
-    const { ws } = viewer;
-    if (ws.readyState !== WebSocket.OPEN) return;
-    ws.send(JSON.stringify(message));
-    // Frames are skipped for a viewer that is behind, but replies are not: one that sends
-    // faster than it reads them (a pong repeats its ping's id) would have them pile up here
-    // without end. Stop reading it until they drain.
-    const socket = rawSocket(ws);
-    if (ws.isPaused || ws.bufferedAmount <= maxBufferedBytes || !socket) return;
-    ws.pause();
-    socket.once('drain', () => ws.resume());
-  }
-
-  function onMessage(viewer: Viewer, data: WebSocket.RawData, isBinary: boolean): void {
-    let message: ClientMessage;
-    try {
-      if (isBinary) throw new Error('binary messages are not accepted');
-      message = ClientMessage.parse(JSON.parse(data.toString()));
-    } catch (err) {
-      const detail = err instanceof z.ZodError ? 'unknown or malformed message' : (err as Error).message;
-      reply(viewer, { type: 'error', code: 'malformed_message', detail });
-      viewer.ws.close(WsClose.malformed, 'malformed message');
-      return;
-    }
-    if (!hasLevel(viewer.level, NEEDS[message.type])) {
-      reply(viewer, {
-        type: 'error',
-        code: 'forbidden',
-        detail: `${message.type} needs ${NEEDS[message.type]} permission`,
-      });
-      return;
-    }
-    const { tank } = viewer;
-    if (tank.status === 'failed' && message.type !== 'ping') {
-      // As over REST: a world whose step threw is not changed until a snapshot is restored.
-      reply(viewer, {
-        type: 'error',
-        code: 'tank_failed',
-        detail: `tank stopped after an error: ${tank.error}`,
-      });
-      return;
-    }
-    try {
-      reply(viewer, runClientMessage(tank, message));
-    } catch (err) {
-      const code = (err as { code?: string }).code ?? 'error';
-      reply(viewer, { type: 'error', code, detail: (err as Error).message });
-    }
-  }
+  const { deliver, reply, onMessage } = createViewerIo({
+    maxBufferedBytes,
+    maxSkippedFrames,
+    onFrameSent,
+    onFrameSkipped,
+  });
 
   function attach(
     ws: WebSocket,
@@ -261,68 +135,7 @@ export function createViewerGateway({
     if (ws.readyState === WebSocket.OPEN) viewer.stopWatching = tank.watch((frame) => deliver(viewer, frame));
   }
 
-  async function admit(req: IncomingMessage, ws: WebSocket): Promise<void> {
-    // Messages a client sends right after opening arrive while the token is being checked:
-    // keep them and handle them once the viewer is admitted, but only so many: the client
-    // is not known yet, and one that is refused may go on sending.
-    const early: Array<[WebSocket.RawData, boolean]> = [];
-    let earlyBytes = 0;
-    const collect = (data: WebSocket.RawData, isBinary: boolean) => {
-      earlyBytes += Array.isArray(data) ? data.reduce((n, b) => n + b.byteLength, 0) : data.byteLength;
-      if (earlyBytes <= maxEarlyBytes) {
-        early.push([data, isBinary]);
-        return;
-      }
-      ws.off('message', collect);
-      early.length = 0;
-      ws.close(WsClose.policyViolation, 'too much sent before being admitted');
-    };
-    ws.on('message', collect);
-    try {
-      await admitOrRefuse(req, ws, early);
-    } finally {
-      ws.off('message', collect);
-    }
-  }
-
-  /** Checks token, tank and level, then attaches the viewer, or closes with the reason it may not. */
-  async function admitOrRefuse(
-    req: IncomingMessage,
-    ws: WebSocket,
-    early: Array<[WebSocket.RawData, boolean]>,
-  ): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const tankId = pathTankId(url.pathname);
-    let user: AuthUser;
-    try {
-      const token = tokenFromRequest(url, req.headers as Record<string, string>);
-      if (!token) throw Object.assign(new Error('a token is required (?token=…)'), { code: 'missing_token' });
-      user = await verifier.verify(token);
-    } catch (err) {
-      ws.close(WsClose.unauthorized, closeReason((err as Error).message || 'unauthorized'));
-      return;
-    }
-    const tank = await findTank(tankId);
-    if (!tank) {
-      ws.close(WsClose.unknownTank, closeReason(`tank not found: ${tankId}`));
-      return;
-    }
-    const level = await levelOf(user, tank);
-    if (!level) {
-      // Word for word the close of a missing tank: a private tank's existence is not told.
-      ws.close(WsClose.unknownTank, closeReason(`tank not found: ${tankId}`));
-      return;
-    }
-    if (ws.readyState !== WebSocket.OPEN) return;
-    // Taken only now, with the socket open: its 'close' is still to come and gives it back.
-    try {
-      ws.once('close', connections.open({ user: user.userId }));
-    } catch (err) {
-      ws.close(WsClose.tooMany, closeReason(`too many connections: ${(err as Error).message}`));
-      return;
-    }
-    attach(ws, tank, user, level, url.searchParams.get('format') === 'json', early);
-  }
+  const admit = createAdmission({ verifier, findTank, levelOf, connections, maxEarlyBytes, attach });
 
   const heartbeat = setInterval(() => {
     for (const viewer of viewers) {
@@ -390,4 +203,4 @@ export function createViewerGateway({
   };
 }
 
-export type ViewerGateway = ReturnType<typeof createViewerGateway>;
+export type ViewerSockets = ReturnType<typeof createViewerSockets>;

@@ -1,7 +1,7 @@
 /**
  * @module
- * Tuning constants of the simulation, taken from the original Python Tank World (section C of
- * the behavioural notes) unless a comment says why they differ.
+ * Tuning constants of the simulation, taken from the original Python Tank World this project
+ * ports, unless a comment says why they differ.
  */
 
 /** Ticks per simulated second: one `step` is one tick. */

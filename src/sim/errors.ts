@@ -3,6 +3,8 @@
  * The one error type the simulation throws on bad input, with stable codes the API layer maps to
  * HTTP statuses (invalid_* → 400, unknown_entity → 404, tank_full / duplicate_entity → 409).
  */
+// Type-only: the web viewer bundles src/sim, and must not pull in the HTTP layer.
+import type { ProblemCode } from '../http/index.ts';
 
 /** Stable error codes; their string values are part of the public contract. */
 export const SimErrorCode = {
@@ -14,7 +16,7 @@ export const SimErrorCode = {
   unknownEntity: 'unknown_entity',
   duplicateEntity: 'duplicate_entity',
   tankFull: 'tank_full',
-} as const;
+} as const satisfies Record<string, ProblemCode>;
 
 export type SimErrorCode = (typeof SimErrorCode)[keyof typeof SimErrorCode];
 

@@ -2,8 +2,10 @@
  * @module
  * The store's errors: one base class with a stable `code`, a subclass per case a caller branches
  * on, and `toStoreError`, which turns a driver's error into one of them while keeping it as the
- * `cause`. The HTTP layer maps the codes to statuses in one place (`src/http/problem.ts`).
+ * `cause`. The HTTP layer maps the codes to statuses in one place (`src/http/problem.ts`), whose
+ * table types `code` here.
  */
+import type { ProblemCode } from '../http/index.ts';
 
 /** Options every store error takes; `cause` is the driver's error when there is one. */
 export interface StoreErrorOptions {
@@ -22,8 +24,8 @@ export interface StoreErrorOptions {
  */
 export class StoreError extends Error {
   override readonly name: string = 'StoreError';
-  readonly code: string;
-  constructor(code: string, message: string, options: StoreErrorOptions = {}) {
+  readonly code: ProblemCode;
+  constructor(code: ProblemCode, message: string, options: StoreErrorOptions = {}) {
     super(message, { cause: options.cause });
     this.code = code;
   }

@@ -58,7 +58,7 @@ export const RESERVATION_STATES = ['open', 'departed', 'arrived', 'returned'] as
 export type ReservationState = (typeof RESERVATION_STATES)[number];
 
 /**
- * A server's load as its heartbeat last reported it (the seed's heartbeat body: `tank_count`,
+ * A server's load as its heartbeat last reported it (the heartbeat body: `tank_count`,
  * `cpu_percent`, `memory_mb`, …), stored as received. The live view is in `src/realtime`; this
  * copy serves the gateway when Redis is out of reach.
  */
@@ -137,7 +137,7 @@ export const tankSnapshotsTable = pgTable(
 );
 
 /**
- * Who may do what on a tank. The seed keys this table on (tank, user, permission); here a user
+ * Who may do what on a tank. Keyed on (tank, user), not (tank, user, permission): a user
  * holds one level per tank (admin includes write includes read), so the key is (tank, user) and
  * granting a new level replaces the old one instead of piling up rows.
  */
@@ -252,7 +252,8 @@ export const transferReservationsTable = pgTable(
 
 export type Server = typeof serversTable.$inferSelect;
 export type NewServer = typeof serversTable.$inferInsert;
-export type Tank = typeof tanksTable.$inferSelect;
+/** A row of `tanks`; named apart from `src/tank`'s `Tank`, the running simulation. */
+export type TankRow = typeof tanksTable.$inferSelect;
 export type NewTank = typeof tanksTable.$inferInsert;
 export type TankLocation = typeof tankLocationsTable.$inferSelect;
 export type TankSnapshot = typeof tankSnapshotsTable.$inferSelect;

@@ -9,8 +9,8 @@ import { attempt, StoreError } from './errors.ts';
 import { isUuid } from './ids.ts';
 import {
   type NewTank,
-  type Tank,
   type TankLocation,
+  type TankRow,
   tankLocationsTable,
   tankPermissionsTable,
   tanksTable,
@@ -19,7 +19,7 @@ import {
 
 /** A tank with the location row that says where it runs (null while it has none). */
 export interface TankEntry {
-  tank: Tank;
+  tank: TankRow;
   location: TankLocation | null;
 }
 
@@ -48,7 +48,7 @@ export interface TankPage {
  * const tank = await createTank(db, { name: 'Reef', owner: 'alice', seed: 42 });
  * ```
  */
-export async function createTank(db: Db, tank: NewTank): Promise<Tank> {
+export async function createTank(db: Db, tank: NewTank): Promise<TankRow> {
   return attempt(`create tank ${tank.tankId ?? tank.name}`, async () => {
     const [row] = await db.insert(tanksTable).values(tank).returning();
     return row!;
@@ -63,7 +63,7 @@ export async function createTank(db: Db, tank: NewTank): Promise<Tank> {
  * const tank = await getTank(db, tankId);
  * ```
  */
-export async function getTank(db: Db, tankId: string): Promise<Tank | undefined> {
+export async function getTank(db: Db, tankId: string): Promise<TankRow | undefined> {
   if (!isUuid(tankId)) return undefined;
   return attempt(`get tank ${tankId}`, async () => {
     const [row] = await db.select().from(tanksTable).where(eq(tanksTable.tankId, tankId));
@@ -84,7 +84,7 @@ export async function getTank(db: Db, tankId: string): Promise<Tank | undefined>
 export async function getTankWithLocation(
   db: Db,
   tankId: string,
-): Promise<{ tank: Tank; location: TankLocation | undefined } | undefined> {
+): Promise<{ tank: TankRow; location: TankLocation | undefined } | undefined> {
   if (!isUuid(tankId)) return undefined;
   return attempt(`get tank ${tankId}`, async () => {
     const [row] = await db
@@ -97,7 +97,7 @@ export async function getTankWithLocation(
 }
 
 /** The cursor is the last row's (created_at, tank_id), the listing's sort key, as base64url JSON. */
-function encodeCursor(tank: Tank): string {
+function encodeCursor(tank: TankRow): string {
   return Buffer.from(JSON.stringify([tank.createdAt.getTime(), tank.tankId])).toString('base64url');
 }
 

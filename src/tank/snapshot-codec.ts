@@ -4,6 +4,9 @@
  * and frame included) and whether the tank was paused. Metadata lives in `tanks`, ownership in
  * `tank_locations`, so a snapshot is only the simulation.
  */
+
+// Type-only: the web viewer bundles src/tank, and must not pull in the HTTP layer.
+import type { ProblemCode } from '../http/index.ts';
 import { restore, serialize as serializeWorld, type World, type WorldSnapshot } from '../sim/index.ts';
 import type { Tank } from './tank.ts';
 
@@ -18,7 +21,7 @@ export interface TankSnapshotState {
 /** Thrown when a stored state cannot be read back; the sim's own errors pass through. */
 export class SnapshotFormatError extends Error {
   override readonly name = 'SnapshotFormatError';
-  readonly code = 'invalid_snapshot';
+  readonly code = 'invalid_snapshot' satisfies ProblemCode;
 }
 
 export function encodeTankSnapshot(tank: Tank): TankSnapshotState {

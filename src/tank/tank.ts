@@ -4,7 +4,16 @@
  * about it (paused or failed, changed since the last snapshot, its fencing epoch). A tank knows
  * no sockets: viewers are functions that receive each broadcast frame.
  */
-import { frameView, step, type World } from '../sim/index.ts';
+import {
+  type EntityPayload,
+  extractEntity,
+  frameView,
+  holdFishSlot,
+  insertEntity,
+  releaseFishSlot,
+  step,
+  type World,
+} from '../sim/index.ts';
 import { createFrameEncoder, type EncodedFrame, encodeJsonFrame } from './wire/index.ts';
 
 export interface TankMeta {
@@ -54,6 +63,21 @@ export interface Tank {
   fail(err: unknown): void;
   /** Marks the world as changed by something outside the tick (spawn, transfer). */
   touch(): void;
+  /**
+   * Takes the fish `uid` out of the world for a transfer, keeping its slot held, and marks the
+   * world changed. Throws the sim's `unknown_entity` when it is not here.
+   */
+  holdFish(uid: string): EntityPayload;
+  /** Takes the fish `uid` out for good (no slot kept) and marks the world changed. */
+  removeFish(uid: string): void;
+  /** Puts an arriving fish into the slot held for it, marks the world changed; its local id. */
+  admitFish(payload: EntityPayload): number;
+  /** Puts a held fish back under its old local `id` when that is free; marks the world changed. */
+  putBackFish(payload: EntityPayload, id: number | undefined): void;
+  /** Holds room for an arriving fish (the sim's `tank_full` when there is none); marks changed. */
+  holdSlot(): void;
+  /** Gives a held slot back (an arrival that will not come, a fish that left); marks changed. */
+  releaseSlot(): void;
   /** Puts a restored world in place; viewers continue with a keyframe of it. */
   replaceWorld(world: World, options?: { paused?: boolean }): void;
   /** Records that the state as of `frame` is saved. */
@@ -169,6 +193,32 @@ export function createTank({
       error = err instanceof Error ? err.message : String(err);
     },
     touch() {
+      touched = true;
+    },
+    holdFish(uid) {
+      const payload = extractEntity(world, uid, { hold: true });
+      touched = true;
+      return payload;
+    },
+    removeFish(uid) {
+      extractEntity(world, uid);
+      touched = true;
+    },
+    admitFish(payload) {
+      const { id } = insertEntity(world, payload, { held: true });
+      touched = true;
+      return id;
+    },
+    putBackFish(payload, id) {
+      insertEntity(world, payload, { held: true, id });
+      touched = true;
+    },
+    holdSlot() {
+      holdFishSlot(world);
+      touched = true;
+    },
+    releaseSlot() {
+      releaseFishSlot(world);
       touched = true;
     },
     replaceWorld(next, { paused: pause = status === TankStatus.paused } = {}) {

@@ -32,7 +32,7 @@ export interface Tracing {
  */
 export async function startTracing({ serviceName, otlpEndpoint }: TracingOptions): Promise<Tracing> {
   // Metrics and logs go through prom-client and pino; leaving their OTel exporters on makes
-  // shutdown wait ~8 s for nothing (DESIGN.md, stack notes).
+  // shutdown wait ~8 s for nothing.
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';
   if (!otlpEndpoint) process.env.OTEL_TRACES_EXPORTER ??= 'none';

@@ -1,6 +1,6 @@
 /**
  * @module
- * The seed's graceful degradation, with processes: a `tankworld gateway` and two `tankworld
+ * Graceful degradation, with processes: a `tankworld gateway` and two `tankworld
  * server` processes on a real Consul agent, PostgreSQL and Redis. The gateway's directory
  * watch mirrors what Consul says into the `servers` table. With the agent killed, tanks keep
  * ticking, the gateway still looks tanks up and forwards to them, and `/api/servers` serves the
@@ -12,6 +12,7 @@ import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import {
+  distributedEnv,
   freePorts,
   startConsul,
   startRedis,
@@ -48,18 +49,10 @@ describe('the gateway while Consul is down', () => {
     const sql = cleanup.add(postgres(database.url, { max: 1, onnotice: () => {} }));
     const [gatewayPort, lateGatewayPort, ...serverPorts] = await freePorts(4);
     const env = {
-      DISTRIBUTED_MODE: 'true',
-      DISCOVERY: 'consul',
-      CONSUL_HTTP_ADDR: consul.httpAddr,
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
-      JWT_SECRET: SECRET,
-      INTERNAL_SECRET: SECRET,
-      HEARTBEAT_MS: '500',
+      ...distributedEnv({ consul, database, redis, secret: SECRET }),
       CHECK_TTL: '2s',
       // Nothing may move while the agent is away: this test is about reading, not failover.
       FAILOVER_GRACE_MS: '600000',
-      LOG_LEVEL: 'warn',
     };
     const startGateway = (port: number, id: string) =>
       startTankworld({ role: 'gateway', id, port, env, cleanup });

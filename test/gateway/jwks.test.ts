@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import { openViewer } from '../server/viewer.ts';
 import {
+  distributedEnv,
   freePorts,
   startConsul,
   startRedis,
@@ -69,18 +70,11 @@ describe('the gateway and a server on an identity provider’s JWKS', () => {
     ]);
     const [gatewayPort, serverPort] = await freePorts(2);
     const env = {
-      DISTRIBUTED_MODE: 'true',
-      DISCOVERY: 'consul',
-      CONSUL_HTTP_ADDR: consul.httpAddr,
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
       // No JWT_SECRET: user tokens come from the provider, only internal calls need a secret.
-      INTERNAL_SECRET: SECRET,
+      ...distributedEnv({ consul, database, redis, secret: SECRET, userTokens: 'jwks' }),
       JWKS_URL: `http://127.0.0.1:${(idp.address() as AddressInfo).port}/.well-known/jwks.json`,
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: AUDIENCE,
-      HEARTBEAT_MS: '500',
-      LOG_LEVEL: 'warn',
     };
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     await startTankworld({ role: 'gateway', id: 'gw-jwks', port: gatewayPort!, env, cleanup });

@@ -1,6 +1,6 @@
 /**
  * @module
- * `GET /gateway/tanks/{id}`: exactly the seed's `{ tank, server, websocket_url }`; a repeated
+ * `GET /gateway/tanks/{id}`: exactly `{ tank, server, websocket_url }` (a public contract); a repeated
  * lookup is answered from the cache (rows deleted behind the gateway's back do not change the
  * answer, and the hit counter on `/metrics` moves, the miss counter does not); another gateway's
  * delete or move, arriving as a real-time event, is what the next lookup shows.
@@ -53,7 +53,7 @@ async function metric(name: string): Promise<number> {
 }
 
 describe('GET /gateway/tanks/{id}', () => {
-  it("should answer exactly the seed's { tank, server, websocket_url }, as the create did", async () => {
+  it('should answer exactly { tank, server, websocket_url }, as the create did', async () => {
     const created = await create('Reef');
     const id = created.tank.tank_id;
     const server = serverOf(created.tank.server_id);

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import {
+  distributedEnv,
   freePorts,
   startConsul,
   startRedis,
@@ -86,15 +87,7 @@ describe('OTLP export from the gateway and server processes', () => {
     ]);
     const [gatewayPort, serverPort] = await freePorts(2);
     const env = {
-      DISTRIBUTED_MODE: 'true',
-      DISCOVERY: 'consul',
-      CONSUL_HTTP_ADDR: consul.httpAddr,
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
-      JWT_SECRET: SECRET,
-      INTERNAL_SECRET: SECRET,
-      HEARTBEAT_MS: '500',
-      LOG_LEVEL: 'warn',
+      ...distributedEnv({ consul, database, redis, secret: SECRET }),
       OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       // Export within half a second instead of the SDK's 5 s batches.

@@ -13,6 +13,7 @@ import { mintToken } from '../../src/auth/index.ts';
 import { createFrameDecoder } from '../../src/tank/wire/index.ts';
 import { openViewer } from '../server/viewer.ts';
 import {
+  distributedEnv,
   freePorts,
   type ProgramHandle,
   startConsul,
@@ -65,16 +66,8 @@ describe('gateway and tank servers as processes on Consul, PostgreSQL and Redis'
     const [gatewayPort, ...serverPorts] = await freePorts(4);
     const gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     const env = {
-      DISTRIBUTED_MODE: 'true',
-      DISCOVERY: 'consul',
-      CONSUL_HTTP_ADDR: consul.httpAddr,
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
-      JWT_SECRET: SECRET,
-      INTERNAL_SECRET: SECRET,
-      HEARTBEAT_MS: '500',
+      ...distributedEnv({ consul, database, redis, secret: SECRET }),
       CHECK_TTL: '2s',
-      LOG_LEVEL: 'warn',
     };
 
     // The gateway migrates the database first; the servers start on the migrated schema.

@@ -1,10 +1,10 @@
 /**
  * @module
- * The slow-client guard of the viewer gateway, with a real `ws` client whose socket stops
- * reading (paused): once the kernel buffers are full, the server's queue for that client
- * stops growing at the gateway's bound and frames are skipped for it alone; when it reads
- * again it resumes from a keyframe, and one that stays behind is closed with 4408. The
- * gateway runs on its own HTTP server with a small bound, and frames are pumped by hand so
+ * The slow-client guard of the viewer sockets (`createViewerSockets`), with a real `ws` client
+ * whose socket stops reading (paused): once the kernel buffers are full, the server's queue for
+ * that client stops growing at the sockets' bound and frames are skipped for it alone; when it
+ * reads again it resumes from a keyframe, and one that stays behind is closed with 4408. The
+ * sockets run on their own HTTP server with a small bound, and frames are pumped by hand so
  * megabytes go through in a moment instead of minutes at 15 Hz.
  */
 import { once } from 'node:events';
@@ -13,7 +13,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTokenVerifier, mintToken } from '../../src/auth/index.ts';
-import { createViewerGateway } from '../../src/server/ws.ts';
+import { createViewerSockets } from '../../src/server/ws.ts';
 import { createWorld, spawnFood } from '../../src/sim/index.ts';
 import { createTank, type Tank } from '../../src/tank/index.ts';
 import { createFrameDecoder } from '../../src/tank/wire/index.ts';
@@ -58,7 +58,7 @@ async function rig({ maxSkippedFrames }: { maxSkippedFrames: number }): Promise<
   });
   let skipped = 0;
   let largest = 0;
-  const gateway = createViewerGateway({
+  const viewers = createViewerSockets({
     logger: createLogger({ level: 'silent' }),
     verifier: createTokenVerifier({ secret: SECRET }),
     findTank: async (id) => (id === tank.id ? tank : undefined),
@@ -74,13 +74,13 @@ async function rig({ maxSkippedFrames }: { maxSkippedFrames: number }): Promise<
   const http: Server = createServer();
   http.on('upgrade', (req, socket, head) => {
     sockets.push(socket as Socket);
-    if (!gateway.handleUpgrade(req, socket, head)) socket.destroy();
+    if (!viewers.handleUpgrade(req, socket, head)) socket.destroy();
   });
   http.listen(0, '127.0.0.1');
   await once(http, 'listening');
   cleanup.add(() => new Promise<void>((resolve) => http.close(() => resolve())));
   cleanup.add(() => http.closeAllConnections());
-  cleanup.add(() => gateway.close());
+  cleanup.add(() => viewers.close());
   const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/ws/${tank.id}`;
   const token = await mintToken({ secret: SECRET, userId: 'alice' });
 

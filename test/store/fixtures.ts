@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
-import { createTank, type Db, type NewTank, type Store, type Tank } from '../../src/store/index.ts';
+import { createTank, type Db, type NewTank, type Store, type TankRow } from '../../src/store/index.ts';
 
 /** Filled in by the contract's `beforeAll`; read it inside tests only. */
 export interface StoreFixture {
@@ -18,7 +18,7 @@ export function serverId(label = 'srv'): string {
 }
 
 /** A tank with a fresh id. */
-export function newTank(fixture: StoreFixture, fields: Partial<NewTank> = {}): Promise<Tank> {
+export function newTank(fixture: StoreFixture, fields: Partial<NewTank> = {}): Promise<TankRow> {
   return createTank(fixture.db, { tankId: randomUUID(), name: 'Reef', owner: 'alice', seed: 7, ...fields });
 }
 

@@ -36,6 +36,7 @@ export {
 } from '../../src/mesh/index.ts';
 export { type Cleanup, createCleanup, type Disposable, useCleanup } from './cleanup.ts';
 export type { SharedServiceName, SharedServices } from './context.ts';
+export { type DistributedEnvOptions, distributedEnv } from './distributed-env.ts';
 export {
   consulAddr,
   consulGrpcAddr,

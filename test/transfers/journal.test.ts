@@ -6,7 +6,7 @@
  * stays idle unless asked, so the snapshots are exactly the ones the test takes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { reconcileWorld } from '../../src/server/transfer-held.ts';
+import { reconcileWorld } from '../../src/server/transfers/index.ts';
 import { latestSnapshot, listReservations } from '../../src/store/index.ts';
 import { decodeTankSnapshot } from '../../src/tank/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';

@@ -1,6 +1,6 @@
 /**
  * @module
- * The design card's "Consul UI to inspect servers", as a user sees it in real Chromium: three
+ * The Consul UI's view of the tank servers, as a user sees it in real Chromium: three
  * `tankworld server` processes on the harness's real Consul agent are listed healthy on the UI's
  * tank-server page; an instance's health checks show the heartbeat's output (tanks, CPU,
  * viewers) and its Tags & Meta show the server's Meta; a SIGKILLed server's row turns critical.

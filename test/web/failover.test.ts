@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  distributedEnv,
   freePorts,
   type ProgramHandle,
   startConsul,
@@ -34,16 +35,8 @@ describe('the web app across a server failure', () => {
     const [gatewayPort, ...serverPorts] = await freePorts(3);
     const gateway = `http://127.0.0.1:${gatewayPort}`;
     const env = {
-      DISTRIBUTED_MODE: 'true',
-      DISCOVERY: 'consul',
-      CONSUL_HTTP_ADDR: consul.httpAddr,
-      DATABASE_URL: database.url,
-      REDIS_URL: redis.url,
-      JWT_SECRET: SECRET,
-      INTERNAL_SECRET: SECRET,
-      HEARTBEAT_MS: '500',
+      ...distributedEnv({ consul, database, redis, secret: SECRET }),
       CHECK_TTL: '2s',
-      LOG_LEVEL: 'warn',
     };
     await startTankworld({
       role: 'gateway',

@@ -28,7 +28,7 @@ import type { Logger } from '../../telemetry/index.ts';
 import type { Participants } from './participants.ts';
 import { createPhases, type TransferAnswer } from './phases.ts';
 
-/** The seed's transfer request. */
+/** The body of `POST /gateway/transfer` (a public contract, hence snake_case). */
 export interface TransferRequest {
   source_tank_id: string;
   dest_tank_id: string;

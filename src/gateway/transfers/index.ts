@@ -11,7 +11,7 @@
  * ```
  */
 import { bearerAuth, OPERATOR_SCOPE, requireScope, type TokenVerifier } from '../../auth/index.ts';
-import { type CrashPoint, crashPointsFromEnv } from '../../fault/index.ts';
+import { type CrashPoint, noCrash } from '../../fault/index.ts';
 import type { OpenAPIHono } from '../../http/index.ts';
 import type { GatewayContext, GatewayEnv } from '../context.ts';
 import type { ServerClient } from '../server-client.ts';
@@ -35,7 +35,7 @@ export interface TransfersOptions {
   ctx: GatewayContext;
   client: Pick<ServerClient, 'send'>;
   verifier: TokenVerifier;
-  /** Fault-injection points; by default armed by `TANKWORLD_CRASH_AT` (tests only, see src/fault). */
+  /** Fault-injection points (tests only, see src/fault); none by default. */
   crash?: CrashPoint;
   recoveryIntervalMs?: number;
   /** A transfer untouched this long is taken over by recovery. */
@@ -62,7 +62,7 @@ export function registerTransfers(app: OpenAPIHono<GatewayEnv>, options: Transfe
     participants,
     realtime: ctx.realtime,
     logger: ctx.logger,
-    crash: options.crash ?? crashPointsFromEnv({ env: process.env }),
+    crash: options.crash ?? noCrash,
   });
   const recovery = createRecovery({
     db: ctx.db,

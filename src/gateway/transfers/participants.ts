@@ -1,7 +1,7 @@
 /**
  * @module
  * The coordinator's calls to transfer participants: the signed internal steps of a tank server
- * (`src/server/routes-transfers.ts`). Steps bound for one server go out together, as one call of
+ * (`src/server/transfers/routes.ts`). Steps bound for one server go out together, as one call of
  * `POST /internal/transfers/steps`, when several transfers ask at the same moment: the signing
  * costs more CPU than the step. A participant that cannot be reached (or does not answer
  * in time) is an `ApiError('unavailable')` (503); a participant's own problem (unknown fish,
@@ -112,12 +112,15 @@ export function createParticipants({
   function answerOf<T>(serverId: string, { status, body }: StepResult): T {
     if (status >= 200 && status < 300) return body as T;
     const problem = body as { code?: unknown; detail?: unknown };
-    const code = typeof problem?.code === 'string' ? problem.code : 'unavailable';
     const detail =
       typeof problem?.detail === 'string' ? problem.detail : `participant ${serverId} answered ${status}`;
     // A participant's 5xx is the participant failing, which the caller treats as unreachable.
-    throw new ApiError(status >= 500 ? 'unavailable' : code, detail, {
-      status: (status >= 500 ? 503 : status) as ContentfulStatusCode,
+    if (status >= 500) throw new ApiError('unavailable', detail, { extra: { server_id: serverId } });
+    throw ApiError.relay({
+      code: problem?.code,
+      fallback: 'unavailable',
+      status: status as ContentfulStatusCode,
+      message: detail,
       extra: { server_id: serverId },
     });
   }

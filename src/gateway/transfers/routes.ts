@@ -1,6 +1,6 @@
 /**
  * @module
- * Transfer routes of the gateway: `POST /gateway/transfer` (the seed's contract, with an
+ * Transfer routes of the gateway: `POST /gateway/transfer` (a public contract, with an
  * `Idempotency-Key` header or body field), `GET /api/transfers/:id` with its events,
  * `GET /api/transfers?tank=` and `GET /api/audit`.
  */

@@ -14,7 +14,7 @@ import {
   type NewSnapshot,
   pruneSnapshots,
   saveSnapshots,
-  type Tank,
+  type TankRow,
 } from '../../../src/store/index.ts';
 import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fixtures.ts';
 
@@ -23,12 +23,12 @@ function state(frame: number) {
   return { frame, fish: [{ uid: `f-${frame}`, x: 1.5, genome: [0.25, -3] }], note: 'écume 🐟', food: null };
 }
 
-function snap(tank: Tank, server: string, epoch: number, frame: number): NewSnapshot {
+function snap(tank: TankRow, server: string, epoch: number, frame: number): NewSnapshot {
   return { tankId: tank.tankId, serverId: server, epoch, frame, state: state(frame) };
 }
 
 export function snapshotCases(fixture: StoreFixture): void {
-  async function placed(server: string): Promise<Tank> {
+  async function placed(server: string): Promise<TankRow> {
     const tank = await newTank(fixture);
     await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
     return tank;

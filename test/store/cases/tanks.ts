@@ -31,12 +31,12 @@ import {
   StaleEpochError,
   saveSnapshots,
   settleReservation,
-  type Tank,
+  type TankRow,
 } from '../../../src/store/index.ts';
 import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fixtures.ts';
 
 /** The listing's order: created_at, then tank id (tanks made in one millisecond tie on time). */
-function byListingOrder(tanks: Tank[]): Tank[] {
+function byListingOrder(tanks: TankRow[]): TankRow[] {
   return [...tanks].sort(
     (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.tankId < b.tankId ? -1 : 1),
   );

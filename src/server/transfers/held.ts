@@ -1,7 +1,7 @@
 /**
  * @module
  * What a transfer reservation holds on this server, and how a world restored from a snapshot is
- * brought in line with the transfers on its tank (see `transfers.ts`): on a restart or failover
+ * brought in line with the transfers on its tank (see `participant.ts`): on a restart or failover
  * by replaying the tank's journal (`reconcileWorld`), on an admin's restore of an older
  * snapshot by carrying the running world's transfers over (`reconcileRestore`).
  */
@@ -13,8 +13,8 @@ import {
   insertEntity,
   serialize,
   type World,
-} from '../sim/index.ts';
-import { type Db, listReservations, type TransferReservation, transferredUids } from '../store/index.ts';
+} from '../../sim/index.ts';
+import { type Db, listReservations, type TransferReservation, transferredUids } from '../../store/index.ts';
 
 /** Key of the fish's local id in a source reservation's payload (not part of the fish). */
 const LOCAL_ID = 'local_id';

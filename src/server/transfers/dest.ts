@@ -1,27 +1,19 @@
 /**
  * @module
- * The destination's half of a transfer (see `transfers.ts`): prepare holds room in the tank and
+ * The destination's half of a transfer (see `participant.ts`): prepare holds room in the tank and
  * keeps the arriving fish in a reservation; commit puts the fish in under its uid and settles
  * the reservation as the tank's journal entry `arrived` (fenced on the tank's location). Both
  * can be repeated.
  */
-import { ApiError } from '../http/index.ts';
-import {
-  type EntityPayload,
-  extractEntity,
-  fishIdOf,
-  holdFishSlot,
-  insertEntity,
-  releaseFishSlot,
-  validateFishPayload,
-} from '../sim/index.ts';
+import { ApiError } from '../../http/index.ts';
+import { type EntityPayload, fishIdOf, validateFishPayload } from '../../sim/index.ts';
 import {
   getReservation,
   putReservation,
   settleReservation,
   type TransferReservation,
-} from '../store/index.ts';
-import type { StepContext } from './transfer-context.ts';
+} from '../../store/index.ts';
+import type { StepContext } from './step-context.ts';
 
 export interface CommittedDest {
   transfer_id: string;
@@ -62,7 +54,7 @@ export function createDestSide({
       try {
         if (fishIdOf(tank.world, payload.uid) !== undefined)
           throw new ApiError('duplicate_entity', `fish ${payload.uid} is already in tank ${tank.id}`);
-        holdFishSlot(tank.world);
+        tank.holdSlot();
       } catch (err) {
         // A retry whose first attempt held the room (and may have filled the tank) is no error.
         const held = await getReservation(db, { transferId: req.transferId, role: 'dest' });
@@ -82,11 +74,11 @@ export function createDestSide({
           seq: tank.journalSeq,
         });
       } catch (err) {
-        releaseFishSlot(tank.world);
+        tank.releaseSlot();
         throw err;
       }
       if (!put.created) {
-        releaseFishSlot(tank.world);
+        tank.releaseSlot();
         return { ...answer, tank_id: put.reservation.tankId, entity_uid: put.reservation.entityUid };
       }
       arriving.set(req.transferId, put.reservation);
@@ -119,7 +111,7 @@ export function createDestSide({
         const world = tank.world;
         // Present already: an earlier attempt inserted it and then failed to record it.
         const present = fishIdOf(world, held.entityUid);
-        const id = present ?? insertEntity(world, held.payload as EntityPayload, { held: true }).id;
+        const id = present ?? tank.admitFish(held.payload as EntityPayload);
         tank.touch();
         tank.journalSeq++;
         // On failure the fish stays in (the decision is commit); the retry finds it present.
@@ -138,11 +130,11 @@ export function createDestSide({
         const now = await getReservation(db, { transferId: req.transferId, role: 'dest' });
         // Still open: the tank has moved away (fenced); the fish is not this copy's to keep.
         if (now?.state === 'open') {
-          if (present === undefined) extractEntity(world, held.entityUid, { hold: true });
+          if (present === undefined) tank.holdFish(held.entityUid);
           throw fenced(tank);
         }
         // Settled elsewhere meanwhile (nothing was written here): not inserted a second time.
-        if (present === undefined) extractEntity(world, held.entityUid);
+        if (present === undefined) tank.removeFish(held.entityUid);
         arriving.delete(req.transferId);
         return fishIdOf(world, req.entityUid);
       });

@@ -10,21 +10,13 @@
  * step, and a restore from any snapshot replays what came after it: a restart can never bring
  * back a fish that left, nor lose one that arrived. No step writes a whole snapshot. Every step
  * can be repeated; a repeat is a no-op success. The destination's half is in
- * `transfer-dest.ts`, the abort in `transfer-abort.ts`, what a reservation holds and the
- * restore replay in `transfer-held.ts`, timeouts in `transfer-sweep.ts`.
+ * `dest.ts`, the abort in `abort.ts`, what a reservation holds and the
+ * restore replay in `held.ts`, timeouts in `sweep.ts`.
  */
 
-import type { CrashPoint } from '../fault/index.ts';
-import { ApiError } from '../http/index.ts';
-import {
-  type EntityPayload,
-  extractEntity,
-  fishIdOf,
-  fishUidOf,
-  insertEntity,
-  releaseFishSlot,
-  type World,
-} from '../sim/index.ts';
+import type { CrashPoint } from '../../fault/index.ts';
+import { ApiError } from '../../http/index.ts';
+import { type EntityPayload, fishIdOf, fishUidOf } from '../../sim/index.ts';
 import {
   type Db,
   getReservation,
@@ -32,18 +24,18 @@ import {
   reserveFenced,
   settleReservation,
   type TransferReservation,
-} from '../store/index.ts';
-import type { Tank, TankHost } from '../tank/index.ts';
-import type { Logger } from '../telemetry/index.ts';
-import type { Snapshotter } from './snapshotter.ts';
-import { createAbort } from './transfer-abort.ts';
-import type { StepContext } from './transfer-context.ts';
-import { createDestSide } from './transfer-dest.ts';
-import { fishOf, heldPayload, reconcileRestore, reconcileWorld } from './transfer-held.ts';
-import { createReservationSweep, outcomeFromLog, type TransferOutcome } from './transfer-sweep.ts';
+} from '../../store/index.ts';
+import type { Tank, TankHost } from '../../tank/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { Snapshotter } from '../snapshotter.ts';
+import { createAbort } from './abort.ts';
+import { createDestSide } from './dest.ts';
+import { fishOf, heldPayload } from './held.ts';
+import type { StepContext } from './step-context.ts';
+import { createReservationSweep, outcomeFromLog, type TransferOutcome } from './sweep.ts';
 
-export type { CommittedDest } from './transfer-dest.ts';
-export type { TransferOutcome } from './transfer-sweep.ts';
+export type { CommittedDest } from './dest.ts';
+export type { TransferOutcome } from './sweep.ts';
 
 export interface ParticipantOptions {
   serverId: string;
@@ -76,7 +68,6 @@ export type Participant = ReturnType<typeof createParticipant>;
  * @example
  * ```ts
  * const participant = createParticipant({ serverId, db, host, snapshotter, logger, crash });
- * const tanks = createTankService({ …, reconcileWorld: participant.reconcileWorld, reconcileRestore: participant.reconcileRestore });
  * await participant.prepareSource({ transferId, tankId, entityId: 42 });
  * ```
  */
@@ -144,8 +135,7 @@ export function createParticipant({
           if (held) return answerAsBefore(held);
           throw new ApiError('unknown_entity', `no fish ${req.entityUid ?? req.entityId} in tank ${tank.id}`);
         }
-        const payload = extractEntity(world, uid, { hold: true });
-        tank.touch();
+        const payload = tank.holdFish(uid);
         let reserved: boolean;
         try {
           tank.journalSeq++;
@@ -163,11 +153,11 @@ export function createParticipant({
           }));
         } catch (err) {
           // Nothing durable says the fish left: it goes back into the slot it held.
-          insertEntity(world, payload, { held: true });
+          tank.admitFish(payload);
           throw err;
         }
         if (!reserved) {
-          insertEntity(world, payload, { held: true });
+          tank.admitFish(payload);
           // This side was reserved before (and that fish is held by it): answer as then.
           const held = await getReservation(db, { transferId: req.transferId, role: 'source' });
           if (!held) throw fenced(tank);
@@ -206,8 +196,7 @@ export function createParticipant({
       if (!departed) return { transfer_id: req.transferId, dropped: false };
       const tank = host.get(departed.tankId);
       if (tank) {
-        releaseFishSlot(tank.world);
-        tank.touch();
+        tank.releaseSlot();
       }
       log.debug(
         { transfer_id: req.transferId, tank_id: departed.tankId, uid: departed.entityUid },
@@ -250,11 +239,6 @@ export function createParticipant({
     commitDest,
     commitSource,
     abort,
-    /** See `transfer-held.ts`. */
-    reconcileWorld: (tankId: string, world: World) => reconcileWorld(db, tankId, world),
-    /** See `transfer-held.ts`. */
-    reconcileRestore: (tankId: string, world: World, live: World) =>
-      reconcileRestore(db, tankId, world, live),
     list,
     census,
     sweep: sweep.sweep,

@@ -1,14 +1,14 @@
 /**
  * @module
- * What the parts of a participant's transfer steps share (`transfers.ts` builds it once and hands
+ * What the parts of a participant's transfer steps share (`participant.ts` builds it once and hands
  * it to the destination's half and to the abort).
  */
-import type { CrashPoint } from '../fault/index.ts';
-import type { ApiError } from '../http/index.ts';
-import type { Db } from '../store/index.ts';
-import type { Tank, TankHost } from '../tank/index.ts';
-import type { Logger } from '../telemetry/index.ts';
-import type { Snapshotter } from './snapshotter.ts';
+import type { CrashPoint } from '../../fault/index.ts';
+import type { ApiError } from '../../http/index.ts';
+import type { Db } from '../../store/index.ts';
+import type { Tank, TankHost } from '../../tank/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { Snapshotter } from '../snapshotter.ts';
 
 export interface StepContext {
   serverId: string;

@@ -1,15 +1,22 @@
 /**
  * @module
- * The signed internal endpoints of a transfer participant (see `transfers.ts`): the gateway,
+ * The signed internal endpoints of a transfer participant (see `participant.ts`): the gateway,
  * as coordinator, calls prepare-source, prepare-dest, commit-dest, commit-source and abort;
- * every one may be repeated. What each step takes and runs is in `transfer-steps.ts`; the batch
- * route that carries many steps in one call is `routes-transfer-steps.ts`. Signing is checked
+ * every one may be repeated. What each step takes and runs is in `steps.ts`; the batch
+ * route that carries many steps in one call is `routes-steps.ts`. Signing is checked
  * by the `/internal/*` middleware of `routes-internal.ts`.
+ *
+ * The gateway sends every step through the batch route, never through the five single-step
+ * routes below. They stay because each is one step as its own documented, signed endpoint: the
+ * server's OpenAPI document describes each step's body and answers through them, and
+ * `test/server/transfer-steps.test.ts` checks each batch result against what the single-step
+ * route answers. Both run `runStep`, so they cannot drift apart. The census route
+ * (`/internal/transfers/reservations`) is used: the gateway's audit reads it.
  */
-import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
-import type { ServerEnv } from './context.ts';
-import { runStep, STEP_BODIES, type StepName } from './transfer-steps.ts';
-import type { Participant } from './transfers.ts';
+import { createRoute, type OpenAPIHono, problemResponses, z } from '../../http/index.ts';
+import type { ServerEnv } from '../context.ts';
+import type { Participant } from './participant.ts';
+import { runStep, STEP_BODIES, type StepName } from './steps.ts';
 
 const TransferParams = z.object({ id: z.string().uuid() });
 const Answer = z.record(z.string(), z.unknown()).openapi('TransferStepAnswer');

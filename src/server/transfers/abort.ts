@@ -1,18 +1,18 @@
 /**
  * @module
- * The abort of a transfer on this server (see `transfers.ts`): a fish this side holds goes back
+ * The abort of a transfer on this server (see `participant.ts`): a fish this side holds goes back
  * into its tank under its old local id, recorded as the tank's journal entry `returned` (fenced
  * on the tank's location), and room held for an arrival is given back. A repeat changes nothing.
  */
-import { extractEntity, fishIdOf, insertEntity, releaseFishSlot } from '../sim/index.ts';
+import { fishIdOf } from '../../sim/index.ts';
 import {
   deleteReservation,
   getReservation,
   settleReservation,
   type TransferReservation,
-} from '../store/index.ts';
-import type { StepContext } from './transfer-context.ts';
-import { fishOf, localIdOf } from './transfer-held.ts';
+} from '../../store/index.ts';
+import { fishOf, localIdOf } from './held.ts';
+import type { StepContext } from './step-context.ts';
 
 export interface AbortOptions extends StepContext {
   /** Drops what the destination side remembers of an arrival. */
@@ -44,7 +44,7 @@ export function createAbort({
       const world = tank.world;
       const inserted = fishIdOf(world, source.entityUid) === undefined;
       // Back under its old local id, so a client's next request with that id finds it.
-      if (inserted) insertEntity(world, fishOf(source), { held: true, id: localIdOf(source) });
+      if (inserted) tank.putBackFish(fishOf(source), localIdOf(source));
       tank.touch();
       let returned: TransferReservation | undefined;
       try {
@@ -59,11 +59,11 @@ export function createAbort({
         });
       } catch (err) {
         // Still held durably: hold it in memory too, until the abort is retried.
-        if (inserted) extractEntity(world, source.entityUid, { hold: true });
+        if (inserted) tank.holdFish(source.entityUid);
         throw err;
       }
       if (returned) return;
-      if (inserted) extractEntity(world, source.entityUid, { hold: true });
+      if (inserted) tank.holdFish(source.entityUid);
       const now = await getReservation(db, { transferId: source.transferId, role: 'source' });
       // Still open: the tank has moved away (fenced). Otherwise settled meanwhile: nothing to do.
       if (now?.state === 'open') throw fenced(tank);
@@ -82,7 +82,7 @@ export function createAbort({
       if (release) {
         await deleteReservation(db, { transferId: req.transferId, role: 'dest' });
         const tank = host.get(dest.tankId);
-        if (tank && fishIdOf(tank.world, dest.entityUid) === undefined) releaseFishSlot(tank.world);
+        if (tank && fishIdOf(tank.world, dest.entityUid) === undefined) tank.releaseSlot();
       }
       return { transfer_id: req.transferId, restored: restore, released: release };
     });

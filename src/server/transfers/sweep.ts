@@ -4,8 +4,8 @@
  * resolved by asking the coordinator how its transfer ended (by default its log, the durable
  * record of its decision), never by deciding alone; pending transfers are left to it.
  */
-import { type Db, getTransfer, type TransferReservation } from '../store/index.ts';
-import type { Logger } from '../telemetry/index.ts';
+import { type Db, getTransfer, type TransferReservation } from '../../store/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
 
 /** How a transfer ended, as the coordinator decided it. */
 export type TransferOutcome = 'committed' | 'aborted' | 'pending';

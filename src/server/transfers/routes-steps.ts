@@ -6,11 +6,11 @@
  * step runs at once (the participant keeps steps of one transfer in order) and gets the answer
  * its single-step route would give: 200 and its body, or its problem+json with that status.
  */
-import { createRoute, type OpenAPIHono, problemResponses, toProblem, z } from '../http/index.ts';
-import type { Logger } from '../telemetry/index.ts';
-import type { ServerEnv } from './context.ts';
-import { runStep, STEP_BODIES, type StepName } from './transfer-steps.ts';
-import type { Participant } from './transfers.ts';
+import { createRoute, type OpenAPIHono, problemResponses, toProblem, z } from '../../http/index.ts';
+import type { Logger } from '../../telemetry/index.ts';
+import type { ServerEnv } from '../context.ts';
+import type { Participant } from './participant.ts';
+import { runStep, STEP_BODIES, type StepName } from './steps.ts';
 
 /** Most steps one call may carry (the gateway sends fewer: its bodies must fit the body limit). */
 export const MAX_STEPS = 256;

@@ -1,12 +1,12 @@
 /**
  * @module
  * The five participant steps of a transfer as the wire names them: the body each one takes and
- * the participant function it runs. The single-step routes (`routes-transfers.ts`) and the
- * batch route (`routes-transfer-steps.ts`) both go through `runStep`, so a step does the same
+ * the participant function it runs. The single-step routes (`routes.ts`) and the
+ * batch route (`routes-steps.ts`) both go through `runStep`, so a step does the same
  * thing, and is validated the same way, whichever way it arrives.
  */
-import { z } from '../http/index.ts';
-import type { Participant } from './transfers.ts';
+import { z } from '../../http/index.ts';
+import type { Participant } from './participant.ts';
 
 const Payload = z.record(z.string(), z.unknown()).openapi('EntityPayload');
 

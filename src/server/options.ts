@@ -1,0 +1,57 @@
+/**
+ * @module
+ * What a tank server is built from (`TankServerOptions`) and its version: read by `server.ts`,
+ * which runs it, and by `parts.ts` and `app.ts`, which build its parts.
+ */
+import type { InternalVerifier, TokenVerifier } from '../auth/index.ts';
+import type { Discovery } from '../discovery/index.ts';
+import type { CrashPoint } from '../fault/index.ts';
+import type { Limits } from '../limits/index.ts';
+import type { Realtime } from '../realtime/index.ts';
+import type { Db } from '../store/index.ts';
+import type { Logger } from '../telemetry/index.ts';
+
+export const SERVER_VERSION = '2.0.0';
+
+export interface TankServerOptions {
+  serverId: string;
+  /** Interface and port to listen on (0 picks a free port). */
+  listenHost?: string;
+  port?: number;
+  /** How others reach this server; derived from the listening address when absent. */
+  advertiseAddress?: string;
+  publicUrl?: string;
+  wsUrl?: string;
+  region?: string;
+  zone?: string;
+  db: Db;
+  discovery: Discovery;
+  realtime: Realtime;
+  verifier: TokenVerifier;
+  internalVerifier: InternalVerifier;
+  logger: Logger;
+  tickHz?: number;
+  broadcastHz?: number;
+  snapshotIntervalMs?: number;
+  heartbeatMs?: number;
+  maxTanks?: number;
+  /**
+   * Quotas and rate limits (requests, direct creates, open WebSockets, tanks per owner); none
+   * when absent. Signed calls (`/internal/*`, and user routes a gateway forwards) are not
+   * counted per client address, and `/internal/*` not per user.
+   */
+  limits?: Limits;
+  /** Collect process-wide metrics (once per OS process). */
+  processMetrics?: boolean;
+  /**
+   * Mesh mode: a second listener on 127.0.0.1 at this port, the one the local Envoy sidecar
+   * forwards to. It serves every route; the public port then refuses `/internal/*` (404), so
+   * the internal API and the 2PC participant steps are reachable only through the mesh (mTLS
+   * and intentions) while clients keep REST and WebSockets on the public port.
+   */
+  meshPort?: number;
+  /** Fault-injection points of the transfer steps (tests only; see src/fault). */
+  crash?: CrashPoint;
+  /** How often held transfer reservations are checked against the coordinator's log. */
+  reservationSweepMs?: number;
+}

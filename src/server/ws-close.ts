@@ -1,0 +1,35 @@
+/**
+ * @module
+ * The close codes of viewer WebSockets: the standard ones used, and ours in the private range
+ * (4000-4999), most of them an HTTP status plus 4000.
+ */
+
+export const WsClose = {
+  normal: 1000,
+  goingAway: 1001,
+  policyViolation: 1008,
+  malformed: 4400,
+  unauthorized: 4401,
+  forbidden: 4403,
+  unknownTank: 4404,
+  tooSlow: 4408,
+  tankGone: 4410,
+  /** Past a limit on open WebSockets (the HTTP 429's number, in the private range). */
+  tooMany: 4429,
+} as const;
+
+/**
+ * A close reason within the 123 bytes a close frame may carry (RFC 6455 §5.5), cut at 120 bytes
+ * on a character boundary: `ws` throws on a longer one, and the reasons name ids the client
+ * chose, in any script.
+ */
+export function closeReason(text: string): string {
+  let reason = '';
+  let bytes = 0;
+  for (const char of text) {
+    bytes += Buffer.byteLength(char);
+    if (bytes > 120) break;
+    reason += char;
+  }
+  return reason;
+}
