@@ -4,7 +4,7 @@
  * levels, and signed internal requests. Failures are `AuthError`s with a stable `code` and
  * `status`; the app's one `onError` turns them into problem+json.
  */
-export { type AuthEnv, type BearerAuthOptions, bearerAuth, tokenFromRequest } from './bearer.ts';
+export { type AuthEnv, type BearerAuthOptions, bearerAuth } from './bearer.ts';
 export {
   AuthError,
   type AuthErrorCode,
@@ -17,7 +17,7 @@ export {
   MissingTokenError,
   SignatureFailure,
 } from './errors.ts';
-export type { RequestHeaders } from './headers.ts';
+export { type RequestHeaders, tokenFromRequest } from './headers.ts';
 export { type InternalAuthOptions, internalAuth } from './internal-auth.ts';
 export {
   type AuthUser,

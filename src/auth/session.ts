@@ -11,8 +11,8 @@
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { parse } from 'hono/utils/cookie';
-import { tokenFromRequest } from './bearer.ts';
 import { CsrfRefusedError } from './errors.ts';
+import { tokenFromRequest } from './headers.ts';
 
 /** Name of the cookie that holds the session's token. */
 export const SESSION_COOKIE = 'tankworld_session';
