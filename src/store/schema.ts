@@ -86,18 +86,23 @@ export const serversTable = pgTable(
 );
 
 /** Tank metadata and ownership; where a tank runs is in `tank_locations`. */
-export const tanksTable = pgTable('tanks', {
-  tankId: uuid('tank_id').primaryKey().defaultRandom(),
-  name: text('name').notNull(),
-  description: text('description').notNull().default(''),
-  /** User id of the creator; null for tanks the system made (the dev default tank). */
-  owner: text('owner'),
-  isPublic: boolean('is_public').notNull().default(true),
-  allowTransfers: boolean('allow_transfers').notNull().default(true),
-  /** The world's RNG seed; a 32-bit unsigned value does not fit `integer`. */
-  seed: bigint('seed', { mode: 'number' }),
-  createdAt: at('created_at').notNull().defaultNow(),
-});
+export const tanksTable = pgTable(
+  'tanks',
+  {
+    tankId: uuid('tank_id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    /** User id of the creator; null for tanks the system made (the dev default tank). */
+    owner: text('owner'),
+    isPublic: boolean('is_public').notNull().default(true),
+    allowTransfers: boolean('allow_transfers').notNull().default(true),
+    /** The world's RNG seed; a 32-bit unsigned value does not fit `integer`. */
+    seed: bigint('seed', { mode: 'number' }),
+    createdAt: at('created_at').notNull().defaultNow(),
+  },
+  // The per-user tank quota counts an owner's tanks at every create.
+  (t) => [index('tanks_owner_idx').on(t.owner)],
+);
 
 /**
  * Which server runs a tank. `epoch` grows by one on every move: a server may write for a tank

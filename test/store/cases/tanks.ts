@@ -4,11 +4,13 @@
  * and the cascade when a tank is deleted.
  */
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import {
   assertOwnership,
   ConflictError,
   countTanksByServer,
+  countTanksOwnedBy,
   createLocation,
   createTank,
   deleteTank,
@@ -33,7 +35,7 @@ import {
   settleReservation,
   type TankRow,
 } from '../../../src/store/index.ts';
-import { anyDate, newTank, rejection, type StoreFixture, serverId } from '../fixtures.ts';
+import { anyDate, newTank, rejection, rowsOf, type StoreFixture, serverId } from '../fixtures.ts';
 
 /** The listing's order: created_at, then tank id (tanks made in one millisecond tie on time). */
 function byListingOrder(tanks: TankRow[]): TankRow[] {
@@ -75,6 +77,17 @@ export function tankCases(fixture: StoreFixture): void {
       await deleteTank(fixture.db, tank.tankId);
       expect(await getTankWithLocation(fixture.db, tank.tankId)).toBeUndefined();
       expect(await getTankWithLocation(fixture.db, 'not-a-uuid')).toBeUndefined();
+    });
+
+    it("should count an owner's tanks through the owner index (the quota reads it at every create)", async () => {
+      const owner = `quota-${randomUUID()}`;
+      await newTank(fixture, { owner });
+      await newTank(fixture, { owner });
+      expect(await countTanksOwnedBy(fixture.db, owner)).toBe(2);
+      const indexes = rowsOf<{ indexname: string }>(
+        await fixture.db.execute(sql`select indexname from pg_indexes where tablename = 'tanks'`),
+      ).map((r) => r.indexname);
+      expect(indexes).toContain('tanks_owner_idx');
     });
 
     it('should keep a 32-bit unsigned seed exactly', async () => {

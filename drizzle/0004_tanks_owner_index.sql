@@ -1,0 +1,1 @@
+CREATE INDEX "tanks_owner_idx" ON "tanks" USING btree ("owner");
