@@ -30,38 +30,21 @@ export interface FailoverOptions extends Placing {
  * ```
  */
 export function createFailover({
-  db,
-  directory,
-  realtime,
-  placement,
-  loads,
-  serverClient,
-  cache,
-  logger,
   graceMs = 30_000,
   intervalMs = Math.max(250, Math.min(graceMs / 2, 5000)),
   concurrency = 8,
   onMoved = () => {},
   clock = Date.now,
+  ...placing
 }: FailoverOptions): Failover {
+  const { db, directory, logger } = placing;
   const downSince = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   let unlisten: (() => void) | undefined;
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
-  const mover = createTankMover({
-    db,
-    directory,
-    realtime,
-    placement,
-    loads,
-    serverClient,
-    cache,
-    logger,
-    onMoved,
-    stopped: () => stopped,
-  });
+  const mover = createTankMover({ ...placing, onMoved, stopped: () => stopped });
 
   async function evacuate(serverId: string): Promise<void> {
     const locations = await listLocationsByServer(db, serverId);
