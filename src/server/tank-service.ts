@@ -8,35 +8,22 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { ApiError } from '../http/index.ts';
-import { tankQuotaExceeded } from '../limits/index.ts';
 import { createWorld, type World } from '../sim/index.ts';
 import {
-  countTanksOwnedBy,
-  createLocation,
   type Db,
   deleteTank as deleteTankRow,
   getLocation,
   getTank as getTankRow,
-  grantPermission,
-  createTank as insertTank,
   latestSnapshot,
   latestSnapshotsForServer,
   listLocationsByServer,
   listPermissions,
-  lockOwner,
-  saveSnapshots,
   type TankRow,
   type TankSnapshot,
 } from '../store/index.ts';
-import {
-  createTank,
-  decodeTankSnapshot,
-  encodeTankSnapshot,
-  type Tank,
-  type TankHost,
-  type TankMeta,
-} from '../tank/index.ts';
+import { createTank, decodeTankSnapshot, type Tank, type TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
+import { metaOf, saveNewTank } from './tank-create.ts';
 
 export interface NewTankRequest {
   /** Chosen by the gateway so a retried create finds the first one. */
@@ -86,26 +73,6 @@ export interface TankAudience {
 
 export type TankService = ReturnType<typeof createTankService>;
 
-function metaOf(row: TankRow): TankMeta {
-  return {
-    name: row.name,
-    description: row.description,
-    owner: row.owner,
-    is_public: row.isPublic,
-    allow_transfers: row.allowTransfers,
-    seed: row.seed ?? 0,
-    created_at: row.createdAt.toISOString(),
-  };
-}
-
-/**
- * @example
- * ```ts
- * const tanks = createTankService({ serverId, host, db: store.db, logger });
- * await tanks.loadOwned();
- * const tank = await tanks.create({ name: 'Reef', owner: 'alice' });
- * ```
- */
 /**
  * The answer about a tank this server does not run, and about one the caller may not read: the
  * two must not differ, or the difference tells that a private tank exists.
@@ -119,6 +86,14 @@ export function tankNotFound(tankId: string, serverId: string): ApiError {
   return new ApiError('tank_not_found', `no tank ${tankId} on server ${serverId}`);
 }
 
+/**
+ * @example
+ * ```ts
+ * const tanks = createTankService({ serverId, host, db: store.db, logger });
+ * await tanks.loadOwned();
+ * const tank = await tanks.create({ name: 'Reef', owner: 'alice' });
+ * ```
+ */
 export function createTankService({
   serverId,
   host,
@@ -175,36 +150,13 @@ export function createTankService({
       maxFish: maxFishPerTank,
       initialFish: req.initialFish ?? 10,
     });
-    const tank = await db.transaction(async (tx) => {
-      if (req.owner && tanksPerOwner > 0) {
-        // Under the owner's lock, so creates racing on every server still stop at the quota.
-        await lockOwner(tx, req.owner);
-        if ((await countTanksOwnedBy(tx, req.owner)) >= tanksPerOwner)
-          throw tankQuotaExceeded(req.owner, tanksPerOwner);
-      }
-      const row = await insertTank(tx, {
-        tankId,
-        name: req.name,
-        description: req.description ?? '',
-        owner: req.owner,
-        isPublic: req.isPublic ?? true,
-        allowTransfers: req.allowTransfers ?? true,
-        seed,
-      });
-      const location = await createLocation(tx, { tankId, serverId });
-      if (req.owner) await grantPermission(tx, { tankId, userId: req.owner, permission: 'admin' });
-      const created = createTank({
-        id: tankId,
-        world,
-        meta: metaOf(row),
-        epoch: location.epoch,
-        onViewerError,
-      });
-      // The first snapshot goes in with the rows, so a crash right after commit restores it.
-      await saveSnapshots(tx, [
-        { tankId, serverId, epoch: location.epoch, frame: world.frame, state: encodeTankSnapshot(created) },
-      ]);
-      return created;
+    const tank = await saveNewTank(db, {
+      tankId,
+      serverId,
+      request: { ...req, seed },
+      world,
+      tanksPerOwner,
+      onViewerError,
     });
     tank.markSaved(world.frame);
     host.add(tank);
