@@ -76,20 +76,25 @@ export function createHeartbeat({
   function measure(advance: boolean): ServerLoad {
     const cpu = process.cpuUsage(lastCpu);
     const now = performance.now();
-    const elapsedUs = Math.max(1, (now - lastAt) * 1000);
+    const elapsedUs = (now - lastAt) * 1000;
+    // Under a second of CPU time says nothing (the first beat follows `start` at once): no
+    // reading, and the CPU interval runs on to the next beat.
+    const measured = elapsedUs >= 1_000_000;
     const hostLoad = host.load();
     const due = hostLoad.ticks_due - lastTicks.due;
     const dropped = hostLoad.ticks_dropped - lastTicks.dropped;
     if (advance) {
-      lastCpu = process.cpuUsage();
-      lastAt = now;
+      if (measured) {
+        lastCpu = process.cpuUsage();
+        lastAt = now;
+      }
       lastTicks = { due: hostLoad.ticks_due, dropped: hostLoad.ticks_dropped };
       // Over at least 100 ticks: a few dropped at start-up, out of a handful due, say nothing.
       dropRatio = dropped / Math.max(due, 100);
     }
     return {
       tank_count: hostLoad.tank_count,
-      cpu_percent: Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10,
+      cpu_percent: measured ? Math.round(((cpu.user + cpu.system) / elapsedUs) * 1000) / 10 : 0,
       memory_mb: Math.round(process.memoryUsage.rss() / 1048576),
       ws_connections: viewerCount(),
       // Ticks dropped over the interval, not a stall of this instant.
@@ -166,6 +171,9 @@ export function createHeartbeat({
 
   return {
     async start() {
+      // The CPU interval starts here, not at construction: restoring tanks is not load.
+      lastCpu = process.cpuUsage();
+      lastAt = performance.now();
       await guarded('discovery', () => discovery.register(self));
       await guarded('store', () =>
         upsertServer(db, {
