@@ -21,7 +21,7 @@ import {
   ServiceName,
 } from '../discovery/index.ts';
 import { createMemoryLimitBackend, createRedisLimitBackend, type LimitBackend } from '../limits/index.ts';
-import { createRealtime, type Realtime } from '../realtime/index.ts';
+import { createRealtime, type Realtime, RealtimeUnavailableError } from '../realtime/index.ts';
 import { createStore, type Store } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { loadSecrets, type Secrets } from './secrets.ts';
@@ -40,6 +40,9 @@ export interface Adapters {
   discovery(options: { ttl?: string; deregisterAfter?: string }): Discovery;
   close(): Promise<void>;
 }
+
+/** How long a starting process waits for Redis before going on without it. */
+const REDIS_START_WAIT_MS = 2000;
 
 export interface AdapterOptions {
   config: CommonConfig & { discovery?: 'consul' | 'local' };
@@ -77,16 +80,34 @@ export async function createAdapters({ config, logger, localRegistry }: AdapterO
     logger: logger.child({ part: 'store' }),
     pgliteTemplate: config.pgliteTemplate,
   });
-  const realtime = await createRealtime({
-    redisUrl: config.redisUrl,
-    onError: (err) => logger.warn({ err: (err as Error).message }, 'real-time state'),
-  });
-  const limitBackend = config.redisUrl
-    ? await createRedisLimitBackend({
-        url: config.redisUrl,
-        onError: (err) => logger.warn({ err: (err as Error).message }, 'limit counts: redis unavailable'),
-      })
-    : createMemoryLimitBackend();
+  // Redis away never stops a process (tanks and viewers do without it): both clients wait
+  // briefly, then start anyway and connect in the background; one log line per change of state.
+  const [realtime, limitBackend] = await Promise.all([
+    createRealtime({
+      redisUrl: config.redisUrl,
+      connectTimeoutMs: REDIS_START_WAIT_MS,
+      onError: (err) =>
+        logger.warn(
+          { err: (err as Error).message },
+          err instanceof RealtimeUnavailableError
+            ? 'real-time state: redis unreachable; retrying in the background'
+            : 'real-time state',
+        ),
+      onReady: () => logger.info('real-time state: redis reachable'),
+    }),
+    config.redisUrl
+      ? createRedisLimitBackend({
+          url: config.redisUrl,
+          connectTimeoutMs: REDIS_START_WAIT_MS,
+          onError: (err) =>
+            logger.warn(
+              { err: (err as Error).message },
+              'limit counts: redis unreachable; counting in this process',
+            ),
+          onReady: () => logger.info('limit counts: redis reachable; counting in redis'),
+        })
+      : createMemoryLimitBackend(),
+  ]);
   const closers: Array<() => Promise<void>> = [
     () => limitBackend.close(),
     () => realtime.close(),

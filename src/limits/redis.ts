@@ -2,8 +2,9 @@
  * @module
  * Limit counts in Redis (rate-limiter-flexible's `RateLimiterRedis` on a `redis` client of its
  * own), so that several gateways, and the servers, count one user's requests together. While
- * Redis is out of reach each counter falls back to counting in this process (the library's
- * insurance limiter): limits keep holding, per process, instead of every request failing.
+ * Redis is out of reach, at start as later, each counter falls back to counting in this process
+ * (the library's insurance limiter): limits keep holding, per process, instead of every request
+ * failing, and the client keeps reconnecting in the background (at most a second apart).
  */
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
@@ -14,8 +15,11 @@ export interface RedisLimitBackendOptions {
   url: string;
   /** Put before every key (deployments and test files sharing a Redis). */
   prefix?: string;
-  /** Told about the first failure of each outage. */
+  /** Told about the first failure of each outage (Redis away at start included). */
   onError?: (err: unknown) => void;
+  /** Told once when Redis is reachable again after `onError`. */
+  onReady?: () => void;
+  /** How long creation waits for the first connection before counting in-process meanwhile. */
   connectTimeoutMs?: number;
 }
 
@@ -32,6 +36,7 @@ export async function createRedisLimitBackend({
   url,
   prefix = 'tankworld:limit:',
   onError = () => {},
+  onReady = () => {},
   connectTimeoutMs = 5000,
 }: RedisLimitBackendOptions): Promise<LimitBackend> {
   const client = createClient({
@@ -45,6 +50,7 @@ export async function createRedisLimitBackend({
   });
   let down = false;
   client.on('ready', () => {
+    if (down) onReady();
     down = false;
   });
   client.on('error', (err: unknown) => {
@@ -52,7 +58,18 @@ export async function createRedisLimitBackend({
     down = true;
     onError(err);
   });
-  await client.connect();
+  // connect() retries until Redis answers (it rejects only if closed first): wait for it a
+  // little, then start anyway; the insurance limiters count here until Redis is back.
+  const connecting = client.connect();
+  connecting.catch(() => {});
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    connecting.catch(() => {}),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, connectTimeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
   let closing: Promise<void> | undefined;
   return {
     kind: 'redis',
@@ -73,7 +90,9 @@ export async function createRedisLimitBackend({
     close() {
       closing ??= (async () => {
         if (!client.isOpen) return;
-        await client.close().catch(() => client.destroy());
+        // Still retrying (Redis away): close() would wait for a connection that may never come.
+        if (!client.isReady) client.destroy();
+        else await client.close().catch(() => client.destroy());
       })();
       return closing;
     },

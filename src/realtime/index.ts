@@ -32,15 +32,17 @@ export interface RealtimeOptions {
   name?: string;
   /** Redis only: how long a command may take before it rejects as unavailable. */
   commandTimeoutMs?: number;
-  /** Redis only: how long creation waits for the first connection before rejecting. */
+  /** Redis only: how long creation waits for the first connection before going on without it. */
   connectTimeoutMs?: number;
   /** Told about outages, handler throws and undecodable data; defaults to a process warning. */
   onError?: (err: unknown) => void;
+  /** Redis only: told once Redis is reachable again after an outage reported to `onError`. */
+  onReady?: () => void;
 }
 
 /**
- * Creates real-time state: Redis when `redisUrl` is set (and reachable; otherwise it
- * rejects with `RealtimeUnavailableError`), in-process when not.
+ * Creates real-time state: Redis when `redisUrl` is set, in-process when not. An unreachable
+ * Redis does not stop it: calls reject with `RealtimeUnavailableError` until Redis answers.
  *
  * @example
  * ```ts
@@ -60,6 +62,7 @@ export async function createRealtime({
   commandTimeoutMs,
   connectTimeoutMs,
   onError,
+  onReady,
 }: RealtimeOptions = {}): Promise<Realtime> {
   if (redisUrl === undefined) return createLocalRealtime({ clock, onError });
   return createRedisRealtime({
@@ -70,5 +73,6 @@ export async function createRealtime({
     commandTimeoutMs,
     connectTimeoutMs,
     onError,
+    onReady,
   });
 }

@@ -1,8 +1,8 @@
 /**
  * @module
  * The two node-redis connections behind `redis.ts` (commands, and a subscriber, since a
- * subscribed connection can run nothing else), set up to fail fast while Redis is away and
- * to come back by themselves.
+ * subscribed connection can run nothing else), set up to fail fast while Redis is away, to
+ * come back by themselves, and not to hold up a process that starts while Redis is away.
  */
 import { createClient, type RedisClientType } from 'redis';
 import { RealtimeUnavailableError } from './errors.ts';
@@ -14,8 +14,18 @@ export interface RedisConnectionOptions {
   /** CLIENT SETNAME for the command connection; the subscriber gets `<name>:sub`. */
   name?: string;
   commandTimeoutMs: number;
+  /** How long `connectRedis` waits for the first connection before going on without it. */
   connectTimeoutMs: number;
+  /** Told once when Redis becomes unreachable (at start or later), not once per retry. */
   onError: (err: unknown) => void;
+  /** Told once when both connections are up again after `onError`. */
+  onReady?: () => void;
+}
+
+/** The two connections: up, or still connecting in the background. */
+export interface RedisConnections {
+  client: RedisClient;
+  subscriber: RedisClient;
 }
 
 /** The URL without its password, for messages and logs. */
@@ -49,14 +59,23 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, message: s
   }
 }
 
+/** Reconnect delays: doubling from 50 ms, capped at one second so a restarted Redis is back in use quickly. */
+export function reconnectDelay(retries: number): number {
+  return Math.min(50 * 2 ** retries, 1000);
+}
+
 /**
- * Opens the command and subscriber connections. Rejects with `RealtimeUnavailableError`
- * (and leaves nothing open) when Redis does not answer within `connectTimeoutMs`.
+ * Opens the command and subscriber connections and waits at most `connectTimeoutMs` for
+ * them. Redis being away is no reason not to start (tanks and viewers need no Redis): past the
+ * wait it resolves all the same, node-redis keeps retrying in the background (at
+ * most a second apart, for as long as the process runs), and calls reject as unavailable until
+ * it is there. One `onError` per outage and one `onReady` per recovery, across both
+ * connections, so the log has a line per change of state rather than per attempt.
  *
  * @example
  * ```ts
  * const { client, subscriber } = await connectRedis({
- *   url, commandTimeoutMs: 1000, connectTimeoutMs: 5000, onError: (err) => logger.warn({ err }),
+ *   url, commandTimeoutMs: 1000, connectTimeoutMs: 2000, onError: (err) => logger.warn({ err }),
  * });
  * ```
  */
@@ -66,49 +85,40 @@ export async function connectRedis({
   commandTimeoutMs,
   connectTimeoutMs,
   onError,
-}: RedisConnectionOptions): Promise<{ client: RedisClient; subscriber: RedisClient }> {
+  onReady = () => {},
+}: RedisConnectionOptions): Promise<RedisConnections> {
   const client: RedisClient = createClient({
     url,
     name,
     // Reject instead of queueing while disconnected: callers want to degrade now, not hang.
     disableOfflineQueue: true,
     commandOptions: { timeout: commandTimeoutMs },
-    socket: {
-      connectTimeout: connectTimeoutMs,
-      // Capped at one second so a restarted Redis is back in use quickly.
-      reconnectStrategy: (retries) => Math.min(50 * 2 ** retries, 1000),
-    },
+    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: reconnectDelay },
   });
   const subscriber = client.duplicate(name === undefined ? {} : { name: `${name}:sub` });
+  let down = false;
   for (const [role, connection] of [
     ['command', client],
     ['subscriber', subscriber],
   ] as const) {
+    connection.on('ready', () => {
+      if (!down || !client.isReady || !subscriber.isReady) return;
+      down = false;
+      onReady();
+    });
     // node-redis emits 'error' on every failed reconnect attempt (and needs a listener, or
     // the process dies); report only the first one of each outage.
-    let down = false;
-    connection.on('ready', () => {
-      down = false;
-    });
     connection.on('error', (cause: unknown) => {
       if (down) return;
       down = true;
       onError(new RealtimeUnavailableError(`redis ${role} connection to ${redact(url)} failed`, { cause }));
     });
   }
-  try {
-    await withTimeout(
-      Promise.all([client.connect(), subscriber.connect()]),
-      connectTimeoutMs,
-      `redis at ${redact(url)} did not answer within ${connectTimeoutMs} ms`,
-    );
-  } catch (err) {
-    client.destroy();
-    subscriber.destroy();
-    throw err instanceof RealtimeUnavailableError
-      ? err
-      : new RealtimeUnavailableError(`cannot connect to redis at ${redact(url)}`, { cause: err });
-  }
+  // connect() retries by the strategy above until it succeeds; it rejects only when the
+  // connection is closed first (shutdown during an outage), which is nothing to report.
+  const both = Promise.all([client.connect(), subscriber.connect()]);
+  both.catch(() => {});
+  await withTimeout(both, connectTimeoutMs, 'start-up wait over').catch(() => {});
   return { client, subscriber };
 }
 
@@ -123,6 +133,11 @@ export async function connectRedis({
  */
 export async function closeRedis(client: RedisClient, timeoutMs: number): Promise<void> {
   if (!client.isOpen) return;
+  // Still retrying (Redis away): nothing in flight to wait for, and close() would wait for a connection.
+  if (!client.isReady) {
+    client.destroy();
+    return;
+  }
   try {
     await withTimeout(client.close(), timeoutMs, 'close timed out');
   } catch {

@@ -47,10 +47,12 @@ export interface RedisRealtimeOptions {
   name?: string;
   /** How long a command may take before it rejects as unavailable. */
   commandTimeoutMs?: number;
-  /** How long creation waits for the first connection before giving up. */
+  /** How long creation waits for the first connection before going on without it. */
   connectTimeoutMs?: number;
-  /** Told once per outage per connection, and about handler throws and undecodable data. */
+  /** Told once per outage, and about handler throws and undecodable data. */
   onError?: (err: unknown) => void;
+  /** Told once when Redis is reachable again after an outage (or after starting without it). */
+  onReady?: () => void;
 }
 
 /** Index members stay this long past their expiry score: tolerance for clock skew between writers. */
@@ -71,7 +73,7 @@ class RedisRealtime implements Realtime {
   constructor(
     client: RedisClient,
     subscriber: RedisClient,
-    options: Required<Omit<RedisRealtimeOptions, 'url' | 'name' | 'connectTimeoutMs'>>,
+    options: Required<Omit<RedisRealtimeOptions, 'url' | 'name' | 'connectTimeoutMs' | 'onReady'>>,
   ) {
     this.#client = client;
     this.#subscriber = subscriber;
@@ -80,6 +82,12 @@ class RedisRealtime implements Realtime {
     this.#clock = options.clock;
     this.#timeoutMs = options.commandTimeoutMs;
     this.#onError = options.onError;
+    // A subscription asked for while Redis was away is made once the subscriber is up; after
+    // that node-redis re-subscribes by itself on every reconnect.
+    subscriber.on('ready', () => {
+      if (this.#handlers.size > 0 && !this.#closing)
+        this.#ensureSubscribed().catch((err: unknown) => this.#onError(err));
+    });
   }
 
   async setLoad(serverId: string, load: ServerLoad, options: ExpiryOptions): Promise<void> {
@@ -136,10 +144,23 @@ class RedisRealtime implements Realtime {
   async subscribe(handler: EventHandler): Promise<Unsubscribe> {
     // Checked here too: once the channel is subscribed, #ensureSubscribed runs nothing.
     if (this.#closing) throw new RealtimeUnavailableError('real-time state is closed');
-    await this.#ensureSubscribed();
     // Wrapped so subscribing the same function twice yields two independent subscriptions.
     const own: EventHandler = (event) => handler(event);
     this.#handlers.add(own);
+    // While Redis is away the handler waits for the subscriber's next 'ready' (see the
+    // constructor): a gateway or server that starts during an outage hears events once it ends.
+    if (this.#subscriber.isReady) {
+      try {
+        await this.#ensureSubscribed();
+      } catch (err) {
+        // Lost between the check and the SUBSCRIBE: the next 'ready' subscribes. Anything else
+        // (a reply error) is a fault the caller must see, with no handler left behind.
+        if (!(err instanceof RealtimeUnavailableError)) {
+          this.#handlers.delete(own);
+          throw err;
+        }
+      }
+    }
     // The channel stays subscribed until close(): one idle subscription costs nothing, and
     // an UNSUBSCRIBE racing a new subscribe() is a class of bug not worth having.
     return async () => {
@@ -253,10 +274,11 @@ class RedisRealtime implements Realtime {
 }
 
 /**
- * Connects to Redis and returns real-time state backed by it. Rejects with
- * `RealtimeUnavailableError` if Redis cannot be reached within `connectTimeoutMs`, so a wrong
- * URL shows at startup. Later outages only make calls reject until node-redis has
- * reconnected; subscriptions resume by themselves.
+ * Connects to Redis and returns real-time state backed by it. Waits at most
+ * `connectTimeoutMs` for the first connection; if Redis is not there by then (reported once to
+ * `onError`), it resolves anyway and keeps connecting in the background. Until Redis answers,
+ * and during any later outage, calls reject with `RealtimeUnavailableError`; subscriptions made
+ * meanwhile start, and earlier ones resume, once it is back (`onReady`).
  *
  * @example
  * ```ts
@@ -275,6 +297,7 @@ export async function createRedisRealtime({
   commandTimeoutMs = 1000,
   connectTimeoutMs = 5000,
   onError = (err) => process.emitWarning(err as Error),
+  onReady,
 }: RedisRealtimeOptions): Promise<Realtime> {
   const { client, subscriber } = await connectRedis({
     url,
@@ -282,6 +305,7 @@ export async function createRedisRealtime({
     commandTimeoutMs,
     connectTimeoutMs,
     onError,
+    onReady,
   });
   return new RedisRealtime(client, subscriber, { prefix, clock, commandTimeoutMs, onError });
 }

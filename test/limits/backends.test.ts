@@ -14,7 +14,7 @@ import {
   NO_LIMITS,
 } from '../../src/limits/index.ts';
 import { startGatewayStack } from '../gateway/fixture.ts';
-import { useCleanup, useRedisPrefix } from '../support/index.ts';
+import { createCleanup, startRedis, useCleanup, useRedisPrefix, waitFor } from '../support/index.ts';
 
 const cleanup = useCleanup();
 const { url: redisUrl, prefix } = await useRedisPrefix({ cleanup });
@@ -51,6 +51,47 @@ function backendContract(name: string, make: () => Promise<LimitBackend>) {
 
 backendContract('memory', async () => createMemoryLimitBackend());
 backendContract('Redis', redisBackend);
+
+describe('the Redis limit backend while Redis is away', () => {
+  it('should start without Redis, count in this process meanwhile, and count in Redis once it is up', async ({
+    onTestFinished,
+  }) => {
+    const own = createCleanup();
+    onTestFinished(own.run);
+    const redis = await startRedis({ cleanup: own });
+    await redis.kill();
+    const changes: string[] = [];
+    // Before the fix this never settled: connect() retries until Redis answers.
+    const backend = own.add(
+      await createRedisLimitBackend({
+        url: redis.url,
+        connectTimeoutMs: 300,
+        onError: () => changes.push('down'),
+        onReady: () => changes.push('up'),
+      }),
+    );
+    const counter = backend.counter({ name: 'away', limit: 2, windowSeconds: 60 });
+    // The insurance limiter holds the limit in this process.
+    expect(await counter.consume('alice')).toMatchObject({ allowed: true, remaining: 1 });
+    expect(await counter.consume('alice')).toMatchObject({ allowed: true, remaining: 0 });
+    expect(await counter.consume('alice')).toMatchObject({ allowed: false });
+    expect(changes).toEqual(['down']);
+
+    await redis.restart();
+    await waitFor(() => changes.includes('up'), { what: 'the backend to reach Redis', timeout: 10_000 });
+    // Counted in Redis now: a second backend on the same Redis sees the same count.
+    const other = own.add(await createRedisLimitBackend({ url: redis.url }));
+    const shared = other.counter({ name: 'away', limit: 2, windowSeconds: 60 });
+    expect(await backend.counter({ name: 'away', limit: 2, windowSeconds: 60 }).consume('bob')).toMatchObject(
+      {
+        allowed: true,
+        remaining: 1,
+      },
+    );
+    expect(await shared.consume('bob')).toMatchObject({ allowed: true, remaining: 0 });
+    expect(changes).toEqual(['down', 'up']);
+  });
+});
 
 describe('limits shared between gateways', () => {
   const config = { ...NO_LIMITS, requestsPerUser: 4 };
