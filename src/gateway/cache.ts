@@ -4,9 +4,11 @@
  * so a hot lookup runs no query. Entries are dropped by network events (`tank_deleted`,
  * `tank_moved`, …) and by this gateway's own writes; the TTL only bounds how long a missed event
  * (a dropped Redis subscription) can leave an entry wrong. Concurrent misses for one tank share
- * one load.
+ * one load. While the database is unreachable an expired entry is still answered (the tank
+ * most likely runs where it last did, and the server refuses what is not its own); only a tank
+ * this gateway never held is then unknown (503).
  */
-import { type Db, getTankWithLocation } from '../store/index.ts';
+import { type Db, getTankWithLocation, StoreError } from '../store/index.ts';
 import { type TankRecord, toRecord } from './views.ts';
 
 export interface TankCache {
@@ -90,7 +92,13 @@ export function createTankCache({
         return entry.record;
       }
       misses++;
-      return loading.get(tankId)?.promise ?? load(tankId);
+      try {
+        return await (loading.get(tankId)?.promise ?? load(tankId));
+      } catch (err) {
+        const unreachable = err instanceof StoreError && err.code === 'store_unavailable';
+        if (unreachable && entry !== undefined) return entry.record;
+        throw err;
+      }
     },
     put,
     invalidate(tankId) {

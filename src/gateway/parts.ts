@@ -150,7 +150,10 @@ export function forgetOnNetworkEvents({
   access,
 }: Pick<GatewayParts, 'hub' | 'cache' | 'access'>): () => void {
   return hub.listen((event) => {
-    if (event.type === 'tank_created' || event.type === 'tank_deleted' || event.type === 'tank_moved') {
+    // Not `tank_created`: nothing is cached for a tank that did not exist (misses are not
+    // kept), and this gateway's own create would evict the record it has just put, leaving a
+    // new tank unreachable from the cache during a database outage.
+    if (event.type === 'tank_deleted' || event.type === 'tank_moved') {
       cache.invalidate(event.tank_id);
       access.invalidate(event.tank_id);
     } else if (event.type === 'permission_changed') {

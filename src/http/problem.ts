@@ -57,6 +57,7 @@ export const STATUS_BY_CODE = {
   no_healthy_server: 503,
   unavailable: 503,
   realtime_unavailable: 503,
+  store_unavailable: 503,
   auth_unavailable: 503,
   upstream_timeout: 504,
   tank_unavailable: 503,
@@ -68,6 +69,16 @@ export const STATUS_BY_CODE = {
   invalid_realtime_value: 500,
   internal: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
+
+/**
+ * Codes of an outage of a service the answer needs (the database, Redis), which passes by
+ * itself: their answers carry `Retry-After` with these seconds (about a restart of the
+ * service), so a client waits and retries instead of giving up or hammering.
+ */
+export const RETRY_AFTER_BY_CODE: Partial<Record<keyof typeof STATUS_BY_CODE, number>> = {
+  store_unavailable: 5,
+  realtime_unavailable: 5,
+};
 
 /** A stable error code: a key of `STATUS_BY_CODE`. */
 export type ProblemCode = keyof typeof STATUS_BY_CODE;
@@ -268,9 +279,16 @@ export function problemResponse(problem: Problem, headers: Record<string, string
   });
 }
 
-/** The header fields a thrown error's answer carries (an `ApiError`'s own, else none). */
+/**
+ * The header fields a thrown error's answer carries: an `ApiError`'s own, and `Retry-After`
+ * for a code in `RETRY_AFTER_BY_CODE` (from any error family) unless the error set it.
+ */
 export function problemHeaders(err: unknown): Record<string, string> {
-  return err instanceof ApiError ? err.headers : {};
+  const own = err instanceof ApiError ? err.headers : {};
+  const code = (err as { code?: unknown } | null)?.code;
+  const retryAfter = isProblemCode(code) ? RETRY_AFTER_BY_CODE[code] : undefined;
+  if (retryAfter === undefined || Object.keys(own).some((k) => k.toLowerCase() === 'retry-after')) return own;
+  return { ...own, 'retry-after': String(retryAfter) };
 }
 
 /**
@@ -285,7 +303,14 @@ export function problemHeaders(err: unknown): Record<string, string> {
 export function problemHandler({ logger }: { logger: Logger }) {
   return function onError(err: Error, c: Context): Response {
     const problem = toProblem(err);
-    if (problem.status >= 500)
+    if (isProblemCode(problem.code) && RETRY_AFTER_BY_CODE[problem.code] !== undefined) {
+      // An outage the process already reports once per change of state: a short line per
+      // refused request, not a stack trace each.
+      logger.warn(
+        { code: problem.code, path: c.req.path, method: c.req.method, err: problem.detail },
+        'request refused',
+      );
+    } else if (problem.status >= 500)
       logger.error({ err, path: c.req.path, method: c.req.method }, 'request failed');
     return problemResponse(problem, problemHeaders(err));
   };

@@ -30,8 +30,13 @@ export interface ServerContext {
   logger: Logger;
 }
 
-/** The caller's level on a tank: granted or owned, else `read` on a public tank. */
+/**
+ * The caller's level on a tank: the owner is admin (as at the gateway, and with no query, so an
+ * owner keeps using their tank while the database is away), else what is granted, else `read`
+ * on a public tank.
+ */
 export async function levelOf(db: Db, user: AuthUser, tank: Tank): Promise<PermissionLevel | undefined> {
+  if (tank.meta.owner !== null && tank.meta.owner === user.userId) return 'admin';
   const granted = await permissionOf(db, { tankId: tank.id, userId: user.userId });
   return granted ?? (tank.meta.is_public ? 'read' : undefined);
 }

@@ -147,9 +147,25 @@ export function createSnapshotter({
     }
   }
 
+  /** Whether the last periodic batch failed: logged once per change, not once per interval. */
+  let failing = false;
+
   function tick(): void {
     flush()
-      .catch((err) => logger.warn({ err }, 'snapshot batch failed; will retry next interval'))
+      .then(() => {
+        if (!failing) return;
+        failing = false;
+        logger.info('snapshots saved again');
+      })
+      .catch((err) => {
+        if (failing) return;
+        failing = true;
+        // The dirty tanks stay dirty, so the first batch that succeeds saves them all.
+        logger.warn(
+          { err: (err as Error).message, code: (err as { code?: unknown }).code },
+          'snapshots failing; tanks keep running, retrying every interval',
+        );
+      })
       .finally(() => {
         if (timer) timer = setTimeout(tick, intervalMs);
       });

@@ -147,6 +147,13 @@ const UNAVAILABLE_CODES = new Set([
   'CONNECTION_DESTROYED',
 ]);
 
+/**
+ * SQLSTATEs of a server going away or not yet back: admin_shutdown, crash_shutdown and
+ * cannot_connect_now ("the database system is starting up", answered while a restarted
+ * PostgreSQL recovers). A client retrying after them is right; a 500 would not be.
+ */
+const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03']);
+
 function isUnavailable(err: unknown): boolean {
   for (let e = err, depth = 0; e !== null && typeof e === 'object' && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
@@ -160,7 +167,7 @@ function isUnavailable(err: unknown): boolean {
  * Turns anything a query threw into a `StoreError`: store errors pass through, unique violations
  * become `ConflictError`, foreign-key violations `NotFoundError`, a NUL the database refuses
  * `InvalidValueError`, an unreachable database
- * `StoreError('unavailable')`, anything else `StoreError('store_failed')`; the original is the
+ * `StoreError('store_unavailable')` (503 with `Retry-After`), anything else `StoreError('store_failed')`; the original is the
  * `cause`.
  *
  * @example
@@ -179,8 +186,12 @@ export function toStoreError(err: unknown, what: string): StoreError {
     return new InvalidValueError(`${what}: a value holds a character the database cannot store`, {
       cause: err,
     });
-  if (isUnavailable(err) || state?.startsWith('08') || state === '57P01') {
-    return new StoreError('unavailable', `${what}: database unavailable`, { cause: err });
+  if (
+    isUnavailable(err) ||
+    state?.startsWith('08') ||
+    (state !== undefined && UNAVAILABLE_STATES.has(state))
+  ) {
+    return new StoreError('store_unavailable', `${what}: database unavailable`, { cause: err });
   }
   return new StoreError('store_failed', `${what} failed`, { cause: err });
 }

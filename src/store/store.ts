@@ -96,9 +96,25 @@ interface PostgresParts {
   migrationsFolder: string;
 }
 
+/**
+ * Seconds before postgres.js tries a failed connection again: doubling from 50 ms, capped at
+ * one second. Its default grows with every failure of any connection of the pool (shared) up
+ * to 20 s, and queries queued on a connection wait out its delay: after a few seconds of
+ * outage a busy server's queries hung 7 to 16 s past the database's return, long enough for
+ * its heartbeat to miss its TTL (test/outage/postgres.test.ts).
+ */
+export function reconnectBackoff(retries: number): number {
+  return Math.min(0.05 * 2 ** retries, 1);
+}
+
 function createPostgresStore({ databaseUrl, logger, poolSize, migrationsFolder }: PostgresParts): Store {
   const onnotice = (notice: postgres.Notice) => logger?.debug({ notice: notice.message }, 'postgres notice');
-  const client = postgres(databaseUrl, { max: poolSize, connect_timeout: 10, onnotice });
+  const client = postgres(databaseUrl, {
+    max: poolSize,
+    connect_timeout: 10,
+    backoff: reconnectBackoff,
+    onnotice,
+  });
   const db = drizzlePostgres({ client, schema });
   let closing: Promise<void> | undefined;
 

@@ -52,12 +52,20 @@ export interface Rig {
   call(port: number, method: string, route: string, body?: unknown): Promise<Answer>;
   /** As `call`, but the status must be `status`. */
   expectCall<T>(port: number, method: string, route: string, status: number, body?: unknown): Promise<T>;
+  /** `POST /gateway/transfer` as `alice` under `idempotencyKey`. */
+  transfer(port: number, body: TransferBody, idempotencyKey: string): Promise<Answer>;
   viewer(lookup: Lookup): Promise<TestViewer>;
   events(port: number): Promise<EventStream>;
   /** The fish uids a tank shows now. */
   fishUids(port: number, tankId: string): Promise<string[]>;
   /** `tankworld audit` against the database; its report. */
   audit(): Promise<{ ok: boolean; duplicated: unknown[]; unreachable: unknown[]; fish: number }>;
+}
+
+export interface TransferBody {
+  source_tank_id: string;
+  dest_tank_id: string;
+  entity_id: number;
 }
 
 export interface EventStream {
@@ -90,10 +98,16 @@ export function createRig({ cleanup, consul, database, redis, env: extra = {} }:
     return { proc, port };
   }
 
-  async function call(port: number, method: string, route: string, body?: unknown): Promise<Answer> {
+  async function call(
+    port: number,
+    method: string,
+    route: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
     const res = await fetch(`http://127.0.0.1:${port}${route}`, {
       method,
-      headers: { authorization: `Bearer ${await token}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${await token}`, 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });
@@ -116,6 +130,8 @@ export function createRig({ cleanup, consul, database, redis, env: extra = {} }:
     startServer: (id) => start('server', id),
     call,
     expectCall,
+    transfer: (port, body, idempotencyKey) =>
+      call(port, 'POST', '/gateway/transfer', body, { 'idempotency-key': idempotencyKey }),
     async viewer(lookup) {
       const viewer = openViewer(`${lookup.websocket_url}?token=${await token}`);
       cleanup.add(() => viewer.ws.terminate());
@@ -185,10 +201,33 @@ export async function logRecords(proc: ProgramHandle): Promise<Array<Record<stri
   return lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-/** Log lines a process must never write: a crash, or a rejection nobody handled. */
+/**
+ * Prints the last lines of each process's log: a failed outage test is read from them.
+ *
+ * @example
+ * ```ts
+ * onTestFailed(() => dumpLogs([gateway.proc, server.proc]));
+ * ```
+ */
+export async function dumpLogs(procs: ProgramHandle[], lines = 400): Promise<void> {
+  for (const proc of procs) {
+    const text = await readFile(proc.logFile, 'utf8').catch(() => '');
+    console.error(
+      `--- ${proc.name} (${proc.running ? 'running' : 'exited'})\n${text.split('\n').slice(-lines).join('\n')}`,
+    );
+  }
+}
+
+/**
+ * Lines that say a process crashed or nearly did: anything it wrote outside its structured log
+ * (a stack trace of an uncaught error or an unhandled rejection goes to stderr raw) and any
+ * `fatal` record.
+ */
 export async function crashLines(proc: ProgramHandle): Promise<string[]> {
   const text = await readFile(proc.logFile, 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => /unhandled|uncaught|fatal|Error: .* at /i.test(l) && !l.startsWith('==='));
+  return text.split('\n').filter((line) => {
+    if (line.startsWith('===') || line.trim() === '') return false;
+    if (!line.startsWith('{')) return true;
+    return (JSON.parse(line) as { level?: unknown }).level === 'fatal';
+  });
 }

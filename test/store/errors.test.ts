@@ -45,11 +45,13 @@ describe('store errors', () => {
     const cases = [
       [wrapped('23505'), 'conflict'],
       [wrapped('23503'), 'not_found'],
-      [wrapped('08006'), 'unavailable'],
+      [wrapped('08006'), 'store_unavailable'],
+      // A PostgreSQL still recovering after a crash: a 503 to retry, not a 500.
+      [wrapped('57P03'), 'store_unavailable'],
       // A NUL in text (22021) or \u0000 in jsonb (22P05): the caller's bad value, a 400.
       [wrapped('22021'), 'invalid_value'],
       [wrapped('22P05'), 'invalid_value'],
-      [Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }), 'unavailable'],
+      [Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }), 'store_unavailable'],
       [wrapped('42P01'), 'store_failed'],
       [new Error('anything else'), 'store_failed'],
     ] as const;

@@ -83,7 +83,7 @@ describe('PostgreSQL store, concurrency and failures', () => {
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(StoreError);
-      expect(err).toMatchObject({ code: 'unavailable' });
+      expect(err).toMatchObject({ code: 'store_unavailable' });
       expect((err as Error).cause).toBeDefined();
     } finally {
       await Promise.all([down.close(), down.close()]);
