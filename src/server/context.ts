@@ -12,7 +12,7 @@ import {
   type PermissionLevel,
 } from '../auth/index.ts';
 import { ApiError } from '../http/index.ts';
-import { type Db, permissionOf } from '../store/index.ts';
+import { type Db, permissionOf, StoreError } from '../store/index.ts';
 import type { Tank, TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Snapshotter } from './snapshotter.ts';
@@ -33,12 +33,17 @@ export interface ServerContext {
 /**
  * The caller's level on a tank: the owner is admin (as at the gateway, and with no query, so an
  * owner keeps using their tank while the database is away), else what is granted, else `read`
- * on a public tank.
+ * on a public tank. While the grants cannot be read, a public tank is still readable by
+ * anyone (a grant holder gets only that until the database is back); a private one is a 503.
  */
 export async function levelOf(db: Db, user: AuthUser, tank: Tank): Promise<PermissionLevel | undefined> {
   if (tank.meta.owner !== null && tank.meta.owner === user.userId) return 'admin';
-  const granted = await permissionOf(db, { tankId: tank.id, userId: user.userId });
-  return granted ?? (tank.meta.is_public ? 'read' : undefined);
+  const isPublic = tank.meta.is_public;
+  const granted = await permissionOf(db, { tankId: tank.id, userId: user.userId }).catch((err: unknown) => {
+    if (isPublic && err instanceof StoreError && err.code === 'store_unavailable') return undefined;
+    throw err;
+  });
+  return granted ?? (isPublic ? 'read' : undefined);
 }
 
 /**

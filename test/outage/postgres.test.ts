@@ -91,11 +91,13 @@ describe('a PostgreSQL outage', () => {
       const running = await rig.expectCall<Lookup>(gateway.port, 'POST', '/api/tanks', 201, {
         name: 'Running',
         seed: 1,
+        is_public: true,
       });
       const paused = await rig.expectCall<Lookup>(gateway.port, 'POST', '/api/tanks', 201, {
         name: 'Paused',
         seed: 2,
         initial_fish: 6,
+        is_public: false,
       });
       const [runningId, pausedId] = [running.tank.tank_id, paused.tank.tank_id];
       await rig.expectCall(gateway.port, 'POST', `/api/tanks/${pausedId}/pause`, 200);
@@ -140,6 +142,12 @@ describe('a PostgreSQL outage', () => {
         { what: 'the running tank ticking without PostgreSQL', timeout: 20_000 },
       );
       await waitFor(() => viewer.frames.length > framesAtKill + 20, { what: 'frames during the outage' });
+      // Another user still reads the public tank (no grant to look up); the private one needs
+      // their grants read, which cannot be done now.
+      expect((await rig.callAs('bob', gateway.port, 'GET', `/api/tanks/${runningId}/stats`)).status).toBe(
+        200,
+      );
+      expectOutageAnswer(await rig.callAs('bob', gateway.port, 'GET', `/api/tanks/${pausedId}/stats`));
       // A change that needs no database goes on, and is saved once the database is back.
       const born = await rig.expectCall<{ uid: string }>(
         gateway.port,

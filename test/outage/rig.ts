@@ -50,6 +50,8 @@ export interface Rig {
   startServer(id: string): Promise<{ proc: ProgramHandle; port: number }>;
   /** One request as `alice`; never throws on a status, and gives up (rejects) after 15 s. */
   call(port: number, method: string, route: string, body?: unknown): Promise<Answer>;
+  /** `call` as another user. */
+  callAs(userId: string, port: number, method: string, route: string): Promise<Answer>;
   /** As `call`, but the status must be `status`. */
   expectCall<T>(port: number, method: string, route: string, status: number, body?: unknown): Promise<T>;
   /** `POST /gateway/transfer` as `alice` under `idempotencyKey`. */
@@ -90,7 +92,12 @@ export function createRig({ cleanup, consul, database, redis, env: extra = {} }:
     LOG_LEVEL: 'info',
     ...extra,
   };
-  const token = mintToken({ secret: SECRET, userId: 'alice' });
+  const tokens = new Map<string, Promise<string>>();
+  const tokenOf = (userId: string) => {
+    if (!tokens.has(userId)) tokens.set(userId, mintToken({ secret: SECRET, userId }));
+    return tokens.get(userId)!;
+  };
+  const token = tokenOf('alice');
 
   async function start(role: 'gateway' | 'server', id: string) {
     const port = await freePort();
@@ -104,10 +111,15 @@ export function createRig({ cleanup, consul, database, redis, env: extra = {} }:
     route: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    userId = 'alice',
   ): Promise<Answer> {
     const res = await fetch(`http://127.0.0.1:${port}${route}`, {
       method,
-      headers: { authorization: `Bearer ${await token}`, 'content-type': 'application/json', ...headers },
+      headers: {
+        authorization: `Bearer ${await tokenOf(userId)}`,
+        'content-type': 'application/json',
+        ...headers,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });
@@ -129,6 +141,7 @@ export function createRig({ cleanup, consul, database, redis, env: extra = {} }:
     startGateway: (id) => start('gateway', id),
     startServer: (id) => start('server', id),
     call,
+    callAs: (userId, port, method, route) => call(port, method, route, undefined, {}, userId),
     expectCall,
     transfer: (port, body, idempotencyKey) =>
       call(port, 'POST', '/gateway/transfer', body, { 'idempotency-key': idempotencyKey }),
