@@ -148,6 +148,12 @@ describe('a Redis outage', () => {
       for (const proc of [gateway.proc, ...servers.map((s) => s.proc)]) {
         expect(proc.running).toBe(true);
         expect(await crashLines(proc)).toEqual([]);
+        // One line per client when Redis went (real-time state, limit counts), one when it came
+        // back: the many reconnect attempts in between are not logged.
+        const said = (pattern: RegExp) =>
+          logRecords(proc).then((records) => records.filter((r) => pattern.test(String(r.msg))).length);
+        expect(await said(/redis unreachable/)).toBe(2);
+        await waitFor(async () => (await said(/redis reachable/)) === 2, { what: `${proc.name} to say so` });
       }
       expect(viewer.ws.readyState).toBe(1);
       const audit = await rig.audit();
