@@ -9,6 +9,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { Logger } from '../telemetry/index.ts';
+import { retryAfterOf } from './retry-after.ts';
 
 /**
  * The status of every stable error code. Each error family types its `code` against this table
@@ -69,16 +70,6 @@ export const STATUS_BY_CODE = {
   invalid_realtime_value: 500,
   internal: 500,
 } as const satisfies Record<string, ContentfulStatusCode>;
-
-/**
- * Codes of an outage of a service the answer needs (the database, Redis), which passes by
- * itself: their answers carry `Retry-After` with these seconds (about a restart of the
- * service), so a client waits and retries instead of giving up or hammering.
- */
-export const RETRY_AFTER_BY_CODE: Partial<Record<keyof typeof STATUS_BY_CODE, number>> = {
-  store_unavailable: 5,
-  realtime_unavailable: 5,
-};
 
 /** A stable error code: a key of `STATUS_BY_CODE`. */
 export type ProblemCode = keyof typeof STATUS_BY_CODE;
@@ -285,8 +276,7 @@ export function problemResponse(problem: Problem, headers: Record<string, string
  */
 export function problemHeaders(err: unknown): Record<string, string> {
   const own = err instanceof ApiError ? err.headers : {};
-  const code = (err as { code?: unknown } | null)?.code;
-  const retryAfter = isProblemCode(code) ? RETRY_AFTER_BY_CODE[code] : undefined;
+  const retryAfter = retryAfterOf((err as { code?: unknown } | null)?.code);
   if (retryAfter === undefined || Object.keys(own).some((k) => k.toLowerCase() === 'retry-after')) return own;
   return { ...own, 'retry-after': String(retryAfter) };
 }
@@ -303,14 +293,10 @@ export function problemHeaders(err: unknown): Record<string, string> {
 export function problemHandler({ logger }: { logger: Logger }) {
   return function onError(err: Error, c: Context): Response {
     const problem = toProblem(err);
-    if (isProblemCode(problem.code) && RETRY_AFTER_BY_CODE[problem.code] !== undefined) {
-      // An outage the process already reports once per change of state: a short line per
-      // refused request, not a stack trace each.
-      logger.warn(
-        { code: problem.code, path: c.req.path, method: c.req.method, err: problem.detail },
-        'request refused',
-      );
-    } else if (problem.status >= 500)
+    // An outage is reported once per change of state: per refused request a line, not a stack.
+    if (retryAfterOf(problem.code) !== undefined)
+      logger.warn({ code: problem.code, path: c.req.path, method: c.req.method }, 'request refused');
+    else if (problem.status >= 500)
       logger.error({ err, path: c.req.path, method: c.req.method }, 'request failed');
     return problemResponse(problem, problemHeaders(err));
   };

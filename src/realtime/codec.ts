@@ -98,3 +98,33 @@ export function checkTtl({ ttlMs }: ExpiryOptions): number {
   }
   return ttlMs;
 }
+
+/**
+ * Decodes the hash of each id (`hashes[i]` is `ids[i]`'s) into a map of the values present; a
+ * value another writer filled with junk is reported to `onError` and left out, so it cannot
+ * hide every other server's load.
+ *
+ * @example
+ * ```ts
+ * const loads = decodeAll(ids, hashes, serverLoadSchema, 'server load', onError);
+ * ```
+ */
+export function decodeAll<T>(
+  ids: readonly string[],
+  hashes: EncodedRecord[],
+  schema: z.ZodType<T>,
+  what: string,
+  onError: (err: unknown) => void,
+): Map<string, T> {
+  const result = new Map<string, T>();
+  ids.forEach((id, i) => {
+    try {
+      const value = decodeRecord(schema, hashes[i] as EncodedRecord, `${what} of ${id}`);
+      if (value !== undefined) result.set(id, value);
+    } catch (err) {
+      if (!(err instanceof InvalidRealtimeValueError)) throw err;
+      onError(err);
+    }
+  });
+  return result;
+}

@@ -13,16 +13,8 @@
  */
 
 import { ErrorReply } from 'redis';
-import type { z } from 'zod';
-import {
-  checkTtl,
-  decodeEvent,
-  decodeRecord,
-  type EncodedRecord,
-  encodeEvent,
-  encodeRecord,
-} from './codec.ts';
-import { InvalidRealtimeValueError, RealtimeUnavailableError } from './errors.ts';
+import { checkTtl, decodeAll, decodeEvent, type EncodedRecord, encodeEvent, encodeRecord } from './codec.ts';
+import { RealtimeUnavailableError } from './errors.ts';
 import { closeRedis, connectRedis, type RedisClient, withTimeout } from './redis-connection.ts';
 import {
   type EventHandler,
@@ -85,8 +77,7 @@ class RedisRealtime implements Realtime {
     // A subscription asked for while Redis was away is made once the subscriber is up; after
     // that node-redis re-subscribes by itself on every reconnect.
     subscriber.on('ready', () => {
-      if (this.#handlers.size > 0 && !this.#closing)
-        this.#ensureSubscribed().catch((err: unknown) => this.#onError(err));
+      if (this.#handlers.size > 0) this.#subscribeSoon().catch(this.#onError);
     });
   }
 
@@ -118,7 +109,7 @@ class RedisRealtime implements Realtime {
       'loads',
       ids.map((id) => this.#key('load', id)),
     );
-    return this.#decodeAll(ids, hashes, serverLoadSchema, 'server load');
+    return decodeAll(ids, hashes, serverLoadSchema, 'server load', this.#onError);
   }
 
   async setTankStats(tankId: string, stats: TankStats, options: ExpiryOptions): Promise<void> {
@@ -133,7 +124,7 @@ class RedisRealtime implements Realtime {
       'tankStats',
       tankIds.map((id) => this.#key('stats', id)),
     );
-    return this.#decodeAll(tankIds, hashes, tankStatsSchema, 'tank stats');
+    return decodeAll(tankIds, hashes, tankStatsSchema, 'tank stats', this.#onError);
   }
 
   async publish(event: NetworkEvent): Promise<void> {
@@ -149,18 +140,10 @@ class RedisRealtime implements Realtime {
     this.#handlers.add(own);
     // While Redis is away the handler waits for the subscriber's next 'ready' (see the
     // constructor): a gateway or server that starts during an outage hears events once it ends.
-    if (this.#subscriber.isReady) {
-      try {
-        await this.#ensureSubscribed();
-      } catch (err) {
-        // Lost between the check and the SUBSCRIBE: the next 'ready' subscribes. Anything else
-        // (a reply error) is a fault the caller must see, with no handler left behind.
-        if (!(err instanceof RealtimeUnavailableError)) {
-          this.#handlers.delete(own);
-          throw err;
-        }
-      }
-    }
+    await this.#subscribeSoon().catch((err: unknown) => {
+      this.#handlers.delete(own);
+      throw err;
+    });
     // The channel stays subscribed until close(): one idle subscription costs nothing, and
     // an UNSUBSCRIBE racing a new subscribe() is a class of bug not worth having.
     return async () => {
@@ -176,6 +159,15 @@ class RedisRealtime implements Realtime {
   async #shutdown(): Promise<void> {
     this.#handlers.clear();
     await Promise.all([this.#client, this.#subscriber].map((client) => closeRedis(client, this.#timeoutMs)));
+  }
+
+  /** Subscribes now if the subscriber is up; an outage meanwhile leaves it to the next 'ready'. */
+  async #subscribeSoon(): Promise<void> {
+    if (!this.#subscriber.isReady || this.#closing) return;
+    await this.#ensureSubscribed().catch((err: unknown) => {
+      // A reply error is a fault to surface; being cut off is not.
+      if (!(err instanceof RealtimeUnavailableError)) throw err;
+    });
   }
 
   #ensureSubscribed(): Promise<void> {
@@ -218,26 +210,6 @@ class RedisRealtime implements Realtime {
       return pipeline.execAsPipeline();
     });
     return replies as unknown as EncodedRecord[];
-  }
-
-  #decodeAll<T>(
-    ids: readonly string[],
-    hashes: EncodedRecord[],
-    schema: z.ZodType<T>,
-    what: string,
-  ): Map<string, T> {
-    const result = new Map<string, T>();
-    ids.forEach((id, i) => {
-      try {
-        const value = decodeRecord(schema, hashes[i], `${what} of ${id}`);
-        if (value !== undefined) result.set(id, value);
-      } catch (err) {
-        // Another writer's bad value must not hide every other server's load.
-        if (!(err instanceof InvalidRealtimeValueError)) throw err;
-        this.#onError(err);
-      }
-    });
-    return result;
   }
 
   /**
