@@ -1,0 +1,65 @@
+/**
+ * @module
+ * What the partition tests share besides the fleet: the fast timing profile they run with, the
+ * gateway's lookup shape, and a viewer that decodes its frames in order, so a test can say
+ * which simulation frame a server last streamed.
+ */
+import { createFrameDecoder } from '../../src/tank/wire/index.ts';
+import { openViewer, type TestViewer } from '../server/viewer.ts';
+
+/**
+ * Short timings (the environment of every process): a 500 ms heartbeat against a 2 s TTL, a
+ * second of grace, a snapshot a second.
+ */
+export const FAST = {
+  HEARTBEAT_MS: '500',
+  CHECK_TTL: '2s',
+  FAILOVER_GRACE_MS: '1000',
+  SNAPSHOT_INTERVAL_MS: '1000',
+  DEREGISTER_AFTER: '1m',
+} as const;
+
+/** Fish per tank at creation. */
+export const TANK_FISH = 8;
+
+/** The close code and message type a fenced server sends its viewers. */
+export const FENCED = { code: 4503, type: 'fenced' } as const;
+
+export interface Lookup {
+  tank: { tank_id: string; server_id: string; epoch: number };
+  server: { server_id: string };
+  websocket_url: string;
+}
+
+export interface FrameViewer extends TestViewer {
+  /** The simulation frame of the newest frame decoded, -1 before the first. */
+  lastFrame(): number;
+  /** Frames decoded so far. */
+  count(): number;
+}
+
+/**
+ * A viewer of `websocketUrl` whose binary frames are decoded as they arrive.
+ *
+ * @example
+ * ```ts
+ * const viewer = watchTank(lookup.websocket_url, token);
+ * await waitFor(() => viewer.count() >= 3, { what: 'three frames' });
+ * ```
+ */
+export function watchTank(websocketUrl: string, token: string): FrameViewer {
+  const viewer = openViewer(`${websocketUrl}?token=${token}`);
+  const decoder = createFrameDecoder();
+  let last = -1;
+  let count = 0;
+  viewer.ws.on('message', (data, isBinary) => {
+    if (!isBinary) return;
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const frame = decoder.decode(new Uint8Array(bytes));
+    if (frame) {
+      last = Math.max(last, frame.frame);
+      count++;
+    }
+  });
+  return Object.assign(viewer, { lastFrame: () => last, count: () => count });
+}
