@@ -72,8 +72,14 @@ export async function expectMovedToMainland(
     { what: "the island's tanks restored on the mainland", timeout: 40_000, interval: 200 },
   );
   for (const [i, l] of moved.entries()) expect(l.tank.epoch).toBeGreaterThan(tanks[i]!.tank.epoch);
-  const held = await fleet.census(MAINLAND);
-  for (const t of tanks) expect(held.has(t.tank.tank_id), `${t.tank.tank_id} on the mainland`).toBe(true);
+  // The location moves first, then the mainland is asked to adopt: wait for it to hold them.
+  await waitFor(
+    async () => {
+      const held = await fleet.census(MAINLAND);
+      return tanks.every((t) => held.has(t.tank.tank_id));
+    },
+    { what: "the mainland running the island's tanks", timeout: 20_000 },
+  );
   return moved;
 }
 
@@ -123,13 +129,28 @@ export async function expectRejoinedClean(
   expect(report.unreachable).toEqual([]);
   expect(report.duplicated).toEqual([]);
   expect(report.ok).toBe(true);
-  // Placement prefers the server with the fewest tanks: the island, which now holds none.
-  const created = await fleet.call<Lookup>('POST', '/api/tanks', 201, {
-    name: 'After the partition',
-    seed: 77,
-  });
-  expect(created.server.server_id).toBe(ISLAND);
+  const created = await placeOnIsland(fleet);
   const viewer = watchTank(created.websocket_url, fleet.token);
   cleanup.add(() => viewer.ws.terminate());
   await waitFor(() => viewer.count() >= 3, { what: 'frames of a new tank on the island', timeout: 20_000 });
+}
+
+/**
+ * Creates tanks until one is placed on the island, which holds none now (placement prefers the
+ * fewest tanks unless a server's CPU reads clearly busier); at most five, each after a fresh
+ * load report of the island, since one just back from a fence may report its recovery as load.
+ */
+async function placeOnIsland(fleet: PartitionFleet): Promise<Lookup> {
+  const seen: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const created = await fleet.call<Lookup>('POST', '/api/tanks', 201, { name: `After ${i}`, seed: 77 + i });
+    if (created.server.server_id === ISLAND) return created;
+    const before = await fleet.server(ISLAND);
+    seen.push(`${created.server.server_id} (island: ${JSON.stringify(before)})`);
+    await waitFor(async () => (await fleet.server(ISLAND))?.load?.updated_at !== before?.load?.updated_at, {
+      what: 'a new load report of the island',
+      timeout: 10_000,
+    });
+  }
+  throw new Error(`no new tank was placed on the rejoined island: ${seen.join('; ')}`);
 }

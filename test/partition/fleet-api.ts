@@ -8,12 +8,16 @@ import { createFrameDecoder } from '../../src/tank/wire/index.ts';
 import { openViewer, type TestViewer } from '../server/viewer.ts';
 
 /**
- * Short timings (the environment of every process): a 500 ms heartbeat against a 2 s TTL, a
- * second of grace, a snapshot a second.
+ * Short timings (the environment of every process, the same for all as docs/failover.md asks):
+ * a TTL pass every 500 ms against a 2 s TTL, so a 1.5 s lease (the TTL less a 500 ms margin);
+ * the gateway restores a server's tanks after its check has been critical for the margin plus
+ * one failover round (1 s); a snapshot a second. Slower than `FLEET_PROFILE=fast` (250 ms, 1 s),
+ * which a loaded test machine could miss a lease by.
  */
 export const FAST = {
   HEARTBEAT_MS: '500',
   CHECK_TTL: '2s',
+  LEASE_MARGIN_MS: '500',
   FAILOVER_GRACE_MS: '1000',
   SNAPSHOT_INTERVAL_MS: '1000',
   DEREGISTER_AFTER: '1m',

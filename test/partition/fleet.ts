@@ -61,6 +61,8 @@ export interface PartitionFleet {
   lookup(tankId: string): Promise<Lookup | undefined>;
   /** A server's health at the gateway (`passing`, `critical`, …), undefined if not listed. */
   health(serverId: string): Promise<string | undefined>;
+  /** A server as `GET /api/servers` lists it (health, load), undefined if not listed. */
+  server(serverId: string): Promise<ListedServer | undefined>;
   /** The tank ids a server holds, asked over its own URL. */
   census(serverId: string): Promise<Map<string, string[]>>;
   /**
@@ -68,6 +70,12 @@ export interface PartitionFleet {
    * offline), each server asked at its test URL.
    */
   audit(): ReturnType<typeof runAudit>;
+}
+
+export interface ListedServer {
+  server_id: string;
+  health: string;
+  load: { cpu_percent: number; updated_at: string | null } | null;
 }
 
 export interface PartitionFleetOptions {
@@ -162,14 +170,11 @@ export async function startPartitionFleet({
       throw new Error(`${method} ${route}: expected ${status}, got ${res.status}: ${text}`);
     return JSON.parse(text) as T;
   }
-  async function health(serverId: string) {
-    const { servers } = await call<{ servers: Array<{ server_id: string; health: string }> }>(
-      'GET',
-      '/api/servers',
-      200,
-    );
-    return servers.find((s) => s.server_id === serverId)?.health;
+  async function server(serverId: string) {
+    const { servers } = await call<{ servers: ListedServer[] }>('GET', '/api/servers', 200);
+    return servers.find((s) => s.server_id === serverId);
   }
+  const health = async (serverId: string) => (await server(serverId))?.health;
   await waitFor(async () => (await health(ISLAND)) === 'passing', {
     what: 'the island passing',
     timeout: 30_000,
@@ -216,6 +221,7 @@ export async function startPartitionFleet({
       return res.status === 200 ? ((await res.json()) as Lookup) : undefined;
     },
     health,
+    server,
     async census(serverId) {
       const census = await participants.census(serverId);
       return new Map(census.tanks.map((t) => [t.tank_id, t.uids]));

@@ -54,6 +54,6 @@ describe.skipIf(unavailable !== undefined)(
       await links.postgres.heal();
       await expectRejoinedClean(fleet, moved, cleanup);
       expect(await fishUids(fleet, frozen.tank.tank_id)).toEqual(frozenFish);
-    });
+    }, 120_000);
   },
 );

@@ -21,7 +21,8 @@ const TICK_HZ = 30;
  * simulation time, so a lost Consul check would have gone critical and failed the tanks over
  * (a slow machine ticks slower, and the cut then lasts longer).
  */
-const CUT_FRAMES = 3 * TICK_HZ * (Number.parseInt(FAST.CHECK_TTL, 10) + Number(FAST.FAILOVER_GRACE_MS) / 1000);
+const CUT_FRAMES =
+  3 * TICK_HZ * (Number.parseInt(FAST.CHECK_TTL, 10) + Number(FAST.FAILOVER_GRACE_MS) / 1000);
 
 describe.skipIf(unavailable !== undefined)(
   `a tank server cut off from PostgreSQL only${unavailable ? ` (skipped: ${unavailable})` : ''}`,
