@@ -39,5 +39,5 @@ describe('a paused tank server resumed after its tanks moved', () => {
     await expectRejoinedClean(fleet, moved, cleanup);
     // The frozen tank came back from its snapshot with every fish, and no other: none lost.
     expect(await fishUids(fleet, frozen.tank.tank_id)).toEqual(frozenFish);
-  });
+  }, 120_000);
 });
