@@ -7,7 +7,9 @@
  * namespace; the block is claimed by creating the namespace `twn-<block>`, which fails if it
  * exists, so test files running at once (in any worktree on the machine) never share one. An
  * `unreachable` route for the block keeps traffic to a cut or removed link from leaving by the
- * default route: the only traffic is between the namespaces the test made.
+ * default route: the only traffic is between the namespaces the test made. A run killed before
+ * its cleanup leaves its `twn-<block>` behind (its processes die with it, by the parent-death
+ * signal); later runs skip that block, and `ip netns del twn-<block>` frees it.
  */
 import { execFile } from 'node:child_process';
 import { randomInt } from 'node:crypto';
