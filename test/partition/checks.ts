@@ -14,6 +14,7 @@ import {
   ISLAND,
   type Lookup,
   MAINLAND,
+  PASSES,
   type PartitionFleet,
   watchTank,
 } from './fleet.ts';
@@ -107,7 +108,7 @@ export async function expectRejoinedClean(
   moved: readonly Lookup[],
   cleanup: Cleanup,
 ): Promise<void> {
-  await waitFor(async () => (await fleet.health(ISLAND)) === 'passing', {
+  await waitFor(async () => PASSES.has((await fleet.health(ISLAND)) ?? ''), {
     what: 'the island passing in Consul again',
     timeout: 30_000,
   });

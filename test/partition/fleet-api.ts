@@ -23,6 +23,12 @@ export const FAST = {
   DEREGISTER_AFTER: '1m',
 } as const;
 
+/**
+ * Check states of a server whose TTL passes reach Consul: `warning` is a passing server that
+ * reports itself saturated (dropped ticks on a loaded machine), not a missed pass.
+ */
+export const PASSES = new Set(['passing', 'warning']);
+
 /** Fish per tank at creation. */
 export const TANK_FISH = 8;
 

@@ -29,7 +29,7 @@ import {
 } from '../support/index.ts';
 import { FAST, type Lookup, TANK_FISH } from './fleet-api.ts';
 
-export { FAST, FENCED, type FrameViewer, type Lookup, TANK_FISH, watchTank } from './fleet-api.ts';
+export { FAST, FENCED, type FrameViewer, type Lookup, PASSES, TANK_FISH, watchTank } from './fleet-api.ts';
 
 export const ISLAND = 'island';
 export const MAINLAND = 'mainland';
