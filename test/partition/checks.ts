@@ -16,6 +16,7 @@ import {
   MAINLAND,
   PASSES,
   type PartitionFleet,
+  request,
   watchTank,
 } from './fleet.ts';
 
@@ -42,6 +43,12 @@ export async function freeze(fleet: PartitionFleet, tankId: string): Promise<str
   const uids = await fishUids(fleet, tankId);
   expect(uids.length).toBeGreaterThan(0);
   return uids;
+}
+
+/** The island's lease as its own `/health` reports it (`held`, `fenced`, `starting`). */
+export async function islandLease(fleet: PartitionFleet): Promise<string> {
+  const res = await request(`${fleet.island.url}/health`);
+  return ((await res.json()) as { lease: string }).lease;
 }
 
 /** A viewer of a tank on the island with a few frames in, closed by `cleanup`. */
@@ -119,6 +126,9 @@ export async function expectRejoinedClean(
     },
     { what: 'the island dropping the tanks that moved', timeout: 30_000 },
   );
+  await waitFor(async () => (await islandLease(fleet)) === 'held', {
+    what: 'the island holding its lease again',
+  });
   const report = await waitFor(
     async () => {
       const r = await fleet.audit();

@@ -73,3 +73,23 @@ export function watchTank(websocketUrl: string, token: string): FrameViewer {
   });
   return Object.assign(viewer, { lastFrame: () => last, count: () => count });
 }
+
+/** How long one HTTP call of a test may take: generous, the machine may be shared and loaded. */
+const CALL_TIMEOUT_MS = 20_000;
+
+/**
+ * `fetch` with a bounded wait whose failure names the request (a bare `TimeoutError` does not
+ * say which call of a test timed out).
+ *
+ * @example
+ * ```ts
+ * const res = await request(`${island.url}/health`);
+ * ```
+ */
+export async function request(url: string, init: RequestInit = {}): Promise<Response> {
+  try {
+    return await fetch(url, { ...init, signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+  } catch (err) {
+    throw new Error(`${init.method ?? 'GET'} ${url}: ${(err as Error).message}`, { cause: err });
+  }
+}

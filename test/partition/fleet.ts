@@ -27,9 +27,18 @@ import {
   useDatabase,
   waitFor,
 } from '../support/index.ts';
-import { FAST, type Lookup, TANK_FISH } from './fleet-api.ts';
+import { FAST, type Lookup, request, TANK_FISH } from './fleet-api.ts';
 
-export { FAST, FENCED, type FrameViewer, type Lookup, PASSES, TANK_FISH, watchTank } from './fleet-api.ts';
+export {
+  FAST,
+  FENCED,
+  type FrameViewer,
+  type Lookup,
+  PASSES,
+  request,
+  TANK_FISH,
+  watchTank,
+} from './fleet-api.ts';
 
 export const ISLAND = 'island';
 export const MAINLAND = 'mainland';
@@ -159,11 +168,10 @@ export async function startPartitionFleet({
   const token = await mintToken({ secret: SECRET, userId: 'alice' });
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   async function call<T>(method: string, route: string, status: number, body?: unknown): Promise<T> {
-    const res = await fetch(`${gatewayUrl}${route}`, {
+    const res = await request(`${gatewayUrl}${route}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
     });
     const text = await res.text();
     if (res.status !== status)
@@ -214,10 +222,7 @@ export async function startPartitionFleet({
     },
     call,
     async lookup(tankId) {
-      const res = await fetch(`${gatewayUrl}/gateway/tanks/${tankId}`, {
-        headers,
-        signal: AbortSignal.timeout(10_000),
-      });
+      const res = await request(`${gatewayUrl}/gateway/tanks/${tankId}`, { headers });
       return res.status === 200 ? ((await res.json()) as Lookup) : undefined;
     },
     health,

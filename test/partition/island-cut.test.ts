@@ -15,6 +15,7 @@ import {
   expectRejoinedClean,
   fishUids,
   freeze,
+  islandLease,
   watchOnIsland,
 } from './checks.ts';
 import { FENCED, MAINLAND, startPartitionFleet } from './fleet.ts';
@@ -42,6 +43,9 @@ describe.skipIf(unavailable !== undefined)(
         'the island fenced itself before its tanks were restored elsewhere',
       ).toBe(true);
       await expectFenced(viewer, viewer.lastFrame());
+      expect(await islandLease(fleet), 'the lease on the island’s /health, over the viewer link').toBe(
+        'fenced',
+      );
 
       // `tankworld audit` while the island is still cut off: each fish once, the frozen tank whole.
       const during = await fleet.audit();

@@ -8,8 +8,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { netnsUnavailable, useCleanup, waitFor } from '../support/index.ts';
-import { expectFenced, expectMovedToMainland, expectRejoinedClean, watchOnIsland } from './checks.ts';
-import { ISLAND, type Lookup, MAINLAND, PASSES, startPartitionFleet } from './fleet.ts';
+import {
+  expectFenced,
+  expectMovedToMainland,
+  expectRejoinedClean,
+  islandLease,
+  watchOnIsland,
+} from './checks.ts';
+import { ISLAND, type Lookup, MAINLAND, PASSES, request, startPartitionFleet } from './fleet.ts';
 
 const unavailable = netnsUnavailable();
 const cleanup = useCleanup();
@@ -35,10 +41,10 @@ describe.skipIf(unavailable !== undefined)(
       });
       // Passing, but it cannot tell which of its tanks moved: still fenced.
       const id = fleet.tanks[1]!.tank.tank_id;
-      const res = await fetch(`${fleet.island.url}/api/tanks/${id}/stats`, {
+      const res = await request(`${fleet.island.url}/api/tanks/${id}/stats`, {
         headers: { authorization: `Bearer ${fleet.token}` },
-        signal: AbortSignal.timeout(10_000),
       });
+      expect(await islandLease(fleet)).toBe('fenced');
       expect(res.status).toBe(503);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
