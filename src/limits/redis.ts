@@ -4,6 +4,11 @@
  * own), so that several gateways, and the servers, count one user's requests together. While
  * Redis is out of reach each counter falls back to counting in this process (the library's
  * insurance limiter): limits keep holding, per process, instead of every request failing.
+ * Out of reach includes silent: behind a partition the connection stays open and a command is
+ * never answered, so a count Redis has not answered within `commandTimeoutMs` is taken from the
+ * insurance limiter too (without it every limited request, `/health` included, hung for as long
+ * as the partition lasted; node-redis's own command timeout did not end the library's script
+ * call, test/partition/island-cut.test.ts).
  */
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
@@ -17,6 +22,8 @@ export interface RedisLimitBackendOptions {
   /** Told about the first failure of each outage. */
   onError?: (err: unknown) => void;
   connectTimeoutMs?: number;
+  /** How long a command may go unanswered before the count falls back to this process. */
+  commandTimeoutMs?: number;
 }
 
 /**
@@ -33,6 +40,7 @@ export async function createRedisLimitBackend({
   prefix = 'tankworld:limit:',
   onError = () => {},
   connectTimeoutMs = 5000,
+  commandTimeoutMs = 1000,
 }: RedisLimitBackendOptions): Promise<LimitBackend> {
   const client = createClient({
     url,
@@ -57,6 +65,7 @@ export async function createRedisLimitBackend({
   return {
     kind: 'redis',
     counter({ name, limit, windowSeconds }: CounterOptions): Counter {
+      const insurance = new RateLimiterMemory({ points: limit, duration: windowSeconds });
       const limiter = new RateLimiterRedis({
         storeClient: client,
         useRedisPackage: true,
@@ -64,10 +73,14 @@ export async function createRedisLimitBackend({
         keyPrefix: `${prefix}${name}`,
         points: limit,
         duration: windowSeconds,
-        insuranceLimiter: new RateLimiterMemory({ points: limit, duration: windowSeconds }),
+        insuranceLimiter: insurance,
       });
       return {
-        consume: (key) => fromLibrary(limiter.consume(key), { name, limit, windowSeconds }),
+        consume: (key) =>
+          fromLibrary(
+            withDeadline(limiter.consume(key), commandTimeoutMs, () => insurance.consume(key)),
+            { name, limit, windowSeconds },
+          ),
       };
     },
     close() {
@@ -78,4 +91,15 @@ export async function createRedisLimitBackend({
       return closing;
     },
   };
+}
+
+/** `promise`, unless it has not settled after `ms`: then `fallback()` (the late result is dropped). */
+function withDeadline<T>(promise: Promise<T>, ms: number, fallback: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => fallback().then(resolve, reject), ms);
+  });
+  // A rejection after the deadline is a refusal or an error nobody waits for any more.
+  promise.catch(() => {});
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
