@@ -60,6 +60,8 @@ export interface FleetTiming {
   failoverRoundMs: number;
   /** How long a server's heartbeat check is critical before its tanks are restored; 0 = never. */
   failoverGraceMs: number;
+  /** How long a server is absent from discovery (never seen critical) before they are: + the lease. */
+  failoverAbsentGraceMs: number;
 }
 
 export interface FleetTimingInput {
@@ -115,5 +117,6 @@ export function fleetTimingOf(input: FleetTimingInput): FleetTiming | string[] {
     loadReportMs: input.loadReportMs ?? Math.max(2000, heartbeatMs),
     failoverRoundMs,
     failoverGraceMs,
+    failoverAbsentGraceMs: failoverGraceMs === 0 ? 0 : failoverGraceMs + leaseMs,
   };
 }
