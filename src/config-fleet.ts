@@ -6,6 +6,7 @@
  * combinations. Why each bound holds is docs/failover.md.
  */
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
 import { parseGoDuration } from './discovery/index.ts';
 
 const millis = z.coerce.number().int().positive();
@@ -119,4 +120,19 @@ export function fleetTimingOf(input: FleetTimingInput): FleetTiming | string[] {
     failoverGraceMs,
     failoverAbsentGraceMs: failoverGraceMs === 0 ? 0 : failoverGraceMs + leaseMs,
   };
+}
+
+/**
+ * The fleet timing a server's or gateway's settings come to (lease, load reports, failover
+ * grace); a `ConfigError` naming the variables when the combination is unsafe.
+ *
+ * @example
+ * ```ts
+ * const { leaseMs, loadReportMs } = fleetTiming(loadServerConfig([], process.env));
+ * ```
+ */
+export function fleetTiming(input: FleetTimingInput): FleetTiming {
+  const timing = fleetTimingOf(input);
+  if (Array.isArray(timing)) throw new ConfigError(`unsafe timing settings:\n  ${timing.join('\n  ')}`);
+  return timing;
 }
