@@ -8,6 +8,7 @@
  * (the gateway restored it elsewhere meanwhile) is dropped from memory without a write, and the
  * rest resume from their frame. Until that re-read is done it stays fenced.
  */
+import { setTimeout as delay } from 'node:timers/promises';
 import type { MiddlewareHandler } from 'hono';
 import { ApiError, problemHeaders, problemResponse, toProblem } from '../http/index.ts';
 import { type Db, listLocationsByServer } from '../store/index.ts';
@@ -156,6 +157,9 @@ export function createFencing({
   };
 }
 
+/** How long a request waits for a running re-read of the tanks before it is refused. */
+const RECOVERY_WAIT_MS = 1000;
+
 /**
  * Answers every request 503 `server_fenced` (problem+json, `Retry-After`) while fenced; not
  * thrown, so a fenced server's refusals are not logged as failures one by one.
@@ -171,9 +175,11 @@ export function refuseWhileFenced(
   return async function whileFenced(_c, next) {
     let refusal = fencing.refusal();
     // The lease is back and the re-read of the tanks runs (milliseconds; at start-up, right
-    // after the registration made this server visible): wait for it rather than refuse.
+    // after the registration made this server visible): wait for it rather than refuse. Not
+    // for long: behind a silent partition from PostgreSQL the re-read hangs, and every request
+    // would hang with it (test/partition/partial-heal.test.ts).
     if (refusal && fencing.recovering()) {
-      await fencing.settled();
+      await Promise.race([fencing.settled(), delay(RECOVERY_WAIT_MS, undefined, { ref: false })]);
       refusal = fencing.refusal();
     }
     if (!refusal) return next();
