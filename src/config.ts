@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
+import { applyFleetProfile, FLEET_ENV, fleetSettings, fleetTiming } from './config-fleet.ts';
 import { LIMIT_ENV, limitSettings } from './config-limits.ts';
 
 const bool = z
@@ -65,8 +67,7 @@ const serverSchema = commonSchema.extend({
   tickHz: z.coerce.number().positive().max(240).default(30),
   broadcastHz: z.coerce.number().positive().max(60).default(15),
   snapshotIntervalMs: millis.default(5000),
-  heartbeatMs: millis.default(10_000),
-  checkTtl: z.string().default('30s'),
+  ...fleetSettings,
   deregisterAfter: z.string().default('1m'),
   maxTanks: z.coerce.number().int().positive().default(2000),
   /**
@@ -86,11 +87,13 @@ const gatewaySchema = commonSchema.extend({
   discovery: z.enum(['consul', 'local']).optional(),
   publicUrl: z.string().url().optional(),
   advertiseAddress: z.string().optional(),
-  heartbeatMs: millis.default(10_000),
-  checkTtl: z.string().default('30s'),
+  ...fleetSettings,
   deregisterAfter: z.string().default('1m'),
-  /** How long a tank server stays unavailable before its tanks move to healthy ones; 0 = never. */
-  failoverGraceMs: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * How long a tank server's heartbeat check stays critical before its tanks move to healthy
+   * ones; 0 = never; unset = the lease margin plus one failover round (docs/failover.md).
+   */
+  failoverGraceMs: z.coerce.number().int().min(0).optional(),
   /** Period of the transfer recovery pass; a transfer idle twice as long is taken over. */
   transferRecoveryMs: millis.default(5000),
   /** The built web app served at `/`; the project's `web/dist` when absent. */
@@ -134,8 +137,7 @@ const ENV: Record<string, string> = {
   tickHz: 'TICK_HZ',
   broadcastHz: 'BROADCAST_HZ',
   snapshotIntervalMs: 'SNAPSHOT_INTERVAL_MS',
-  heartbeatMs: 'HEARTBEAT_MS',
-  checkTtl: 'CHECK_TTL',
+  ...FLEET_ENV,
   deregisterAfter: 'DEREGISTER_AFTER',
   maxTanks: 'MAX_TANKS',
   gatewayId: 'GATEWAY_ID',
@@ -164,11 +166,7 @@ export function configEnvNames(): string[] {
   return [...Object.values(ENV), ...secretFileEnvNames()];
 }
 
-/** A configuration error, printed to the user as-is by the CLI. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'invalid_config';
-}
+export { ConfigError } from './config-error.ts';
 
 function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -217,7 +215,7 @@ function fromEnv(key: string, name: string, env: NodeJS.ProcessEnv): string | un
 }
 
 function parse<S extends z.ZodObject>(schema: S, argv: string[], env: NodeJS.ProcessEnv): z.infer<S> {
-  const result = schema.safeParse(collect(Object.keys(schema.shape), argv, env));
+  const result = schema.safeParse(applyFleetProfile(collect(Object.keys(schema.shape), argv, env)));
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => {
     const key = String(i.path[0] ?? '');
@@ -236,11 +234,15 @@ function parse<S extends z.ZodObject>(schema: S, argv: string[], env: NodeJS.Pro
  * ```
  */
 export function loadServerConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
-  return parse(serverSchema, argv, env);
+  const config = parse(serverSchema, argv, env);
+  fleetTiming(config);
+  return config;
 }
 
 export function loadGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfig {
-  return parse(gatewaySchema, argv, env);
+  const config = parse(gatewaySchema, argv, env);
+  fleetTiming(config);
+  return config;
 }
 
 export function loadCommonConfig(argv: string[], env: NodeJS.ProcessEnv): CommonConfig {
@@ -274,4 +276,5 @@ export function loadCrashConfig(env: NodeJS.ProcessEnv): CrashConfig {
   };
 }
 
+export { FAST_PROFILE, type FleetTiming, fleetTiming } from './config-fleet.ts';
 export { limitsConfigOf } from './config-limits.ts';

@@ -1,3 +1,14 @@
+/**
+ * @module
+ * Failover: a tank server whose heartbeat check has been critical (or which left the registry)
+ * for `graceMs` has its tanks restored on healthy servers, each by an epoch compare-and-set
+ * (`failover-moves.ts`). The grace is at least the lease margin plus one round of these passes
+ * (`fleetTiming`): the old owner's lease ran out a margin before its check turned critical, so
+ * it has always fenced itself (stopped its tanks) before they are restored. A server that is
+ * simply absent (deregistered, or an agent that restarted empty) gives no such moment: it is
+ * waited for `absentGraceMs`, its whole lease more, since it may have passed just before.
+ * docs/failover.md.
+ */
 import { countTanksByServer, listLocationsByServer } from '../store/index.ts';
 import { createTankMover } from './failover-moves.ts';
 import type { Placing } from './placing.ts';
@@ -11,9 +22,14 @@ export interface Failover {
 }
 
 export interface FailoverOptions extends Placing {
-  /** How long a server must stay unavailable before its tanks move. */
+  /** How long a server's heartbeat check must stay critical before its tanks move. */
   graceMs?: number;
-  /** Interval of passes between discovery changes. */
+  /**
+   * How long a server must stay absent from discovery (never seen critical) before its tanks
+   * move: the grace plus its lease (`fleetTiming`); the grace alone when not given.
+   */
+  absentGraceMs?: number;
+  /** Interval of passes between discovery changes (one watch round). */
   intervalMs?: number;
   /** Tanks adopted at once. */
   concurrency?: number;
@@ -25,20 +41,22 @@ export interface FailoverOptions extends Placing {
 /**
  * @example
  * ```ts
- * const failover = createFailover({ db, directory, realtime, placement, loads, serverClient, cache, logger, graceMs: 30_000 });
+ * const failover = createFailover({ db, directory, realtime, placement, loads, serverClient, cache, logger, graceMs: 2000, intervalMs: 1000 });
  * failover.start();
  * ```
  */
 export function createFailover({
-  graceMs = 30_000,
-  intervalMs = Math.max(250, Math.min(graceMs / 2, 5000)),
+  graceMs = 2000,
+  absentGraceMs = graceMs,
+  intervalMs = Math.max(100, Math.min(graceMs / 2, 5000)),
   concurrency = 8,
   onMoved = () => {},
   clock = Date.now,
   ...placing
 }: FailoverOptions): Failover {
   const { db, directory, logger } = placing;
-  const downSince = new Map<string, number>();
+  /** When each down server was first seen down, and the grace that applies to how it went. */
+  const downSince = new Map<string, { at: number; graceMs: number }>();
   let timer: NodeJS.Timeout | undefined;
   let unlisten: (() => void) | undefined;
   let running: Promise<void> | undefined;
@@ -59,7 +77,7 @@ export function createFailover({
       while (next < locations.length && !stopped) {
         const { tankId, epoch } = locations[next++]!;
         // It may have come back while earlier tanks were moved.
-        if (directory.isAvailable(serverId)) return;
+        if (!directory.heartbeatFailed(serverId)) return;
         try {
           if (!(await mover.rescue(tankId, serverId, serverId, epoch))) stranded++;
         } catch (err) {
@@ -80,11 +98,16 @@ export function createFailover({
     if (mover.unadopted > 0) await mover.retryUnadopted();
     const owners = Object.keys(await countTanksByServer(db));
     const now = clock();
-    const down = new Set(owners.filter((id) => !directory.isAvailable(id)));
+    // The heartbeat, not the aggregate status: a server whose sidecar died still holds its
+    // lease and runs its tanks (lookups stop naming it; its tanks are not restored elsewhere).
+    const down = new Set(owners.filter((id) => directory.heartbeatFailed(id)));
     for (const id of [...downSince.keys()]) if (!down.has(id)) downSince.delete(id);
     for (const id of down) {
-      if (!downSince.has(id)) downSince.set(id, now);
-      if (now - downSince.get(id)! >= graceMs && !stopped) await evacuate(id);
+      // Seen critical first, the grace runs from then even if it is reaped later.
+      if (!downSince.has(id))
+        downSince.set(id, { at: now, graceMs: directory.get(id) ? graceMs : absentGraceMs });
+      const since = downSince.get(id)!;
+      if (now - since.at >= since.graceMs && !stopped) await evacuate(id);
     }
   }
 

@@ -88,6 +88,8 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
     ...placing,
     logger: logger.child({ part: 'failover' }),
     graceMs: options.failoverGraceMs,
+    intervalMs: options.failoverRoundMs,
+    absentGraceMs: options.failoverAbsentGraceMs,
     onMoved: (_tankId, from, to) => metrics.failovers.inc({ from, to }),
   });
   const ctx: GatewayContext = {

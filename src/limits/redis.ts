@@ -5,6 +5,11 @@
  * Redis is out of reach, at start as later, each counter falls back to counting in this process
  * (the library's insurance limiter): limits keep holding, per process, instead of every request
  * failing, and the client keeps reconnecting in the background (at most a second apart).
+ * Out of reach includes silent: behind a partition the connection stays open and a command is
+ * never answered, so a count Redis has not answered within `commandTimeoutMs` is taken from the
+ * insurance limiter too (without it every limited request, `/health` included, hung for as long
+ * as the partition lasted; node-redis's own command timeout did not end the library's script
+ * call, test/partition/island-cut.test.ts).
  */
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { createClient } from 'redis';
@@ -21,6 +26,8 @@ export interface RedisLimitBackendOptions {
   onReady?: () => void;
   /** How long creation waits for the first connection before counting in-process meanwhile. */
   connectTimeoutMs?: number;
+  /** How long a command may go unanswered before the count falls back to this process. */
+  commandTimeoutMs?: number;
 }
 
 /**
@@ -38,6 +45,7 @@ export async function createRedisLimitBackend({
   onError = () => {},
   onReady = () => {},
   connectTimeoutMs = 5000,
+  commandTimeoutMs = 1000,
 }: RedisLimitBackendOptions): Promise<LimitBackend> {
   const client = createClient({
     url,
@@ -74,6 +82,7 @@ export async function createRedisLimitBackend({
   return {
     kind: 'redis',
     counter({ name, limit, windowSeconds }: CounterOptions): Counter {
+      const insurance = new RateLimiterMemory({ points: limit, duration: windowSeconds });
       const limiter = new RateLimiterRedis({
         storeClient: client,
         useRedisPackage: true,
@@ -81,10 +90,14 @@ export async function createRedisLimitBackend({
         keyPrefix: `${prefix}${name}`,
         points: limit,
         duration: windowSeconds,
-        insuranceLimiter: new RateLimiterMemory({ points: limit, duration: windowSeconds }),
+        insuranceLimiter: insurance,
       });
       return {
-        consume: (key) => fromLibrary(limiter.consume(key), { name, limit, windowSeconds }),
+        consume: (key) =>
+          fromLibrary(
+            withDeadline(limiter.consume(key), commandTimeoutMs, () => insurance.consume(key)),
+            { name, limit, windowSeconds },
+          ),
       };
     },
     close() {
@@ -97,4 +110,15 @@ export async function createRedisLimitBackend({
       return closing;
     },
   };
+}
+
+/** `promise`, unless it has not settled after `ms`: then `fallback()` (the late result is dropped). */
+function withDeadline<T>(promise: Promise<T>, ms: number, fallback: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve, reject) => {
+    timer = setTimeout(() => fallback().then(resolve, reject), ms);
+  });
+  // A rejection after the deadline is a refusal or an error nobody waits for any more.
+  promise.catch(() => {});
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }

@@ -37,6 +37,8 @@ export {
 export { type Cleanup, createCleanup, type Disposable, useCleanup } from './cleanup.ts';
 export type { SharedServiceName, SharedServices } from './context.ts';
 export { type DistributedEnvOptions, distributedEnv } from './distributed-env.ts';
+export { createNetns, type Netns, type NetnsLink, type NetnsOptions, netnsUnavailable } from './netns.ts';
+export { startTcpRelay, type TcpRelay, type TcpRelayOptions } from './relay.ts';
 export {
   consulAddr,
   consulGrpcAddr,
@@ -56,5 +58,6 @@ export {
   startTankworld,
   type TankworldOptions,
   type TestEnvoySidecarOptions,
+  type TestProgramOptions,
   type WithCleanup,
 } from './starters.ts';

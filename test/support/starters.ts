@@ -131,6 +131,16 @@ export async function startEnvoySidecar({
   return handle;
 }
 
+/** Options of {@link startProgram}: the `src/mesh` ones, a cleanup, and a namespace to run in. */
+export interface TestProgramOptions extends ProgramOptions, WithCleanup {
+  /**
+   * A network namespace (`createNetns().name`) to run the program in, through
+   * `ip netns exec`, which execs it: the pid, its signals (SIGSTOP, SIGKILL) and `restart()`
+   * are the program's own.
+   */
+  netns?: string;
+}
+
 /**
  * Any long-running program (a `tankworld server` in a fault test) under the same lifecycle,
  * ready when `ready()` is truthy.
@@ -143,9 +153,15 @@ export async function startEnvoySidecar({
  */
 export async function startProgram({
   cleanup,
+  netns,
+  command,
+  args = [],
   ...options
-}: ProgramOptions & WithCleanup): Promise<ProgramHandle> {
-  const handle = await meshStartProgram(options);
+}: TestProgramOptions): Promise<ProgramHandle> {
+  const handle = await meshStartProgram({
+    ...options,
+    ...(netns ? { command: 'ip', args: ['netns', 'exec', netns, command, ...args] } : { command, args }),
+  });
   cleanup?.add(handle);
   return handle;
 }
@@ -158,6 +174,11 @@ export interface TankworldOptions extends WithCleanup {
   port: number;
   env: Record<string, string>;
   startTimeout?: number;
+  /**
+   * Runs it in this network namespace; `host` is where the readiness probe finds it from the
+   * root namespace (bind it there too, e.g. `HOST=0.0.0.0`).
+   */
+  netns?: { name: string; host: string };
 }
 
 /**
@@ -169,7 +190,7 @@ export interface TankworldOptions extends WithCleanup {
  * const gateway = await startTankworld({ role: 'gateway', id: 'gw-1', port, env, cleanup });
  * ```
  */
-export function startTankworld({ role, id, port, env, startTimeout, cleanup }: TankworldOptions) {
+export function startTankworld({ role, id, port, env, startTimeout, netns, cleanup }: TankworldOptions) {
   return startProgram({
     name: `tank-${role}-${id}`,
     command: process.execPath,
@@ -177,11 +198,14 @@ export function startTankworld({ role, id, port, env, startTimeout, cleanup }: T
     cwd: PROJECT_ROOT,
     env,
     ready: async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(`http://${netns?.host ?? '127.0.0.1'}:${port}/health`, {
+        signal: AbortSignal.timeout(2000),
+      });
       const body = (await res.json()) as Record<string, unknown>;
       return res.ok && body[`${role}_id`] === id;
     },
     startTimeout,
+    netns: netns?.name,
     cleanup,
   });
 }
