@@ -30,6 +30,8 @@ export interface HeartbeatOptions {
    * a stall of a few ticks (a GC pause, a busy neighbour) is not saturation.
    */
   saturatedDropRatio?: number;
+  /** True while the server drains (SIGTERM): reported as `warning`, so placement avoids it. */
+  draining?: () => boolean;
 }
 
 export interface Heartbeat {
@@ -60,6 +62,7 @@ export function createHeartbeat({
   viewerCount,
   softMaxTanks = 1500,
   saturatedDropRatio = 0.1,
+  draining = () => false,
 }: HeartbeatOptions): Heartbeat {
   let timer: NodeJS.Timeout | undefined;
   let lastCpu = process.cpuUsage();
@@ -120,7 +123,7 @@ export function createHeartbeat({
 
   async function beatOnce(): Promise<void> {
     const current = measure(true);
-    const saturated = dropRatio > saturatedDropRatio || current.tank_count > softMaxTanks;
+    const saturated = dropRatio > saturatedDropRatio || current.tank_count > softMaxTanks || draining();
     const at = new Date().toISOString();
     const ttlMs = intervalMs * 3;
     await Promise.all([

@@ -10,6 +10,7 @@ import { createLimits, createMemoryLimitBackend, type Limits, NO_LIMITS } from '
 import { createTankHost, type TankHost } from '../tank/index.ts';
 import { createMetricsRegistry, type Logger, type Registry } from '../telemetry/index.ts';
 import { levelOf } from './context.ts';
+import { createHandOff, type HandedOff, type HandOffTarget } from './hand-off.ts';
 import { createServerMetrics } from './metrics.ts';
 import type { TankServerOptions } from './options.ts';
 import { createSnapshotter, type Snapshotter } from './snapshotter.ts';
@@ -29,6 +30,8 @@ export interface ServerParts {
   tanks: TankService;
   snapshotter: Snapshotter;
   participant: Participant;
+  /** Moves one running tank to another server, live (see `hand-off.ts`). */
+  handOff: (tankId: string, to: HandOffTarget) => Promise<HandedOff>;
 }
 
 /**
@@ -123,5 +126,27 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     sweepIntervalMs: options.reservationSweepMs,
   });
 
-  return { serverId, logger, limits, registry, startedAt, host, viewers, tanks, snapshotter, participant };
+  const handOff = createHandOff({
+    serverId,
+    host,
+    db,
+    realtime,
+    snapshotter,
+    logger,
+    moveViewers: (tankId, message) => viewers.moveTank(tankId, message),
+  });
+
+  return {
+    serverId,
+    logger,
+    limits,
+    registry,
+    startedAt,
+    host,
+    viewers,
+    tanks,
+    snapshotter,
+    participant,
+    handOff,
+  };
 }
