@@ -64,7 +64,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   app.use('/api/tanks', auth);
   app.use('/api/tanks/*', auth);
   app.use('/api/servers', auth);
-  app.use('/api/servers/*', auth, requireScope({ scope: OPERATOR_SCOPE }));
+  app.use('/api/servers/:id/drain', auth, requireScope({ scope: OPERATOR_SCOPE }));
   app.use('/api/events', streamAuth(verifier));
   registerSessionRoutes(app, { verifier, tokenMinter });
   const perUser = limitRequests({ limits, byUser: true });
