@@ -30,11 +30,10 @@ const moveRoute = createRoute({
   tags: ['tanks'],
   summary: 'Move a tank to another server, live: its fish, frame and viewers go along (admin)',
   description:
-    "The viewers get `{type:'moved', websocket_url}` and close code 4307, then reconnect there. `server_id` malformed or the tank's own server: 422; unknown or unhealthy: 409.",
+    "Body (optional, `MoveTank`): `{server_id}`. The viewers get `{type:'moved', websocket_url}` and close code 4307, then reconnect there. `server_id` malformed or the tank's own server: 422; unknown or unhealthy: 409.",
   request: {
     params: TankIdParams,
     headers: z.object({ 'idempotency-key': z.string().min(1).max(200).optional() }),
-    body: { required: false, content: { 'application/json': { schema: MoveBody } } },
   },
   responses: {
     200: {
@@ -68,6 +67,28 @@ const drainRoute = createRoute({
   },
 });
 
+/**
+ * The optional body, read by hand: a client that sends `content-type: application/json` with no
+ * body at all (fetch wrappers do) means "no destination", not malformed JSON.
+ */
+async function moveBody(c: Context<GatewayEnv>): Promise<z.infer<typeof MoveBody>> {
+  const text = await c.req.text();
+  if (text.trim() === '') return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ApiError('malformed_json', 'Malformed JSON in request body');
+  }
+  const parsed = MoveBody.safeParse(json);
+  if (!parsed.success)
+    throw new ApiError(
+      'invalid_request',
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
+  return parsed.data;
+}
+
 /** Remembered answers of moves with an Idempotency-Key, per user and key. */
 function idempotentAnswers({ ttlMs = 600_000, max = 10_000 } = {}) {
   const answers = new Map<string, { at: number; body: Promise<unknown> }>();
@@ -92,10 +113,11 @@ export function registerMoveRoutes(
   mover: LiveMover,
 ): void {
   const once = idempotentAnswers();
+  app.openAPIRegistry.register('MoveTank', MoveBody);
 
   app.openapi(moveRoute, async function moveTank(c) {
     const tankId = c.req.valid('param').id;
-    const body = (c.req.valid('json') as z.infer<typeof MoveBody> | undefined) ?? {};
+    const body = await moveBody(c);
     const record = await authorizedTank(ctx, c, tankId, 'admin');
     const answer = await once(c.var.user.userId, c.req.valid('header')['idempotency-key'], async () => {
       const { server, moved } = await mover.move(record, { to: body.server_id });
