@@ -88,7 +88,8 @@ interface Lookup {
   websocket_url: string;
 }
 const tanks: Lookup[] = [];
-for (let i = 0; i < TANKS; i++) tanks.push(await api<Lookup>('POST', '/api/tanks', { name: `move-${i}`, seed: i }));
+for (let i = 0; i < TANKS; i++)
+  tanks.push(await api<Lookup>('POST', '/api/tanks', { name: `move-${i}`, seed: i }));
 
 /** The viewers' child process, driven by request and answer over IPC. */
 function viewerProcess(): { ask<T>(message: object, answer: string): Promise<T>; child: ChildProcess } {
@@ -181,7 +182,9 @@ await startServer('server-1');
 await new Promise((r) => setTimeout(r, 1500));
 
 // 3. A rolling restart of all three servers with many viewers.
-const latest = await Promise.all(tanks.map(async (t) => api<Lookup>('GET', `/gateway/tanks/${t.tank.tank_id}`)));
+const latest = await Promise.all(
+  tanks.map(async (t) => api<Lookup>('GET', `/gateway/tanks/${t.tank.tank_id}`)),
+);
 viewers = await openViewers(VIEWERS, latest);
 await viewers.reset();
 const rollStarted = performance.now();
@@ -201,8 +204,14 @@ recordBenchmark({
   name: 'moves',
   rows: [
     row(`${MOVES} live moves (POST /api/tanks/{id}/move), ${perTank} viewers per tank`, single),
-    row(`drain of 1 server (${drained} tanks, ${drainResult.moved.length} moved, ${Math.round(drainMs)} ms)`, drain),
-    row(`rolling restart of 3 servers, ${VIEWERS} viewers over ${TANKS} tanks (${Math.round(rollMs / 1000)} s)`, rolling),
+    row(
+      `drain of 1 server (${drained} tanks, ${drainResult.moved.length} moved, ${Math.round(drainMs)} ms)`,
+      drain,
+    ),
+    row(
+      `rolling restart of 3 servers, ${VIEWERS} viewers over ${TANKS} tanks (${Math.round(rollMs / 1000)} s)`,
+      rolling,
+    ),
   ],
   notes: [
     'gap: last frame a viewer got from the old server → first frame (a keyframe) from the new one; the viewer follows the `moved` message (close 4307) with no lookup, as web/src/viewer.ts does',

@@ -88,7 +88,11 @@ export function followViewers({
     }
   }
 
-  function open(tankId: string, url: string, last?: { at: number; frame: number; how: 'moved' | 'lookup' }): void {
+  function open(
+    tankId: string,
+    url: string,
+    last?: { at: number; frame: number; how: 'moved' | 'lookup' },
+  ): void {
     if (closing) return;
     const ws = new WebSocket(`${url}?token=${token}`, { perMessageDeflate: false });
     sockets.add(ws);
