@@ -88,16 +88,18 @@ export function followViewers({
     }
   }
 
+  /** One socket of a viewer; `onFirst` is the viewer's own, called on every frame (it counts the first). */
   function open(
     tankId: string,
     url: string,
-    last?: { at: number; frame: number; how: 'moved' | 'lookup' },
+    last: { at: number; frame: number; how: 'moved' | 'lookup' } | undefined,
+    onFirst: () => void,
   ): void {
     if (closing) return;
     const ws = new WebSocket(`${url}?token=${token}`, { perMessageDeflate: false });
     sockets.add(ws);
+    // A socket that closes before its first frame hands the same `previous` on: the gap runs on.
     let previous = last;
-    let first = last === undefined;
     let lastAt = 0;
     let lastFrame = 0;
     let moved: string | undefined;
@@ -109,11 +111,8 @@ export function followViewers({
       }
       lastAt = performance.now();
       lastFrame = frameOf(data);
-      if (first) {
-        first = false;
-        if (--pendingFirst === 0) markReady();
-      }
-      if (previous) {
+      onFirst();
+      if (previous && previous.at > 0) {
         const gap = lastAt - previous.at;
         report.gaps.push(gap);
         if (previous.how === 'moved') report.followed++;
@@ -130,16 +129,21 @@ export function followViewers({
       if (closing) return;
       const before = previous ?? { at: lastAt, frame: lastFrame, how: 'lookup' as const };
       if (code === 4307 && moved) {
-        open(tankId, moved, { ...before, how: 'moved' });
+        open(tankId, moved, { ...before, how: 'moved' }, onFirst);
         return;
       }
-      void lookup(tankId).then((next) => open(tankId, next, { ...before, how: 'lookup' }));
+      void lookup(tankId).then((next) => open(tankId, next, { ...before, how: 'lookup' }, onFirst));
     });
   }
 
   for (let i = 0; i < viewers; i++) {
     const tank = tanks[i % tanks.length]!;
-    open(tank.tankId, tank.websocketUrl);
+    let seen = false;
+    open(tank.tankId, tank.websocketUrl, undefined, () => {
+      if (seen) return;
+      seen = true;
+      if (--pendingFirst === 0) markReady();
+    });
   }
 
   return {

@@ -31,7 +31,7 @@ export interface LiveMover {
       error?: string;
     }) => void,
   ): Promise<{ moved: number; failed: number }>;
-  /** Servers being drained through this gateway: placement leaves them out. */
+  /** Servers being drained through this gateway: its moves send no tank there meanwhile. */
   readonly draining: ReadonlySet<string>;
 }
 
