@@ -4,6 +4,7 @@
  * tank's epoch moved on underneath it (another gateway's move), so its fenced snapshot is
  * refused. The location is not touched, the tank is not frozen, and its frames go on. A
  * hand-off of a tank that is not here, or to the server it is on, is refused before anything.
+ * Through the gateway, a move retried with the same Idempotency-Key moves once.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/auth/index.ts';
@@ -72,5 +73,29 @@ describe('a hand-off that fails before the CAS', () => {
     expect(missing.status).toBe(404);
     expect(await getLocation(stack.store.db, tankId)).toEqual(before);
     expect(stack.servers[0]!.server.host.get(tankId)?.frozen).toBe(false);
+  });
+});
+
+describe('POST /api/tanks/{id}/move with an Idempotency-Key', () => {
+  it('should move once and answer a retry with the first answer', async () => {
+    const tankId = await tankOnServerOne();
+    const move = () =>
+      stack.json<{ tank: { server_id: string; epoch: number } }>(`/api/tanks/${tankId}/move`, 200, {
+        method: 'POST',
+        user: 'alice',
+        headers: { 'idempotency-key': 'move-once' },
+      });
+    const first = await move();
+    const again = await move();
+    expect(again).toEqual(first);
+    expect(first.tank.server_id).toBe('server-2');
+    expect((await getLocation(stack.store.db, tankId))?.epoch).toBe(first.tank.epoch);
+    // Another user's same key is their own: bob may not move alice's tank at all.
+    const res = await stack.call(`/api/tanks/${tankId}/move`, {
+      method: 'POST',
+      user: 'bob',
+      headers: { 'idempotency-key': 'move-once' },
+    });
+    expect(res.status).toBe(403);
   });
 });
