@@ -86,13 +86,22 @@ export function createDrain({
       return { moved: [], left: host.size };
     }
     const counts = new Map([...targets.values()].map((s) => [s.serverId, s.load?.tank_count ?? 0]));
-    const queue = host.list().map((t) => t.id);
+    // Tanks adopted here while draining (another server's drain chose this one before it saw
+    // this one draining) are picked up by the next round.
+    const tried = new Set<string>();
+    const untried = () =>
+      host
+        .list()
+        .map((t) => t.id)
+        .filter((id) => !tried.has(id));
+    const queue = untried();
     const moved: HandedOff[] = [];
     logger.info({ tanks: queue.length, destinations: [...targets.keys()] }, 'draining: moving every tank');
 
     async function worker(): Promise<void> {
       for (let tankId = queue.shift(); tankId !== undefined; tankId = queue.shift()) {
         if (performance.now() > deadline || counts.size === 0) return;
+        tried.add(tankId);
         const [to] = [...counts].sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))[0]!;
         counts.set(to, (counts.get(to) ?? 0) + 1);
         try {
@@ -105,7 +114,10 @@ export function createDrain({
         }
       }
     }
-    if (counts.size > 0) await Promise.all(Array.from({ length: concurrency }, worker));
+    while (counts.size > 0 && queue.length > 0 && performance.now() < deadline) {
+      await Promise.all(Array.from({ length: concurrency }, worker));
+      queue.push(...untried());
+    }
     const left = host.size;
     logger.info({ moved: moved.length, left }, left === 0 ? 'drained' : 'drain ended with tanks left');
     return { moved, left };
