@@ -1,6 +1,6 @@
 /**
  * @module
- * `tankworld <command>`: dev | server | gateway | migrate | token | audit | mesh. Each command validates its
+ * `tankworld <command>`: dev | server | gateway | migrate | token | audit | drain | mesh. Each command validates its
  * configuration once (flags over environment) and chooses its adapters in src/commands.
  */
 import { ConfigError } from './config.ts';
@@ -13,6 +13,7 @@ const USAGE = `usage: tankworld <command> [flags]
   migrate   apply SQL migrations to DATABASE_URL (or the embedded store)
   token     mint a dev JWT    (--user alice [--ttl seconds] [--operator])
   audit     every fish uid in exactly one tank or open transfer reservation (exit 1 if not)
+  drain     <server-id> [--gateway URL]: move every tank off one server, live (operator token)
   mesh      up [--servers 3]: the native mesh with Envoy sidecars (npm run mesh); entries --servers a,b
 
 Every flag can also be set by environment (PORT, SERVER_ID, DATABASE_URL, REDIS_URL,
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], env: NodeJS.Proces
   migrate: async () => (await import('./commands/migrate.ts')).runMigrate,
   token: async () => (await import('./commands/token.ts')).runToken,
   audit: async () => (await import('./commands/audit.ts')).runAuditCommand,
+  drain: async () => (await import('./commands/drain.ts')).runDrain,
   mesh: async () => (await import('./commands/mesh.ts')).runMesh,
 };
 

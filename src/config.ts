@@ -70,6 +70,8 @@ const serverSchema = commonSchema.extend({
   ...fleetSettings,
   deregisterAfter: z.string().default('1m'),
   maxTanks: z.coerce.number().int().positive().default(2000),
+  /** On SIGTERM, how long the server may spend moving its tanks to other servers; 0 = no drain. */
+  drainTimeoutMs: z.coerce.number().int().min(0).default(20_000),
   /**
    * A tank server's mesh listener on 127.0.0.1, which its sidecar forwards to (the sidecar's
    * local service port): every route, `/internal/*` included; the public port then keeps REST
@@ -140,6 +142,7 @@ const ENV: Record<string, string> = {
   ...FLEET_ENV,
   deregisterAfter: 'DEREGISTER_AFTER',
   maxTanks: 'MAX_TANKS',
+  drainTimeoutMs: 'DRAIN_TIMEOUT_MS',
   gatewayId: 'GATEWAY_ID',
   failoverGraceMs: 'FAILOVER_GRACE_MS',
   transferRecoveryMs: 'TRANSFER_RECOVERY_MS',

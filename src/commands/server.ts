@@ -11,10 +11,10 @@ import {
 } from '../config.ts';
 import { createCrashPoints } from '../fault/index.ts';
 import { createLimits } from '../limits/index.ts';
-import { createTankServer, type TankServerOptions } from '../server/index.ts';
+import { createTankServer, type TankServer, type TankServerOptions } from '../server/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Adapters } from './adapters.ts';
-import { runProcess } from './process.ts';
+import { type ProcessPart, runProcess } from './process.ts';
 
 /**
  * The options every tank server of a process takes from its config and adapters; what tells
@@ -60,16 +60,33 @@ export async function runServer(argv: string[], env: NodeJS.ProcessEnv): Promise
     service: 'tank-server',
     config,
     build: ({ adapters, logger }) =>
-      createTankServer({
-        ...serverOptionsFrom({ config, adapters, logger }),
-        serverId: config.serverId,
-        port: config.port,
-        advertiseAddress: config.advertiseAddress,
-        publicUrl: config.publicUrl,
-        wsUrl: config.wsUrl,
-        meshPort: config.connectSidecarPort ? config.connectLocalPort : undefined,
-        processMetrics: true,
-        crash: createCrashPoints(loadCrashConfig(env)),
-      }),
+      drainingOnStop(
+        createTankServer({
+          ...serverOptionsFrom({ config, adapters, logger }),
+          serverId: config.serverId,
+          port: config.port,
+          advertiseAddress: config.advertiseAddress,
+          publicUrl: config.publicUrl,
+          wsUrl: config.wsUrl,
+          meshPort: config.connectSidecarPort ? config.connectLocalPort : undefined,
+          processMetrics: true,
+          crash: createCrashPoints(loadCrashConfig(env)),
+        }),
+        config.drainTimeoutMs,
+      ),
   });
+}
+
+/**
+ * SIGTERM drains the server first (its tanks move, live, to other servers; see
+ * `src/server/drain.ts`), then stops it as before: what could not move gets its final snapshot.
+ */
+function drainingOnStop(server: TankServer, timeoutMs: number): ProcessPart {
+  return {
+    start: () => server.start(),
+    async stop() {
+      if (timeoutMs > 0) await server.drain({ timeoutMs });
+      await server.stop();
+    },
+  };
 }

@@ -8,7 +8,9 @@ import type { MiddlewareHandler } from 'hono';
 import {
   type AuthEnv,
   bearerAuth,
+  OPERATOR_SCOPE,
   requestToken,
+  requireScope,
   type TokenMinter,
   type TokenVerifier,
 } from '../auth/index.ts';
@@ -17,6 +19,7 @@ import { limitRequests } from '../limits/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
 import { registerLookupRoutes } from './routes-lookup.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
+import { registerMoveRoutes } from './routes-moves.ts';
 import { registerPermissionRoutes } from './routes-permissions.ts';
 import { registerSessionRoutes } from './routes-session.ts';
 import { registerTankRoutes } from './routes-tanks.ts';
@@ -61,6 +64,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   app.use('/api/tanks', auth);
   app.use('/api/tanks/*', auth);
   app.use('/api/servers', auth);
+  app.use('/api/servers/:id/drain', auth, requireScope({ scope: OPERATOR_SCOPE }));
   app.use('/api/events', streamAuth(verifier));
   registerSessionRoutes(app, { verifier, tokenMinter });
   const perUser = limitRequests({ limits, byUser: true });
@@ -70,12 +74,18 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
     '/api/tanks',
     limitRequests({ limits, kind: 'creates', byUser: true, byAddress: true, method: 'POST' }),
   );
+  // A move places a tank, as a creation does: it counts against the same allowance.
+  app.use(
+    '/api/tanks/:id/move',
+    limitRequests({ limits, kind: 'creates', byUser: true, byAddress: true, method: 'POST' }),
+  );
   app.use(
     '/gateway/transfer',
     limitRequests({ limits, kind: 'transfers', byUser: true, byAddress: true, method: 'POST' }),
   );
   registerLookupRoutes(app, ctx);
   registerTankRoutes(app, ctx);
+  registerMoveRoutes(app, ctx, ctx.mover);
   registerPermissionRoutes(app, ctx);
   registerMetaRoutes(app, ctx);
   app.doc31('/openapi.json', {

@@ -16,6 +16,7 @@ import type { TankCache } from './cache.ts';
 import type { TankCreator } from './create-tank.ts';
 import type { ServerDirectory } from './directory.ts';
 import type { EventHub } from './events.ts';
+import type { LiveMover } from './live-move.ts';
 import type { LoadView } from './load-view.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { TankProxy } from './proxy.ts';
@@ -35,6 +36,8 @@ export interface GatewayContext {
   access: Access;
   creator: TankCreator;
   proxy: TankProxy;
+  /** Live moves and drains (`live-move.ts`). */
+  mover: LiveMover;
   hub: EventHub;
   loads: LoadView;
   /** Quotas and rate limits (none unless the gateway was given some). */

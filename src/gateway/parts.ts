@@ -17,6 +17,7 @@ import { createTankCreator } from './create-tank.ts';
 import { createServerDirectory, type ServerDirectory } from './directory.ts';
 import { createEventHub, type EventHub } from './events.ts';
 import { createFailover, type Failover } from './failover.ts';
+import { createLiveMover } from './live-move.ts';
 import { createLoadView } from './load-view.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { GATEWAY_VERSION, type GatewayOptions } from './options.ts';
@@ -104,6 +105,7 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
     access,
     creator,
     proxy,
+    mover: createLiveMover(placing),
     hub,
     loads,
     limits:

@@ -68,6 +68,17 @@ export interface ServerClient {
   createTank(serverId: string, body: InternalCreate): Promise<CreatedTank>;
   /** Signed `POST /internal/tanks/:id/adopt`. */
   adoptTank(serverId: string, tankId: string, epoch: number): Promise<CreatedTank>;
+  /** Signed `POST /internal/tanks/:id/hand-off` to the tank's owner: a live move to `to`. */
+  handOff(serverId: string, tankId: string, to: { serverId: string; wsUrl: string }): Promise<HandedOffTank>;
+}
+
+/** What the owner answers to a hand-off: the destination owns the tank from `epoch`, at `frame`. */
+export interface HandedOffTank {
+  tank_id: string;
+  from: string;
+  to: string;
+  epoch: number;
+  frame: number;
 }
 
 export interface ServerClientOptions {
@@ -174,5 +185,10 @@ export function createServerClient({
     createTank: (serverId, body) => signedJson<CreatedTank>(serverId, '/internal/tanks', body),
     adoptTank: (serverId, tankId, epoch) =>
       signedJson<CreatedTank>(serverId, `/internal/tanks/${encodeURIComponent(tankId)}/adopt`, { epoch }),
+    handOff: (serverId, tankId, to) =>
+      signedJson<HandedOffTank>(serverId, `/internal/tanks/${encodeURIComponent(tankId)}/hand-off`, {
+        to_server_id: to.serverId,
+        websocket_url: to.wsUrl,
+      }),
   };
 }

@@ -50,6 +50,10 @@ export const STATUS_BY_CODE = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   idempotency_mismatch: 422,
+  /** A move's `server_id` that is malformed or names the tank's own server. */
+  invalid_move_target: 422,
+  /** A move's `server_id` that names no known, healthy server. */
+  move_target_unavailable: 409,
   headers_too_large: 431,
   misdirected_request: 421,
   rate_limited: 429,
@@ -64,6 +68,8 @@ export const STATUS_BY_CODE = {
   tank_unavailable: 503,
   /** The server lost its lease and stopped its tanks (src/server/lease.ts); ask the gateway again. */
   server_fenced: 503,
+  /** The tank is frozen for a live move (a few tens of ms); retry, through the gateway. */
+  tank_moving: 503,
   discovery_unavailable: 503,
   discovery_closed: 503,
   invalid_registration: 400,

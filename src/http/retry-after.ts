@@ -10,6 +10,8 @@ import type { ProblemCode } from './problem.ts';
 export const RETRY_AFTER_BY_CODE: Partial<Record<ProblemCode, number>> = {
   store_unavailable: 5,
   realtime_unavailable: 5,
+  /** Frozen for a live move: a few tens of milliseconds, then it answers at its new server. */
+  tank_moving: 1,
 };
 
 /**

@@ -37,9 +37,19 @@ export function createServerApp({
   /** This server as discovery would list it (for `/health` and `/api/servers`). */
   self: () => ServerInstance;
 }): OpenAPIHono<ServerEnv> {
-  const { serverId, logger, limits, registry, startedAt, host, tanks, snapshotter, participant } = parts;
+  const { serverId, logger, limits, registry, startedAt, host, tanks, snapshotter, participant, handOff } =
+    parts;
   const { db, discovery, verifier, internalVerifier } = options;
-  const ctx: ServerContext = { serverId, version: SERVER_VERSION, db, host, tanks, snapshotter, logger };
+  const ctx: ServerContext = {
+    serverId,
+    version: SERVER_VERSION,
+    db,
+    host,
+    tanks,
+    snapshotter,
+    handOff,
+    logger,
+  };
   const app = createApi<ServerEnv>({ logger });
   app.use('*', observe({ registry, name: 'tankworld_server' }));
   app.use('*', refuseMisdirected({ serverId }));

@@ -15,6 +15,7 @@ import { ApiError } from '../http/index.ts';
 import { type Db, permissionOf, StoreError } from '../store/index.ts';
 import type { Tank, TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
+import type { HandedOff, HandOffTarget } from './hand-off.ts';
 import type { Snapshotter } from './snapshotter.ts';
 import { type TankService, tankNotFound } from './tank-service.ts';
 
@@ -27,6 +28,8 @@ export interface ServerContext {
   host: TankHost;
   tanks: TankService;
   snapshotter: Snapshotter;
+  /** A live move of one running tank to another server (`hand-off.ts`). */
+  handOff: (tankId: string, to: HandOffTarget) => Promise<HandedOff>;
   logger: Logger;
 }
 
@@ -48,7 +51,8 @@ export async function levelOf(db: Db, user: AuthUser, tank: Tank): Promise<Permi
 
 /**
  * Refuses to change a tank whose step threw: its world may be inconsistent, so it is neither
- * run, fed nor saved again until a snapshot is restored over it.
+ * run, fed nor saved again until a snapshot is restored over it. Refuses too while a live move
+ * holds it frozen: a change then would be lost with the snapshot already saved (503, retry).
  */
 export function assertNotFailed(tank: Tank): Tank {
   if (tank.status === 'failed') {
@@ -56,6 +60,9 @@ export function assertNotFailed(tank: Tank): Tank {
       'tank_failed',
       `tank ${tank.id} stopped after an error (${tank.error}); restore a snapshot to run it again`,
     );
+  }
+  if (tank.frozen) {
+    throw new ApiError('tank_moving', `tank ${tank.id} is moving to another server; ask the gateway again`);
   }
   return tank;
 }

@@ -41,6 +41,8 @@ export interface HeartbeatOptions {
    * a stall of a few ticks (a GC pause, a busy neighbour) is not saturation.
    */
   saturatedDropRatio?: number;
+  /** True while the server drains (SIGTERM): reported as `warning`, so placement avoids it. */
+  draining?: () => boolean;
 }
 
 export interface Heartbeat {
@@ -75,6 +77,7 @@ export function createHeartbeat({
   viewerCount,
   softMaxTanks = 1500,
   saturatedDropRatio = 0.1,
+  draining = () => false,
 }: HeartbeatOptions): Heartbeat {
   let timer: NodeJS.Timeout | undefined;
   let lastCpu = process.cpuUsage();
@@ -180,7 +183,8 @@ export function createHeartbeat({
 
   async function beatOnce(force: boolean): Promise<void> {
     const current = measure(true);
-    const saturated = dropRatio > saturatedDropRatio || current.tank_count > softMaxTanks;
+    // A draining server reports `warning` so placement sends nothing new its way.
+    const saturated = dropRatio > saturatedDropRatio || current.tank_count > softMaxTanks || draining();
     const due = !loadInFlight && (force || now() - loadWrittenAt >= loadEveryMs);
     if (due) {
       loadWrittenAt = now();

@@ -11,6 +11,7 @@ import { createTankHost, type TankHost } from '../tank/index.ts';
 import { createMetricsRegistry, type Logger, type Registry } from '../telemetry/index.ts';
 import { levelOf } from './context.ts';
 import { createFencing, type Fencing } from './fencing.ts';
+import { createHandOff, type HandedOff, type HandOffTarget } from './hand-off.ts';
 import { createServerMetrics } from './metrics.ts';
 import type { TankServerOptions } from './options.ts';
 import { createSnapshotter, type Snapshotter } from './snapshotter.ts';
@@ -32,6 +33,8 @@ export interface ServerParts {
   participant: Participant;
   /** The lease and what the server does when it runs out (`fencing.ts`). */
   fencing: Fencing;
+  /** Moves one running tank to another server, live (see `hand-off.ts`). */
+  handOff: (tankId: string, to: HandOffTarget) => Promise<HandedOff>;
 }
 
 /**
@@ -141,6 +144,16 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     mayAct: () => fencing.mayAct(),
   });
 
+  const handOff = createHandOff({
+    serverId,
+    host,
+    db,
+    realtime,
+    snapshotter,
+    logger,
+    moveViewers: (tankId, message) => viewers.moveTank(tankId, message),
+  });
+
   return {
     serverId,
     logger,
@@ -153,5 +166,6 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     snapshotter,
     participant,
     fencing,
+    handOff,
   };
 }

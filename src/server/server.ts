@@ -11,6 +11,7 @@ import type { ServerInstance, ServerRegistration } from '../discovery/index.ts';
 import { answerClientErrors } from '../http/index.ts';
 import type { TankHost } from '../tank/index.ts';
 import { createServerApp, publicFetchOf } from './app.ts';
+import { createDrain, type DrainResult } from './drain.ts';
 import { createHeartbeat } from './heartbeat.ts';
 import { SERVER_VERSION, type TankServerOptions } from './options.ts';
 import { buildServerParts } from './parts.ts';
@@ -26,6 +27,11 @@ export interface TankServer {
   /** Hono's fetch, for in-process requests in tests. */
   fetch(request: Request): Response | Promise<Response>;
   start(): Promise<void>;
+  /**
+   * Moves every tank to other passing servers, live (`drain.ts`), within `timeoutMs`; what is
+   * left stays for `stop`. SIGTERM runs it before `stop`.
+   */
+  drain(options?: { timeoutMs?: number }): Promise<DrainResult>;
   /** Graceful stop: final snapshots, deregistration; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -41,7 +47,8 @@ export interface TankServer {
 export function createTankServer(options: TankServerOptions): TankServer {
   const { discovery, realtime, db } = options;
   const parts = buildServerParts(options);
-  const { serverId, logger, startedAt, host, viewers, snapshotter, participant, tanks, fencing } = parts;
+  const { serverId, logger, startedAt, host, viewers, snapshotter, participant, tanks, fencing, handOff } =
+    parts;
   let registration: ServerRegistration | undefined;
   let heartbeat: ReturnType<typeof createHeartbeat> | undefined;
   const self = (): ServerInstance => ({
@@ -51,6 +58,14 @@ export function createTankServer(options: TankServerOptions): TankServer {
     load: heartbeat?.load(),
   });
   const app = createServerApp({ parts, options, self });
+  const drainer = createDrain({
+    serverId,
+    host,
+    discovery,
+    handOff,
+    logger,
+    onDraining: async () => heartbeat?.beat(),
+  });
   const publicFetch = publicFetchOf(app, options.meshPort);
 
   let http: Server | undefined;
@@ -122,6 +137,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
         onPassed: fencing.passed,
         mayAct: fencing.mayAct,
         viewerCount: () => viewers.count,
+        draining: () => drainer.draining,
       });
       await heartbeat.start();
       // The first pass gave the lease; its re-read of the locations is done before `ready`.
@@ -129,6 +145,15 @@ export function createTankServer(options: TankServerOptions): TankServer {
       // A grant or revoke made at a gateway: open WebSockets of that user on that tank take the
       // new level at once (REST reads the grants on every request anyway).
       unsubscribe = await realtime.subscribe((event) => {
+        // A tank handed off to this server (a drain): it runs here from now on, viewers or not.
+        if (event.type === 'tank_moved' && event.to === serverId && !host.get(event.tank_id)) {
+          tanks
+            .adopt(event.tank_id, event.epoch)
+            .catch((err) =>
+              logger.debug({ err, tank_id: event.tank_id }, 'moved tank not adopted on its event'),
+            );
+          return;
+        }
         if (event.type !== 'permission_changed' || !host.get(event.tank_id)) return;
         viewers
           .recheck(event.tank_id, event.user_id)
@@ -137,6 +162,9 @@ export function createTankServer(options: TankServerOptions): TankServer {
       snapshotter.start();
       participant.start();
       logger.info({ url, ws_url: wsUrl, tanks: host.size }, 'tank server ready');
+    },
+    drain({ timeoutMs = 20_000 } = {}) {
+      return drainer.run({ timeoutMs });
     },
     stop() {
       stopping ??= (async () => {

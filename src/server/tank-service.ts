@@ -232,11 +232,26 @@ export function createTankService({
     return host.size;
   }
 
+  /** Adoptions under way: after a live move the adopt call, the event and every viewer ask at once. */
+  const adopting = new Map<string, Promise<Tank>>();
+
   /**
-   * Takes over a tank the gateway moved here (failover): the location already names this server
+   * Takes over a tank moved here (failover, live move): the location already names this server
    * at `epoch`; the world comes from the newest snapshot.
    */
   async function adopt(tankId: string, epoch: number): Promise<Tank> {
+    const inFlight = adopting.get(tankId);
+    if (inFlight) return inFlight;
+    const job = adoptOnce(tankId, epoch);
+    adopting.set(tankId, job);
+    try {
+      return await job;
+    } finally {
+      adopting.delete(tankId);
+    }
+  }
+
+  async function adoptOnce(tankId: string, epoch: number): Promise<Tank> {
     const location = await getLocation(db, tankId);
     if (!location || location.serverId !== serverId || location.epoch !== epoch) {
       throw new ApiError('stale_epoch', `tank ${tankId} is not assigned to ${serverId} at epoch ${epoch}`);
@@ -244,7 +259,7 @@ export function createTankService({
     const row = await getTankRow(db, tankId);
     if (!row) throw new ApiError('tank_not_found', `no tank ${tankId}`);
     const tank = await restoreOwned(row, epoch);
-    logger.info({ tank_id: tankId, epoch, frame: tank.world.frame }, 'tank adopted after failover');
+    logger.info({ tank_id: tankId, epoch, frame: tank.world.frame }, 'tank adopted');
     return tank;
   }
 
@@ -254,7 +269,7 @@ export function createTankService({
    * gateway already sends its requests here, and they are served, not answered 404.
    */
   async function find(tankId: string): Promise<Tank> {
-    const running = host.get(tankId);
+    const running = host.get(tankId) ?? (await adopting.get(tankId));
     if (running) return running;
     const location = await getLocation(db, tankId);
     if (location?.serverId === serverId) return adopt(tankId, location.epoch);

@@ -13,6 +13,11 @@ export const WsClose = {
   forbidden: 4403,
   unknownTank: 4404,
   tooSlow: 4408,
+  /**
+   * The tank moved to another server in a live move (a drain, an admin's move): the last
+   * message before the close is `{type:'moved', websocket_url, …}`, where to reconnect.
+   */
+  moved: 4307,
   tankGone: 4410,
   /** Past a limit on open WebSockets (the HTTP 429's number, in the private range). */
   tooMany: 4429,

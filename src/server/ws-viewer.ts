@@ -124,6 +124,11 @@ export function createViewerIo({
       });
       return;
     }
+    if (tank.frozen && message.type !== 'ping') {
+      // A live move saved the state already: a change now would be lost. The `moved` message follows.
+      reply(viewer, { type: 'error', code: 'tank_moving', detail: 'tank is moving to another server' });
+      return;
+    }
     try {
       reply(viewer, runClientMessage(tank, message));
     } catch (err) {

@@ -236,6 +236,18 @@ export function createViewerSockets({
     fenceAll(err: ApiError): void {
       for (const viewer of [...viewers]) fence(viewer, err);
     },
+    /**
+     * Tells every viewer of a tank handed off in a live move where it went (`message`, see
+     * `hand-off.ts`), then closes it with `moved` (4307): the client reconnects there.
+     */
+    moveTank(tankId: string, message: { websocket_url: string; server_id: string }): void {
+      for (const viewer of viewers) {
+        if (viewer.tank.id !== tankId) continue;
+        viewer.stopWatching();
+        if (viewer.ws.readyState === WebSocket.OPEN) viewer.ws.send(JSON.stringify(message));
+        viewer.ws.close(WsClose.moved, closeReason(`tank moved to ${message.server_id}`));
+      }
+    },
     /** Closes every viewer of a tank that left this server. */
     closeTank(tankId: string, reason: string): void {
       for (const viewer of viewers)

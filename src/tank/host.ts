@@ -86,7 +86,8 @@ export function createTankHost({
   let tickMsAvg = 0;
 
   function stepTank(tank: Tank, steps: number, broadcastDue: boolean): void {
-    if (tank.status !== 'running') return;
+    // A frozen tank is being moved: its saved snapshot must stay its whole state.
+    if (tank.status !== 'running' || tank.frozen) return;
     try {
       for (let i = 0; i < steps; i++) tank.step();
       if (broadcastDue) tank.broadcast();

@@ -56,11 +56,20 @@ export interface Tank {
   /** True when the world changed since `markSaved`. */
   readonly dirty: boolean;
   readonly viewerCount: number;
+  /**
+   * True while a live move holds the tank still (`freeze`): the host does not step it and no
+   * command changes it, so the snapshot the move saves is the whole state it hands over.
+   */
+  readonly frozen: boolean;
   step(): void;
   broadcast(): void;
   pause(): void;
   resume(): void;
   fail(err: unknown): void;
+  /** Stops the tank where it is for a live move (see `frozen`). */
+  freeze(): void;
+  /** Lets a frozen tank run on (a move that did not happen). */
+  thaw(): void;
   /** Marks the world as changed by something outside the tick (spawn, transfer). */
   touch(): void;
   /**
@@ -129,6 +138,7 @@ export function createTank({
   let error: string | null = null;
   let savedFrame = -1;
   let touched = false;
+  let frozen = false;
 
   function frameFrom(encoded: EncodedFrame): BroadcastFrame {
     let json: string | undefined;
@@ -178,6 +188,9 @@ export function createTank({
     get viewerCount() {
       return viewers.size;
     },
+    get frozen() {
+      return frozen;
+    },
     step() {
       step(world);
     },
@@ -191,6 +204,12 @@ export function createTank({
     fail(err) {
       status = TankStatus.failed;
       error = err instanceof Error ? err.message : String(err);
+    },
+    freeze() {
+      frozen = true;
+    },
+    thaw() {
+      frozen = false;
     },
     touch() {
       touched = true;

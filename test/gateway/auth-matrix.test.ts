@@ -67,6 +67,7 @@ const ROUTES: Record<string, RouteCase> = {
     needed: 'admin',
     params: (ids) => ({ id: ids.tank, snapshot_id: ids.snapshot }),
   },
+  'POST /api/tanks/{id}/move': { needed: 'admin', body: () => ({ server_id: 'server-nowhere' }) },
   'GET /api/tanks/{id}/permissions': { needed: 'admin' },
   'POST /api/tanks/{id}/permissions': {
     needed: 'admin',
@@ -84,6 +85,7 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /api/transfers/{id}': { needed: 'read', params: (ids) => ({ id: ids.transfer }), hidden: 'not_found' },
   'GET /api/transfers': { needed: 'read', query: (ids) => ({ tank: ids.tank }) },
   'GET /api/audit': { operator: true },
+  'POST /api/servers/{id}/drain': { operator: true, params: () => ({ id: 'server-1' }) },
   'GET /api/servers': {},
   'GET /api/events': {},
   'GET /api/session': {},

@@ -4,7 +4,8 @@
  * WebSocket, decodes the binary frames with the project's decoder and draws them, interpolated
  * between the two frames around "now minus one broadcast" so fish glide at the screen's rate.
  * Pause, resume and spawn show only to users who may write (the server says so in `hello`).
- * When the server goes away the viewer reconnects with backoff, looking the tank up again.
+ * When the server goes away the viewer reconnects with backoff, looking the tank up again; when
+ * the tank moves live (a `moved` message, close 4307) it follows at once to the new server.
  */
 import { GENOME_RANGES } from '../../src/sim/index.ts';
 import { createFrameDecoder, type FishState, type TankFrame } from '../../src/tank/wire/index.ts';
@@ -14,6 +15,8 @@ import { followTankStats } from './tank-stats.ts';
 
 const RENDER_DELAY_MS = 120;
 const TICK_S = 1 / 30;
+/** `WsClose.moved` (src/server/ws-close.ts): the tank moved live; the message before says where. */
+const MOVED_CLOSE = 4307;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const tankId = new URLSearchParams(location.search).get('id') ?? '';
 const canvas = $<HTMLCanvasElement>('canvas');
@@ -147,40 +150,10 @@ function connect(attempt = 0): void {
   api<{ tank: { name: string }; server: { server_id: string }; websocket_url: string }>(
     `/gateway/tanks/${encodeURIComponent(tankId)}`,
   )
-    .then(async ({ tank, server, websocket_url }) => {
-      // The server takes a token only in the URL: a fresh one of a minute where the gateway can
-      // mint (see GET /api/session/ws-token), so the long-lived token never sits in a URL.
-      const token = await webSocketToken();
+    .then(({ tank, server, websocket_url }) => {
       $('tank-name').textContent = tank.name;
-      $('where').textContent = `on ${server.server_id} · ${new URL(websocket_url).host}`;
       document.title = `${tank.name} — Tank World Net`;
-      const ws = new WebSocket(`${websocket_url}?token=${encodeURIComponent(token)}`);
-      ws.binaryType = 'arraybuffer';
-      const decoder = createFrameDecoder();
-      ws.onmessage = (message) => {
-        if (typeof message.data === 'string') {
-          const hello = JSON.parse(message.data) as { type: string; level?: string; status?: string };
-          if (hello.type === 'hello') {
-            attempt = 0;
-            setConnection('live', 'live');
-            $('controls').hidden = hello.level !== 'write' && hello.level !== 'admin';
-            setPaused(hello.status === 'paused');
-          }
-          return;
-        }
-        const frame = decoder.decode(new Uint8Array(message.data as ArrayBuffer));
-        if (!frame) return;
-        frames.push({ at: performance.now(), frame });
-        if (frames.length > 8) frames = frames.slice(-8);
-        showStats(frame);
-      };
-      ws.onclose = (event) => {
-        if (event.code === 4401 || event.code === 4403 || event.code === 4404) {
-          setConnection(`closed: ${event.reason || event.code}`, 'down');
-          return;
-        }
-        retry(attempt + 1);
-      };
+      return watch({ websocketUrl: websocket_url, serverId: server.server_id, attempt });
     })
     .catch((err) => {
       // No session (or it expired): the dashboard asks for a token.
@@ -192,6 +165,80 @@ function connect(attempt = 0): void {
       if (!(err instanceof ApiFailure) || err.status >= 500) retry(attempt + 1);
       else setConnection('unavailable', 'down');
     });
+}
+
+/** What the server says before it closes with 4307: the tank moved, live, to `websocket_url`. */
+interface MovedMessage {
+  type: 'moved';
+  websocket_url: string;
+  server_id: string;
+  frame: number;
+}
+
+/**
+ * Opens the tank's WebSocket. A `moved` message (a live move, a drain) is followed at once to
+ * the URL it names, without a lookup or a reload; the first frame there is a keyframe, and the
+ * frame counter goes on. Any other close looks the tank up again (`retry`).
+ */
+async function watch({
+  websocketUrl,
+  serverId,
+  attempt,
+  movedFrom,
+}: {
+  websocketUrl: string;
+  serverId: string;
+  attempt: number;
+  movedFrom?: string;
+}): Promise<void> {
+  // The server takes a token only in the URL: a fresh one of a minute where the gateway can
+  // mint (see GET /api/session/ws-token), so the long-lived token never sits in a URL.
+  const token = await webSocketToken();
+  const moved = movedFrom ? ` (moved from ${movedFrom})` : '';
+  $('where').textContent = `on ${serverId} · ${new URL(websocketUrl).host}${moved}`;
+  const ws = new WebSocket(`${websocketUrl}?token=${encodeURIComponent(token)}`);
+  ws.binaryType = 'arraybuffer';
+  const decoder = createFrameDecoder();
+  let movedTo: MovedMessage | undefined;
+  let live = false;
+  ws.onmessage = (message) => {
+    if (typeof message.data === 'string') {
+      const text = JSON.parse(message.data) as { type: string; level?: string; status?: string };
+      if (text.type === 'hello') {
+        attempt = 0;
+        live = true;
+        setConnection('live', 'live');
+        $('controls').hidden = text.level !== 'write' && text.level !== 'admin';
+        setPaused(text.status === 'paused');
+      } else if (text.type === 'moved') {
+        movedTo = text as MovedMessage;
+      }
+      return;
+    }
+    const frame = decoder.decode(new Uint8Array(message.data as ArrayBuffer));
+    if (!frame) return;
+    frames.push({ at: performance.now(), frame });
+    if (frames.length > 8) frames = frames.slice(-8);
+    showStats(frame);
+  };
+  ws.onclose = (event) => {
+    if (event.code === 4401 || event.code === 4403 || event.code === 4404) {
+      setConnection(`closed: ${event.reason || event.code}`, 'down');
+      return;
+    }
+    if (event.code === MOVED_CLOSE && movedTo && live) {
+      setConnection('following the move', 'warn');
+      const next = {
+        websocketUrl: movedTo.websocket_url,
+        serverId: movedTo.server_id,
+        attempt: 0,
+        movedFrom: serverId,
+      };
+      watch(next).catch(() => retry(1));
+      return;
+    }
+    retry(attempt + 1);
+  };
 }
 
 /**
