@@ -48,7 +48,11 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
     HEARTBEAT_MS: env.HEARTBEAT_MS ?? '2000',
   });
   const logger = createLogger({ level: config.logLevel, base: { service: 'tankworld-dev' } });
-  const tracing = await startTracing({ serviceName: 'tankworld-dev', otlpEndpoint: config.otlpEndpoint });
+  const tracing = await startTracing({
+    serviceName: 'tankworld-dev',
+    otlpEndpoint: config.otlpEndpoint,
+    zipkinEndpoint: config.zipkinEndpoint,
+  });
   const localRegistry = createLocalRegistry();
   const adapters = await createAdapters({ config: { ...config, discovery: 'local' }, logger, localRegistry });
   await adapters.store.migrate();

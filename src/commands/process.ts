@@ -34,7 +34,11 @@ export async function runProcess<C extends CommonConfig & { discovery?: 'consul'
   build,
 }: RunProcessOptions<C>): Promise<void> {
   const logger = createLogger({ level: config.logLevel, base: { service } });
-  const tracing = await startTracing({ serviceName: service, otlpEndpoint: config.otlpEndpoint });
+  const tracing = await startTracing({
+    serviceName: service,
+    otlpEndpoint: config.otlpEndpoint,
+    zipkinEndpoint: config.zipkinEndpoint,
+  });
   const adapters = await createAdapters({ config, logger, localRegistry: createLocalRegistry() });
   await adapters.store.migrate();
   const part = build({ adapters, logger });

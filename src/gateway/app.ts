@@ -51,7 +51,15 @@ function streamAuth(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
 export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptions): OpenAPIHono<GatewayEnv> {
   // The gateway serves the web app beside the API, so every answer carries the app's policy.
   const app = createApi<GatewayEnv>({ logger: ctx.logger, contentSecurityPolicy: WEB_APP_CSP });
-  app.use('*', observe({ registry: ctx.registry, name: 'tankworld_gateway' }));
+  app.use(
+    '*',
+    observe({
+      registry: ctx.registry,
+      name: 'tankworld_gateway',
+      logger: ctx.logger,
+      accessLogLevel: ctx.accessLogLevel,
+    }),
+  );
   const { limits } = ctx;
   // Every client address first (floods without a valid token too), then each user once known.
   app.use('*', limitRequests({ limits, byAddress: true }));

@@ -92,6 +92,7 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
   });
   const ctx: GatewayContext = {
     gatewayId,
+    accessLogLevel: options.accessLogLevel,
     version: GATEWAY_VERSION,
     startedAt: new Date(),
     db,

@@ -40,7 +40,10 @@ export function createServerApp({
   const { db, discovery, verifier, internalVerifier } = options;
   const ctx: ServerContext = { serverId, version: SERVER_VERSION, db, host, tanks, snapshotter, logger };
   const app = createApi<ServerEnv>({ logger });
-  app.use('*', observe({ registry, name: 'tankworld_server' }));
+  app.use(
+    '*',
+    observe({ registry, name: 'tankworld_server', logger, accessLogLevel: options.accessLogLevel }),
+  );
   app.use('*', refuseMisdirected({ serverId }));
   const fromGateway = forwardedByGateway({ verifier: internalVerifier });
   app.use('*', fromGateway.middleware);

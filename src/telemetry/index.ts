@@ -13,6 +13,13 @@ export {
   Registry,
 } from './metrics.ts';
 export {
+  activeRequestId,
+  logCorrelation,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  withRequestId,
+} from './request-context.ts';
+export {
   context,
   injectTraceHeaders,
   propagation,
