@@ -88,7 +88,10 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
     ...placing,
     logger: logger.child({ part: 'failover' }),
     graceMs: options.failoverGraceMs,
-    onMoved: (_tankId, from, to) => metrics.failovers.inc({ from, to }),
+    onMoved: (_tankId, from, to) => {
+      metrics.failovers.inc({ from, to });
+      metrics.moves.inc({ reason: 'failover' });
+    },
   });
   const ctx: GatewayContext = {
     gatewayId,

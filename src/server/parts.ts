@@ -48,7 +48,10 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     labels: { server_id: serverId },
     processMetrics: options.processMetrics,
   });
-  const metrics = createServerMetrics(registry, { tankCount: () => host.size });
+  const metrics = createServerMetrics(registry, {
+    tankCount: () => host.size,
+    anyUnsaved: () => host.list().some((t) => t.dirty),
+  });
   const startedAt = new Date();
   const host = createTankHost({
     tickHz: options.tickHz,
@@ -57,8 +60,9 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
       metrics.tanksFailed.inc();
       logger.error({ err, tank_id: tank.id }, 'tank stopped: its simulation step threw');
     },
-    onTick: ({ seconds, behind }) => {
+    onTick: ({ seconds, behind, lagSeconds }) => {
       metrics.tickSeconds.observe(seconds);
+      metrics.tickLag.observe(lagSeconds);
       metrics.ticksBehind.set(behind);
     },
   });
@@ -87,6 +91,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     tanksPerOwner: limits.tanksPerOwner,
     reconcileWorld: (tankId, world) => reconcileWorld(db, tankId, world),
     reconcileRestore: (tankId, world, live) => reconcileRestore(db, tankId, world, live),
+    onRestored: (seconds, from) => metrics.restoreSeconds.observe({ from }, seconds),
     onTankGone: (tankId, reason, audience) => {
       viewers.closeTank(tankId, reason === 'moved' ? 'tank moved to another server' : 'tank deleted');
       const at = new Date().toISOString();
@@ -110,7 +115,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     logger,
     intervalMs: options.snapshotIntervalMs,
     onFenced: (tankId) => tanks.evict(tankId),
-    onBatch: ({ seconds }) => metrics.snapshotSeconds.observe(seconds),
+    onBatch: ({ seconds }) => metrics.snapshotSaved(seconds),
   });
 
   const participant = createParticipant({
