@@ -51,6 +51,8 @@ const commonSchema = z.object({
   connectBindAddress: z.string().optional(),
   /** Local port of the sidecar's `tank-server` upstream: calls to servers go there, over mTLS. */
   connectUpstreamPort: port.optional(),
+  /** Port of the sidecar's Prometheus listener (Consul's `envoy_prometheus_bind_addr`); none when unset. */
+  connectMetricsPort: port.optional(),
   ...limitSettings,
 });
 
@@ -126,6 +128,7 @@ const ENV: Record<string, string> = {
   connectSidecarPort: 'CONNECT_SIDECAR_PORT',
   connectBindAddress: 'CONNECT_BIND_ADDRESS',
   connectUpstreamPort: 'CONNECT_UPSTREAM_PORT',
+  connectMetricsPort: 'CONNECT_METRICS_PORT',
   connectLocalPort: 'CONNECT_LOCAL_PORT',
   ...LIMIT_ENV,
   host: 'HOST',

@@ -18,6 +18,7 @@ import type { GatewayContext, GatewayEnv } from './context.ts';
 import { registerLookupRoutes } from './routes-lookup.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerPermissionRoutes } from './routes-permissions.ts';
+import { registerPrometheusRoutes } from './routes-prometheus.ts';
 import { registerSessionRoutes } from './routes-session.ts';
 import { registerTankRoutes } from './routes-tanks.ts';
 
@@ -86,6 +87,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   registerTankRoutes(app, ctx);
   registerPermissionRoutes(app, ctx);
   registerMetaRoutes(app, ctx);
+  registerPrometheusRoutes(app, ctx);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Tank World Net — gateway', version: ctx.version },
