@@ -14,6 +14,7 @@
 
 import { ErrorReply } from 'redis';
 import type { z } from 'zod';
+import { clientSpan } from '../telemetry/index.ts';
 import {
   checkTtl,
   decodeEvent,
@@ -231,8 +232,9 @@ class RedisRealtime implements Realtime {
     if (this.#closing) throw new RealtimeUnavailableError('real-time state is closed');
     if (!client.isReady) throw new RealtimeUnavailableError(`redis is unreachable (${op})`);
     try {
+      // One span per operation (its commands go in one pipeline), named by what it is for.
       return await withTimeout(
-        fn(),
+        clientSpan('tankworld_redis', `redis ${op}`, { 'db.system': 'redis', 'db.operation': op }, fn),
         this.#timeoutMs,
         `redis did not answer ${op} within ${this.#timeoutMs} ms`,
       );

@@ -20,6 +20,7 @@ export {
   withRequestId,
 } from './request-context.ts';
 export {
+  clientSpan,
   context,
   injectTraceHeaders,
   propagation,

@@ -19,6 +19,8 @@ export interface TracingOptions {
   otlpEndpoint?: string;
   /** Zipkin's span endpoint, e.g. http://127.0.0.1:9411/api/v2/spans. */
   zipkinEndpoint?: string;
+  /** `service.instance.id` (a server id, a gateway id): tells apart the instances of a service. */
+  instanceId?: string;
 }
 
 export interface Tracing {
@@ -50,7 +52,11 @@ export async function startTracing({
   serviceName,
   otlpEndpoint,
   zipkinEndpoint,
+  instanceId,
 }: TracingOptions): Promise<Tracing> {
+  // Read by the SDK's environment detector; Zipkin shows resource attributes as span tags.
+  if (instanceId && !process.env.OTEL_RESOURCE_ATTRIBUTES)
+    process.env.OTEL_RESOURCE_ATTRIBUTES = `service.instance.id=${encodeURIComponent(instanceId)}`;
   // Metrics and logs go through prom-client and pino; leaving their OTel exporters on makes
   // shutdown wait ~8 s for nothing.
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
@@ -74,6 +80,33 @@ export async function startTracing({
       return closing;
     },
   };
+}
+
+/**
+ * Runs `fn` in a CLIENT span of the active trace (a call out of the process: a tank server, the
+ * database, Redis); the span ends when `fn` settles and is marked failed when it rejects.
+ *
+ * @example
+ * ```ts
+ * await clientSpan('tankworld_realtime', 'redis publish', { 'db.system': 'redis' }, () => client.publish(ch, text));
+ * ```
+ */
+export function clientSpan<T>(
+  scope: string,
+  name: string,
+  attributes: Record<string, string | number>,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return trace.getTracer(scope).startActiveSpan(name, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    try {
+      return await fn();
+    } catch (err) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 /** Adds the current trace context (W3C and B3) and request id to outgoing request headers. */

@@ -4,13 +4,23 @@
  * gateway's HTTP service discovery lists from Consul (the gateway, both servers and each
  * sidecar's Envoy metrics listener), all up; a cross-server transfer counted in Prometheus.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import { type NativeMesh, startNativeMesh } from '../../src/mesh/index.ts';
 import { binaries, useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { gatewayUser, MESH_SECRET, tanksOnTwoServers } from './mesh-support.ts';
 
 const cleanup = useCleanup();
+
+interface ZipkinSpan {
+  traceId: string;
+  id: string;
+  parentId?: string;
+  name?: string;
+  kind?: string;
+  localEndpoint?: { serviceName?: string };
+  tags?: Record<string, string>;
+}
 
 interface PromTarget {
   labels: Record<string, string>;
@@ -30,20 +40,26 @@ async function promQuery(
 }
 
 describe('observability in the mesh', () => {
-  it('should scrape the gateway, the servers and every sidecar, and count a transfer', async () => {
+  let mesh: NativeMesh;
+  // Starting the mesh (Zipkin's JVM above all) can take a minute on a busy machine: a hook's time.
+  beforeAll(async () => {
     const db = await useDatabase({ cleanup });
     const bins = binaries();
-    const mesh: NativeMesh = await startNativeMesh({
+    mesh = await startNativeMesh({
       serverIds: ['obs-1', 'obs-2'],
       gateway: true,
       databaseUrl: db.url,
       jwtSecret: MESH_SECRET,
       internalSecret: MESH_SECRET,
-      env: { LOG_LEVEL: 'warn', HEARTBEAT_MS: '1000', CHECK_TTL: '5s' },
+      // Spans leave each app within 200 ms instead of the SDK's 5 s batches.
+      env: { LOG_LEVEL: 'warn', HEARTBEAT_MS: '1000', CHECK_TTL: '5s', OTEL_BSP_SCHEDULE_DELAY: '200' },
       binaries: bins,
-      observability: { prometheusBin: bins.prometheus },
+      observability: { prometheusBin: bins.prometheus, zipkinJar: bins.zipkinJar },
     });
     cleanup.add(mesh);
+  });
+
+  it('should scrape the gateway, the servers and every sidecar, and count a transfer traced end to end', async () => {
     const prometheus = mesh.prometheus!;
     const gateway = mesh.gateway!;
 
@@ -82,8 +98,67 @@ describe('observability in the mesh', () => {
     const user = gatewayUser(gateway.url, await mintToken({ secret: MESH_SECRET, userId: 'alice' }));
     const [a, b] = await tanksOnTwoServers(user, 'obs');
     const [fish] = await user.fishOf(a.tankId);
-    const moved = await user.transfer(a.tankId, b.tankId, fish!.id);
+    const traceId = '5af7183fb1d4cf5f7e8c4d1a2b3c4d5e';
+    const moved = await user.call('/gateway/transfer', {
+      method: 'POST',
+      headers: { traceparent: `00-${traceId}-a1b2c3d4e5f60718-01` },
+      body: JSON.stringify({
+        source_tank_id: a.tankId,
+        dest_tank_id: b.tankId,
+        entity_id: fish!.id,
+        entity_type: 'fish',
+      }),
+    });
     expect(moved.status).toBe(200);
+    const zipkin = mesh.zipkin!;
+    // One trace: the gateway's span (child of the caller's), its calls, the gateway sidecar's
+    // spans (Envoy's Zipkin tracer, joined by B3), and both servers' spans with their queries.
+    const isProxy = (s: ZipkinSpan) => s.tags?.component === 'proxy';
+    const ofServer = (id: string) => (s: ZipkinSpan) =>
+      !isProxy(s) && s.localEndpoint?.serviceName === 'tank-server' && s.tags?.['service.instance.id'] === id;
+    const spans = await waitFor(
+      async () => {
+        const res = await fetch(`${zipkin.url}/api/v2/trace/${traceId}`);
+        if (!res.ok) return undefined;
+        const found = (await res.json()) as ZipkinSpan[];
+        const complete =
+          found.some((s) => !isProxy(s) && s.name === 'post /gateway/transfer') &&
+          found.some((s) => isProxy(s) && s.tags?.node_id === 'gateway-1-sidecar-proxy') &&
+          found.some(ofServer('obs-1')) &&
+          found.some(ofServer('obs-2')) &&
+          // The servers' sidecars flush their spans every few seconds: wait for their parents.
+          found
+            .filter(
+              (s) => s.localEndpoint?.serviceName === 'tank-server' && s.kind === 'SERVER' && !isProxy(s),
+            )
+            .every((s) => found.some((p) => p.id === s.parentId));
+        return complete ? found : undefined;
+      },
+      {
+        what: 'the transfer trace in Zipkin with the gateway, its sidecar and both servers',
+        timeout: 30_000,
+        interval: 500,
+      },
+    );
+    const root = spans.find((s) => s.name === 'post /gateway/transfer')!;
+    expect(root.localEndpoint?.serviceName).toBe('tank-gateway');
+    expect(root.parentId).toBe('a1b2c3d4e5f60718');
+    // The gateway's calls to the servers and its queries are CLIENT spans under it.
+    const calls = spans.filter((s) => !isProxy(s) && s.tags?.['server.id'] !== undefined);
+    expect(new Set(calls.map((s) => s.tags?.['server.id']))).toEqual(new Set(['obs-1', 'obs-2']));
+    expect(
+      spans.some(
+        (s) => s.localEndpoint?.serviceName === 'tank-gateway' && s.tags?.['db.system'] === 'postgresql',
+      ),
+    ).toBe(true);
+    // Each server's own spans hang under a sidecar span, not straight under the gateway.
+    const byId = new Map(spans.map((s) => [s.id, s]));
+    for (const id of ['obs-1', 'obs-2']) {
+      const steps = spans.filter((s) => ofServer(id)(s) && s.kind === 'SERVER');
+      expect(steps.length).toBeGreaterThan(0);
+      for (const step of steps) expect(isProxy(byId.get(step.parentId!) ?? ({} as ZipkinSpan))).toBe(true);
+      expect(spans.some((s) => ofServer(id)(s) && s.tags?.['db.system'] === 'postgresql')).toBe(true);
+    }
     const counted = await waitFor(
       async () => {
         const result = await promQuery(prometheus.url, 'sum(tankworld_transfers_total{outcome="committed"})');
