@@ -127,7 +127,9 @@ async function summary(mesh: NativeMesh, jwtSecret: string): Promise<string> {
       : []),
     `  consul ui    ${mesh.consul.url}/ui/`,
     ...(mesh.prometheus
-      ? [`  prometheus   ${mesh.prometheus.url}/targets   (alerts ${mesh.prometheus.url}/alerts)`]
+      ? [
+          `  prometheus   ${mesh.prometheus.url}/classic/targets   (alerts ${mesh.prometheus.url}/classic/alerts)`,
+        ]
       : []),
     ...(mesh.zipkin ? [`  zipkin ui    ${mesh.zipkin.url}/zipkin/`] : []),
     ...(mesh.operatorToken

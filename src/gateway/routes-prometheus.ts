@@ -2,8 +2,9 @@
  * @module
  * Prometheus HTTP service discovery (`http_sd_configs`): `GET /internal/prometheus/targets`
  * lists every `/metrics` endpoint discovery knows — gateways, tank servers, and each Envoy
- * sidecar with a metrics listener — one target group each, with `job`, `service_id` and
- * `health` labels. Debian's Prometheus is built without Consul discovery, so it asks here. Down
+ * sidecar with a metrics listener — one target group each, with `job` and `service_id` labels
+ * (not the health: a label that changes would start a new series for the same target).
+ * Debian's Prometheus is built without Consul discovery, so it asks here. Down
  * instances stay listed: Prometheus must see them as `up == 0` for the server-down alert.
  */
 import { ApiError, createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
@@ -14,7 +15,7 @@ export const PROMETHEUS_TARGETS_PATH = '/internal/prometheus/targets';
 
 const TargetGroupSchema = z.object({
   targets: z.array(z.string()),
-  labels: z.object({ job: z.string(), service_id: z.string(), health: z.string() }),
+  labels: z.object({ job: z.string(), service_id: z.string() }),
 });
 
 const targetsRoute = createRoute({
@@ -52,7 +53,7 @@ export function registerPrometheusRoutes(app: OpenAPIHono<GatewayEnv>, ctx: Gate
     return c.json(
       targets.map((t) => ({
         targets: [t.address],
-        labels: { job: t.job, service_id: t.serviceId, health: t.status },
+        labels: { job: t.job, service_id: t.serviceId },
       })),
       200,
     );

@@ -32,7 +32,7 @@ export interface PrometheusOptions {
 
 /** A running Prometheus; see {@link startPrometheus}. */
 export interface PrometheusHandle extends ServiceControl {
-  /** `http://127.0.0.1:<port>`: the UI at `/`, targets at `/targets`, the API at `/api/v1`. */
+  /** `http://127.0.0.1:<port>`: the UI at `/classic/` (Debian packages only that one), the API at `/api/v1`. */
   readonly url: string;
   readonly port: number;
   readonly configFile: string;

@@ -8,9 +8,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import { type NativeMesh, startNativeMesh } from '../../src/mesh/index.ts';
 import { binaries, useCleanup, useDatabase, waitFor } from '../support/index.ts';
+import { launchBrowser, screenshotPath } from '../web/browser.ts';
 import { gatewayUser, MESH_SECRET, tanksOnTwoServers } from './mesh-support.ts';
 
 const cleanup = useCleanup();
+/** The trace of the transfer the first test makes; the second shows it in Zipkin's UI. */
+const traceId = '5af7183fb1d4cf5f7e8c4d1a2b3c4d5e';
 
 interface ZipkinSpan {
   traceId: string;
@@ -98,7 +101,6 @@ describe('observability in the mesh', () => {
     const user = gatewayUser(gateway.url, await mintToken({ secret: MESH_SECRET, userId: 'alice' }));
     const [a, b] = await tanksOnTwoServers(user, 'obs');
     const [fish] = await user.fishOf(a.tankId);
-    const traceId = '5af7183fb1d4cf5f7e8c4d1a2b3c4d5e';
     const moved = await user.call('/gateway/transfer', {
       method: 'POST',
       headers: { traceparent: `00-${traceId}-a1b2c3d4e5f60718-01` },
@@ -170,5 +172,31 @@ describe('observability in the mesh', () => {
     // Envoy's own series come through its listener (requests the gateway's sidecar sent upstream).
     const envoySeries = await promQuery(prometheus.url, 'count(envoy_server_live{job="envoy"})');
     expect(envoySeries[0]?.value[1]).toBe('3');
+  });
+
+  // After the first test: its transfer's trace is what the Zipkin page shows.
+  it("should show the transfer's trace in Zipkin's UI and every target up on Prometheus's targets page", async () => {
+    const zipkin = mesh.zipkin!;
+    const prometheus = mesh.prometheus!;
+    const browser = await launchBrowser(cleanup);
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${zipkin.url}/zipkin/traces/${traceId}`);
+    await page.waitForSelector('text=tank-server', { timeout: 20_000 });
+    expect(await page.textContent('body')).toContain('tank-gateway');
+    await page.screenshot({ path: screenshotPath('zipkin-trace.png') });
+    // Debian ships the classic UI only (the React one is not packaged).
+    await page.goto(`${prometheus.url}/classic/targets`);
+    await page.waitForSelector('text=envoy', { timeout: 20_000 });
+    const targetsPage = (await page.textContent('body')) ?? '';
+    const shown = targetsPage.replace(/\s+/g, ' ');
+    // One scrape pool (the discovery job), each target with the job label discovery gave it.
+    expect(shown).toContain('tankworld (6/6 up)');
+    for (const [job, n] of [
+      ['tank-gateway', 1],
+      ['tank-server', 2],
+      ['envoy', 3],
+    ] as const)
+      expect(shown.match(new RegExp(`up instance="[^"]+" job="${job}"`, 'g'))).toHaveLength(n);
+    await page.screenshot({ path: screenshotPath('prometheus-targets.png'), fullPage: true });
   });
 });
