@@ -7,9 +7,11 @@ TANKWORLD_CACHE="${TANKWORLD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tankworld}"
 NODE_VERSION="26.10.0"
 CONSUL_VERSION="1.14.11"
 ENVOY_VERSION="1.36.4"
+ZIPKIN_VERSION="3.5.1"
 NODE_HOME="$TANKWORLD_CACHE/node-v$NODE_VERSION"
 CONSUL_BIN="$TANKWORLD_CACHE/consul-v$CONSUL_VERSION/consul"
 ENVOY_BIN="$TANKWORLD_CACHE/envoy-v$ENVOY_VERSION/envoy"
+ZIPKIN_JAR="$TANKWORLD_CACHE/zipkin-v$ZIPKIN_VERSION/zipkin-server-$ZIPKIN_VERSION-exec.jar"
 
 say() { printf '[tankworld] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

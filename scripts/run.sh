@@ -78,6 +78,9 @@ case "$cmd" in
     need_services
     need_apt chromium chromium
     export TANKWORLD_CHROMIUM="${TANKWORLD_CHROMIUM:-$(command -v chromium)}"
+    # promtool tests the alert rules; Prometheus and Zipkin run in the observability mesh test.
+    export TANKWORLD_PROMETHEUS_BIN="${TANKWORLD_PROMETHEUS_BIN:-$(bash "$here/install-prometheus.sh")}"
+    export TANKWORLD_ZIPKIN_JAR="${TANKWORLD_ZIPKIN_JAR:-$(bash "$here/install-zipkin.sh")}"
     web_build
     exec vitest run "$@" ;;
   bench)
@@ -89,7 +92,11 @@ case "$cmd" in
     [ -f "bench/$name.ts" ] || die "no benchmark bench/$name.ts"
     need_services
     exec node "bench/$name.ts" "$@" ;;
-  mesh) need_services; exec node src/cli.ts mesh up "$@" ;;
+  mesh)
+    need_services
+    export TANKWORLD_PROMETHEUS_BIN="${TANKWORLD_PROMETHEUS_BIN:-$(bash "$here/install-prometheus.sh")}"
+    export TANKWORLD_ZIPKIN_JAR="${TANKWORLD_ZIPKIN_JAR:-$(bash "$here/install-zipkin.sh")}"
+    exec node src/cli.ts mesh up "$@" ;;
   licenses)
     export TANKWORLD_CONSUL_BIN="${TANKWORLD_CONSUL_BIN:-$(bash "$here/install-consul.sh")}"
     export TANKWORLD_ENVOY_BIN="${TANKWORLD_ENVOY_BIN:-$(bash "$here/install-envoy.sh")}"

@@ -26,6 +26,8 @@ const serverId = z
 /** Settings every command shares. */
 const commonSchema = z.object({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  /** The level of the one-line-per-request access log; `debug` keeps it out of an `info` log. */
+  accessLogLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   distributed: bool.default(false),
   databaseUrl: z.string().url().optional(),
   dataDir: z.string().default('./data'),
@@ -43,12 +45,16 @@ const commonSchema = z.object({
   /** HMAC secret for internal (gateway ↔ server) requests. */
   internalSecret: z.string().min(16).optional(),
   otlpEndpoint: z.string().url().optional(),
+  /** Zipkin's span endpoint (`…/api/v2/spans`); spans go there unless OTLP is set. */
+  zipkinEndpoint: z.string().url().optional(),
   /** Consul Connect: the port of this process's Envoy sidecar public listener; unset = no mesh. */
   connectSidecarPort: port.optional(),
   /** Address that listener binds (Envoy's default 0.0.0.0; the native mesh uses 127.0.0.1). */
   connectBindAddress: z.string().optional(),
   /** Local port of the sidecar's `tank-server` upstream: calls to servers go there, over mTLS. */
   connectUpstreamPort: port.optional(),
+  /** Port of the sidecar's Prometheus listener (Consul's `envoy_prometheus_bind_addr`); none when unset. */
+  connectMetricsPort: port.optional(),
   ...limitSettings,
 });
 
@@ -109,6 +115,7 @@ export type GatewayConfig = z.infer<typeof gatewaySchema>;
 /** Environment variable for each setting (the same names in compose.yaml and the README). */
 const ENV: Record<string, string> = {
   logLevel: 'LOG_LEVEL',
+  accessLogLevel: 'ACCESS_LOG_LEVEL',
   distributed: 'DISTRIBUTED_MODE',
   databaseUrl: 'DATABASE_URL',
   dataDir: 'TANKWORLD_DATA_DIR',
@@ -122,9 +129,11 @@ const ENV: Record<string, string> = {
   jwtAudience: 'JWT_AUDIENCE',
   internalSecret: 'INTERNAL_SECRET',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  zipkinEndpoint: 'OTEL_EXPORTER_ZIPKIN_ENDPOINT',
   connectSidecarPort: 'CONNECT_SIDECAR_PORT',
   connectBindAddress: 'CONNECT_BIND_ADDRESS',
   connectUpstreamPort: 'CONNECT_UPSTREAM_PORT',
+  connectMetricsPort: 'CONNECT_METRICS_PORT',
   connectLocalPort: 'CONNECT_LOCAL_PORT',
   ...LIMIT_ENV,
   host: 'HOST',

@@ -58,6 +58,7 @@ function connectOptions(config: CommonConfig): ConnectOptions | undefined {
   return {
     sidecarPort: config.connectSidecarPort,
     bindAddress: config.connectBindAddress,
+    metricsPort: config.connectMetricsPort,
     // Only a tank server has a mesh listener of its own (see `createTankServer`'s `meshPort`).
     localServicePort:
       'connectLocalPort' in config ? (config.connectLocalPort as number | undefined) : undefined,

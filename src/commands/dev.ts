@@ -45,7 +45,11 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
   // The fleet timing is the default profile's (docs/failover.md), or FLEET_PROFILE's.
   const config = loadServerConfig(rest, { ...env, DISCOVERY: 'local' });
   const logger = createLogger({ level: config.logLevel, base: { service: 'tankworld-dev' } });
-  const tracing = await startTracing({ serviceName: 'tankworld-dev', otlpEndpoint: config.otlpEndpoint });
+  const tracing = await startTracing({
+    serviceName: 'tankworld-dev',
+    otlpEndpoint: config.otlpEndpoint,
+    zipkinEndpoint: config.zipkinEndpoint,
+  });
   const localRegistry = createLocalRegistry();
   const adapters = await createAdapters({ config: { ...config, discovery: 'local' }, logger, localRegistry });
   await adapters.store.migrate();

@@ -31,7 +31,7 @@ export function throughSidecar(upstreamPort: number): ResolveServer {
 /** The settings a gateway takes from any process's config (`tankworld dev` passes a server's). */
 export type GatewaySharedConfig = Pick<
   GatewayConfig,
-  'host' | 'checkTtl' | 'deregisterAfter' | 'heartbeatMs' | 'leaseMarginMs' | 'webRoot'
+  'host' | 'accessLogLevel' | 'checkTtl' | 'deregisterAfter' | 'heartbeatMs' | 'leaseMarginMs' | 'webRoot'
 > &
   Parameters<typeof limitsConfigOf>[0];
 
@@ -65,6 +65,7 @@ export function gatewayOptionsFrom({
     tokenMinter: adapters.tokenMinter,
     internalSecret: adapters.secrets.internalSecret,
     logger,
+    accessLogLevel: config.accessLogLevel,
     webRoot: config.webRoot ?? WEB_DIST,
     heartbeatMs: config.heartbeatMs,
     failoverRoundMs: fleetTiming(config).failoverRoundMs,

@@ -24,7 +24,7 @@ import {
 import { createLogger } from '../telemetry/index.ts';
 import { onShutdown } from './shutdown.ts';
 
-const USAGE = `usage: tankworld mesh up [--servers N] [--gateway true|false]
+const USAGE = `usage: tankworld mesh up [--servers N] [--gateway true|false] [--observability true|false]
        tankworld mesh entries --servers id,id,… [--out dir]`;
 
 export async function runMesh(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -74,9 +74,10 @@ async function meshEntries(argv: string[]): Promise<void> {
 }
 
 async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const { servers, gateway } = flags(argv, ['servers', 'gateway']);
-  if (gateway !== undefined && gateway !== 'true' && gateway !== 'false')
-    throw new ConfigError('--gateway: true or false');
+  const { servers, gateway, observability } = flags(argv, ['servers', 'gateway', 'observability']);
+  for (const [name, value] of Object.entries({ gateway, observability }))
+    if (value !== undefined && value !== 'true' && value !== 'false')
+      throw new ConfigError(`--${name}: true or false`);
   // Secrets and URLs as every command reads them (so `JWT_SECRET_FILE` & co. work here too).
   const config = loadCommonConfig([], env);
   const logger = createLogger({ level: config.logLevel, base: { service: 'mesh' } });
@@ -87,6 +88,7 @@ async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     stopped = true;
     await mesh?.stop();
   });
+  const bins = resolveBinaries({ env });
   const started = await startNativeMesh({
     serverIds: serverIdsFrom(servers),
     gateway: gateway !== 'false',
@@ -95,7 +97,10 @@ async function meshUp(argv: string[], env: NodeJS.ProcessEnv): Promise<void> {
     jwtSecret,
     internalSecret: config.internalSecret ?? randomBytes(24).toString('hex'),
     env: { LOG_LEVEL: env.APP_LOG_LEVEL ?? 'warn' },
-    binaries: resolveBinaries({ env }),
+    binaries: bins,
+    // Prometheus and Zipkin (`--observability false`: neither, for a quicker start).
+    observability:
+      observability === 'false' ? {} : { prometheusBin: bins.prometheus, zipkinJar: bins.zipkinJar },
     log: logger,
   });
   mesh = started;
@@ -121,6 +126,12 @@ async function summary(mesh: NativeMesh, jwtSecret: string): Promise<string> {
         ]
       : []),
     `  consul ui    ${mesh.consul.url}/ui/`,
+    ...(mesh.prometheus
+      ? [
+          `  prometheus   ${mesh.prometheus.url}/classic/targets   (alerts ${mesh.prometheus.url}/classic/alerts)`,
+        ]
+      : []),
+    ...(mesh.zipkin ? [`  zipkin ui    ${mesh.zipkin.url}/zipkin/`] : []),
     ...(mesh.operatorToken
       ? [
           `  consul token ${mesh.operatorToken}`,

@@ -34,7 +34,12 @@ export async function runProcess<C extends CommonConfig & { discovery?: 'consul'
   build,
 }: RunProcessOptions<C>): Promise<void> {
   const logger = createLogger({ level: config.logLevel, base: { service } });
-  const tracing = await startTracing({ serviceName: service, otlpEndpoint: config.otlpEndpoint });
+  const tracing = await startTracing({
+    serviceName: service,
+    otlpEndpoint: config.otlpEndpoint,
+    zipkinEndpoint: config.zipkinEndpoint,
+    instanceId: instanceIdOf(config),
+  });
   const adapters = await createAdapters({ config, logger, localRegistry: createLocalRegistry() });
   await adapters.store.migrate();
   const part = build({ adapters, logger });
@@ -44,4 +49,11 @@ export async function runProcess<C extends CommonConfig & { discovery?: 'consul'
     await tracing.shutdown();
   });
   await part.start();
+}
+
+/** The server or gateway id of the process, for its spans' `service.instance.id`. */
+function instanceIdOf(config: object): string | undefined {
+  const { serverId, gatewayId } = config as { serverId?: unknown; gatewayId?: unknown };
+  const id = serverId ?? gatewayId;
+  return typeof id === 'string' ? id : undefined;
 }

@@ -40,6 +40,7 @@ export function serverOptionsFrom({
     verifier: adapters.verifier,
     internalVerifier: adapters.internalVerifier,
     logger,
+    accessLogLevel: config.accessLogLevel,
     tickHz: config.tickHz,
     broadcastHz: config.broadcastHz,
     snapshotIntervalMs: config.snapshotIntervalMs,

@@ -42,6 +42,11 @@ export interface ConnectOptions {
   localServicePort?: number;
   /** How often the agent dials the sidecar's public port (its health). Go duration, default `2s`. */
   checkInterval?: string;
+  /**
+   * Envoy serves Prometheus `/metrics` on this port (on `bindAddress`), through Consul's
+   * `envoy_prometheus_bind_addr`; Prometheus finds it in the sidecar's proxy config.
+   */
+  metricsPort?: number;
 }
 
 const connectSchema = z.object({
@@ -58,6 +63,7 @@ const connectSchema = z.object({
     .default([]),
   localServicePort: z.number().int().min(1).max(65535).optional(),
   checkInterval: z.string().default('2s'),
+  metricsPort: z.number().int().min(1).max(65535).optional(),
 });
 
 /** A service definition with a sidecar, in the `consul` client's spelling. */
@@ -85,6 +91,15 @@ interface SidecarDefinition {
     // Passed through verbatim by the client, so written the way the agent spells it.
     upstreams: Array<{ DestinationName: string; LocalBindPort: number; LocalBindAddress?: string }>;
   };
+}
+
+/** The sidecar's `proxy.config`: where it binds, and its metrics listener. */
+function proxyConfigOf(connect: z.output<typeof connectSchema>): { config?: Record<string, string> } {
+  const config: Record<string, string> = {};
+  if (connect.bindAddress) config.bind_address = connect.bindAddress;
+  if (connect.metricsPort !== undefined)
+    config.envoy_prometheus_bind_addr = `${connect.bindAddress ?? '0.0.0.0'}:${connect.metricsPort}`;
+  return Object.keys(config).length > 0 ? { config } : {};
 }
 
 /** The sidecar's service ID, as Consul names it when none is given. */
@@ -153,7 +168,7 @@ export function withConnect(def: ServiceDefinition, options: ConnectOptions): Co
           ...(connect.localServicePort === undefined
             ? {}
             : { localserviceaddress: '127.0.0.1', localserviceport: connect.localServicePort }),
-          ...(connect.bindAddress ? { config: { bind_address: connect.bindAddress } } : {}),
+          ...proxyConfigOf(connect),
           upstreams: connect.upstreams.map((u) => ({
             DestinationName: u.destinationName,
             LocalBindPort: u.localBindPort,

@@ -12,6 +12,7 @@ import type { ConnectOptions } from './connect.ts';
 import { type ConsulClient, createConsulClient } from './consul-client.ts';
 import { checkDurations, consulDefinition, warnIfOutputDelayed } from './consul-parts.ts';
 import { createConsulReads } from './consul-reads.ts';
+import { readScrapeTargets } from './consul-targets.ts';
 import type { BlockingWatch } from './consul-watch.ts';
 import { DiscoveryClosedError, DiscoveryUnavailableError, NotRegisteredError } from './errors.ts';
 import { createReachability } from './reachability.ts';
@@ -189,6 +190,7 @@ export function createConsulDiscovery({
     healthyServers,
     watch,
     lastKnown: reads.lastKnown,
+    scrapeTargets: () => tracked(() => readScrapeTargets(client)),
     close,
   } satisfies Discovery;
 }

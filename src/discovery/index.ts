@@ -40,6 +40,7 @@ export {
   type DiscoveryOptions,
   type LastKnownView,
   type PassTtlOptions,
+  type ScrapeTarget,
   type ServerInstance,
   type ServerLoad,
   type ServerRegistration,

@@ -23,6 +23,7 @@ import type {
   DiscoveryOptions,
   LastKnownView,
   PassTtlOptions,
+  ScrapeTarget,
   ServerInstance,
   ServerLoad,
   ServerRegistration,
@@ -146,6 +147,16 @@ export function createLocalDiscovery({
     return { servers: healthyOnly(allServers()), at: new Date(registry.now()), stale: true };
   }
 
+  /** The registry's gateways and servers; in one process there are no sidecars. */
+  async function scrapeTargets(): Promise<ScrapeTarget[]> {
+    ensureOpen();
+    return [ServiceName.gateway, ServiceName.tankServer].flatMap((job) =>
+      registry
+        .health(job)
+        .map((e) => ({ job, address: `${e.address}:${e.port}`, serviceId: e.serviceId, status: e.status })),
+    );
+  }
+
   function close(): Promise<void> {
     closing ??= (async function closeOnce() {
       closed = true;
@@ -157,5 +168,14 @@ export function createLocalDiscovery({
     return closing;
   }
 
-  return { register, passTtl, deregister, healthyServers, watch, lastKnown, close } satisfies Discovery;
+  return {
+    register,
+    passTtl,
+    deregister,
+    healthyServers,
+    watch,
+    lastKnown,
+    scrapeTargets,
+    close,
+  } satisfies Discovery;
 }

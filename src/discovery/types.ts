@@ -72,6 +72,16 @@ export interface ServerInstance {
   lastOutput: string;
 }
 
+/** One `/metrics` endpoint for Prometheus (see `Discovery.scrapeTargets`). */
+export interface ScrapeTarget {
+  job: 'tank-gateway' | 'tank-server' | 'envoy';
+  /** `host:port` of the metrics listener. */
+  address: string;
+  /** The instance's service ID; a sidecar's is the ID of the service it fronts. */
+  serviceId: string;
+  status: CheckStatus;
+}
+
 /** The last view a reader got, for serving while discovery is unreachable. */
 export interface LastKnownView {
   /** Healthy (passing or warning) instances of the last successful read. */
@@ -126,6 +136,12 @@ export interface Discovery {
   watch(onChange: (servers: ServerInstance[]) => void): Promise<WatchHandle>;
   /** The healthy instances of the last successful read, marked stale. */
   lastKnown(): Promise<LastKnownView>;
+  /**
+   * Every `/metrics` endpoint of the network whatever its health (a down one is what Prometheus
+   * must see as `up == 0`): gateways, tank servers and each Envoy sidecar that has a metrics
+   * listener; rejects when discovery is unreachable.
+   */
+  scrapeTargets(): Promise<ScrapeTarget[]>;
   /** Stops every watch and deregisters if registered. Idempotent. */
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ import { registerLookupRoutes } from './routes-lookup.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerMoveRoutes } from './routes-moves.ts';
 import { registerPermissionRoutes } from './routes-permissions.ts';
+import { registerPrometheusRoutes } from './routes-prometheus.ts';
 import { registerSessionRoutes } from './routes-session.ts';
 import { registerTankRoutes } from './routes-tanks.ts';
 
@@ -54,7 +55,15 @@ function streamAuth(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
 export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptions): OpenAPIHono<GatewayEnv> {
   // The gateway serves the web app beside the API, so every answer carries the app's policy.
   const app = createApi<GatewayEnv>({ logger: ctx.logger, contentSecurityPolicy: WEB_APP_CSP });
-  app.use('*', observe({ registry: ctx.registry, name: 'tankworld_gateway' }));
+  app.use(
+    '*',
+    observe({
+      registry: ctx.registry,
+      name: 'tankworld_gateway',
+      logger: ctx.logger,
+      accessLogLevel: ctx.accessLogLevel,
+    }),
+  );
   const { limits } = ctx;
   // Every client address first (floods without a valid token too), then each user once known.
   app.use('*', limitRequests({ limits, byAddress: true }));
@@ -88,6 +97,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   registerMoveRoutes(app, ctx, ctx.mover);
   registerPermissionRoutes(app, ctx);
   registerMetaRoutes(app, ctx);
+  registerPrometheusRoutes(app, ctx);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Tank World Net — gateway', version: ctx.version },

@@ -7,6 +7,7 @@
 import type { Context } from 'hono';
 import type { AuthEnv, PermissionLevel } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
+import type { AccessLogLevel } from '../http/index.ts';
 import type { Limits } from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
@@ -45,6 +46,8 @@ export interface GatewayContext {
   registry: Registry;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** Level of the access log (`ACCESS_LOG_LEVEL`). */
+  accessLogLevel?: AccessLogLevel;
 }
 
 /**

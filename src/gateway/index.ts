@@ -3,6 +3,7 @@
  * The gateway: finds a tank's server through the Drizzle tables, places new tanks, proxies tank
  * routes to their server, coordinates transfers and streams the network's events.
  */
+
 export { createGateway, GATEWAY_VERSION, type Gateway, type GatewayOptions } from './gateway.ts';
 export {
   defaultPlacement,
@@ -11,6 +12,7 @@ export {
   type PlacementStrategy,
   regionFirst,
 } from './placement.ts';
+export { PROMETHEUS_TARGETS_PATH } from './routes-prometheus.ts';
 export {
   createServerClient,
   type ResolveServer,

@@ -1,11 +1,12 @@
 /**
  * @module
  * The gateway's own Prometheus series beside the per-route latency histograms of `observe`:
- * lookup cache hits and misses, placements per server, failovers, SSE clients and the servers
- * discovery shows by health. Gauges read their value when scraped, so nothing is kept twice.
+ * lookup cache hits and misses, placements per server, failovers and moves, transfers (outcome,
+ * duration, time per phase), SSE clients and the servers discovery shows by health. Gauges read
+ * their value when scraped, so nothing is kept twice. `docs/metrics.md` lists them all.
  */
 
-import { Counter, Gauge, type Registry } from '../telemetry/index.ts';
+import { Counter, Gauge, Histogram, type Registry } from '../telemetry/index.ts';
 import type { TankCache } from './cache.ts';
 import type { ServerDirectory } from './directory.ts';
 import type { EventHub } from './events.ts';
@@ -82,7 +83,54 @@ export function createGatewayMetrics({ registry, cache, directory, hub }: Gatewa
       labelNames: ['from', 'to'],
       registers: [registry],
     }),
+    moves: new Counter({
+      name: 'tankworld_gateway_tank_moves_total',
+      help: 'Tanks this gateway moved from one server to another, by why (failover, live move)',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    transfers: createTransferMetrics(registry),
   };
 }
+
+/** Seconds buckets of a transfer and of its phases: 1 ms … 10 s. */
+const TRANSFER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+
+function createTransferMetrics(registry: Registry) {
+  const total = new Counter({
+    name: 'tankworld_transfers_total',
+    help: 'Fish transfers this gateway drove to an end, by outcome (committed, aborted, incomplete)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'tankworld_transfer_duration_seconds',
+    help: 'Time from a transfer logged to its answer, by outcome',
+    labelNames: ['outcome'],
+    buckets: TRANSFER_BUCKETS,
+    registers: [registry],
+  });
+  const phase = new Histogram({
+    name: 'tankworld_transfer_phase_duration_seconds',
+    help: 'Time of one transfer phase (prepare, commit, abort)',
+    labelNames: ['phase'],
+    buckets: TRANSFER_BUCKETS,
+    registers: [registry],
+  });
+  return {
+    phase: (name: TransferPhase, seconds: number) => phase.observe({ phase: name }, seconds),
+    outcome(outcome: TransferOutcome, seconds: number): void {
+      total.inc({ outcome });
+      duration.observe({ outcome }, seconds);
+    },
+  };
+}
+
+export type TransferPhase = 'prepare' | 'commit' | 'abort';
+/** `incomplete`: committed in the log, with a step left to recovery (the caller got a 503). */
+export type TransferOutcome = 'committed' | 'aborted' | 'incomplete';
+
+/** What the transfer coordinator reports for metrics. */
+export type TransferMetrics = ReturnType<typeof createTransferMetrics>;
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

@@ -6,6 +6,7 @@
 import type { TokenMinter, TokenVerifier } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
 import type { CrashPoint } from '../fault/index.ts';
+import type { AccessLogLevel } from '../http/index.ts';
 import type { Limits } from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
@@ -38,6 +39,8 @@ export interface GatewayOptions {
   /** The shared secret internal calls to tank servers are signed with. */
   internalSecret: string;
   logger: Logger;
+  /** Level of the one-line-per-request access log (`ACCESS_LOG_LEVEL`); `info` by default. */
+  accessLogLevel?: AccessLogLevel;
   /**
    * How a server is reached: straight at its registered address by default; through the local
    * Envoy upstream (with the per-server routing header) in the mesh.

@@ -91,10 +91,14 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
     graceMs: options.failoverGraceMs,
     intervalMs: options.failoverRoundMs,
     absentGraceMs: options.failoverAbsentGraceMs,
-    onMoved: (_tankId, from, to) => metrics.failovers.inc({ from, to }),
+    onMoved: (_tankId, from, to) => {
+      metrics.failovers.inc({ from, to });
+      metrics.moves.inc({ reason: 'failover' });
+    },
   });
   const ctx: GatewayContext = {
     gatewayId,
+    accessLogLevel: options.accessLogLevel,
     version: GATEWAY_VERSION,
     startedAt: new Date(),
     db,

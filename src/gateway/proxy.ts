@@ -15,8 +15,11 @@ import type { ServerDirectory } from './directory.ts';
 import type { ServerClient } from './server-client.ts';
 import type { TankRecord } from './views.ts';
 
-/** Request headers forwarded to the server; hop-by-hop and host headers are not. */
-const FORWARDED_REQUEST = ['content-type', 'accept', 'x-request-id', 'idempotency-key'];
+/**
+ * Request headers forwarded to the server; hop-by-hop and host headers are not, and the request
+ * id goes on as `observe` validated it (with the trace context, by the server client).
+ */
+const FORWARDED_REQUEST = ['content-type', 'accept', 'idempotency-key'];
 /** Response headers passed back to the caller. */
 const FORWARDED_RESPONSE = ['content-type', 'cache-control', 'etag', 'location', 'retry-after'];
 

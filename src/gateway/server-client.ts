@@ -10,7 +10,7 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { signRequest } from '../auth/index.ts';
 import { ApiError } from '../http/index.ts';
-import { injectTraceHeaders } from '../telemetry/index.ts';
+import { clientSpan, injectTraceHeaders } from '../telemetry/index.ts';
 
 /** Where to send a request meant for one server, and headers to add to it. */
 export interface ServerTarget {
@@ -112,7 +112,18 @@ export function createServerClient({
   timeoutMs = 5000,
   fetch: fetchFn = globalThis.fetch,
 }: ServerClientOptions): ServerClient {
-  async function send(serverId: string, request: ServerRequest): Promise<Response> {
+  /** A CLIENT span per call, so the trace shows each call to a server and what it cost. */
+  function send(serverId: string, request: ServerRequest): Promise<Response> {
+    const path = request.path.split('?')[0]!;
+    return clientSpan(
+      'tankworld_gateway',
+      `${request.method} ${path}`,
+      { 'server.id': serverId, 'http.request.method': request.method, 'url.path': path },
+      () => sendNow(serverId, request),
+    );
+  }
+
+  async function sendNow(serverId: string, request: ServerRequest): Promise<Response> {
     const target = resolveServer(serverId);
     if (!target) throw new ApiError('upstream_unavailable', `server ${serverId} is not known to discovery`);
     const url = new URL(request.path, target.baseUrl);

@@ -15,7 +15,7 @@ export {
 } from './api.ts';
 export { answerClientErrors } from './client-errors.ts';
 export { createNodeFetch, type NodeFetch, type NodeFetchOptions } from './node-fetch.ts';
-export { type ObserveOptions, observe } from './observe.ts';
+export { type AccessLogLevel, type ObserveOptions, observe } from './observe.ts';
 export {
   ApiError,
   type ApiErrorOptions,

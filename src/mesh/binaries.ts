@@ -15,6 +15,7 @@ export interface PinnedVersions {
   node: string;
   consul: string;
   envoy: string;
+  zipkin: string;
 }
 
 /** Paths of the programs the starters run. */
@@ -24,12 +25,17 @@ export interface MeshBinaries {
   redisServer: string;
   /** Folder holding `initdb` and `postgres`; `undefined` means "look them up on PATH". */
   postgresBinDir: string | undefined;
+  /** Debian's `prometheus` (`scripts/install-prometheus.sh`); `promtool` sits beside it. */
+  prometheus: string;
+  /** The Zipkin server exec jar in the cache (`scripts/install-zipkin.sh`). */
+  zipkinJar: string;
 }
 
 export interface ResolveBinariesOptions {
   /**
    * Overrides, as in the environment: `TANKWORLD_CONSUL_BIN`, `TANKWORLD_ENVOY_BIN`,
-   * `TANKWORLD_REDIS_BIN`, `TANKWORLD_PG_BIN_DIR`, and the cache location (`TANKWORLD_CACHE`,
+   * `TANKWORLD_REDIS_BIN`, `TANKWORLD_PG_BIN_DIR`, `TANKWORLD_PROMETHEUS_BIN`,
+   * `TANKWORLD_ZIPKIN_JAR`, and the cache location (`TANKWORLD_CACHE`,
    * `XDG_CACHE_HOME`, `HOME`) exactly as `scripts/lib.sh` reads them. Pass `process.env` from
    * the entry point; the default (no overrides) gives the standard cache paths.
    */
@@ -55,7 +61,7 @@ export function pinnedVersions(): PinnedVersions {
       throw new MeshError(MeshErrorCode.invalidOption, `scripts/lib.sh does not set ${name}_VERSION`);
     return match[1]!;
   };
-  return { node: read('NODE'), consul: read('CONSUL'), envoy: read('ENVOY') };
+  return { node: read('NODE'), consul: read('CONSUL'), envoy: read('ENVOY'), zipkin: read('ZIPKIN') };
 }
 
 /**
@@ -96,5 +102,9 @@ export function resolveBinaries({ env = {} }: ResolveBinariesOptions = {}): Mesh
     envoy: env.TANKWORLD_ENVOY_BIN || join(cache, `envoy-v${versions.envoy}`, 'envoy'),
     redisServer: env.TANKWORLD_REDIS_BIN || 'redis-server',
     postgresBinDir: env.TANKWORLD_PG_BIN_DIR || findPostgresBinDir(),
+    prometheus: env.TANKWORLD_PROMETHEUS_BIN || 'prometheus',
+    zipkinJar:
+      env.TANKWORLD_ZIPKIN_JAR ||
+      join(cache, `zipkin-v${versions.zipkin}`, `zipkin-server-${versions.zipkin}-exec.jar`),
   };
 }

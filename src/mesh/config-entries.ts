@@ -23,6 +23,43 @@ export interface ConfigEntry {
 
 const SERVER_ID = /^[a-z0-9][a-z0-9-]{0,60}$/;
 
+/**
+ * Consul's escape hatches that give every sidecar Envoy's Zipkin tracer: a static cluster for
+ * the collector and the tracer on each HTTP listener. Consul's listeners sample none on their
+ * own, so a request is traced when the app sending it says so (B3 `x-b3-sampled: 1`).
+ */
+function envoyZipkin({ host, port }: { host: string; port: number }): Record<string, string> {
+  return {
+    envoy_tracing_json: JSON.stringify({
+      http: {
+        name: 'envoy.tracers.zipkin',
+        typedConfig: {
+          '@type': 'type.googleapis.com/envoy.config.trace.v3.ZipkinConfig',
+          collector_cluster: 'zipkin',
+          collector_endpoint_version: 'HTTP_JSON',
+          collector_endpoint: '/api/v2/spans',
+          shared_span_context: false,
+        },
+      },
+    }),
+    envoy_extra_static_clusters_json: JSON.stringify({
+      name: 'zipkin',
+      type: 'STATIC',
+      connect_timeout: '1s',
+      load_assignment: {
+        cluster_name: 'zipkin',
+        endpoints: [
+          {
+            lb_endpoints: [
+              { endpoint: { address: { socket_address: { address: host, port_value: port } } } },
+            ],
+          },
+        ],
+      },
+    }),
+  };
+}
+
 /** The subset holding the instances (their sidecars) of server `serverId`. */
 export function subsetName(serverId: string): string {
   return `s-${serverId}`;
@@ -38,7 +75,14 @@ export function subsetName(serverId: string): string {
  * await applyConfigEntries({ consulUrl: consul.url, entries });
  * ```
  */
-export function meshConfigEntries({ serverIds }: { serverIds: readonly string[] }): ConfigEntry[] {
+export function meshConfigEntries({
+  serverIds,
+  zipkin,
+}: {
+  serverIds: readonly string[];
+  /** Where every sidecar sends its spans (Envoy's Zipkin tracer); none when absent. */
+  zipkin?: { host: string; port: number };
+}): ConfigEntry[] {
   for (const id of serverIds) {
     // Subset names must be DNS labels (≤ 63): `s-` plus the id.
     if (!SERVER_ID.test(id))
@@ -46,7 +90,11 @@ export function meshConfigEntries({ serverIds }: { serverIds: readonly string[] 
   }
   return [
     // Every proxy speaks HTTP, so Envoy routes per request and intentions are L7-capable.
-    { Kind: 'proxy-defaults', Name: 'global', Config: { protocol: 'http' } },
+    {
+      Kind: 'proxy-defaults',
+      Name: 'global',
+      Config: { protocol: 'http', ...(zipkin ? envoyZipkin(zipkin) : {}) },
+    },
     { Kind: 'service-defaults', Name: MeshService.tankServer, Protocol: 'http' },
     { Kind: 'service-defaults', Name: MeshService.gateway, Protocol: 'http' },
     // Without ACLs Consul allows what no intention names; the wildcard turns that into deny.

@@ -41,7 +41,15 @@ export { type PostgresHandle, type PostgresOptions, startPostgres } from './post
 export { consulHasLeader, envoyIsLive, postgresAnswers, redisAnswers } from './probes.ts';
 export { livingProcesses, processTree } from './process-tree.ts';
 export { type ProgramHandle, type ProgramOptions, startProgram } from './program.ts';
+export {
+  PROMETHEUS_RULES,
+  type PrometheusHandle,
+  type PrometheusOptions,
+  prometheusConfig,
+  startPrometheus,
+} from './prometheus.ts';
 export { type RedisHandle, type RedisOptions, startRedis } from './redis.ts';
 export { sweepStaleRunDirs } from './run-dir.ts';
 export type { ServiceControl } from './service.ts';
 export { type WaitForOptions, waitFor } from './wait.ts';
+export { startZipkin, type ZipkinHandle, type ZipkinOptions } from './zipkin.ts';

@@ -54,6 +54,8 @@ export interface MeshApp {
   readonly sidecarPort: number;
   /** Local port of the sidecar's `tank-server` upstream. */
   readonly upstreamPort: number;
+  /** Port of the sidecar's Prometheus listener (`/metrics`, Envoy's own series). */
+  readonly metricsPort: number;
   /** The app's own Consul token (its service identity); `undefined` without ACLs. */
   readonly consulToken: string | undefined;
   readonly program: ProgramHandle;
@@ -85,7 +87,7 @@ export async function startMeshApp({
   startTimeout = 60_000,
   log = silentLogger,
 }: MeshAppOptions): Promise<MeshApp> {
-  const [freeApp, sidecarPort, upstreamPort, freeMesh] = await freePorts(4);
+  const [freeApp, sidecarPort, upstreamPort, freeMesh, metricsPort] = await freePorts(5);
   const appPort = port ?? freeApp!;
   const meshPort = role === 'server' && confineInternal ? freeMesh! : undefined;
   const url = `http://127.0.0.1:${appPort}`;
@@ -105,6 +107,7 @@ export async function startMeshApp({
       CONNECT_SIDECAR_PORT: String(sidecarPort),
       CONNECT_BIND_ADDRESS: '127.0.0.1',
       CONNECT_UPSTREAM_PORT: String(upstreamPort),
+      CONNECT_METRICS_PORT: String(metricsPort),
       ...(meshPort === undefined ? {} : { CONNECT_LOCAL_PORT: String(meshPort) }),
     },
     // The sidecar can only start once the app has registered it, which the app does before
@@ -142,6 +145,7 @@ export async function startMeshApp({
     url,
     sidecarPort,
     upstreamPort,
+    metricsPort: metricsPort!,
     consulToken,
     program,
     sidecar,

@@ -15,6 +15,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { secretFileEnvNames } from '../config.ts';
+import { PROMETHEUS_TARGETS_PATH } from '../gateway/index.ts';
 import { createServiceToken } from './acl.ts';
 import {
   applyConfigEntries,
@@ -27,9 +28,12 @@ import { type ConsulHandle, startConsul } from './consul.ts';
 import { MeshError, MeshErrorCode } from './errors.ts';
 import { type MeshLogger, silentLogger } from './logger.ts';
 import { type MeshApp, PROJECT_ROOT, startMeshApp } from './mesh-app.ts';
+import { freePort } from './ports.ts';
 import { type PostgresHandle, startPostgres } from './postgres.ts';
+import { type PrometheusHandle, startPrometheus } from './prometheus.ts';
 import { type RedisHandle, startRedis } from './redis.ts';
 import { waitFor } from './wait.ts';
+import { startZipkin, type ZipkinHandle } from './zipkin.ts';
 
 export interface NativeMeshOptions {
   /** Tank server ids; default `server-1` … `server-<servers>`. */
@@ -53,6 +57,11 @@ export interface NativeMeshOptions {
   /** `false`: servers also serve `/internal/*` on their public port (see `MeshAppOptions`). */
   confineInternal?: boolean;
   binaries?: { consul?: string; envoy?: string; redisServer?: string; postgresBinDir?: string };
+  /**
+   * Prometheus (scraping what the gateway's service discovery lists; needs the gateway) and
+   * Zipkin (the apps and sidecars send it their spans); each started when its program is given.
+   */
+  observability?: { prometheusBin?: string; zipkinJar?: string; java?: string };
   log?: MeshLogger;
 }
 
@@ -64,6 +73,8 @@ export interface NativeMesh {
   readonly servers: readonly MeshApp[];
   readonly gateway: MeshApp | undefined;
   readonly entries: readonly ConfigEntry[];
+  readonly prometheus: PrometheusHandle | undefined;
+  readonly zipkin: ZipkinHandle | undefined;
   /**
    * The operator's Consul token (ACL `initial_management`): the UI login, config entries,
    * intentions. `undefined` on a given agent without ACLs.
@@ -98,7 +109,7 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
     options.serverIds ?? Array.from({ length: options.servers ?? 3 }, (_, i) => `server-${i + 1}`);
   if (serverIds.length === 0)
     throw new MeshError(MeshErrorCode.invalidOption, 'a mesh needs at least one tank server');
-  const entries = meshConfigEntries({ serverIds });
+  const observability = options.observability ?? {};
   const started: Array<{ stop(): Promise<void> }> = [];
   const stopAll = async () => {
     for (const handle of started.reverse()) await handle.stop().catch(() => undefined);
@@ -115,6 +126,10 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
       operatorTokenFile = path.join(path.dirname(consul.logFile), 'operator-token');
       await writeFile(operatorTokenFile, `${operatorToken}\n`, { mode: 0o600 });
     }
+    // Zipkin's JVM takes from 6 s (quiet) to a minute (busy) to start: the apps do not wait for
+    // it (their exporters and the sidecars' tracer retry), only the mesh's readiness does.
+    const zipkinStart = startZipkinAside(observability, log);
+    if (zipkinStart) started.push({ stop: () => zipkinStart.handle.then((z) => z.stop()) });
     const [databaseUrl, redisUrl] = await Promise.all([
       options.databaseUrl ??
         startPostgres({ binDir: binaries.postgresBinDir, log }).then((pg: PostgresHandle) => {
@@ -127,6 +142,11 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
           return redis.url;
         }),
     ]);
+    const zipkinPort = await zipkinStart?.port;
+    const entries = meshConfigEntries({
+      serverIds,
+      zipkin: zipkinPort === undefined ? undefined : { host: '127.0.0.1', port: zipkinPort },
+    });
     const env: Record<string, string> = {
       // The values below are given directly: a `*_FILE` inherited from the caller's shell would
       // clash with them.
@@ -136,6 +156,9 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
       REDIS_URL: redisUrl,
       JWT_SECRET: jwtSecret,
       INTERNAL_SECRET: internalSecret,
+      ...(zipkinPort === undefined
+        ? {}
+        : { OTEL_EXPORTER_ZIPKIN_ENDPOINT: `http://127.0.0.1:${zipkinPort}/api/v2/spans` }),
       ...options.env,
     };
     // The compose migrate job, here: once, before any app starts.
@@ -200,6 +223,16 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
     // through the gateway's sidecar when there is a gateway (the caller that matters).
     await waitForRoutes((gateway ?? servers[0]!).upstreamPort, serverIds);
     if (gateway) await waitForGatewayView(gateway.url, serverIds.length);
+    let prometheus: PrometheusHandle | undefined;
+    if (gateway && observability.prometheusBin !== undefined) {
+      prometheus = await startPrometheus({
+        targetsUrl: `${gateway.url}${PROMETHEUS_TARGETS_PATH}`,
+        bin: observability.prometheusBin,
+        log,
+      });
+      started.push(prometheus);
+    }
+    const zipkin = await zipkinStart?.handle;
     let stopping: Promise<void> | undefined;
     return {
       consul,
@@ -208,6 +241,8 @@ export async function startNativeMesh(options: NativeMeshOptions): Promise<Nativ
       servers,
       gateway,
       entries,
+      prometheus,
+      zipkin,
       operatorToken,
       operatorTokenFile,
       stop() {
@@ -266,4 +301,17 @@ export async function passingServerIds(consulUrl: string, token?: string): Promi
   if (!res.ok) return [];
   const entries = (await res.json()) as Array<{ Service: { ID: string } }>;
   return entries.map((e) => e.Service.ID).sort();
+}
+
+/** Starts Zipkin (when its jar is given) on a port known at once, without waiting for it. */
+function startZipkinAside(
+  { zipkinJar, java }: NonNullable<NativeMeshOptions['observability']>,
+  log: MeshLogger,
+): { port: Promise<number>; handle: Promise<ZipkinHandle> } | undefined {
+  if (zipkinJar === undefined) return undefined;
+  const port = freePort();
+  const handle = port.then((p) => startZipkin({ jar: zipkinJar, java, port: p, log }));
+  // Awaited later (readiness, stop); a failure is reported there, not as an unhandled rejection.
+  handle.catch(() => undefined);
+  return { port, handle };
 }

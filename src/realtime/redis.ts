@@ -13,6 +13,7 @@
  */
 
 import { ErrorReply } from 'redis';
+import { clientSpan } from '../telemetry/index.ts';
 import { checkTtl, decodeAll, decodeEvent, type EncodedRecord, encodeEvent, encodeRecord } from './codec.ts';
 import { RealtimeUnavailableError } from './errors.ts';
 import { closeRedis, connectRedis, type RedisClient, withTimeout } from './redis-connection.ts';
@@ -224,8 +225,9 @@ class RedisRealtime implements Realtime {
     if (this.#closing) throw new RealtimeUnavailableError('real-time state is closed');
     if (!client.isReady) throw new RealtimeUnavailableError(`redis is unreachable (${op})`);
     try {
+      // One span per operation (its commands go in one pipeline), named by what it is for.
       return await withTimeout(
-        fn(),
+        clientSpan('tankworld_redis', `redis ${op}`, { 'db.system': 'redis', 'db.operation': op }, fn),
         this.#timeoutMs,
         `redis did not answer ${op} within ${this.#timeoutMs} ms`,
       );

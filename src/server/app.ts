@@ -51,7 +51,10 @@ export function createServerApp({
     logger,
   };
   const app = createApi<ServerEnv>({ logger });
-  app.use('*', observe({ registry, name: 'tankworld_server' }));
+  app.use(
+    '*',
+    observe({ registry, name: 'tankworld_server', logger, accessLogLevel: options.accessLogLevel }),
+  );
   app.use('*', refuseMisdirected({ serverId }));
   // Fenced (lease run out): no command, read of a tank or transfer step; `/health` and
   // `/metrics` still answer. Before auth, so a fenced server does no work for the request.

@@ -1,17 +1,53 @@
 /**
  * @module
- * The tank server's Prometheus series: tanks, viewers, tick duration, frame bytes, skipped
- * frames and snapshot duration, each on the server's own registry.
+ * The tank server's Prometheus series: tanks, viewers, tick duration and lag, frame bytes,
+ * skipped frames, snapshot save time and age, restore time, each on the server's own registry.
+ * `docs/metrics.md` lists them all (a test checks each is exported).
  */
 import { Counter, Gauge, Histogram, type Registry } from '../telemetry/index.ts';
 
 export interface ServerMetricsOptions {
   /** How many tanks the server holds, read at each scrape. */
   tankCount: () => number;
+  /** Whether any tank has changes no snapshot holds yet, read at each scrape. */
+  anyUnsaved: () => boolean;
 }
 
-export function createServerMetrics(registry: Registry, { tankCount }: ServerMetricsOptions) {
+export function createServerMetrics(registry: Registry, { tankCount, anyUnsaved }: ServerMetricsOptions) {
+  let lastBatchAt = performance.now();
+  new Gauge({
+    name: 'tankworld_snapshot_age_seconds',
+    help: 'Seconds since the last snapshot batch while a tank has unsaved changes (0 when none has)',
+    registers: [registry],
+    collect() {
+      this.set(anyUnsaved() ? (performance.now() - lastBatchAt) / 1000 : 0);
+    },
+  });
+  const snapshotSeconds = new Histogram({
+    name: 'tankworld_snapshot_batch_duration_seconds',
+    help: 'Time to encode and write one snapshot batch',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
   return {
+    /** A snapshot batch was written in `seconds`. */
+    snapshotSaved(seconds: number): void {
+      lastBatchAt = performance.now();
+      snapshotSeconds.observe(seconds);
+    },
+    restoreSeconds: new Histogram({
+      name: 'tankworld_snapshot_restore_duration_seconds',
+      help: 'Time to start one tank from its snapshot (from="snapshot") or its seed (from="seed")',
+      labelNames: ['from'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+    tickLag: new Histogram({
+      name: 'tankworld_tick_lag_seconds',
+      help: 'How late a scheduler tick began after it was due',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
     // Read at scrape time: tanks come and go on several paths (create, adopt, delete, fencing),
     // and a gauge set on some of them drifts from the truth.
     tanks: new Gauge({
@@ -47,12 +83,6 @@ export function createServerMetrics(registry: Registry, { tankCount }: ServerMet
     framesSkipped: new Counter({
       name: 'tankworld_frames_skipped_total',
       help: 'Frames skipped for viewers that fell behind',
-      registers: [registry],
-    }),
-    snapshotSeconds: new Histogram({
-      name: 'tankworld_snapshot_batch_duration_seconds',
-      help: 'Time to encode and write one snapshot batch',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
     tanksFailed: new Counter({

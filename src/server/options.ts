@@ -6,6 +6,7 @@
 import type { InternalVerifier, TokenVerifier } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
 import type { CrashPoint } from '../fault/index.ts';
+import type { AccessLogLevel } from '../http/index.ts';
 import type { Limits } from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
@@ -30,6 +31,8 @@ export interface TankServerOptions {
   verifier: TokenVerifier;
   internalVerifier: InternalVerifier;
   logger: Logger;
+  /** Level of the one-line-per-request access log (`ACCESS_LOG_LEVEL`); `info` by default. */
+  accessLogLevel?: AccessLogLevel;
   tickHz?: number;
   broadcastHz?: number;
   snapshotIntervalMs?: number;

@@ -54,7 +54,10 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     labels: { server_id: serverId },
     processMetrics: options.processMetrics,
   });
-  const metrics = createServerMetrics(registry, { tankCount: () => host.size });
+  const metrics = createServerMetrics(registry, {
+    tankCount: () => host.size,
+    anyUnsaved: () => host.list().some((t) => t.dirty),
+  });
   const startedAt = new Date();
   const fencing = createFencing({
     serverId,
@@ -75,8 +78,9 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
       metrics.tanksFailed.inc();
       logger.error({ err, tank_id: tank.id }, 'tank stopped: its simulation step threw');
     },
-    onTick: ({ seconds, behind }) => {
+    onTick: ({ seconds, behind, lagSeconds }) => {
       metrics.tickSeconds.observe(seconds);
+      metrics.tickLag.observe(lagSeconds);
       metrics.ticksBehind.set(behind);
     },
   });
@@ -106,6 +110,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     tanksPerOwner: limits.tanksPerOwner,
     reconcileWorld: (tankId, world) => reconcileWorld(db, tankId, world),
     reconcileRestore: (tankId, world, live) => reconcileRestore(db, tankId, world, live),
+    onRestored: (seconds, from) => metrics.restoreSeconds.observe({ from }, seconds),
     onTankGone: (tankId, reason, audience) => {
       viewers.closeTank(tankId, reason === 'moved' ? 'tank moved to another server' : 'tank deleted');
       const at = new Date().toISOString();
@@ -130,7 +135,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     intervalMs: options.snapshotIntervalMs,
     mayWrite: () => fencing.mayAct(),
     onFenced: (tankId) => tanks.evict(tankId),
-    onBatch: ({ seconds }) => metrics.snapshotSeconds.observe(seconds),
+    onBatch: ({ seconds }) => metrics.snapshotSaved(seconds),
   });
 
   const participant = createParticipant({

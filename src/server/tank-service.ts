@@ -63,6 +63,8 @@ export interface TankServiceOptions {
    * a deletion comes with who could read the tank, for the `tank_deleted` event.
    */
   onTankGone?: (tankId: string, reason: 'deleted' | 'moved', audience?: TankAudience) => void;
+  /** Seconds a tank took to start from its snapshot (or its seed when it had none): metrics. */
+  onRestored?: (seconds: number, from: 'snapshot' | 'seed') => void;
 }
 
 /** Who could read a tank: everyone (public), else its owner and the users granted a level. */
@@ -105,6 +107,7 @@ export function createTankService({
   reconcileWorld = async () => 0,
   reconcileRestore = async () => {},
   onTankGone = () => {},
+  onRestored,
 }: TankServiceOptions) {
   const onViewerError = (err: unknown) =>
     logger.warn({ err }, 'a viewer failed to take a frame and was dropped');
@@ -166,6 +169,7 @@ export function createTankService({
 
   /** Starts a tank this server owns from `snapshot` (or afresh from its seed when it has none). */
   async function start(row: TankRow, epoch: number, snapshot: TankSnapshot | undefined): Promise<Tank> {
+    const began = performance.now();
     const restored = snapshot
       ? decodeTankSnapshot(snapshot.state)
       : {
@@ -187,6 +191,7 @@ export function createTankService({
     // Journal entries replayed: the next snapshot covers them, and they can go.
     if (journalSeq > 0) tank.touch();
     host.add(tank);
+    onRestored?.((performance.now() - began) / 1000, snapshot ? 'snapshot' : 'seed');
     return tank;
   }
 

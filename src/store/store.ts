@@ -17,6 +17,7 @@ import type { Db } from './db.ts';
 import { toStoreError } from './errors.ts';
 import { makePrivateDir, tightenTree } from './private-dir.ts';
 import * as schema from './schema.ts';
+import { traceQueries } from './traced-client.ts';
 
 /** The few logger methods the store uses; a pino logger fits. */
 export interface StoreLogger {
@@ -109,12 +110,9 @@ export function reconnectBackoff(retries: number): number {
 
 function createPostgresStore({ databaseUrl, logger, poolSize, migrationsFolder }: PostgresParts): Store {
   const onnotice = (notice: postgres.Notice) => logger?.debug({ notice: notice.message }, 'postgres notice');
-  const client = postgres(databaseUrl, {
-    max: poolSize,
-    connect_timeout: 10,
-    backoff: reconnectBackoff,
-    onnotice,
-  });
+  const client = traceQueries(
+    postgres(databaseUrl, { max: poolSize, connect_timeout: 10, backoff: reconnectBackoff, onnotice }),
+  );
   const db = drizzlePostgres({ client, schema });
   let closing: Promise<void> | undefined;
 

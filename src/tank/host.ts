@@ -21,8 +21,11 @@ export interface TankHostOptions {
   now?: () => number;
   /** Called once when a tank's step throws; the tank is already stopped. */
   onTankFailed?: (tank: Tank, err: unknown) => void;
-  /** Called after every tick with how long stepping took (seconds) — for metrics. */
-  onTick?: (info: { seconds: number; steps: number; behind: number }) => void;
+  /**
+   * Called after every tick with how long stepping took (seconds) and how late the tick began
+   * after it was due (`lagSeconds`, 0 when on time) — for metrics.
+   */
+  onTick?: (info: { seconds: number; steps: number; behind: number; lagSeconds: number }) => void;
   /**
    * Asked synchronously before every tick (and after every yield within one): false stops all
    * stepping until it answers true again, and the time spent so is not owed as ticks (a fenced
@@ -100,6 +103,8 @@ export function createTankHost({
   /** One scheduler tick: every running tank advances `steps`, yielding to I/O between slices. */
   async function tick(steps: number): Promise<void> {
     const began = now();
+    // Measured from when the first of the ticks taken now was due.
+    const lagSeconds = Math.max(0, began - (startedAt + (ticksDone + 1) * tickMs)) / 1000;
     const broadcastDue =
       Math.floor(ticksDone / ticksPerBroadcast) !== Math.floor((ticksDone + steps) / ticksPerBroadcast);
     let sliceStart = began;
@@ -115,7 +120,7 @@ export function createTankHost({
     ticksDone += steps;
     const seconds = (now() - began) / 1000;
     tickMsAvg = tickMsAvg * 0.9 + seconds * 100;
-    onTick({ seconds, steps, behind });
+    onTick({ seconds, steps, behind, lagSeconds });
   }
 
   function schedule(): void {

@@ -13,6 +13,14 @@ export {
   Registry,
 } from './metrics.ts';
 export {
+  activeRequestId,
+  logCorrelation,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  withRequestId,
+} from './request-context.ts';
+export {
+  clientSpan,
   context,
   injectTraceHeaders,
   propagation,

@@ -4,6 +4,7 @@
  * human line per record instead, because that is what a person starting it reads.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { logCorrelation } from './request-context.ts';
 
 export type { Logger } from 'pino';
 
@@ -32,6 +33,9 @@ export function createLogger({ level = 'info', base = {}, destination }: LoggerO
       base,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      // Each line written while a request runs names its trace, span and request id, so a log
+      // store joins it to the trace in Zipkin and to the caller's own records.
+      mixin: logCorrelation,
       // Never log credentials, even when a request object is logged whole.
       redact: { paths: ['req.headers.authorization', 'token', 'secret'], censor: '[redacted]' },
     },

@@ -31,6 +31,7 @@ interface ExportedSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  kind?: number;
 }
 
 interface OtlpAttribute {
@@ -42,7 +43,7 @@ interface OtlpExport {
   resourceSpans?: Array<{
     resource?: { attributes?: OtlpAttribute[] };
     scopeSpans?: Array<{
-      spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string }>;
+      spans?: Array<{ traceId: string; spanId: string; parentSpanId?: string; name: string; kind?: number }>;
     }>;
   }>;
 }
@@ -126,15 +127,18 @@ describe('OTLP export from the gateway and server processes', () => {
     const trace = await waitFor(
       () => {
         const inTrace = collector.spans.filter((s) => s.traceId === traceId);
-        const gateway = inTrace.find((s) => s.service === 'tank-gateway');
-        const server = inTrace.find((s) => s.service === 'tank-server');
-        return gateway && server ? { gateway, server } : undefined;
+        // OTLP's span kinds: 2 server, 3 client.
+        const gateway = inTrace.find((s) => s.service === 'tank-gateway' && s.kind === 2);
+        const call = inTrace.find((s) => s.service === 'tank-gateway' && s.kind === 3);
+        const server = inTrace.find((s) => s.service === 'tank-server' && s.kind === 2);
+        return gateway && call && server ? { gateway, call, server } : undefined;
       },
       { what: 'both processes exporting the trace', timeout: 30_000 },
     );
     expect(collector.posts.every((p) => p.startsWith('POST /v1/traces application/json'))).toBe(true);
     expect(trace.gateway.parentSpanId).toBe(callerSpanId);
-    expect(trace.server.parentSpanId).toBe(trace.gateway.spanId);
+    expect(trace.call.parentSpanId).toBe(trace.gateway.spanId);
+    expect(trace.server.parentSpanId).toBe(trace.call.spanId);
     expect(trace.gateway.name).toContain('/api/tanks/');
     expect(trace.server.name).toContain('/stats');
   });

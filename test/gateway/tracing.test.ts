@@ -12,7 +12,7 @@ import { createTokenVerifier, mintToken } from '../../src/auth/index.ts';
 import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
 import { createGateway } from '../../src/gateway/index.ts';
 import { createRealtime } from '../../src/realtime/index.ts';
-import { createLogger } from '../../src/telemetry/index.ts';
+import { createLogger, SpanKind } from '../../src/telemetry/index.ts';
 import { SECRET, startTestServer } from '../server/fixture.ts';
 import { createCleanup, waitFor } from '../support/index.ts';
 
@@ -61,15 +61,22 @@ describe('tracing across gateway and server', () => {
     const spans = await waitFor(
       () => {
         const inTrace = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
-        return inTrace.length >= 2 ? inTrace : undefined;
+        return inTrace.length >= 3 ? inTrace : undefined;
       },
       { what: 'the gateway and server spans of the trace' },
     );
-    const gatewaySpan = spans.find((s) => s.instrumentationScope.name === 'tankworld_gateway');
+    const gatewaySpan = spans.find(
+      (s) => s.instrumentationScope.name === 'tankworld_gateway' && s.kind === SpanKind.SERVER,
+    );
+    const callSpan = spans.find(
+      (s) => s.instrumentationScope.name === 'tankworld_gateway' && s.kind === SpanKind.CLIENT,
+    );
     const serverSpan = spans.find((s) => s.instrumentationScope.name === 'tankworld_server');
     expect(gatewaySpan?.name).toBe('GET /api/tanks/:id/stats');
     expect(serverSpan?.name).toBe('GET /api/tanks/:id/stats');
     expect(gatewaySpan?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
-    expect(serverSpan?.parentSpanContext?.spanId).toBe(gatewaySpan?.spanContext().spanId);
+    // The gateway's call to the server is a CLIENT span between the two.
+    expect(callSpan?.parentSpanContext?.spanId).toBe(gatewaySpan?.spanContext().spanId);
+    expect(serverSpan?.parentSpanContext?.spanId).toBe(callSpan?.spanContext().spanId);
   });
 });

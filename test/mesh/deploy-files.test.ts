@@ -226,7 +226,15 @@ describe('compose.yaml', () => {
       });
     }
     const published = Object.values(compose.services).flatMap((s) => (s.ports as string[] | undefined) ?? []);
-    expect(published.sort()).toEqual(['8001:8001', '8002:8002', '8003:8003', '8080:8080', '8500:8500']);
+    expect(published.sort()).toEqual([
+      '8001:8001',
+      '8002:8002',
+      '8003:8003',
+      '8080:8080',
+      '8500:8500',
+      '9090:9090',
+      '9411:9411',
+    ]);
   });
 
   it('should carry no secret and fall back to none: every secret is a file from scripts/compose-secrets.sh', async () => {

@@ -52,7 +52,7 @@ async function meshUp(
 
 describe('tankworld mesh up', () => {
   it('should print working URLs and a dev token, serve through the gateway, and leave nothing running after Ctrl-C', async () => {
-    const { child, out, exited } = await meshUp(['--servers', '2']);
+    const { child, out, exited } = await meshUp(['--servers', '2', '--observability', 'false']);
 
     const ui = /consul ui +(\S+)/.exec(out)![1]!;
     const page = await fetch(ui);
@@ -118,7 +118,7 @@ describe('tankworld mesh up', () => {
   });
 
   it('should leave nothing running when it is killed outright (SIGKILL: no exit hooks run)', async () => {
-    const { child, out, exited } = await meshUp(['--servers', '1']);
+    const { child, out, exited } = await meshUp(['--servers', '1', '--observability', 'false']);
     const tree = processTree(child.pid!);
     const commands = tree.map((pid) => {
       try {

@@ -12,11 +12,12 @@ import {
   type LocalRegistry,
   parseGoDuration,
 } from '../../src/discovery/index.ts';
+import type { AccessLogLevel } from '../../src/http/index.ts';
 import type { Limits } from '../../src/limits/index.ts';
 import { createRealtime, type Realtime } from '../../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../../src/server/index.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
-import { createLogger } from '../../src/telemetry/index.ts';
+import { createLogger, type Logger } from '../../src/telemetry/index.ts';
 import type { Cleanup } from '../support/index.ts';
 
 export const SECRET = 'server-tests-secret-0123456789';
@@ -40,6 +41,10 @@ export interface TestServerOptions {
   ttl?: string;
   /** Quotas and rate limits (low ones in the limit tests); none by default. */
   limits?: Limits;
+  /** Where the server logs; silent by default. */
+  logger?: Logger;
+  /** The access log's level (`info` by default). */
+  accessLogLevel?: AccessLogLevel;
 }
 
 export interface RequestOptions {
@@ -82,8 +87,9 @@ export async function startTestServer({
   heartbeatMs = 60_000,
   ttl = `${Math.ceil((heartbeatMs * 3) / 1000)}s`,
   limits,
+  logger = createLogger({ level: 'silent' }),
+  accessLogLevel,
 }: TestServerOptions): Promise<TestServer> {
-  const logger = createLogger({ level: 'silent' });
   const store = given ?? cleanup.add(createStore({ databaseUrl, dataDir: 'memory://', poolSize: 4 }));
   await store.migrate();
   const realtime = sharedRealtime ?? cleanup.add(await createRealtime({}));
@@ -106,6 +112,7 @@ export async function startTestServer({
     // with a short TTL and expire it by hand; they keep 2.5 heartbeats.)
     leaseMs: Math.max((parseGoDuration(ttl) * 5) / 6, heartbeatMs * 2.5),
     limits,
+    accessLogLevel,
   });
   await server.start();
   cleanup.add(server);

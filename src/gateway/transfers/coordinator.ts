@@ -25,6 +25,7 @@ import {
   type TransferReservation,
 } from '../../store/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
+import type { TransferMetrics, TransferPhase } from '../metrics.ts';
 import type { Participants } from './participants.ts';
 import { createPhases, type TransferAnswer } from './phases.ts';
 
@@ -48,6 +49,8 @@ export interface CoordinatorOptions {
   commitAttempts?: number;
   /** How long a retry waits for a transfer another process is driving. */
   waitForOtherMs?: number;
+  /** Outcome and phase times of the transfers driven here; none when absent. */
+  metrics?: Pick<TransferMetrics, 'phase' | 'outcome'>;
 }
 
 export type Coordinator = ReturnType<typeof createCoordinator>;
@@ -75,6 +78,7 @@ export function createCoordinator({
   crash,
   commitAttempts = 3,
   waitForOtherMs = 15_000,
+  metrics,
 }: CoordinatorOptions) {
   const log = logger.child({ part: 'transfers' });
   /** Transfers this process is driving now; recovery leaves them alone. */
@@ -164,7 +168,27 @@ export function createCoordinator({
     }
   }
 
+  /** `job` timed as `phase`, and the transfer's outcome when it ends it. */
+  async function timed(
+    phase: TransferPhase,
+    began: number,
+    job: () => Promise<TransferAnswer>,
+  ): Promise<TransferAnswer> {
+    const phaseBegan = performance.now();
+    const since = (t0: number) => (performance.now() - t0) / 1000;
+    try {
+      const answer = await job();
+      metrics?.phase(phase, since(phaseBegan));
+      metrics?.outcome(answer.status === 200 ? 'committed' : 'aborted', since(began));
+      return answer;
+    } catch (err) {
+      metrics?.outcome(phase === 'commit' ? 'incomplete' : 'aborted', since(began));
+      throw err;
+    }
+  }
+
   async function run(t: Transfer): Promise<TransferAnswer> {
+    const began = performance.now();
     publish(t, 'initiated');
     crash('before_prepare');
     let prepared: Transfer;
@@ -199,12 +223,13 @@ export function createCoordinator({
         },
       });
     } catch (err) {
-      return abort(t, err);
+      return timed('abort', began, () => abort(t, err));
     }
+    metrics?.phase('prepare', (performance.now() - began) / 1000);
     publish(t, 'prepared');
     crash('after_prepare');
     // Driven now, the participants are the ones just asked; recovery looks them up again.
-    return commit(prepared, { source: t.sourceServer, dest: t.destServer });
+    return timed('commit', began, () => commit(prepared, { source: t.sourceServer, dest: t.destServer }));
   }
 
   /**

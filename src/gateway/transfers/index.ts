@@ -63,6 +63,7 @@ export function registerTransfers(app: OpenAPIHono<GatewayEnv>, options: Transfe
     realtime: ctx.realtime,
     logger: ctx.logger,
     crash: options.crash ?? noCrash,
+    metrics: ctx.metrics.transfers,
   });
   const recovery = createRecovery({
     db: ctx.db,
