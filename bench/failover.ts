@@ -49,7 +49,7 @@ async function tanksByServer(sql: postgres.Sql): Promise<Map<string, string[]>> 
 }
 
 async function allChecksPass(consulAddr: string): Promise<boolean> {
-  const res = await fetch(`${consulAddr}/v1/agent/checks`);
+  const res = await fetch(`http://${consulAddr}/v1/agent/checks`);
   const checks = Object.values((await res.json()) as Record<string, { Status: string }>);
   return checks.length > 0 && checks.every((c) => c.Status === 'passing');
 }
