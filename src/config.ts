@@ -7,6 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import {
+  applyFleetProfile,
+  FLEET_ENV,
+  type FleetTiming,
+  fleetSettings,
+  fleetTimingOf,
+} from './config-fleet.ts';
 import { LIMIT_ENV, limitSettings } from './config-limits.ts';
 
 const bool = z
@@ -65,8 +72,7 @@ const serverSchema = commonSchema.extend({
   tickHz: z.coerce.number().positive().max(240).default(30),
   broadcastHz: z.coerce.number().positive().max(60).default(15),
   snapshotIntervalMs: millis.default(5000),
-  heartbeatMs: millis.default(10_000),
-  checkTtl: z.string().default('30s'),
+  ...fleetSettings,
   deregisterAfter: z.string().default('1m'),
   maxTanks: z.coerce.number().int().positive().default(2000),
   /**
@@ -86,11 +92,13 @@ const gatewaySchema = commonSchema.extend({
   discovery: z.enum(['consul', 'local']).optional(),
   publicUrl: z.string().url().optional(),
   advertiseAddress: z.string().optional(),
-  heartbeatMs: millis.default(10_000),
-  checkTtl: z.string().default('30s'),
+  ...fleetSettings,
   deregisterAfter: z.string().default('1m'),
-  /** How long a tank server stays unavailable before its tanks move to healthy ones; 0 = never. */
-  failoverGraceMs: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * How long a tank server's heartbeat check stays critical before its tanks move to healthy
+   * ones; 0 = never; unset = the lease margin plus one failover round (docs/failover.md).
+   */
+  failoverGraceMs: z.coerce.number().int().min(0).optional(),
   /** Period of the transfer recovery pass; a transfer idle twice as long is taken over. */
   transferRecoveryMs: millis.default(5000),
   /** The built web app served at `/`; the project's `web/dist` when absent. */
@@ -134,8 +142,7 @@ const ENV: Record<string, string> = {
   tickHz: 'TICK_HZ',
   broadcastHz: 'BROADCAST_HZ',
   snapshotIntervalMs: 'SNAPSHOT_INTERVAL_MS',
-  heartbeatMs: 'HEARTBEAT_MS',
-  checkTtl: 'CHECK_TTL',
+  ...FLEET_ENV,
   deregisterAfter: 'DEREGISTER_AFTER',
   maxTanks: 'MAX_TANKS',
   gatewayId: 'GATEWAY_ID',
@@ -217,7 +224,7 @@ function fromEnv(key: string, name: string, env: NodeJS.ProcessEnv): string | un
 }
 
 function parse<S extends z.ZodObject>(schema: S, argv: string[], env: NodeJS.ProcessEnv): z.infer<S> {
-  const result = schema.safeParse(collect(Object.keys(schema.shape), argv, env));
+  const result = schema.safeParse(applyFleetProfile(collect(Object.keys(schema.shape), argv, env)));
   if (result.success) return result.data;
   const lines = result.error.issues.map((i) => {
     const key = String(i.path[0] ?? '');
@@ -236,11 +243,30 @@ function parse<S extends z.ZodObject>(schema: S, argv: string[], env: NodeJS.Pro
  * ```
  */
 export function loadServerConfig(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
-  return parse(serverSchema, argv, env);
+  const config = parse(serverSchema, argv, env);
+  fleetTiming(config);
+  return config;
 }
 
 export function loadGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): GatewayConfig {
-  return parse(gatewaySchema, argv, env);
+  const config = parse(gatewaySchema, argv, env);
+  fleetTiming(config);
+  return config;
+}
+
+/**
+ * The fleet timing a server's or gateway's settings come to (lease, load reports, failover
+ * grace); a `ConfigError` naming the variables when the combination is unsafe.
+ *
+ * @example
+ * ```ts
+ * const { leaseMs, loadReportMs } = fleetTiming(loadServerConfig([], process.env));
+ * ```
+ */
+export function fleetTiming(config: Parameters<typeof fleetTimingOf>[0]): FleetTiming {
+  const timing = fleetTimingOf(config);
+  if (Array.isArray(timing)) throw new ConfigError(`unsafe timing settings:\n  ${timing.join('\n  ')}`);
+  return timing;
 }
 
 export function loadCommonConfig(argv: string[], env: NodeJS.ProcessEnv): CommonConfig {
@@ -274,4 +300,5 @@ export function loadCrashConfig(env: NodeJS.ProcessEnv): CrashConfig {
   };
 }
 
+export { FAST_PROFILE, type FleetTiming } from './config-fleet.ts';
 export { limitsConfigOf } from './config-limits.ts';

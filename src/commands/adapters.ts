@@ -18,6 +18,7 @@ import {
   createLocalDiscovery,
   type Discovery,
   type LocalRegistry,
+  parseGoDuration,
   ServiceName,
 } from '../discovery/index.ts';
 import { createMemoryLimitBackend, createRedisLimitBackend, type LimitBackend } from '../limits/index.ts';
@@ -123,6 +124,8 @@ export async function createAdapters({ config, logger, localRegistry }: AdapterO
             ...common,
             consulAddr: config.consulAddr,
             token: config.consulToken,
+            // A TTL pass answered after the TTL is worth nothing: give up on it then and retry.
+            requestTimeoutMs: ttl ? Math.min(5000, parseGoDuration(ttl)) : undefined,
             connect: connectOptions(config),
           })
         : createLocalDiscovery({ ...common, registry: localRegistry! });

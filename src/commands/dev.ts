@@ -42,11 +42,8 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
     if (t.kind !== 'option' || t.name === 'servers' || t.name === 'gateway-port') return [];
     return [t.inlineValue ? `--${t.name}=${t.value}` : `--${t.name}`];
   });
-  const config = loadServerConfig(rest, {
-    ...env,
-    DISCOVERY: 'local',
-    HEARTBEAT_MS: env.HEARTBEAT_MS ?? '2000',
-  });
+  // The fleet timing is the default profile's (docs/failover.md), or FLEET_PROFILE's.
+  const config = loadServerConfig(rest, { ...env, DISCOVERY: 'local' });
   const logger = createLogger({ level: config.logLevel, base: { service: 'tankworld-dev' } });
   const tracing = await startTracing({ serviceName: 'tankworld-dev', otlpEndpoint: config.otlpEndpoint });
   const localRegistry = createLocalRegistry();

@@ -5,7 +5,13 @@
  * the `x-tank-server` header that the service-router turns into that one server's subset.
  */
 import { fileURLToPath } from 'node:url';
-import { type GatewayConfig, limitsConfigOf, loadCrashConfig, loadGatewayConfig } from '../config.ts';
+import {
+  fleetTiming,
+  type GatewayConfig,
+  limitsConfigOf,
+  loadCrashConfig,
+  loadGatewayConfig,
+} from '../config.ts';
 import { TANK_SERVER_HEADER } from '../discovery/index.ts';
 import { type CrashPoint, createCrashPoints } from '../fault/index.ts';
 import { createGateway, type GatewayOptions, type ResolveServer } from '../gateway/index.ts';
@@ -25,7 +31,7 @@ export function throughSidecar(upstreamPort: number): ResolveServer {
 /** The settings a gateway takes from any process's config (`tankworld dev` passes a server's). */
 export type GatewaySharedConfig = Pick<
   GatewayConfig,
-  'host' | 'checkTtl' | 'deregisterAfter' | 'heartbeatMs' | 'webRoot'
+  'host' | 'checkTtl' | 'deregisterAfter' | 'heartbeatMs' | 'leaseMarginMs' | 'webRoot'
 > &
   Parameters<typeof limitsConfigOf>[0];
 
@@ -61,6 +67,7 @@ export function gatewayOptionsFrom({
     logger,
     webRoot: config.webRoot ?? WEB_DIST,
     heartbeatMs: config.heartbeatMs,
+    failoverRoundMs: fleetTiming(config).failoverRoundMs,
     crash,
     limits: createLimits({
       backend: adapters.limitBackend,
@@ -85,7 +92,8 @@ export async function runGateway(argv: string[], env: NodeJS.ProcessEnv): Promis
         region: config.region,
         zone: config.zone,
         resolveServer: config.connectUpstreamPort ? throughSidecar(config.connectUpstreamPort) : undefined,
-        failoverGraceMs: config.failoverGraceMs,
+        // Unset: the lease margin plus one round, so a live owner has always fenced itself first.
+        failoverGraceMs: fleetTiming(config).failoverGraceMs,
         transferRecoveryMs: config.transferRecoveryMs,
         processMetrics: true,
       }),

@@ -2,7 +2,13 @@
  * @module
  * `tankworld server`: one tank server process (distributed mode or standalone).
  */
-import { limitsConfigOf, loadCrashConfig, loadServerConfig, type ServerConfig } from '../config.ts';
+import {
+  fleetTiming,
+  limitsConfigOf,
+  loadCrashConfig,
+  loadServerConfig,
+  type ServerConfig,
+} from '../config.ts';
 import { createCrashPoints } from '../fault/index.ts';
 import { createLimits } from '../limits/index.ts';
 import { createTankServer, type TankServerOptions } from '../server/index.ts';
@@ -23,6 +29,7 @@ export function serverOptionsFrom({
   adapters: Adapters;
   logger: Logger;
 }) {
+  const timing = fleetTiming(config);
   return {
     listenHost: config.host,
     region: config.region,
@@ -36,7 +43,11 @@ export function serverOptionsFrom({
     tickHz: config.tickHz,
     broadcastHz: config.broadcastHz,
     snapshotIntervalMs: config.snapshotIntervalMs,
-    heartbeatMs: config.heartbeatMs,
+    heartbeatMs: timing.heartbeatMs,
+    leaseMs: timing.leaseMs,
+    loadReportMs: timing.loadReportMs,
+    // The gateway restores a dead server's tanks about two margins and a round after it fenced.
+    fencedRetryAfterS: Math.ceil((2 * timing.leaseMarginMs + timing.failoverRoundMs) / 1000),
     maxTanks: config.maxTanks,
     // Every server of a backend counts together (one user's budget is fleet-wide).
     limits: createLimits({ backend: adapters.limitBackend, config: limitsConfigOf(config), scope: 'server' }),

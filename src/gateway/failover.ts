@@ -1,3 +1,11 @@
+/**
+ * @module
+ * Failover: a tank server whose heartbeat check has been critical (or which left the registry)
+ * for `graceMs` has its tanks restored on healthy servers, each by an epoch compare-and-set
+ * (`failover-moves.ts`). The grace is at least the lease margin plus one round of these passes
+ * (`fleetTiming`): the old owner's lease ran out a margin before its check turned critical, so
+ * it has always fenced itself (stopped its tanks) before they are restored. docs/failover.md.
+ */
 import { countTanksByServer, listLocationsByServer } from '../store/index.ts';
 import { createTankMover } from './failover-moves.ts';
 import type { Placing } from './placing.ts';
@@ -11,9 +19,9 @@ export interface Failover {
 }
 
 export interface FailoverOptions extends Placing {
-  /** How long a server must stay unavailable before its tanks move. */
+  /** How long a server's heartbeat check must stay critical before its tanks move. */
   graceMs?: number;
-  /** Interval of passes between discovery changes. */
+  /** Interval of passes between discovery changes (one watch round). */
   intervalMs?: number;
   /** Tanks adopted at once. */
   concurrency?: number;
@@ -25,13 +33,13 @@ export interface FailoverOptions extends Placing {
 /**
  * @example
  * ```ts
- * const failover = createFailover({ db, directory, realtime, placement, loads, serverClient, cache, logger, graceMs: 30_000 });
+ * const failover = createFailover({ db, directory, realtime, placement, loads, serverClient, cache, logger, graceMs: 2000, intervalMs: 1000 });
  * failover.start();
  * ```
  */
 export function createFailover({
-  graceMs = 30_000,
-  intervalMs = Math.max(250, Math.min(graceMs / 2, 5000)),
+  graceMs = 2000,
+  intervalMs = Math.max(100, Math.min(graceMs / 2, 5000)),
   concurrency = 8,
   onMoved = () => {},
   clock = Date.now,

@@ -50,8 +50,13 @@ export interface GatewayOptions {
   internalTimeoutMs?: number;
   /** Folder of the built web app (`web/dist`); not served when absent. */
   webRoot?: string;
-  /** Milliseconds a server stays unavailable before its tanks are moved; 0 turns failover off. */
+  /**
+   * Milliseconds a server's heartbeat check stays critical before its tanks are moved; 0 turns
+   * failover off. At least the lease margin plus one round (`fleetTiming`, docs/failover.md).
+   */
   failoverGraceMs?: number;
+  /** Interval of failover passes (one watch round). */
+  failoverRoundMs?: number;
   heartbeatMs?: number;
   /** Fault-injection points of the transfer coordinator (tests only). */
   crash?: CrashPoint;

@@ -88,6 +88,7 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
     ...placing,
     logger: logger.child({ part: 'failover' }),
     graceMs: options.failoverGraceMs,
+    intervalMs: options.failoverRoundMs,
     onMoved: (_tankId, from, to) => metrics.failovers.inc({ from, to }),
   });
   const ctx: GatewayContext = {

@@ -60,6 +60,8 @@ export const STATUS_BY_CODE = {
   auth_unavailable: 503,
   upstream_timeout: 504,
   tank_unavailable: 503,
+  /** The server lost its lease and stopped its tanks (src/server/lease.ts); ask the gateway again. */
+  server_fenced: 503,
   discovery_unavailable: 503,
   discovery_closed: 503,
   invalid_registration: 400,

@@ -9,6 +9,7 @@ import type { ServerInstance } from '../discovery/index.ts';
 import { ApiError, createApi, type OpenAPIHono, observe, problemResponse, toProblem } from '../http/index.ts';
 import { limitRequests } from '../limits/index.ts';
 import type { ServerContext, ServerEnv } from './context.ts';
+import { refuseWhileFenced } from './fencing.ts';
 import { forwardedByGateway } from './forwarded.ts';
 import { refuseMisdirected } from './misdirected.ts';
 import { SERVER_VERSION, type TankServerOptions } from './options.ts';
@@ -42,6 +43,12 @@ export function createServerApp({
   const app = createApi<ServerEnv>({ logger });
   app.use('*', observe({ registry, name: 'tankworld_server' }));
   app.use('*', refuseMisdirected({ serverId }));
+  // Fenced (lease run out): no command, read of a tank or transfer step; `/health` and
+  // `/metrics` still answer. Before auth, so a fenced server does no work for the request.
+  const whileFenced = refuseWhileFenced(parts.fencing);
+  app.use('/api/tanks', whileFenced);
+  app.use('/api/tanks/*', whileFenced);
+  app.use('/internal/*', whileFenced);
   const fromGateway = forwardedByGateway({ verifier: internalVerifier });
   app.use('*', fromGateway.middleware);
   app.use('*', limitRequests({ limits, byAddress: true, exempt: fromGateway.exempt }));

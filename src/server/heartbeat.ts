@@ -1,10 +1,12 @@
 /**
  * @module
  * Registration and heartbeat: the server joins discovery at start, then every interval passes
- * its TTL check with its load as the check output (`warning` when saturated), writes the load
- * and each tank's live stats to real-time state for placement and listings, and mirrors itself
- * in the `servers` table. Any of those being down never stops the tanks: the beat retries on
- * the next interval and logs one line per change of state, not one per failure.
+ * its TTL check with its load as the check output (`warning` when saturated); each success
+ * renews the server's lease (`lease.ts`, from the time the pass was sent). Apart from the TTL
+ * pass, and at most every `loadEveryMs` (so a fast TTL does not multiply database writes), it
+ * writes the load and each tank's live stats to real-time state for placement and listings,
+ * and mirrors itself in the `servers` table. Any of those being down never stops the beat: it
+ * retries on the next interval and logs one line per change of state, not one per failure.
  */
 import os from 'node:os';
 import type { Discovery, ServerLoad, ServerRegistration } from '../discovery/index.ts';
@@ -21,7 +23,16 @@ export interface HeartbeatOptions {
   db: Db;
   host: TankHost;
   logger: Logger;
+  /** Interval of TTL passes. */
   intervalMs?: number;
+  /** Least interval of the load and stats writes (Redis, PostgreSQL); at least `intervalMs`. */
+  loadEveryMs?: number;
+  /** Monotonic clock of the lease; the pass's send time is read on it. */
+  now?: () => number;
+  /** A TTL pass (or the registration) sent at `sentAt` succeeded: the lease runs from there. */
+  onPassed?: (sentAt: number) => void;
+  /** False while fenced: the tanks' stats are not published then (they may run elsewhere). */
+  mayAct?: () => boolean;
   viewerCount: () => number;
   /** Tanks above which the server reports itself as `warning` (placement avoids it). */
   softMaxTanks?: number;
@@ -34,7 +45,7 @@ export interface HeartbeatOptions {
 
 export interface Heartbeat {
   start(): Promise<void>;
-  /** One beat now (tests, and after a known change such as a new tank). */
+  /** One beat now, load writes included (tests, and after a known change such as a new tank). */
   beat(): Promise<void>;
   load(): ServerLoad;
   stop(): Promise<void>;
@@ -56,7 +67,11 @@ export function createHeartbeat({
   db,
   host,
   logger,
-  intervalMs = 10_000,
+  intervalMs = 2000,
+  loadEveryMs = Math.max(2000, intervalMs),
+  now = () => performance.now(),
+  onPassed = () => {},
+  mayAct = () => true,
   viewerCount,
   softMaxTanks = 1500,
   saturatedDropRatio = 0.1,
@@ -67,6 +82,8 @@ export function createHeartbeat({
   let lastTicks = { due: 0, dropped: 0 };
   let dropRatio = 0;
   let inFlight: Promise<void> | undefined;
+  let loadWrittenAt = Number.NEGATIVE_INFINITY;
+  let loadInFlight: Promise<void> | undefined;
   const down = new Set<Part>();
 
   /**
@@ -118,17 +135,24 @@ export function createHeartbeat({
     }
   }
 
-  async function beatOnce(): Promise<void> {
-    const current = measure(true);
-    const saturated = dropRatio > saturatedDropRatio || current.tank_count > softMaxTanks;
+  /** A TTL pass: on success the lease runs from when it was sent (never later than Consul's reset). */
+  async function pass(current: ServerLoad, saturated: boolean): Promise<void> {
+    const sentAt = now();
+    await guarded('discovery', async () => {
+      await discovery.passTtl(current, { status: saturated ? 'warning' : 'passing' });
+      onPassed(sentAt);
+    });
+  }
+
+  async function writeLoad(current: ServerLoad): Promise<void> {
     const at = new Date().toISOString();
-    const ttlMs = intervalMs * 3;
+    const ttlMs = Math.max(loadEveryMs, intervalMs) * 3;
+    const tanks = mayAct() ? host.list() : [];
     await Promise.all([
-      guarded('discovery', () => discovery.passTtl(current, { status: saturated ? 'warning' : 'passing' })),
       guarded('realtime', async () => {
         await realtime.setLoad(self.serverId, { ...current, updated_at: at }, { ttlMs });
         await Promise.all(
-          host.list().map((tank) => {
+          tanks.map((tank) => {
             const s = worldStats(tank.world);
             return realtime.setTankStats(
               tank.id,
@@ -154,8 +178,23 @@ export function createHeartbeat({
     ]);
   }
 
-  function beat(): Promise<void> {
-    inFlight ??= beatOnce().finally(() => {
+  async function beatOnce(force: boolean): Promise<void> {
+    const current = measure(true);
+    const saturated = dropRatio > saturatedDropRatio || current.tank_count > softMaxTanks;
+    const due = !loadInFlight && (force || now() - loadWrittenAt >= loadEveryMs);
+    if (due) {
+      loadWrittenAt = now();
+      loadInFlight = writeLoad(current).finally(() => {
+        loadInFlight = undefined;
+      });
+    }
+    // The next pass does not wait for the load writes: a slow database must not cost the lease.
+    const writes = force ? loadInFlight : undefined;
+    await Promise.all([pass(current, saturated), writes]);
+  }
+
+  function beat(force = true): Promise<void> {
+    inFlight ??= beatOnce(force).finally(() => {
       inFlight = undefined;
     });
     return inFlight;
@@ -163,7 +202,7 @@ export function createHeartbeat({
 
   function schedule(): void {
     timer = setTimeout(() => {
-      beat().finally(() => {
+      beat(false).finally(() => {
         if (timer) schedule();
       });
     }, intervalMs);
@@ -174,7 +213,12 @@ export function createHeartbeat({
       // The CPU interval starts here, not at construction: restoring tanks is not load.
       lastCpu = process.cpuUsage();
       lastAt = performance.now();
-      await guarded('discovery', () => discovery.register(self));
+      const sentAt = now();
+      // Registering sets the check passing: it renews the lease as a pass does.
+      await guarded('discovery', async () => {
+        await discovery.register(self);
+        onPassed(sentAt);
+      });
       await guarded('store', () =>
         upsertServer(db, {
           serverId: self.serverId,
@@ -199,6 +243,7 @@ export function createHeartbeat({
       if (timer) clearTimeout(timer);
       timer = undefined;
       await inFlight;
+      await loadInFlight;
     },
   };
 }

@@ -33,7 +33,17 @@ export interface TankServerOptions {
   tickHz?: number;
   broadcastHz?: number;
   snapshotIntervalMs?: number;
+  /** Interval of TTL passes. */
   heartbeatMs?: number;
+  /**
+   * How long after the send time of its last successful TTL pass this server may act on its
+   * tanks (TTL − margin, `src/server/lease.ts`); 2.5 heartbeats when absent.
+   */
+  leaseMs?: number;
+  /** Least interval of the load and tank stats writes; max(2 s, heartbeat) when absent. */
+  loadReportMs?: number;
+  /** `Retry-After` (seconds) of the refusals while fenced: about when the tanks run elsewhere. */
+  fencedRetryAfterS?: number;
   maxTanks?: number;
   /**
    * Quotas and rate limits (requests, direct creates, open WebSockets, tanks per owner); none

@@ -10,6 +10,7 @@ import { createLimits, createMemoryLimitBackend, type Limits, NO_LIMITS } from '
 import { createTankHost, type TankHost } from '../tank/index.ts';
 import { createMetricsRegistry, type Logger, type Registry } from '../telemetry/index.ts';
 import { levelOf } from './context.ts';
+import { createFencing, type Fencing } from './fencing.ts';
 import { createServerMetrics } from './metrics.ts';
 import type { TankServerOptions } from './options.ts';
 import { createSnapshotter, type Snapshotter } from './snapshotter.ts';
@@ -29,6 +30,8 @@ export interface ServerParts {
   tanks: TankService;
   snapshotter: Snapshotter;
   participant: Participant;
+  /** The lease and what the server does when it runs out (`fencing.ts`). */
+  fencing: Fencing;
 }
 
 /**
@@ -50,7 +53,19 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
   });
   const metrics = createServerMetrics(registry, { tankCount: () => host.size });
   const startedAt = new Date();
+  const fencing = createFencing({
+    serverId,
+    db,
+    tanks: () => host.list(),
+    logger,
+    leaseMs: options.leaseMs ?? (options.heartbeatMs ?? 2000) * 2.5,
+    retryAfterS: options.fencedRetryAfterS ?? 1,
+    onFenced: (err) => viewers.fenceAll(err),
+    drop: (tankId) => tanks.evict(tankId),
+  });
   const host = createTankHost({
+    // Asked before every tick: a server past its lease never steps a tank.
+    mayTick: () => fencing.mayAct(),
     tickHz: options.tickHz,
     broadcastHz: options.broadcastHz,
     onTankFailed: (tank, err) => {
@@ -75,6 +90,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     },
     onFrameSkipped: () => metrics.framesSkipped.inc(),
     connections: limits.ws,
+    fenced: () => fencing.refusal(),
   });
   // A restored world replays the tank's transfer journal: only the store is needed for that,
   // so the tank service takes the two functions straight from `transfers/held.ts`.
@@ -109,6 +125,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     db,
     logger,
     intervalMs: options.snapshotIntervalMs,
+    mayWrite: () => fencing.mayAct(),
     onFenced: (tankId) => tanks.evict(tankId),
     onBatch: ({ seconds }) => metrics.snapshotSeconds.observe(seconds),
   });
@@ -123,5 +140,17 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     sweepIntervalMs: options.reservationSweepMs,
   });
 
-  return { serverId, logger, limits, registry, startedAt, host, viewers, tanks, snapshotter, participant };
+  return {
+    serverId,
+    logger,
+    limits,
+    registry,
+    startedAt,
+    host,
+    viewers,
+    tanks,
+    snapshotter,
+    participant,
+    fencing,
+  };
 }

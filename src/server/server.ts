@@ -41,7 +41,7 @@ export interface TankServer {
 export function createTankServer(options: TankServerOptions): TankServer {
   const { discovery, realtime, db } = options;
   const parts = buildServerParts(options);
-  const { serverId, logger, startedAt, host, viewers, snapshotter, participant, tanks } = parts;
+  const { serverId, logger, startedAt, host, viewers, snapshotter, participant, tanks, fencing } = parts;
   let registration: ServerRegistration | undefined;
   let heartbeat: ReturnType<typeof createHeartbeat> | undefined;
   const self = (): ServerInstance => ({
@@ -117,9 +117,15 @@ export function createTankServer(options: TankServerOptions): TankServer {
         host,
         logger,
         intervalMs: options.heartbeatMs,
+        loadEveryMs: options.loadReportMs,
+        now: fencing.lease.sending,
+        onPassed: fencing.passed,
+        mayAct: fencing.mayAct,
         viewerCount: () => viewers.count,
       });
       await heartbeat.start();
+      // The first pass gave the lease; its re-read of the locations is done before `ready`.
+      await fencing.settled();
       // A grant or revoke made at a gateway: open WebSockets of that user on that tank take the
       // new level at once (REST reads the grants on every request anyway).
       unsubscribe = await realtime.subscribe((event) => {
@@ -147,6 +153,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
           return 0;
         });
         await heartbeat?.stop();
+        fencing.close();
         await discovery
           .deregister()
           .catch((err) => logger.warn({ err: (err as Error).message }, 'deregistration failed'));

@@ -19,6 +19,11 @@ export interface SnapshotterOptions {
   keep?: number;
   /** A write showed that another server owns the tank now. */
   onFenced: (tankId: string) => void;
+  /**
+   * False while the server is fenced (its lease ran out, `lease.ts`): no batch is written, not
+   * even the final one at a stop; asked before encoding and again just before the write.
+   */
+  mayWrite?: () => boolean;
   /** Seconds a batch took and how many tanks it saved — for metrics. */
   onBatch?: (info: { seconds: number; tanks: number }) => void;
 }
@@ -55,6 +60,7 @@ export function createSnapshotter({
   keep = 10,
   onFenced,
   onBatch = () => {},
+  mayWrite = () => true,
 }: SnapshotterOptions): Snapshotter {
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<number> = Promise.resolve(0);
@@ -72,7 +78,7 @@ export function createSnapshotter({
 
   async function save(all: Tank[]): Promise<number> {
     const tanks = all.filter((t) => !busy.has(t.id));
-    if (tanks.length === 0) return 0;
+    if (tanks.length === 0 || !mayWrite()) return 0;
     let finish = () => {};
     writing = { tanks: new Set(tanks.map((t) => t.id)), done: new Promise<void>((r) => (finish = r)) };
     try {
@@ -105,6 +111,8 @@ export function createSnapshotter({
         sliceStart = performance.now();
       }
     }
+    // Encoding yielded: the lease may have run out (or the process been paused) meanwhile.
+    if (!mayWrite()) return 0;
     const { saved, fenced } = await saveSnapshots(db, rows);
     for (const s of saved) host.get(s.tankId)?.markSaved(frames.get(s.tankId) ?? s.frame);
     for (const tankId of fenced) onFenced(tankId);

@@ -16,6 +16,12 @@ export const WsClose = {
   tankGone: 4410,
   /** Past a limit on open WebSockets (the HTTP 429's number, in the private range). */
   tooMany: 4429,
+  /**
+   * The server lost its lease (no successful TTL pass for longer than TTL − margin) and stopped
+   * its tanks, which may come up on another server: look the tank up again at the gateway. A
+   * `fenced` message naming the lookup comes just before it.
+   */
+  fenced: 4503,
 } as const;
 
 /**

@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
 import type { AuthUser, PermissionLevel, TokenVerifier } from '../auth/index.ts';
-import { problemHeaders, toProblem } from '../http/index.ts';
+import { type ApiError, problemHeaders, toProblem } from '../http/index.ts';
 import { type ConnectionLimit, createConnectionLimit, peerAddress } from '../limits/index.ts';
 import type { Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -43,6 +43,22 @@ export interface ViewerSocketsOptions {
   onFrameSkipped?: () => void;
   /** Open sockets per user and per client address; refused: HTTP 429 before the upgrade, or 4429. */
   connections?: ConnectionLimit;
+  /**
+   * The error while this server is fenced (its lease ran out, `lease.ts`), read synchronously
+   * on every upgrade, admission and message; `undefined` while it holds its lease.
+   */
+  fenced?: () => ApiError | undefined;
+}
+
+/** The message a viewer gets before close 4503: where to ask for its tank now. */
+export function fencedMessage(tankId: string, err: ApiError): Record<string, unknown> {
+  return {
+    type: 'fenced',
+    tank_id: tankId,
+    lookup: `/gateway/tanks/${tankId}`,
+    retry_after_s: Number(err.headers['retry-after'] ?? 1),
+    detail: err.message,
+  };
 }
 
 /** Answers an upgrade refused for a limit with its 429 problem, before any WebSocket exists. */
@@ -83,6 +99,7 @@ export function createViewerSockets({
   onFrameSent = () => {},
   onFrameSkipped = () => {},
   connections = createConnectionLimit({ name: 'ws', perUser: 0, perAddress: 0 }),
+  fenced = () => undefined,
 }: ViewerSocketsOptions) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 });
   const viewers = new Set<Viewer>();
@@ -92,6 +109,14 @@ export function createViewerSockets({
     onFrameSent,
     onFrameSkipped,
   });
+
+  /** Tells a viewer its tank stopped here and where to look it up, then closes (4503). */
+  function fence(viewer: Viewer, err: ApiError): void {
+    if (viewer.ws.readyState !== WebSocket.OPEN) return;
+    viewer.stopWatching();
+    reply(viewer, fencedMessage(viewer.tank.id, err));
+    viewer.ws.close(WsClose.fenced, closeReason('server fenced: look the tank up at the gateway'));
+  }
 
   function attach(
     ws: WebSocket,
@@ -117,7 +142,12 @@ export function createViewerSockets({
     ws.on('pong', () => {
       viewer.alive = true;
     });
-    ws.on('message', (data, isBinary) => onMessage(viewer, data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      // Checked per message: a command must not reach a tank this server may no longer own.
+      const refusal = fenced();
+      if (refusal) fence(viewer, refusal);
+      else onMessage(viewer, data, isBinary);
+    });
     ws.on('close', () => {
       viewer.stopWatching();
       viewers.delete(viewer);
@@ -131,6 +161,12 @@ export function createViewerSockets({
       format: json ? 'json' : 'binary',
       status: tank.status,
     });
+    const refusal = fenced();
+    if (refusal) {
+      // Fenced while this viewer was being admitted.
+      fence(viewer, refusal);
+      return;
+    }
     for (const [data, isBinary] of early) onMessage(viewer, data, isBinary);
     if (ws.readyState === WebSocket.OPEN) viewer.stopWatching = tank.watch((frame) => deliver(viewer, frame));
   }
@@ -153,6 +189,11 @@ export function createViewerSockets({
     /** True when this upgrade is ours (path `/ws/…`); the caller destroys other upgrades. */
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
       if (!req.url?.startsWith('/ws/')) return false;
+      const refusal = fenced();
+      if (refusal) {
+        refuseUpgrade(socket, refusal);
+        return true;
+      }
       let release: () => void;
       try {
         release = connections.open({ address: peerAddress(req) });
@@ -186,6 +227,10 @@ export function createViewerSockets({
         if (level) viewer.level = level;
         else viewer.ws.close(WsClose.forbidden, closeReason(`no read permission on tank ${tankId}`));
       }
+    },
+    /** The server was fenced: every viewer gets a `fenced` message and close 4503. */
+    fenceAll(err: ApiError): void {
+      for (const viewer of [...viewers]) fence(viewer, err);
     },
     /** Closes every viewer of a tank that left this server. */
     closeTank(tankId: string, reason: string): void {

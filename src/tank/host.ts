@@ -23,6 +23,12 @@ export interface TankHostOptions {
   onTankFailed?: (tank: Tank, err: unknown) => void;
   /** Called after every tick with how long stepping took (seconds) — for metrics. */
   onTick?: (info: { seconds: number; steps: number; behind: number }) => void;
+  /**
+   * Asked synchronously before every tick (and after every yield within one): false stops all
+   * stepping until it answers true again, and the time spent so is not owed as ticks (a fenced
+   * server resumes from its frame; it does not race to catch up). See `src/server/lease.ts`.
+   */
+  mayTick?: () => boolean;
 }
 
 export interface HostLoad {
@@ -65,6 +71,7 @@ export function createTankHost({
   now = () => performance.now(),
   onTankFailed = () => {},
   onTick = () => {},
+  mayTick = () => true,
 }: TankHostOptions = {}): TankHost {
   const tanks = new Map<string, Tank>();
   const tickMs = 1000 / tickHz;
@@ -100,6 +107,8 @@ export function createTankHost({
       if (now() - sliceStart > sliceMs) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         sliceStart = now();
+        // The process may have been paused in between (SIGSTOP, GC): ask again.
+        if (!mayTick()) break;
       }
     }
     ticksDone += steps;
@@ -121,6 +130,12 @@ export function createTankHost({
 
   function wake(): void {
     if (!running) return;
+    if (!mayTick()) {
+      // Nothing is owed for the time not allowed to tick: the clock restarts from here.
+      startedAt = now() - ticksDone * tickMs;
+      timer = setTimeout(wake, tickMs);
+      return;
+    }
     const due = Math.floor((now() - startedAt) / tickMs);
     let steps = due - ticksDone;
     if (steps <= 0) {
