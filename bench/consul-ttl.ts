@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { loadServerConfig } from '../src/config.ts';
+import { FAST_PROFILE, loadServerConfig } from '../src/config.ts';
 import { createConsulDiscovery, type Discovery, type WatchHandle } from '../src/discovery/index.ts';
 import { pinnedVersions, resolveBinaries, startConsul } from '../src/mesh/index.ts';
 import { recordBenchmark } from './support/index.ts';
@@ -19,8 +19,8 @@ const SERVERS = Number(process.env.CONSUL_TTL_SERVERS ?? 100);
 const SECONDS = Number(process.env.CONSUL_TTL_SECONDS ?? 30);
 /** The config's own heartbeat and TTL (nothing set): the default rate. */
 const DEFAULTS = loadServerConfig([], { JWT_SECRET: 'x'.repeat(32), INTERNAL_SECRET: 'y'.repeat(32) });
-/** The fast profile's heartbeat. */
-const FAST_MS = 250;
+/** The fast profile's heartbeat (`FLEET_PROFILE=fast`). */
+const FAST_MS = Number(FAST_PROFILE.heartbeatMs);
 /** name:heartbeat ms; 0 = registered, no passes (the agent's own baseline). */
 const RATES = (process.env.CONSUL_TTL_RATES ?? `idle:0,default:${DEFAULTS.heartbeatMs},fast:${FAST_MS}`)
   .split(',')

@@ -7,7 +7,8 @@
  * kill → the gateway's lookup stops naming it; kill → a viewer following the lookup gets a frame
  * from the new server; fish lost per failover, by uid. The victim is then restarted and the next
  * kill waits until every Consul check passes again. Profiles: `defaults` (the config's own
- * heartbeat, TTL, grace and snapshot interval) and `fast` (FAST_ENV below); FAILOVER_PROFILES
+ * heartbeat, TTL, lease margin, derived grace and snapshot interval) and `fast`
+ * (FLEET_PROFILE=fast); FAILOVER_PROFILES
  * picks some. Run: `npm run bench failover`.
  */
 import os from 'node:os';
@@ -25,8 +26,8 @@ const DEFAULTS_ENV = {
   FAILOVER_GRACE_MS: undefined,
   SNAPSHOT_INTERVAL_MS: undefined,
 };
-/** The fast profile: a TTL pass every 250 ms, a 1 s TTL, a short grace. */
-const FAST_ENV = { ...DEFAULTS_ENV, HEARTBEAT_MS: '250', CHECK_TTL: '1s', FAILOVER_GRACE_MS: '500' };
+/** The fast profile (`FLEET_PROFILE=fast`: a TTL pass every 250 ms, a 1 s TTL, a 250 ms margin). */
+const FAST_ENV = { ...DEFAULTS_ENV, FLEET_PROFILE: 'fast' };
 const PROFILES: Record<string, Record<string, string | undefined>> = {
   defaults: DEFAULTS_ENV,
   fast: FAST_ENV,
@@ -65,7 +66,7 @@ async function runProfile(name: string): Promise<{ kills: KillMeasure[]; env: st
       databaseUrl,
       consulAddr: consul.httpAddr,
       serverIds: [`${name}-1`, `${name}-2`, `${name}-3`],
-      failoverGraceMs: 0,
+      failoverGraceMs: 'derived',
       env: { ...env, LOG_LEVEL: 'error' },
     });
     const paused = new Map<string, boolean>();

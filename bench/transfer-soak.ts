@@ -7,7 +7,7 @@
  * committed, aborted, lost and duplicated, and exits 1 if a fish was lost or duplicated.
  * SOAK_RUNNING=1 keeps the tanks running (births, deaths, snapshots, journal replays on restore):
  * then only duplicates count, as a missing fish may have died.
- * SOAK_FAILOVER=1 turns the gateway's failover on (grace SOAK_FAILOVER_GRACE_MS, default 500):
+ * SOAK_FAILOVER=1 turns the gateway's failover on (with the grace the config derives):
  * each kill then lands on a server at one of a participant's 2PC steps, in turn, and its tanks are
  * restored on the other servers before it restarts (see `support/soak-failover.ts`).
  * Run: `npm run bench transfer-soak`.
@@ -19,8 +19,7 @@ import { recordBenchmark, runSoak } from './support/index.ts';
 const TRANSFERS = Number(process.env.SOAK_TRANSFERS ?? 1000);
 const KILLS = Number(process.env.SOAK_KILLS ?? Math.max(1, Math.round(TRANSFERS / 50)));
 const RUNNING = process.env.SOAK_RUNNING === '1';
-const FAILOVER_GRACE_MS =
-  process.env.SOAK_FAILOVER === '1' ? Number(process.env.SOAK_FAILOVER_GRACE_MS ?? 500) : undefined;
+const FAILOVER = process.env.SOAK_FAILOVER === '1';
 
 const binaries = resolveBinaries({ env: process.env });
 const pg = await startPostgres({ binDir: binaries.postgresBinDir });
@@ -35,7 +34,7 @@ try {
     concurrency: 8,
     seed: 1,
     running: RUNNING,
-    failoverGraceMs: FAILOVER_GRACE_MS,
+    failover: FAILOVER,
     log: (line) => console.log(`[soak] ${line}`),
   });
 } finally {
@@ -68,7 +67,7 @@ recordBenchmark({
   notes: [
     ...(failover
       ? [
-          `failover on (FAILOVER_GRACE_MS=${FAILOVER_GRACE_MS}, HEARTBEAT_MS=300, CHECK_TTL=2s): each kill arms one participant step on the server holding the most tanks, which SIGKILLs itself there (or is SIGKILLed outright after 20 s: "direct"); the gateway restores its tanks on the other two, then it restarts; the gateway itself is not killed in this mode`,
+          `failover on (HEARTBEAT_MS=300, CHECK_TTL=2s, lease margin and failover grace as the config derives them): each kill arms one participant step on the server holding the most tanks, which SIGKILLs itself there (or is SIGKILLed outright after 20 s: "direct"); the gateway restores its tanks on the other two, then it restarts; the gateway itself is not killed in this mode`,
           `load average at the end: ${os
             .loadavg()
             .map((l) => l.toFixed(2))

@@ -51,8 +51,11 @@ export async function startSoakRig({
   databaseUrl: string;
   consulAddr: string;
   serverIds?: string[];
-  /** The gateway's FAILOVER_GRACE_MS; 0 (default) never fails over. */
-  failoverGraceMs?: number;
+  /**
+   * The gateway's FAILOVER_GRACE_MS; 0 (default) never fails over; `derived` leaves it to the
+   * config (the lease margin plus one failover round, the shortest safe grace).
+   */
+  failoverGraceMs?: number | 'derived';
   /** Set last on every process; `undefined` removes a variable (the config's default then holds). */
   env?: Record<string, string | undefined>;
 }): Promise<SoakRig> {
@@ -96,7 +99,10 @@ export async function startSoakRig({
         args: [CLI, 'gateway', '--port', String(gatewayPort), '--gateway-id', 'soak-gateway'],
         cwd: PROJECT_ROOT,
         // 0 = never fail over: a killed server's tanks wait for its restart, where the fish are.
-        env: withOverrides({ ...env, FAILOVER_GRACE_MS: String(failoverGraceMs) }),
+        env: withOverrides({
+          ...env,
+          ...(failoverGraceMs !== 'derived' && { FAILOVER_GRACE_MS: String(failoverGraceMs) }),
+        }),
         ready: async () => (await fetch(`${gatewayUrl}/health`)).ok,
         startTimeout: 60_000,
       }),

@@ -8,7 +8,7 @@
  * baseline, found nowhere) and `duplicated` (found twice) must both be 0. With `running`, the
  * tanks live on (births, deaths, snapshots at every interval, restores that replay the transfer
  * journal onto older snapshots): a uid found twice is still a duplicate, but a missing one may
- * have died, so only `duplicated` counts. With `failoverGraceMs`, the gateway fails over: each
+ * have died, so only `duplicated` counts. With `failover`, the gateway fails over: each
  * kill hits a server at a 2PC step and its tanks are restored elsewhere before it restarts
  * (`soak-failover.ts`); tanks are always found where their location names them.
  */
@@ -30,8 +30,8 @@ export interface SoakOptions {
   seed?: number;
   /** Tanks keep running (births and deaths) instead of being paused; `lost` is then not counted. */
   running?: boolean;
-  /** The gateway's failover grace: set, kills land on servers at 2PC steps and their tanks move. */
-  failoverGraceMs?: number;
+  /** Failover on (the config's derived grace): kills land on servers at 2PC steps and their tanks move. */
+  failover?: boolean;
   /** Progress lines (a kill, a restart, the settle); none by default. */
   log?: (line: string) => void;
 }
@@ -69,7 +69,11 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const { databaseUrl, consulAddr, log = () => {} } = options;
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
-  const rig = await startSoakRig({ databaseUrl, consulAddr, failoverGraceMs: options.failoverGraceMs });
+  const rig = await startSoakRig({
+    databaseUrl,
+    consulAddr,
+    failoverGraceMs: options.failover ? 'derived' : 0,
+  });
   try {
     return await drive(rig, sql, options, log);
   } finally {
@@ -89,7 +93,7 @@ async function drive(
     fishPerTank = 10,
     seed = 1,
     running = false,
-    failoverGraceMs,
+    failover: failingOver = false,
   }: SoakOptions,
   log: (line: string) => void,
 ): Promise<SoakResult> {
@@ -128,10 +132,9 @@ async function drive(
   const baseline = new Set([...known.values()].flat().map((f) => f.uid));
 
   const names = ['gateway', ...rig.serverUrls.keys()];
-  const failover: FailoverChaos | undefined =
-    failoverGraceMs === undefined
-      ? undefined
-      : createFailoverChaos({ rig, sql, tankIds: tanks.map((t) => t.id), log });
+  const failover: FailoverChaos | undefined = failingOver
+    ? createFailoverChaos({ rig, sql, tankIds: tanks.map((t) => t.id), log })
+    : undefined;
   const killed: Record<string, number> = failover?.killed ?? {};
   let kills = 0;
   let chaos: Promise<void> | undefined;
@@ -247,8 +250,10 @@ async function drive(
   for (const uid of lostUids) {
     const history = await sql<Array<{ line: string }>>`select
       t.transfer_id || ' ' || t.status || ' ' || t.source_tank_id || '->' || t.dest_tank_id || ': ' ||
-      coalesce((select string_agg(e.event_type, ',' order by e.event_id) from transfer_events e
-        where e.transfer_id = t.transfer_id), '') as line
+      coalesce((select string_agg(e.event_type || coalesce(e.event_data->>'server', ''), ',' order by e.event_id)
+        from transfer_events e where e.transfer_id = t.transfer_id), '') || ' | held: ' ||
+      coalesce((select string_agg(r.role || '@' || r.server_id || ' ' || r.state || ' seq ' || r.seq, ', ')
+        from transfer_reservations r where r.transfer_id = t.transfer_id), 'none') as line
       from transfers t where t.entity_uid = ${uid} order by t.created_at`;
     missing.push({ uid, transfers: history.map((h) => h.line) });
   }

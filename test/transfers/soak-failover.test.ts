@@ -23,7 +23,7 @@ describe('transfer soak with failover on (real processes)', () => {
       transfers: 150,
       kills: 6,
       seed: 21,
-      failoverGraceMs: 500,
+      failover: true,
       log: (line) => console.log(`[soak] ${line}`),
     });
     console.log(`failover transfer soak: ${JSON.stringify(result)}`);
