@@ -194,6 +194,8 @@ export function toInstance(input: {
   port: number;
   meta: Record<string, string>;
   status: CheckStatus;
+  /** The heartbeat and node checks alone, when other checks (a sidecar's) count in `status`. */
+  heartbeat?: CheckStatus;
   output: string;
 }): ServerInstance {
   const { meta } = input;
@@ -210,6 +212,7 @@ export function toInstance(input: {
     wsUrl: meta.ws_url ?? '',
     startedAt: meta.started_at ?? '',
     status: input.status,
+    heartbeat: input.heartbeat ?? input.status,
     ...(load ? { load } : {}),
     lastOutput: input.output,
   };

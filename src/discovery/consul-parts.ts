@@ -47,6 +47,10 @@ export function instancesOf(entries: HealthEntry[]): ServerInstance[] {
   return sortInstances(
     entries.map((e) => {
       const own = e.Checks.find((c) => c.CheckID === heartbeatCheckId(e.Service.ID));
+      const statusOf = (c: { Status: string }) => (isCheckStatus(c.Status) ? c.Status : 'critical');
+      // The process's own liveness: its TTL check and the node's checks (serfHealth), not the
+      // sidecar's alias check; a missing TTL check counts as critical.
+      const lifeChecks = e.Checks.filter((c) => c === own || c.ServiceID === '');
       return toInstance({
         serviceId: e.Service.ID,
         // An empty service address means "the node's address" in Consul.
@@ -54,7 +58,8 @@ export function instancesOf(entries: HealthEntry[]): ServerInstance[] {
         port: e.Service.Port,
         meta: e.Service.Meta ?? {},
         // Node checks (serfHealth) count too, as they do for Consul's own `?passing`.
-        status: worstStatus(e.Checks.map((c) => (isCheckStatus(c.Status) ? c.Status : 'critical'))),
+        status: worstStatus(e.Checks.map(statusOf)),
+        heartbeat: own ? worstStatus(lifeChecks.map(statusOf)) : 'critical',
         output: own?.Output ?? '',
       });
     }),

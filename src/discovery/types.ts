@@ -58,8 +58,14 @@ export interface ServerInstance {
   publicUrl: string;
   wsUrl: string;
   startedAt: string;
-  /** The worst of the instance's checks (its heartbeat and, on Consul, its node's checks). */
+  /** The worst of the instance's checks (its heartbeat and, on Consul, its node's and sidecar's). */
   status: CheckStatus;
+  /**
+   * Whether the process itself answers its TTL: its heartbeat check, worst with its node's
+   * checks, without the sidecar's alias check (a dead sidecar makes the instance critical, but
+   * the process behind it still holds its lease). Failover counts from this. Absent: `status`.
+   */
+  heartbeat?: CheckStatus;
   /** Parsed back from the heartbeat output; absent before the first heartbeat. */
   load?: ServerLoad;
   /** The heartbeat check's output as the operator sees it in the Consul UI. */

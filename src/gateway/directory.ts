@@ -31,6 +31,11 @@ export interface ServerDirectory {
   healthy(): ServerInstance[];
   /** True when the server is known and not critical: its tanks can be reached. */
   isAvailable(serverId: string): boolean;
+  /**
+   * True when the server's own heartbeat check is critical or it left the registry: its lease
+   * is running out or gone (failover counts from this, not from a sidecar's check).
+   */
+  heartbeatFailed(serverId: string): boolean;
   /** Grows with every change, so memoised answers built on the view know they are stale. */
   readonly version: number;
   /** Calls `listener` after every change of the view; returns the function that stops it. */
@@ -199,6 +204,10 @@ export function createServerDirectory({
     all: () => sorted,
     healthy: () => healthyList,
     isAvailable: (serverId) => healthy(view.get(serverId)),
+    heartbeatFailed(serverId) {
+      const server = view.get(serverId);
+      return server === undefined || (server.heartbeat ?? server.status) === 'critical';
+    },
     get version() {
       return version;
     },

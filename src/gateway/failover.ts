@@ -67,7 +67,7 @@ export function createFailover({
       while (next < locations.length && !stopped) {
         const { tankId, epoch } = locations[next++]!;
         // It may have come back while earlier tanks were moved.
-        if (directory.isAvailable(serverId)) return;
+        if (!directory.heartbeatFailed(serverId)) return;
         try {
           if (!(await mover.rescue(tankId, serverId, serverId, epoch))) stranded++;
         } catch (err) {
@@ -88,7 +88,9 @@ export function createFailover({
     if (mover.unadopted > 0) await mover.retryUnadopted();
     const owners = Object.keys(await countTanksByServer(db));
     const now = clock();
-    const down = new Set(owners.filter((id) => !directory.isAvailable(id)));
+    // The heartbeat, not the aggregate status: a server whose sidecar died still holds its
+    // lease and runs its tanks (lookups stop naming it; its tanks are not restored elsewhere).
+    const down = new Set(owners.filter((id) => directory.heartbeatFailed(id)));
     for (const id of [...downSince.keys()]) if (!down.has(id)) downSince.delete(id);
     for (const id of down) {
       if (!downSince.has(id)) downSince.set(id, now);

@@ -42,6 +42,8 @@ export interface Fencing {
   mayAct(): boolean;
   /** The refusal while fenced (503 `server_fenced` with `Retry-After`), else undefined. */
   refusal(): ApiError | undefined;
+  /** True while a pass succeeded and the tanks' locations are being re-read. */
+  recovering(): boolean;
   /** Resolves when a recovery in flight has finished (start-up waits for the first). */
   settled(): Promise<void>;
   close(): void;
@@ -143,6 +145,7 @@ export function createFencing({
     passed,
     mayAct: () => lease.held(),
     refusal: () => (lease.held() ? undefined : refusalError()),
+    recovering: () => recovering !== undefined,
     settled: async () => {
       await recovering;
     },
@@ -159,9 +162,17 @@ export function createFencing({
  * app.use('/api/tanks/*', refuseWhileFenced(fencing));
  * ```
  */
-export function refuseWhileFenced(fencing: Pick<Fencing, 'refusal'>): MiddlewareHandler {
+export function refuseWhileFenced(
+  fencing: Pick<Fencing, 'refusal' | 'recovering' | 'settled'>,
+): MiddlewareHandler {
   return async function whileFenced(_c, next) {
-    const refusal = fencing.refusal();
+    let refusal = fencing.refusal();
+    // The lease is back and the re-read of the tanks runs (milliseconds; at start-up, right
+    // after the registration made this server visible): wait for it rather than refuse.
+    if (refusal && fencing.recovering()) {
+      await fencing.settled();
+      refusal = fencing.refusal();
+    }
     if (!refusal) return next();
     return problemResponse(toProblem(refusal), problemHeaders(refusal));
   };

@@ -50,12 +50,16 @@ export interface ViewerSocketsOptions {
   fenced?: () => ApiError | undefined;
 }
 
-/** The message a viewer gets before close 4503: where to ask for its tank now. */
-export function fencedMessage(tankId: string, err: ApiError): Record<string, unknown> {
+/**
+ * The message a viewer gets before close 4503: where to ask for its tank now, and the frame it
+ * stopped at here (the tank resumes from a snapshot, here or elsewhere).
+ */
+export function fencedMessage(tank: Tank, err: ApiError): Record<string, unknown> {
   return {
     type: 'fenced',
-    tank_id: tankId,
-    lookup: `/gateway/tanks/${tankId}`,
+    tank_id: tank.id,
+    frame: tank.world.frame,
+    lookup: `/gateway/tanks/${tank.id}`,
     retry_after_s: Number(err.headers['retry-after'] ?? 1),
     detail: err.message,
   };
@@ -114,7 +118,7 @@ export function createViewerSockets({
   function fence(viewer: Viewer, err: ApiError): void {
     if (viewer.ws.readyState !== WebSocket.OPEN) return;
     viewer.stopWatching();
-    reply(viewer, fencedMessage(viewer.tank.id, err));
+    reply(viewer, fencedMessage(viewer.tank, err));
     viewer.ws.close(WsClose.fenced, closeReason('server fenced: look the tank up at the gateway'));
   }
 

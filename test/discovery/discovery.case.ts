@@ -68,7 +68,9 @@ export function load(overrides: Partial<ServerLoad> = {}): ServerLoad {
 /** What a reader should see for `registration(id)` before any heartbeat. */
 export function instance(id: string, overrides: Partial<ServerInstance> = {}): ServerInstance {
   const { service: _service, ...reg } = registration(id);
-  return { ...reg, status: 'passing', lastOutput: '', ...overrides };
+  const status = overrides.status ?? 'passing';
+  // Without a sidecar, the heartbeat's own status is the instance's.
+  return { ...reg, status, heartbeat: status, lastOutput: '', ...overrides };
 }
 
 /** Collects watch callbacks, keeping only the instances a test owns. */

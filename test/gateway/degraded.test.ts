@@ -2,11 +2,12 @@
  * @module
  * Graceful degradation, with processes: a `tankworld gateway` and two `tankworld
  * server` processes on a real Consul agent, PostgreSQL and Redis. The gateway's directory
- * watch mirrors what Consul says into the `servers` table. With the agent killed, tanks keep
- * ticking, the gateway still looks tanks up and forwards to them, and `/api/servers` serves the
- * last known view marked `stale`; a gateway started while the agent is down builds its view
- * from the `servers` table and serves the same. Once a fresh agent is back, the servers
- * register again and the view is live (`stale: false`).
+ * watch mirrors what Consul says into the `servers` table. With the agent killed, the gateway
+ * still looks tanks up and forwards to them, and `/api/servers` serves the last known view
+ * marked `stale`; the servers, their lease run out, are fenced (their tanks stopped, requests
+ * answered 503 `server_fenced`, passed on by the gateway). A gateway started while the agent is
+ * down builds its view from the `servers` table and serves the same. Once a fresh agent is back,
+ * the servers register again, their tanks tick again, and the view is live (`stale: false`).
  */
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +86,12 @@ describe('the gateway while Consul is down', () => {
     const servers = (port: number) => call<ServersReply>(port, 'GET', '/api/servers', 200);
     const frameOf = async (port: number, tankId: string) =>
       (await call<{ frame: number }>(port, 'GET', `/api/tanks/${tankId}/stats`, 200)).frame;
+    /** A fenced server's answer, passed on by the gateway as it came. */
+    const fencedAt = async (port: number, tankId: string) => {
+      const res = await fetch(`http://127.0.0.1:${port}/api/tanks/${tankId}/stats`, { headers });
+      const body = (await res.json()) as { code?: string };
+      return res.status === 503 && body.code === 'server_fenced' && res.headers.has('retry-after');
+    };
 
     // Live: both servers passing, mirrored into the table by the gateway's watch.
     const live = await waitFor(
@@ -123,13 +130,13 @@ describe('the gateway while Consul is down', () => {
       SERVER_IDS.toSorted().map((id) => [id, 'passing']),
     );
     expect(stale.as_of).not.toBeNull();
-    // Tanks keep ticking, and the gateway still finds and reaches them.
+    // The gateway still finds the tanks and reaches their servers, which have fenced themselves
+    // (no TTL pass for longer than their lease): they run nothing another server may restore.
     for (const t of tanks) {
       const lookup = await call<Lookup>(gatewayPort!, 'GET', `/gateway/tanks/${t.tank.tank_id}`, 200);
       expect(lookup).toEqual(t);
-      const first = await frameOf(gatewayPort!, t.tank.tank_id);
-      await waitFor(async () => (await frameOf(gatewayPort!, t.tank.tank_id)) > first, {
-        what: `${t.tank.tank_id} ticking without Consul`,
+      await waitFor(() => fencedAt(gatewayPort!, t.tank.tank_id), {
+        what: `${t.tank.tank_id}'s server fenced without Consul`,
         timeout: 20_000,
       });
     }
@@ -144,7 +151,7 @@ describe('the gateway while Consul is down', () => {
     expect(seeded.servers.map((s) => s.port).sort()).toEqual(serverPorts.slice(0, 2).sort());
     for (const t of tanks) {
       expect(await call<Lookup>(lateGatewayPort!, 'GET', `/gateway/tanks/${t.tank.tank_id}`, 200)).toEqual(t);
-      expect(await frameOf(lateGatewayPort!, t.tank.tank_id)).toBeGreaterThan(0);
+      expect(await fencedAt(lateGatewayPort!, t.tank.tank_id)).toBe(true);
     }
 
     // A fresh agent: the servers register again and both gateways' views are live once more.
@@ -158,10 +165,18 @@ describe('the gateway while Consul is down', () => {
         { what: `a live view at the gateway on :${port}`, timeout: 30_000 },
       );
     }
-    // Nothing moved while Consul was away.
+    // Nothing moved while Consul was away, and every tank ticks again where it was.
     for (const t of tanks) {
       const lookup = await call<Lookup>(lateGatewayPort!, 'GET', `/gateway/tanks/${t.tank.tank_id}`, 200);
       expect(lookup.server.server_id).toBe(t.server.server_id);
+      const first = await waitFor(
+        async () => ((await fencedAt(lateGatewayPort!, t.tank.tank_id)) ? undefined : true),
+        { what: `${t.tank.tank_id}'s server unfenced`, timeout: 20_000 },
+      ).then(() => frameOf(lateGatewayPort!, t.tank.tank_id));
+      await waitFor(async () => (await frameOf(lateGatewayPort!, t.tank.tank_id)) > first, {
+        what: `${t.tank.tank_id} ticking again`,
+        timeout: 20_000,
+      });
     }
   });
 });
