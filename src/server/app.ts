@@ -69,7 +69,7 @@ export function createServerApp({
   registerTransferRoutes(app, serverId, participant);
   registerTransferStepsRoute(app, { participant, logger });
 
-  registerMetaRoutes(app, ctx, { discovery, registry, startedAt, self });
+  registerMetaRoutes(app, ctx, { discovery, registry, startedAt, self, lease: parts.fencing.state });
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: { title: 'Tank World Net — tank server', version: SERVER_VERSION },

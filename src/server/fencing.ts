@@ -12,7 +12,7 @@ import type { MiddlewareHandler } from 'hono';
 import { ApiError, problemHeaders, problemResponse, toProblem } from '../http/index.ts';
 import { type Db, listLocationsByServer } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
-import { createLease, type Lease, type LeaseOptions } from './lease.ts';
+import { createLease, type Lease, type LeaseOptions, type LeaseState } from './lease.ts';
 
 export interface FencingOptions {
   serverId: string;
@@ -40,6 +40,8 @@ export interface Fencing {
   passed(sentAt: number): void;
   /** True while the server may tick, serve commands and write. Synchronous; reads the clock. */
   mayAct(): boolean;
+  /** The lease's state now: `held`, `fenced`, or `starting` (no pass yet). */
+  state(): LeaseState;
   /** The refusal while fenced (503 `server_fenced` with `Retry-After`), else undefined. */
   refusal(): ApiError | undefined;
   /** True while a pass succeeded and the tanks' locations are being re-read. */
@@ -144,6 +146,7 @@ export function createFencing({
     lease,
     passed,
     mayAct: () => lease.held(),
+    state: () => lease.state(),
     refusal: () => (lease.held() ? undefined : refusalError()),
     recovering: () => recovering !== undefined,
     settled: async () => {

@@ -138,6 +138,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     logger,
     crash: options.crash ?? noCrash,
     sweepIntervalMs: options.reservationSweepMs,
+    mayAct: () => fencing.mayAct(),
   });
 
   return {

@@ -10,6 +10,7 @@ import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/inde
 import { listTanks } from '../store/index.ts';
 import type { Registry } from '../telemetry/index.ts';
 import type { ServerContext, ServerEnv } from './context.ts';
+import type { LeaseState } from './lease.ts';
 import { tankView } from './views.ts';
 
 export interface MetaRouteOptions {
@@ -17,6 +18,8 @@ export interface MetaRouteOptions {
   registry: Registry;
   startedAt: Date;
   self: () => ServerInstance;
+  /** The lease (`lease.ts`): a fenced server is alive but acts on no tank. */
+  lease: () => LeaseState;
 }
 
 const healthRoute = createRoute({
@@ -34,6 +37,8 @@ const healthRoute = createRoute({
             server_id: z.string(),
             tanks: z.number().int(),
             ticks_behind: z.number().int(),
+            /** `fenced`: past its lease, the server runs no tank and answers 503 `server_fenced`. */
+            lease: z.enum(['held', 'fenced', 'starting']),
             uptime_seconds: z.number(),
           }),
         },
@@ -124,7 +129,7 @@ export function serverInfo(s: ServerInstance, extra: Record<string, unknown> = {
 export function registerMetaRoutes(
   app: OpenAPIHono<ServerEnv>,
   ctx: ServerContext,
-  { discovery, registry, startedAt, self }: MetaRouteOptions,
+  { discovery, registry, startedAt, self, lease }: MetaRouteOptions,
 ): void {
   app.openapi(rootRoute, (c) =>
     c.json(
@@ -153,6 +158,7 @@ export function registerMetaRoutes(
         server_id: ctx.serverId,
         tanks: ctx.host.size,
         ticks_behind: ctx.host.load().ticks_behind,
+        lease: lease(),
         uptime_seconds: Math.round((Date.now() - startedAt.getTime()) / 1000),
       },
       200,

@@ -107,7 +107,9 @@ describe('a server cut off from Consul', () => {
     expect((await late.closed).code).toBe(1006);
     expect(late.texts).toEqual([]);
     // The health page still answers: the process is alive, it only acts on nothing.
-    expect((await fetch(`${base}/health`)).status).toBe(200);
+    const health = await fetch(`${base}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'healthy', server_id: SERVER_ID, lease: 'fenced' });
 
     // No snapshot is written while fenced: the newest stays put across several intervals.
     const newest = async () =>
@@ -159,6 +161,8 @@ describe('a server cut off from Consul', () => {
     expect(await getLocation(store.db, moved)).toMatchObject({ serverId: 'srv-elsewhere', epoch: 2 });
     const stale = await sql`select 1 from tank_snapshots where tank_id = ${moved} and epoch = 2`;
     expect(stale).toHaveLength(0);
+
+    expect(await (await fetch(`${base}/health`)).json()).toMatchObject({ lease: 'held', tanks: 1 });
 
     // A new viewer of the kept tank is served again.
     const back = openViewer(`ws://127.0.0.1:${port}/ws/${kept}?token=${token}&format=json`);

@@ -11,6 +11,7 @@ import { createHeartbeat } from '../../src/server/heartbeat.ts';
 import type { Db } from '../../src/store/index.ts';
 import type { HostLoad, TankHost } from '../../src/tank/index.ts';
 import { createLogger } from '../../src/telemetry/index.ts';
+import { waitFor } from '../support/index.ts';
 
 /** A host whose tick counters the test sets. */
 function host(ticks: { due: number; dropped: number }): TankHost {
@@ -78,5 +79,59 @@ describe('the heartbeat', () => {
     Object.assign(ticks, { due: 610, dropped: 65 });
     await heartbeat.beat();
     expect(passes.at(-1)).toMatchObject({ status: 'passing', load: { ticks_behind: 0 } });
+  });
+});
+
+describe('the heartbeat at a fast TTL', () => {
+  it('should renew the lease from the send time of each pass and write the load no faster than its own interval', async ({
+    onTestFinished,
+  }) => {
+    const realtime = await createRealtime();
+    onTestFinished(() => realtime.close());
+    // The lease clock: each pass takes 1000 of it to answer (a slow agent).
+    let now = 0;
+    const passes: Array<{ load: ServerLoad; status?: string }> = [];
+    const slow: Discovery = {
+      ...discovery(passes),
+      passTtl: async (load: ServerLoad, options?: PassTtlOptions) => {
+        passes.push({ load, status: options?.status });
+        now += 1000;
+      },
+    };
+    const renewals: number[] = [];
+    const heartbeat = createHeartbeat({
+      self: {
+        serverId: 's-fast',
+        address: '127.0.0.1',
+        port: 1,
+        region: 'local',
+        zone: 'local-a',
+        version: '2.0.0',
+        capabilities: [],
+        publicUrl: 'http://127.0.0.1:1',
+        wsUrl: 'ws://127.0.0.1:1',
+        startedAt: new Date(0).toISOString(),
+      },
+      discovery: slow,
+      realtime,
+      db: {} as Db,
+      host: host({ due: 0, dropped: 0 }),
+      logger: createLogger({ level: 'silent' }),
+      intervalMs: 20,
+      loadEveryMs: 3_600_000,
+      now: () => now,
+      onPassed: (sentAt) => renewals.push(sentAt),
+      viewerCount: () => 0,
+    });
+    await heartbeat.start();
+    onTestFinished(() => heartbeat.stop());
+    const firstWrite = (await realtime.loads()).get('s-fast');
+    expect(firstWrite).toBeDefined();
+    await waitFor(() => passes.length >= 6, { what: 'six TTL passes', timeout: 10_000 });
+    await heartbeat.stop();
+    // The registration at 0, then one pass per beat, each renewing from when it was sent.
+    expect(renewals.slice(0, 4)).toEqual([0, 0, 1000, 2000]);
+    // Six passes, one load write: the one at start (a forced beat).
+    expect((await realtime.loads()).get('s-fast')).toEqual(firstWrite);
   });
 });

@@ -63,7 +63,12 @@ async function pausedTank(body: Record<string, unknown> = {}): Promise<string> {
 describe('tank server REST', () => {
   it('should say it is healthy on /health, with its id and tank count', async () => {
     const health = await t.json<{ status: string; server_id: string; tanks: number }>('/health', 200);
-    expect(health).toMatchObject({ status: 'healthy', server_id: 'server-test', tanks: t.server.host.size });
+    expect(health).toMatchObject({
+      status: 'healthy',
+      server_id: 'server-test',
+      tanks: t.server.host.size,
+      lease: 'held',
+    });
   });
 
   it('should describe itself on /', async () => {

@@ -52,6 +52,8 @@ export interface ParticipantOptions {
   /** Reservations older than this are resolved by asking the coordinator. */
   staleAfterMs?: number;
   sweepIntervalMs?: number;
+  /** False while the server is fenced (`../lease.ts`): the sweep settles nothing then. */
+  mayAct?: () => boolean;
 }
 
 export interface PreparedSource {
@@ -81,6 +83,7 @@ export function createParticipant({
   outcomeOf = outcomeFromLog(db),
   staleAfterMs = 30_000,
   sweepIntervalMs = 10_000,
+  mayAct = () => true,
 }: ParticipantOptions) {
   const log = logger.child({ part: 'transfers' });
   /** One step at a time per transfer, so a retry racing its first attempt waits for it. */
@@ -221,7 +224,8 @@ export function createParticipant({
   const sweep = createReservationSweep({
     logger: log,
     list,
-    runs: (tankId) => host.get(tankId) !== undefined,
+    // A fenced server runs nothing: its tanks may be running elsewhere already.
+    runs: (tankId) => mayAct() && host.get(tankId) !== undefined,
     outcomeOf,
     settle: (r, outcome) =>
       outcome === 'aborted'
