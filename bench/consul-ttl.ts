@@ -85,6 +85,8 @@ try {
   for (const { name, ms } of RATES) {
     let passes = 0;
     let failed = 0;
+    /** Why passes failed (digits folded), with counts: printed after the rate. */
+    const reasons = new Map<string, number>();
     let stopping = false;
     // Each server on its own timer, spread over the period as a real fleet would be.
     const loops =
@@ -104,7 +106,11 @@ try {
                 })
                 .then(
                   () => passes++,
-                  () => failed++,
+                  (err: Error) => {
+                    failed++;
+                    const why = err.message.replace(/\d+/g, 'N').slice(0, 120);
+                    reasons.set(why, (reasons.get(why) ?? 0) + 1);
+                  },
                 );
               await delay(Math.max(0, ms - (performance.now() - beat)));
             }
@@ -132,6 +138,7 @@ try {
       seconds: Math.round(wall),
     });
     console.log(`[consul-ttl] ${JSON.stringify(rows.at(-1))}`);
+    for (const [why, n] of reasons) console.log(`[consul-ttl]   ${n} passes failed: ${why}`);
   }
   console.log(`[consul-ttl] watch callbacks over the run: ${changes}`);
 } finally {
