@@ -7,9 +7,10 @@
  * committed, aborted, lost and duplicated, and exits 1 if a fish was lost or duplicated.
  * SOAK_RUNNING=1 keeps the tanks running (births, deaths, snapshots, journal replays on restore):
  * then only duplicates count, as a missing fish may have died.
- * SOAK_FAILOVER=1 turns the gateway's failover on (with the grace the config derives):
- * each kill then lands on a server at one of a participant's 2PC steps, in turn, and its tanks are
- * restored on the other servers before it restarts (see `support/soak-failover.ts`).
+ * SOAK_SEED picks the random transfers and kills (default 1). SOAK_FAILOVER=1 turns the
+ * gateway's failover on (with the grace the config derives): each kill then lands on a server at
+ * one of a participant's 2PC steps, in turn, and its tanks are restored on the other servers
+ * before it restarts (see `support/soak-failover.ts`).
  * Run: `npm run bench transfer-soak`.
  */
 import os from 'node:os';
@@ -32,7 +33,7 @@ try {
     transfers: TRANSFERS,
     kills: KILLS,
     concurrency: 8,
-    seed: 1,
+    seed: Number(process.env.SOAK_SEED ?? 1),
     running: RUNNING,
     failover: FAILOVER,
     log: (line) => console.log(`[soak] ${line}`),
@@ -67,7 +68,7 @@ recordBenchmark({
   notes: [
     ...(failover
       ? [
-          `failover on (HEARTBEAT_MS=300, CHECK_TTL=2s, lease margin and failover grace as the config derives them): each kill arms one participant step on the server holding the most tanks, which SIGKILLs itself there (or is SIGKILLed outright after 20 s: "direct"); the gateway restores its tanks on the other two, then it restarts; the gateway itself is not killed in this mode`,
+          `seed ${process.env.SOAK_SEED ?? 1}; failover on (HEARTBEAT_MS=300, CHECK_TTL=2s, lease margin and failover grace as the config derives them): each kill arms one participant step on the server holding the most tanks, which SIGKILLs itself there (or is SIGKILLed outright after 20 s: "direct"); the gateway restores its tanks on the other two, then it restarts; the gateway itself is not killed in this mode`,
           `load average at the end: ${os
             .loadavg()
             .map((l) => l.toFixed(2))
