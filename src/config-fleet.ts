@@ -6,6 +6,7 @@
  * combinations. Why each bound holds is docs/failover.md.
  */
 import { z } from 'zod';
+import { ConfigError } from './config-error.ts';
 import { parseGoDuration } from './discovery/index.ts';
 
 const millis = z.coerce.number().int().positive();
@@ -60,6 +61,8 @@ export interface FleetTiming {
   failoverRoundMs: number;
   /** How long a server's heartbeat check is critical before its tanks are restored; 0 = never. */
   failoverGraceMs: number;
+  /** How long a server is absent from discovery (never seen critical) before they are: + the lease. */
+  failoverAbsentGraceMs: number;
 }
 
 export interface FleetTimingInput {
@@ -115,5 +118,21 @@ export function fleetTimingOf(input: FleetTimingInput): FleetTiming | string[] {
     loadReportMs: input.loadReportMs ?? Math.max(2000, heartbeatMs),
     failoverRoundMs,
     failoverGraceMs,
+    failoverAbsentGraceMs: failoverGraceMs === 0 ? 0 : failoverGraceMs + leaseMs,
   };
+}
+
+/**
+ * The fleet timing a server's or gateway's settings come to (lease, load reports, failover
+ * grace); a `ConfigError` naming the variables when the combination is unsafe.
+ *
+ * @example
+ * ```ts
+ * const { leaseMs, loadReportMs } = fleetTiming(loadServerConfig([], process.env));
+ * ```
+ */
+export function fleetTiming(input: FleetTimingInput): FleetTiming {
+  const timing = fleetTimingOf(input);
+  if (Array.isArray(timing)) throw new ConfigError(`unsafe timing settings:\n  ${timing.join('\n  ')}`);
+  return timing;
 }

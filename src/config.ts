@@ -7,13 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import {
-  applyFleetProfile,
-  FLEET_ENV,
-  type FleetTiming,
-  fleetSettings,
-  fleetTimingOf,
-} from './config-fleet.ts';
+import { ConfigError } from './config-error.ts';
+import { applyFleetProfile, FLEET_ENV, fleetSettings, fleetTiming } from './config-fleet.ts';
 import { LIMIT_ENV, limitSettings } from './config-limits.ts';
 
 const bool = z
@@ -171,11 +166,7 @@ export function configEnvNames(): string[] {
   return [...Object.values(ENV), ...secretFileEnvNames()];
 }
 
-/** A configuration error, printed to the user as-is by the CLI. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  readonly code = 'invalid_config';
-}
+export { ConfigError } from './config-error.ts';
 
 function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -254,21 +245,6 @@ export function loadGatewayConfig(argv: string[], env: NodeJS.ProcessEnv): Gatew
   return config;
 }
 
-/**
- * The fleet timing a server's or gateway's settings come to (lease, load reports, failover
- * grace); a `ConfigError` naming the variables when the combination is unsafe.
- *
- * @example
- * ```ts
- * const { leaseMs, loadReportMs } = fleetTiming(loadServerConfig([], process.env));
- * ```
- */
-export function fleetTiming(config: Parameters<typeof fleetTimingOf>[0]): FleetTiming {
-  const timing = fleetTimingOf(config);
-  if (Array.isArray(timing)) throw new ConfigError(`unsafe timing settings:\n  ${timing.join('\n  ')}`);
-  return timing;
-}
-
 export function loadCommonConfig(argv: string[], env: NodeJS.ProcessEnv): CommonConfig {
   return parse(commonSchema, argv, env);
 }
@@ -300,5 +276,5 @@ export function loadCrashConfig(env: NodeJS.ProcessEnv): CrashConfig {
   };
 }
 
-export { FAST_PROFILE, type FleetTiming } from './config-fleet.ts';
+export { FAST_PROFILE, type FleetTiming, fleetTiming } from './config-fleet.ts';
 export { limitsConfigOf } from './config-limits.ts';

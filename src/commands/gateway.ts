@@ -94,6 +94,7 @@ export async function runGateway(argv: string[], env: NodeJS.ProcessEnv): Promis
         resolveServer: config.connectUpstreamPort ? throughSidecar(config.connectUpstreamPort) : undefined,
         // Unset: the lease margin plus one round, so a live owner has always fenced itself first.
         failoverGraceMs: fleetTiming(config).failoverGraceMs,
+        failoverAbsentGraceMs: fleetTiming(config).failoverAbsentGraceMs,
         transferRecoveryMs: config.transferRecoveryMs,
         processMetrics: true,
       }),

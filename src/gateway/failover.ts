@@ -4,7 +4,10 @@
  * for `graceMs` has its tanks restored on healthy servers, each by an epoch compare-and-set
  * (`failover-moves.ts`). The grace is at least the lease margin plus one round of these passes
  * (`fleetTiming`): the old owner's lease ran out a margin before its check turned critical, so
- * it has always fenced itself (stopped its tanks) before they are restored. docs/failover.md.
+ * it has always fenced itself (stopped its tanks) before they are restored. A server that is
+ * simply absent (deregistered, or an agent that restarted empty) gives no such moment: it is
+ * waited for `absentGraceMs`, its whole lease more, since it may have passed just before.
+ * docs/failover.md.
  */
 import { countTanksByServer, listLocationsByServer } from '../store/index.ts';
 import { createTankMover } from './failover-moves.ts';
@@ -21,6 +24,11 @@ export interface Failover {
 export interface FailoverOptions extends Placing {
   /** How long a server's heartbeat check must stay critical before its tanks move. */
   graceMs?: number;
+  /**
+   * How long a server must stay absent from discovery (never seen critical) before its tanks
+   * move: the grace plus its lease (`fleetTiming`); the grace alone when not given.
+   */
+  absentGraceMs?: number;
   /** Interval of passes between discovery changes (one watch round). */
   intervalMs?: number;
   /** Tanks adopted at once. */
@@ -39,6 +47,7 @@ export interface FailoverOptions extends Placing {
  */
 export function createFailover({
   graceMs = 2000,
+  absentGraceMs = graceMs,
   intervalMs = Math.max(100, Math.min(graceMs / 2, 5000)),
   concurrency = 8,
   onMoved = () => {},
@@ -46,7 +55,8 @@ export function createFailover({
   ...placing
 }: FailoverOptions): Failover {
   const { db, directory, logger } = placing;
-  const downSince = new Map<string, number>();
+  /** When each down server was first seen down, and the grace that applies to how it went. */
+  const downSince = new Map<string, { at: number; graceMs: number }>();
   let timer: NodeJS.Timeout | undefined;
   let unlisten: (() => void) | undefined;
   let running: Promise<void> | undefined;
@@ -93,8 +103,11 @@ export function createFailover({
     const down = new Set(owners.filter((id) => directory.heartbeatFailed(id)));
     for (const id of [...downSince.keys()]) if (!down.has(id)) downSince.delete(id);
     for (const id of down) {
-      if (!downSince.has(id)) downSince.set(id, now);
-      if (now - downSince.get(id)! >= graceMs && !stopped) await evacuate(id);
+      // Seen critical first, the grace runs from then even if it is reaped later.
+      if (!downSince.has(id))
+        downSince.set(id, { at: now, graceMs: directory.get(id) ? graceMs : absentGraceMs });
+      const since = downSince.get(id)!;
+      if (now - since.at >= since.graceMs && !stopped) await evacuate(id);
     }
   }
 

@@ -57,6 +57,8 @@ export interface GatewayOptions {
   failoverGraceMs?: number;
   /** Interval of failover passes (one watch round). */
   failoverRoundMs?: number;
+  /** How long a server absent from discovery (never seen critical) waits; see `createFailover`. */
+  failoverAbsentGraceMs?: number;
   heartbeatMs?: number;
   /** Fault-injection points of the transfer coordinator (tests only). */
   crash?: CrashPoint;

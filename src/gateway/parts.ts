@@ -89,6 +89,7 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
     logger: logger.child({ part: 'failover' }),
     graceMs: options.failoverGraceMs,
     intervalMs: options.failoverRoundMs,
+    absentGraceMs: options.failoverAbsentGraceMs,
     onMoved: (_tankId, from, to) => metrics.failovers.inc({ from, to }),
   });
   const ctx: GatewayContext = {

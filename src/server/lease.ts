@@ -99,6 +99,9 @@ export function createLease({
   return {
     sending: () => now(),
     renewed(sentAt) {
+      // A lease that ran out is fenced before any renewal counts, even if nothing has read it
+      // since (a pass answered right after a SIGCONT): the tanks must be re-read first.
+      expireIfDue();
       // Passes can finish out of order; an older send time never shortens the lease.
       if (sentAt <= renewedAt) return;
       renewedAt = sentAt;

@@ -25,6 +25,8 @@ describe('the fleet timing', () => {
       loadReportMs: 2000,
       failoverRoundMs: 1000,
       failoverGraceMs: 2000,
+      // A server that vanished without turning critical may have passed just before: + the lease.
+      failoverAbsentGraceMs: 7000,
     });
   });
 
@@ -40,6 +42,7 @@ describe('the fleet timing', () => {
       loadReportMs: 2000,
       failoverRoundMs: 250,
       failoverGraceMs: 500,
+      failoverAbsentGraceMs: 1250,
     });
     const server = loadServerConfig(['--check-ttl', '2s'], { FLEET_PROFILE: 'fast', HEARTBEAT_MS: '400' });
     expect(fleetTiming(server)).toMatchObject({ heartbeatMs: 400, ttlMs: 2000, leaseMarginMs: 250 });

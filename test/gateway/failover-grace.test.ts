@@ -29,57 +29,61 @@ import { freePort, useCleanup, useDatabase } from '../support/index.ts';
 const cleanup = useCleanup();
 const logger = createLogger({ level: 'silent' });
 
-describe('the failover grace', () => {
-  it('should restore a dead server tanks only after its check was critical for the margin and a round', async () => {
-    // The default profile: TTL 6 s, margin 1 s, one 1 s round → a 2 s grace.
-    const timing = fleetTiming({ heartbeatMs: 2000, checkTtl: '6s' });
-    expect(timing).toMatchObject({ ttlMs: 6000, leaseMarginMs: 1000, leaseMs: 5000, failoverGraceMs: 2000 });
+/** A registry on a manual clock, a real store and directory, and failover on the same clock. */
+async function setup(deadServerId: string) {
+  // The default profile: TTL 6 s, margin 1 s, one 1 s round → a 2 s grace (7 s when absent).
+  const timing = fleetTiming({ heartbeatMs: 2000, checkTtl: '6s' });
+  const clock = createManualClock();
+  const registry = createLocalRegistry({ clock });
+  const database = await useDatabase({ cleanup });
+  const store = cleanup.add(createStore({ databaseUrl: database.url, dataDir: 'memory://', poolSize: 2 }));
+  await store.migrate();
+  const realtime = cleanup.add(await createRealtime({}));
+  const dead = createLocalDiscovery({ registry, ttl: '6s' });
+  const alive = createLocalDiscovery({ registry, ttl: '6s' });
+  await dead.register(registration(deadServerId));
+  await alive.register(registration('srv-alive'));
+  const tankId = randomUUID();
+  await createTank(store.db, { tankId, name: 'Orphan', owner: 'alice' });
+  await createLocation(store.db, { tankId, serverId: deadServerId });
 
-    const clock = createManualClock();
-    const registry = createLocalRegistry({ clock });
-    const database = await useDatabase({ cleanup });
-    const store = cleanup.add(createStore({ databaseUrl: database.url, dataDir: 'memory://', poolSize: 2 }));
-    await store.migrate();
-    const realtime = cleanup.add(await createRealtime({}));
-    const dead = createLocalDiscovery({ registry, ttl: '6s' });
-    const alive = createLocalDiscovery({ registry, ttl: '6s' });
-    await dead.register(registration('srv-dead'));
-    await alive.register(registration('srv-alive'));
-    const tankId = randomUUID();
-    await createTank(store.db, { tankId, name: 'Orphan', owner: 'alice' });
-    await createLocation(store.db, { tankId, serverId: 'srv-dead' });
-
-    const directory = createServerDirectory({
-      discovery: createLocalDiscovery({ registry }),
-      db: store.db,
-      realtime,
-      logger,
-      publishEvents: false,
-    });
-    await directory.start();
-    cleanup.add(() => directory.stop());
-    // The adopt call goes nowhere: the move (the epoch compare-and-set) is what this test watches.
-    const nowhere = `http://127.0.0.1:${await freePort()}`;
-    const failover = createFailover({
-      db: store.db,
-      directory,
-      realtime,
-      placement: defaultPlacement(),
-      loads: createLoadView({ db: store.db, realtime, logger }),
-      serverClient: createServerClient({
-        secret: 'failover-grace-secret-0123',
-        resolveServer: () => ({ baseUrl: nowhere }),
-      }),
-      cache: createTankCache({ db: store.db }),
-      logger,
-      graceMs: timing.failoverGraceMs,
-      intervalMs: timing.failoverRoundMs,
-      clock: () => clock.now(),
-    });
-    cleanup.add(() => failover.stop());
-    const ownerOf = async () => (await getLocation(store.db, tankId))?.serverId;
+  const directory = createServerDirectory({
+    discovery: createLocalDiscovery({ registry }),
+    db: store.db,
+    realtime,
+    logger,
+    publishEvents: false,
+  });
+  await directory.start();
+  cleanup.add(() => directory.stop());
+  // The adopt call goes nowhere: the move (the epoch compare-and-set) is what this test watches.
+  const nowhere = `http://127.0.0.1:${await freePort()}`;
+  const failover = createFailover({
+    db: store.db,
+    directory,
+    realtime,
+    placement: defaultPlacement(),
+    loads: createLoadView({ db: store.db, realtime, logger }),
+    serverClient: createServerClient({
+      secret: 'failover-grace-secret-0123',
+      resolveServer: () => ({ baseUrl: nowhere }),
+    }),
+    cache: createTankCache({ db: store.db }),
+    logger,
+    graceMs: timing.failoverGraceMs,
+    absentGraceMs: timing.failoverAbsentGraceMs,
+    intervalMs: timing.failoverRoundMs,
+    clock: () => clock.now(),
+  });
+  cleanup.add(() => failover.stop());
+  return {
+    timing,
+    dead,
+    directory,
+    ownerOf: async () => (await getLocation(store.db, tankId))?.serverId,
+    location: () => getLocation(store.db, tankId),
     /** Moves the clock on with the live server passing its TTL every 2 s, then runs one pass. */
-    async function advance(ms: number): Promise<void> {
+    async advance(ms: number): Promise<void> {
       for (let left = ms; left > 0; left -= Math.min(left, 2000)) {
         clock.advance(Math.min(left, 2000));
         await alive.passTtl(load());
@@ -87,7 +91,14 @@ describe('the failover grace', () => {
       // The registry tells its watchers in a microtask; the directory then holds the new view.
       await new Promise((resolve) => setImmediate(resolve));
       await failover.reconcile();
-    }
+    },
+  };
+}
+
+describe('the failover grace', () => {
+  it('should restore a dead server tanks only after its check was critical for the margin and a round', async () => {
+    const { timing, directory, ownerOf, location, advance } = await setup('srv-dead');
+    expect(timing).toMatchObject({ ttlMs: 6000, leaseMarginMs: 1000, leaseMs: 5000, failoverGraceMs: 2000 });
 
     // srv-dead stops passing. Within its TTL it is alive to everyone.
     await advance(5999);
@@ -105,7 +116,24 @@ describe('the failover grace', () => {
     expect(await ownerOf()).toBe('srv-dead');
     // Critical for the margin and a round: restored on the live server, one epoch on.
     await advance(1);
-    expect(await getLocation(store.db, tankId)).toMatchObject({ serverId: 'srv-alive', epoch: 2 });
+    expect(await location()).toMatchObject({ serverId: 'srv-alive', epoch: 2 });
+  });
+
+  it('should wait a whole lease more for a server that vanished without turning critical', async () => {
+    // An agent that restarted empty forgets every server at once; a live one registers again
+    // on its next pass, and until then it may still hold the lease of its last one.
+    const { timing, dead, ownerOf, location, advance } = await setup('srv-vanished');
+    expect(timing.failoverAbsentGraceMs).toBe(7000);
+    await advance(1000);
+    await dead.deregister();
+    // The gateway sees it gone now (a pass, with no time passing).
+    await advance(0);
+    await advance(timing.failoverGraceMs);
+    expect(await ownerOf()).toBe('srv-vanished');
+    await advance(timing.failoverAbsentGraceMs - timing.failoverGraceMs - 1);
+    expect(await ownerOf()).toBe('srv-vanished');
+    await advance(1);
+    expect(await location()).toMatchObject({ serverId: 'srv-alive', epoch: 2 });
   });
 
   it('should take a Consul instance whose sidecar died for unreachable, not for dead', () => {

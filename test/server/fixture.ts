@@ -6,7 +6,12 @@
  * ones a client meets.
  */
 import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
-import { createLocalDiscovery, createLocalRegistry, type LocalRegistry } from '../../src/discovery/index.ts';
+import {
+  createLocalDiscovery,
+  createLocalRegistry,
+  type LocalRegistry,
+  parseGoDuration,
+} from '../../src/discovery/index.ts';
 import type { Limits } from '../../src/limits/index.ts';
 import { createRealtime, type Realtime } from '../../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../../src/server/index.ts';
@@ -96,6 +101,10 @@ export async function startTestServer({
     snapshotIntervalMs,
     broadcastHz,
     heartbeatMs,
+    // The lease the settings would give (TTL less a sixth): a short heartbeat under a long TTL
+    // must not fence the server on a busy machine's stall. (Some stacks pair a long heartbeat
+    // with a short TTL and expire it by hand; they keep 2.5 heartbeats.)
+    leaseMs: Math.max((parseGoDuration(ttl) * 5) / 6, heartbeatMs * 2.5),
     limits,
   });
   await server.start();

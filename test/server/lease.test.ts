@@ -84,6 +84,26 @@ describe('the lease', () => {
     expect(fired).toEqual(['held', 'fenced']);
   });
 
+  it('should fence, not extend, a lease that ran out unnoticed before a pass succeeded', () => {
+    // Stopped for 30 s; on SIGCONT a pass is the first thing to run and it succeeds at once.
+    let now = 0;
+    const fired: string[] = [];
+    const lease = createLease({
+      leaseMs: 5000,
+      now: () => now,
+      schedule: () => () => {},
+      onChange: (state) => fired.push(state),
+    });
+    lease.renewed(lease.sending());
+    lease.resume();
+    now = 30_000;
+    lease.renewed(lease.sending());
+    // The tanks may have moved meanwhile: fenced until a recovery re-reads them and resumes.
+    expect(fired).toEqual(['held', 'fenced']);
+    expect(lease.held()).toBe(false);
+    expect(lease.resume()).toBe(true);
+  });
+
   it('should not take an old pass that finished late for a renewal', () => {
     const { clock, lease } = leaseOn();
     const early = lease.sending();

@@ -16,8 +16,8 @@ export interface DistributedEnvOptions {
 }
 
 /**
- * `DISTRIBUTED_MODE` on Consul, PostgreSQL and Redis, a 500 ms heartbeat and warn-level logs;
- * spread it and add what one test changes.
+ * `DISTRIBUTED_MODE` on Consul, PostgreSQL and Redis, a 500 ms heartbeat and load report, and
+ * warn-level logs; spread it and add what one test changes.
  *
  * @example
  * ```ts
@@ -41,6 +41,9 @@ export function distributedEnv({
     ...(userTokens === 'secret' ? { JWT_SECRET: secret } : {}),
     INTERNAL_SECRET: secret,
     HEARTBEAT_MS: '500',
+    // Load reports at the heartbeat's rate, as the tests' placement checks expect (the default
+    // writes them every 2 s at most, apart from the TTL pass).
+    LOAD_REPORT_MS: '500',
     LOG_LEVEL: 'warn',
   };
 }
