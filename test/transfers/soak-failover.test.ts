@@ -37,5 +37,5 @@ describe('transfer soak with failover on (real processes)', () => {
     expect(result.failovers!.restoreSeconds).toHaveLength(6);
     expect(result.committed).toBeGreaterThan(0);
     expect(result.committed + result.aborted + result.refused).toBe(150);
-  }, 240_000);
+  }, 400_000);
 });
