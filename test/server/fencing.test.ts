@@ -118,7 +118,7 @@ describe('a server cut off from Consul', () => {
         select max(frame)::int as frame from tank_snapshots where tank_id = ${kept}`
       )[0]!.frame;
     const before = await newest();
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(await newest()).toBe(before);
 
     // A gateway's failover moves one tank away meanwhile.
@@ -143,11 +143,11 @@ describe('a server cut off from Consul', () => {
       },
       { what: 'the kept tank served again', timeout: 15_000, interval: 50 },
     );
-    // It continued from its frame: it never ticked while fenced (seconds, at 30 ticks a second);
-    // the only ticks since are those after the last refusal, one second's worth of slack.
+    // It continued from its frame: it never ticked while fenced (over 3 s, 90 ticks and more);
+    // the only ticks since are those after the last refusal (plus a catch-up of a few).
     const sinceRefusalS = (resumed.at - lastRefusedAt) / 1000;
     expect(resumed.frame).toBeGreaterThanOrEqual(stoppedAt);
-    expect(resumed.frame - stoppedAt).toBeLessThanOrEqual(Math.ceil(TICK_HZ * (sinceRefusalS + 1)));
+    expect(resumed.frame - stoppedAt).toBeLessThanOrEqual(Math.ceil(TICK_HZ * sinceRefusalS) + 5);
     await waitFor(
       async () =>
         ((await (await call('GET', `/api/tanks/${kept}/stats`)).json()) as { frame: number }).frame >
