@@ -7,14 +7,20 @@
  * committed, aborted, lost and duplicated, and exits 1 if a fish was lost or duplicated.
  * SOAK_RUNNING=1 keeps the tanks running (births, deaths, snapshots, journal replays on restore):
  * then only duplicates count, as a missing fish may have died.
+ * SOAK_SEED picks the random transfers and kills (default 1). SOAK_FAILOVER=1 turns the
+ * gateway's failover on (with the grace the config derives): each kill then lands on a server at
+ * one of a participant's 2PC steps, in turn, and its tanks are restored on the other servers
+ * before it restarts (see `support/soak-failover.ts`).
  * Run: `npm run bench transfer-soak`.
  */
+import os from 'node:os';
 import { resolveBinaries, startConsul, startPostgres } from '../src/mesh/index.ts';
 import { recordBenchmark, runSoak } from './support/index.ts';
 
 const TRANSFERS = Number(process.env.SOAK_TRANSFERS ?? 1000);
 const KILLS = Number(process.env.SOAK_KILLS ?? Math.max(1, Math.round(TRANSFERS / 50)));
 const RUNNING = process.env.SOAK_RUNNING === '1';
+const FAILOVER = process.env.SOAK_FAILOVER === '1';
 
 const binaries = resolveBinaries({ env: process.env });
 const pg = await startPostgres({ binDir: binaries.postgresBinDir });
@@ -27,8 +33,9 @@ try {
     transfers: TRANSFERS,
     kills: KILLS,
     concurrency: 8,
-    seed: 1,
+    seed: Number(process.env.SOAK_SEED ?? 1),
     running: RUNNING,
+    failover: FAILOVER,
     log: (line) => console.log(`[soak] ${line}`),
   });
 } finally {
@@ -36,8 +43,10 @@ try {
   await pg.stop();
 }
 
+const failover = result.failovers;
+const restore = [...(failover?.restoreSeconds ?? [])].sort((a, b) => a - b);
 recordBenchmark({
-  name: 'transfer-soak',
+  name: failover ? 'transfer-soak (failover on)' : 'transfer-soak',
   rows: [
     {
       transfers: result.transfers,
@@ -50,10 +59,23 @@ recordBenchmark({
       fish: result.fish,
       'audit ok': result.auditOk ? 'yes' : 'no',
       seconds: result.seconds,
+      ...(failover && {
+        'tanks failed over': failover.moves,
+        'kill → tanks answering elsewhere, p50 / max s': `${restore[Math.floor(restore.length / 2)]?.toFixed(1)} / ${restore.at(-1)?.toFixed(1)}`,
+      }),
     },
   ],
   notes: [
-    `3 tank server processes + 1 gateway process on PostgreSQL and Consul; 6 ${RUNNING ? 'running tanks (births and deaths go on)' : 'paused tanks'}; 8 transfers at once; SIGKILL + restart of a random process ${result.kills} times (${Object.entries(
+    ...(failover
+      ? [
+          `seed ${process.env.SOAK_SEED ?? 1}; failover on (HEARTBEAT_MS=300, CHECK_TTL=2s, lease margin and failover grace as the config derives them): each kill arms one participant step on the server holding the most tanks, which SIGKILLs itself there (or is SIGKILLed outright after 20 s: "direct"); the gateway restores its tanks on the other two, then it restarts; the gateway itself is not killed in this mode`,
+          `load average at the end: ${os
+            .loadavg()
+            .map((l) => l.toFixed(2))
+            .join(', ')}`,
+        ]
+      : []),
+    `3 tank server processes + 1 gateway process on PostgreSQL and Consul; 6 ${RUNNING ? 'running tanks (births and deaths go on)' : 'paused tanks'}; 8 transfers at once; SIGKILL + restart of ${failover ? 'a server (by the step it died at)' : 'a random process'} ${result.kills} times (${Object.entries(
       result.killed,
     )
       .map(([name, n]) => `${name} ×${n}`)

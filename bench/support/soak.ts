@@ -8,12 +8,15 @@
  * baseline, found nowhere) and `duplicated` (found twice) must both be 0. With `running`, the
  * tanks live on (births, deaths, snapshots at every interval, restores that replay the transfer
  * journal onto older snapshots): a uid found twice is still a duplicate, but a missing one may
- * have died, so only `duplicated` counts.
+ * have died, so only `duplicated` counts. With `failover`, the gateway fails over: each
+ * kill hits a server at a 2PC step and its tanks are restored elsewhere before it restarts
+ * (`soak-failover.ts`); tanks are always found where their location names them.
  */
 import postgres from 'postgres';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { waitFor } from '../../src/mesh/index.ts';
+import { createFailoverChaos, type FailoverChaos } from './soak-failover.ts';
 import { type SoakRig, startSoakRig } from './soak-rig.ts';
 
 export interface SoakOptions {
@@ -27,6 +30,8 @@ export interface SoakOptions {
   seed?: number;
   /** Tanks keep running (births and deaths) instead of being paused; `lost` is then not counted. */
   running?: boolean;
+  /** Failover on (the config's derived grace): kills land on servers at 2PC steps and their tanks move. */
+  failover?: boolean;
   /** Progress lines (a kill, a restart, the settle); none by default. */
   log?: (line: string) => void;
 }
@@ -50,6 +55,8 @@ export interface SoakResult {
   killed: Record<string, number>;
   auditOk: boolean;
   seconds: number;
+  /** With failover: tanks moved by it (epochs gained) and seconds from each kill to its tanks answering elsewhere. */
+  failovers?: { moves: number; restoreSeconds: number[] };
 }
 
 interface Fish {
@@ -62,7 +69,11 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   const { databaseUrl, consulAddr, log = () => {} } = options;
   const sql = postgres(databaseUrl, { max: 2, onnotice: () => {} });
-  const rig = await startSoakRig({ databaseUrl, consulAddr });
+  const rig = await startSoakRig({
+    databaseUrl,
+    consulAddr,
+    failoverGraceMs: options.failover ? 'derived' : 0,
+  });
   try {
     return await drive(rig, sql, options, log);
   } finally {
@@ -82,6 +93,7 @@ async function drive(
     fishPerTank = 10,
     seed = 1,
     running = false,
+    failover: failingOver = false,
   }: SoakOptions,
   log: (line: string) => void,
 ): Promise<SoakResult> {
@@ -106,8 +118,12 @@ async function drive(
       tanks.push({ id, server });
     }
   }
-  const fishOf = async (tank: { id: string; server: string }): Promise<Fish[] | undefined> => {
-    const url = rig.serverUrls.get(tank.server)!;
+  // Asked where the tank's location names it now: a failover moves it.
+  const fishOf = async (tank: { id: string }): Promise<Fish[] | undefined> => {
+    const [at] = await sql<Array<{ server_id: string }>>`select server_id from tank_locations
+      where tank_id = ${tank.id}`;
+    const url = at && rig.serverUrls.get(at.server_id);
+    if (!url) return undefined;
     const res = await rig.call(`${url}/api/tanks/${tank.id}/entities?kind=fish`).catch(() => undefined);
     return res?.status === 200 ? (res.body as { entities: Fish[] }).entities : undefined;
   };
@@ -116,12 +132,21 @@ async function drive(
   const baseline = new Set([...known.values()].flat().map((f) => f.uid));
 
   const names = ['gateway', ...rig.serverUrls.keys()];
-  const killed: Record<string, number> = {};
+  const failover: FailoverChaos | undefined = failingOver
+    ? createFailoverChaos({ rig, sql, tankIds: tanks.map((t) => t.id), log })
+    : undefined;
+  const killed: Record<string, number> = failover?.killed ?? {};
   let kills = 0;
   let chaos: Promise<void> | undefined;
   /** A kill after every this many transfers started, one at a time. */
   const every = Math.max(1, Math.floor(transfers / (killCount + 1)));
   function killOne() {
+    if (failover) {
+      chaos = failover.kill(++kills).finally(() => {
+        chaos = undefined;
+      });
+      return;
+    }
     const i = uniformInt(rng, 0, rig.programs.length - 1);
     const victim = rig.programs[i]!;
     kills++;
@@ -225,8 +250,10 @@ async function drive(
   for (const uid of lostUids) {
     const history = await sql<Array<{ line: string }>>`select
       t.transfer_id || ' ' || t.status || ' ' || t.source_tank_id || '->' || t.dest_tank_id || ': ' ||
-      coalesce((select string_agg(e.event_type, ',' order by e.event_id) from transfer_events e
-        where e.transfer_id = t.transfer_id), '') as line
+      coalesce((select string_agg(e.event_type || coalesce(e.event_data->>'server', ''), ',' order by e.event_id)
+        from transfer_events e where e.transfer_id = t.transfer_id), '') || ' | held: ' ||
+      coalesce((select string_agg(r.role || '@' || r.server_id || ' ' || r.state || ' seq ' || r.seq, ', ')
+        from transfer_reservations r where r.transfer_id = t.transfer_id), 'none') as line
       from transfers t where t.entity_uid = ${uid} order by t.created_at`;
     missing.push({ uid, transfers: history.map((h) => h.line) });
   }
@@ -247,5 +274,12 @@ async function drive(
     killed,
     auditOk: audit.ok,
     seconds: Number(seconds.toFixed(1)),
+    failovers: failover && {
+      moves: (
+        await sql<Array<{ n: number }>>`select coalesce(sum(epoch - 1), 0)::int as n
+        from tank_locations where tank_id in ${sql(tanks.map((t) => t.id))}`
+      )[0]!.n,
+      restoreSeconds: failover.restoreSeconds,
+    },
   };
 }

@@ -197,10 +197,13 @@ export function createTankService({
 
   async function restoreOwned(row: TankRow, epoch: number): Promise<Tank> {
     const running = host.get(row.tankId);
-    if (running) {
-      running.epoch = epoch;
-      return running;
-    }
+    // At this epoch already: a repeated adopt or create.
+    if (running?.epoch === epoch) return running;
+    // A copy from an earlier ownership (an adopt the gateway gave up on, then moved the tank on):
+    // transfers may have changed the tank elsewhere since, so what is durable (snapshot and
+    // journal) is the tank, not this copy; kept, it would lose the fish that arrived meanwhile
+    // and show again the ones that left.
+    if (running) evict(row.tankId);
     return start(row, epoch, await latestSnapshot(db, row.tankId));
   }
 
