@@ -15,6 +15,7 @@ import {
 import { createApi, type OpenAPIHono, observe, WEB_APP_CSP } from '../http/index.ts';
 import { limitRequests } from '../limits/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
+import { ARCHIVE_BODY, registerArchiveRoutes } from './routes-archive.ts';
 import { registerLookupRoutes } from './routes-lookup.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerPermissionRoutes } from './routes-permissions.ts';
@@ -50,7 +51,11 @@ function streamAuth(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
  */
 export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptions): OpenAPIHono<GatewayEnv> {
   // The gateway serves the web app beside the API, so every answer carries the app's policy.
-  const app = createApi<GatewayEnv>({ logger: ctx.logger, contentSecurityPolicy: WEB_APP_CSP });
+  const app = createApi<GatewayEnv>({
+    logger: ctx.logger,
+    contentSecurityPolicy: WEB_APP_CSP,
+    largeBodies: [ARCHIVE_BODY],
+  });
   app.use('*', observe({ registry: ctx.registry, name: 'tankworld_gateway' }));
   const { limits } = ctx;
   // Every client address first (floods without a valid token too), then each user once known.
@@ -61,6 +66,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   app.use('/api/tanks', auth);
   app.use('/api/tanks/*', auth);
   app.use('/api/servers', auth);
+  app.use('/api/archives', auth);
   app.use('/api/events', streamAuth(verifier));
   registerSessionRoutes(app, { verifier, tokenMinter });
   const perUser = limitRequests({ limits, byUser: true });
@@ -75,6 +81,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
     limitRequests({ limits, kind: 'transfers', byUser: true, byAddress: true, method: 'POST' }),
   );
   registerLookupRoutes(app, ctx);
+  registerArchiveRoutes(app, ctx);
   registerTankRoutes(app, ctx);
   registerPermissionRoutes(app, ctx);
   registerMetaRoutes(app, ctx);

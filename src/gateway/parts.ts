@@ -17,6 +17,7 @@ import { createTankCreator } from './create-tank.ts';
 import { createServerDirectory, type ServerDirectory } from './directory.ts';
 import { createEventHub, type EventHub } from './events.ts';
 import { createFailover, type Failover } from './failover.ts';
+import { createTankImporter } from './import-tank.ts';
 import { createLoadView } from './load-view.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { GATEWAY_VERSION, type GatewayOptions } from './options.ts';
@@ -82,6 +83,10 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
   const hub = createEventHub({ realtime, logger: logger.child({ part: 'events' }) });
   const placing: Placing = { db, directory, realtime, placement, loads, serverClient, cache, logger };
   const creator = createTankCreator(placing);
+  const limits =
+    options.limits ??
+    createLimits({ backend: createMemoryLimitBackend(), config: NO_LIMITS, scope: 'gateway' });
+  const importer = createTankImporter({ ...placing, tanksPerOwner: limits.tanksPerOwner });
   const proxy = createTankProxy({ directory, serverClient, timeoutMs: options.proxyTimeoutMs });
   const metrics = createGatewayMetrics({ registry, cache, directory, hub });
   const failover = createFailover({
@@ -101,12 +106,11 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
     cache,
     access,
     creator,
+    importer,
     proxy,
     hub,
     loads,
-    limits:
-      options.limits ??
-      createLimits({ backend: createMemoryLimitBackend(), config: NO_LIMITS, scope: 'gateway' }),
+    limits,
     registry,
     metrics,
     logger,
