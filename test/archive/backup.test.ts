@@ -7,10 +7,15 @@
  * from the bucket brings every tank back on its id (fish, frame, owner, grants), a second one
  * skips them all, and `tankworld audit` finds every fish uid in exactly one place.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { listBackups } from '../../src/commands/backup.ts';
+import { openBackupStore } from '../../src/commands/backup-store.ts';
+import { PROJECT_ROOT } from '../../src/mesh/index.ts';
 import { useCleanup, waitFor } from '../support/index.ts';
 import { type SeaweedfsHandle, seaweedfsBinary, startSeaweedfs } from '../support/seaweedfs.ts';
 import { type Network, quietTank, startNetwork } from './network.ts';
@@ -78,6 +83,35 @@ describe('tankworld backup and restore', () => {
         [...[...owners.keys()].map((id) => `${id}.tankworld.gz`), 'manifest.json'].sort(),
       );
     }
+  }, 120_000);
+
+  it('should back up again at each --every interval until stopped, pruning to --keep each time', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tankworld-scheduled-'));
+    const child = spawn(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'src/cli.ts'), 'backup', dir, '--every', '1s', '--keep', '1'],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, GATEWAY_URL: net.gatewayUrl, ...operator },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    const exited = once(child, 'exit');
+    let runs = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      runs += String(chunk)
+        .split('\n')
+        .filter((line) => line.startsWith('{')).length;
+    });
+    try {
+      await waitFor(() => runs >= 3, { what: 'three scheduled backups', timeout: 90_000, interval: 100 });
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const [code] = await exited;
+    expect(code).toBe(0);
+    const store = openBackupStore(dir, { env: {} });
+    expect((await listBackups(store)).filter((b) => b.complete)).toHaveLength(1);
   }, 120_000);
 
   it.skipIf(!weed)(
