@@ -8,7 +8,7 @@
  * inside a good envelope, too big, over the owner's quota, and a caller who is not the admin.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -25,6 +25,7 @@ let dir: string;
 beforeAll(async () => {
   net = await startNetwork({ cleanup });
   dir = await mkdtemp(path.join(tmpdir(), 'tankworld-archive-'));
+  cleanup.add(() => rm(dir, { recursive: true, force: true }));
 }, 90_000);
 
 /** Rows of every table an import writes, to show a refusal wrote none. */

@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +74,7 @@ async function backup(target: string): Promise<void> {
 describe('tankworld backup and restore', () => {
   it('should back every tank up to a folder, keeping the newest 2 backups', async () => {
     folder = await mkdtemp(path.join(tmpdir(), 'tankworld-backups-'));
+    cleanup.add(() => rm(folder, { recursive: true, force: true }));
     for (let i = 0; i < 3; i++) await backup(folder);
     const kept = (await readdir(folder)).sort();
     expect(kept).toHaveLength(2);
@@ -87,6 +88,7 @@ describe('tankworld backup and restore', () => {
 
   it('should back up again at each --every interval until stopped, pruning to --keep each time', async () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'tankworld-scheduled-'));
+    cleanup.add(() => rm(dir, { recursive: true, force: true }));
     const child = spawn(
       process.execPath,
       [path.join(PROJECT_ROOT, 'src/cli.ts'), 'backup', dir, '--every', '1s', '--keep', '1'],
