@@ -84,6 +84,10 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /api/transfers/{id}': { needed: 'read', params: (ids) => ({ id: ids.transfer }), hidden: 'not_found' },
   'GET /api/transfers': { needed: 'read', query: (ids) => ({ tank: ids.tank }) },
   'GET /api/audit': { operator: true },
+  'GET /api/tanks/{id}/archive': { needed: 'admin' },
+  // Imports name no existing tank; the archive tests cover what they refuse.
+  'POST /api/tanks/import': { body: () => ({}) },
+  'GET /api/archives': { operator: true },
   'GET /api/servers': {},
   'GET /api/events': {},
   'GET /api/session': {},
