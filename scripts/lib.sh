@@ -8,10 +8,13 @@ NODE_VERSION="26.10.0"
 CONSUL_VERSION="1.14.11"
 ENVOY_VERSION="1.36.4"
 ZIPKIN_VERSION="3.5.1"
+# SeaweedFS 4.53 (Apache-2.0), by its Go pseudo-version: the S3-compatible store of the backup tests.
+SEAWEEDFS_VERSION="0.0.0-20261109003541-7506e5f91cd6"
 NODE_HOME="$TANKWORLD_CACHE/node-v$NODE_VERSION"
 CONSUL_BIN="$TANKWORLD_CACHE/consul-v$CONSUL_VERSION/consul"
 ENVOY_BIN="$TANKWORLD_CACHE/envoy-v$ENVOY_VERSION/envoy"
 ZIPKIN_JAR="$TANKWORLD_CACHE/zipkin-v$ZIPKIN_VERSION/zipkin-server-$ZIPKIN_VERSION-exec.jar"
+SEAWEEDFS_BIN="$TANKWORLD_CACHE/seaweedfs-v$SEAWEEDFS_VERSION/weed"
 
 say() { printf '[tankworld] %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -81,6 +81,8 @@ case "$cmd" in
     # promtool tests the alert rules; Prometheus and Zipkin run in the observability mesh test.
     export TANKWORLD_PROMETHEUS_BIN="${TANKWORLD_PROMETHEUS_BIN:-$(bash "$here/install-prometheus.sh")}"
     export TANKWORLD_ZIPKIN_JAR="${TANKWORLD_ZIPKIN_JAR:-$(bash "$here/install-zipkin.sh")}"
+    # The backup tests' S3 store; without Go it cannot be built and those tests say so and skip.
+    export TANKWORLD_SEAWEEDFS_BIN="${TANKWORLD_SEAWEEDFS_BIN:-$(bash "$here/install-seaweedfs.sh" || true)}"
     web_build
     exec vitest run "$@" ;;
   bench)

@@ -1,6 +1,7 @@
 /**
  * @module
- * `tankworld <command>`: dev | server | gateway | migrate | token | audit | drain | mesh. Each command validates its
+ * `tankworld <command>`: dev | server | gateway | migrate | token | audit | drain | export | import |
+ * backup | restore | mesh. Each command validates its
  * configuration once (flags over environment) and chooses its adapters in src/commands.
  */
 import { ConfigError } from './config.ts';
@@ -14,6 +15,10 @@ const USAGE = `usage: tankworld <command> [flags]
   token     mint a dev JWT    (--user alice [--ttl seconds] [--operator])
   audit     every fish uid in exactly one tank or open transfer reservation (exit 1 if not)
   drain     <server-id> [--gateway URL]: move every tank off one server, live (operator token)
+  export    <tank-id> [file]: a tank's archive from the gateway (--gateway URL --token T)
+  import    <file> [--onto auto|same|new]: an archive back as a tank (its id when free)
+  backup    <folder|s3://bucket/prefix> [--every 1h] [--keep 7]: every tank's archive (operator token)
+  restore   <folder|s3://bucket/prefix> [--at <backup>]: each tank onto its id when free
   mesh      up [--servers 3]: the native mesh with Envoy sidecars (npm run mesh); entries --servers a,b
 
 Every flag can also be set by environment (PORT, SERVER_ID, DATABASE_URL, REDIS_URL,
@@ -28,6 +33,10 @@ const COMMANDS: Record<string, () => Promise<(argv: string[], env: NodeJS.Proces
   token: async () => (await import('./commands/token.ts')).runToken,
   audit: async () => (await import('./commands/audit.ts')).runAuditCommand,
   drain: async () => (await import('./commands/drain.ts')).runDrain,
+  export: async () => (await import('./commands/export.ts')).runExport,
+  import: async () => (await import('./commands/export.ts')).runImport,
+  backup: async () => (await import('./commands/backup.ts')).runBackup,
+  restore: async () => (await import('./commands/restore.ts')).runRestore,
   mesh: async () => (await import('./commands/mesh.ts')).runMesh,
 };
 
@@ -43,9 +52,10 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`tankworld: ${err.message}\n`);
-    process.exit(2);
+  // A refusal from the gateway (its problem code and detail) needs no stack.
+  if (err instanceof ConfigError || (err as Error)?.name === 'GatewayRefusal') {
+    process.stderr.write(`tankworld: ${(err as Error).message}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
   }
   process.stderr.write(`tankworld: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);

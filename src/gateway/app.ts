@@ -17,6 +17,7 @@ import {
 import { createApi, type OpenAPIHono, observe, WEB_APP_CSP } from '../http/index.ts';
 import { limitRequests } from '../limits/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
+import { ARCHIVE_BODY, registerArchiveRoutes } from './routes-archive.ts';
 import { registerLookupRoutes } from './routes-lookup.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerMoveRoutes } from './routes-moves.ts';
@@ -54,7 +55,11 @@ function streamAuth(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
  */
 export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptions): OpenAPIHono<GatewayEnv> {
   // The gateway serves the web app beside the API, so every answer carries the app's policy.
-  const app = createApi<GatewayEnv>({ logger: ctx.logger, contentSecurityPolicy: WEB_APP_CSP });
+  const app = createApi<GatewayEnv>({
+    logger: ctx.logger,
+    contentSecurityPolicy: WEB_APP_CSP,
+    largeBodies: [ARCHIVE_BODY],
+  });
   app.use(
     '*',
     observe({
@@ -74,6 +79,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   app.use('/api/tanks/*', auth);
   app.use('/api/servers', auth);
   app.use('/api/servers/:id/drain', auth, requireScope({ scope: OPERATOR_SCOPE }));
+  app.use('/api/archives', auth);
   app.use('/api/events', streamAuth(verifier));
   registerSessionRoutes(app, { verifier, tokenMinter });
   const perUser = limitRequests({ limits, byUser: true });
@@ -93,6 +99,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
     limitRequests({ limits, kind: 'transfers', byUser: true, byAddress: true, method: 'POST' }),
   );
   registerLookupRoutes(app, ctx);
+  registerArchiveRoutes(app, ctx);
   registerTankRoutes(app, ctx);
   registerMoveRoutes(app, ctx, ctx.mover);
   registerPermissionRoutes(app, ctx);

@@ -17,6 +17,7 @@ import type { TankCache } from './cache.ts';
 import type { TankCreator } from './create-tank.ts';
 import type { ServerDirectory } from './directory.ts';
 import type { EventHub } from './events.ts';
+import type { TankImporter } from './import-tank.ts';
 import type { LiveMover } from './live-move.ts';
 import type { LoadView } from './load-view.ts';
 import type { GatewayMetrics } from './metrics.ts';
@@ -36,6 +37,8 @@ export interface GatewayContext {
   cache: TankCache;
   access: Access;
   creator: TankCreator;
+  /** Tank archives coming back (`POST /api/tanks/import`). */
+  importer: TankImporter;
   proxy: TankProxy;
   /** Live moves and drains (`live-move.ts`). */
   mover: LiveMover;

@@ -17,6 +17,7 @@ import { createTankCreator } from './create-tank.ts';
 import { createServerDirectory, type ServerDirectory } from './directory.ts';
 import { createEventHub, type EventHub } from './events.ts';
 import { createFailover, type Failover } from './failover.ts';
+import { createTankImporter } from './import-tank.ts';
 import { createLiveMover } from './live-move.ts';
 import { createLoadView } from './load-view.ts';
 import { createGatewayMetrics } from './metrics.ts';
@@ -83,6 +84,10 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
   const hub = createEventHub({ realtime, logger: logger.child({ part: 'events' }) });
   const placing: Placing = { db, directory, realtime, placement, loads, serverClient, cache, logger };
   const creator = createTankCreator(placing);
+  const limits =
+    options.limits ??
+    createLimits({ backend: createMemoryLimitBackend(), config: NO_LIMITS, scope: 'gateway' });
+  const importer = createTankImporter({ ...placing, tanksPerOwner: limits.tanksPerOwner });
   const proxy = createTankProxy({ directory, serverClient, timeoutMs: options.proxyTimeoutMs });
   const metrics = createGatewayMetrics({ registry, cache, directory, hub });
   const failover = createFailover({
@@ -108,13 +113,12 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
     cache,
     access,
     creator,
+    importer,
     proxy,
     mover: createLiveMover(placing),
     hub,
     loads,
-    limits:
-      options.limits ??
-      createLimits({ backend: createMemoryLimitBackend(), config: NO_LIMITS, scope: 'gateway' }),
+    limits,
     registry,
     metrics,
     logger,

@@ -7,11 +7,11 @@
  */
 import { ServerResponse } from 'node:http';
 import { OpenAPIHono, z } from '@hono/zod-openapi';
-import type { Context, Env } from 'hono';
+import type { Context, Env, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from '../telemetry/index.ts';
 import { findControlChar } from './control-chars.ts';
-import { ApiError, notFoundHandler, problemHandler } from './problem.ts';
+import { ApiError, notFoundHandler, type ProblemCode, problemHandler } from './problem.ts';
 import { type ContentSecurityPolicyOptions, securityHeaders } from './secure-headers.ts';
 
 export { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
@@ -22,6 +22,25 @@ export interface CreateApiOptions {
   maxBodyBytes?: number;
   /** The Content-Security-Policy of every answer; `API_CSP` (nothing may run) by default. */
   contentSecurityPolicy?: ContentSecurityPolicyOptions;
+  /** Paths taking a larger body than `maxBodyBytes` (a tank archive), refused with their own code. */
+  largeBodies?: readonly LargeBody[];
+}
+
+/** A path whose body limit is its own. */
+export interface LargeBody {
+  path: string;
+  maxBytes: number;
+  code: ProblemCode;
+}
+
+function limitBodies(maxBytes: number, code: ProblemCode): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => {
+      closeAfterAnswer(c);
+      throw new ApiError(code, `request bodies here are limited to ${maxBytes} bytes`);
+    },
+  });
 }
 
 /**
@@ -72,6 +91,7 @@ export function createApi<E extends Env>({
   logger,
   maxBodyBytes = 64 * 1024,
   contentSecurityPolicy,
+  largeBodies = [],
 }: CreateApiOptions): OpenAPIHono<E> {
   const app = new OpenAPIHono<E>({
     defaultHook: (result) => {
@@ -85,16 +105,9 @@ export function createApi<E extends Env>({
   });
   // First, so every answer, errors and 404s included, leaves with the headers.
   app.use('*', securityHeaders({ contentSecurityPolicy }));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: (c) => {
-        closeAfterAnswer(c);
-        throw new ApiError('payload_too_large', `request bodies are limited to ${maxBodyBytes} bytes`);
-      },
-    }),
-  );
+  const general = limitBodies(maxBodyBytes, 'payload_too_large');
+  const own = new Map(largeBodies.map((b) => [b.path, limitBodies(b.maxBytes, b.code)]));
+  app.use('*', (c, next) => (own.get(c.req.path) ?? general)(c, next));
   app.onError(problemHandler({ logger }));
   app.notFound(notFoundHandler);
   return app;

@@ -8,6 +8,7 @@ export {
   createApi,
   createRoute,
   describeIssues,
+  type LargeBody,
   OpenAPIHono,
   ProblemSchema,
   problemResponses,

@@ -25,6 +25,12 @@ export const STATUS_BY_CODE = {
   invalid_position: 400,
   invalid_options: 400,
   invalid_snapshot: 400,
+  // A tank archive (src/archive) that cannot be imported, and why.
+  archive_corrupt: 400,
+  archive_truncated: 400,
+  archive_foreign: 415,
+  archive_version_unsupported: 422,
+  archive_too_large: 413,
   invalid_value: 400,
   same_tank: 400,
   missing_token: 401,

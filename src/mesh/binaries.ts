@@ -15,6 +15,8 @@ export interface PinnedVersions {
   node: string;
   consul: string;
   envoy: string;
+  /** SeaweedFS's Go pseudo-version (the S3-compatible store of the backup tests). */
+  seaweedfs: string;
   zipkin: string;
 }
 
@@ -50,7 +52,7 @@ const DEBIAN_POSTGRES = '/usr/lib/postgresql';
  *
  * @example
  * ```ts
- * pinnedVersions(); // { node: '26.10.0', consul: '1.14.11', envoy: '1.36.4' }
+ * pinnedVersions(); // { node: '26.10.0', consul: '1.14.11', envoy: '1.36.4', seaweedfs: '0.0.0-2026…' }
  * ```
  */
 export function pinnedVersions(): PinnedVersions {
@@ -61,7 +63,13 @@ export function pinnedVersions(): PinnedVersions {
       throw new MeshError(MeshErrorCode.invalidOption, `scripts/lib.sh does not set ${name}_VERSION`);
     return match[1]!;
   };
-  return { node: read('NODE'), consul: read('CONSUL'), envoy: read('ENVOY'), zipkin: read('ZIPKIN') };
+  return {
+    node: read('NODE'),
+    consul: read('CONSUL'),
+    envoy: read('ENVOY'),
+    zipkin: read('ZIPKIN'),
+    seaweedfs: read('SEAWEEDFS'),
+  };
 }
 
 /**

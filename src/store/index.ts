@@ -15,6 +15,12 @@
  * await store.close();
  * ```
  */
+export {
+  type ImportedTank,
+  insertImportedTank,
+  readTankArchiveParts,
+  type TankArchiveParts,
+} from './archives.ts';
 export type { Db, Schema } from './db.ts';
 export {
   ConflictError,

@@ -86,6 +86,10 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /api/transfers': { needed: 'read', query: (ids) => ({ tank: ids.tank }) },
   'GET /api/audit': { operator: true },
   'POST /api/servers/{id}/drain': { operator: true, params: () => ({ id: 'server-1' }) },
+  'GET /api/tanks/{id}/archive': { needed: 'admin' },
+  // Imports name no existing tank; the archive tests cover what they refuse.
+  'POST /api/tanks/import': { body: () => ({}) },
+  'GET /api/archives': { operator: true },
   'GET /api/servers': {},
   'GET /api/events': {},
   'GET /api/session': {},

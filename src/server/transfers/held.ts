@@ -25,13 +25,13 @@ export function heldPayload(fish: EntityPayload, localId: number): Record<string
 }
 
 /** The fish a source reservation holds, as the destination gets it. */
-export function fishOf(r: TransferReservation): EntityPayload {
+export function fishOf(r: Pick<TransferReservation, 'payload'>): EntityPayload {
   const { [LOCAL_ID]: _, ...fish } = r.payload as EntityPayload & { [LOCAL_ID]?: number };
   return fish as EntityPayload;
 }
 
 /** The local id the held fish had in its tank (absent in reservations made before it was kept). */
-export function localIdOf(r: TransferReservation): number | undefined {
+export function localIdOf(r: Pick<TransferReservation, 'payload'>): number | undefined {
   const id = (r.payload as { [LOCAL_ID]?: unknown })[LOCAL_ID];
   return typeof id === 'number' ? id : undefined;
 }
@@ -50,8 +50,19 @@ export function localIdOf(r: TransferReservation): number | undefined {
  * ```
  */
 export async function reconcileWorld(db: Db, tankId: string, world: World): Promise<number> {
+  return replayJournal(world, await listReservations(db, { tankId, settled: true }));
+}
+
+/** A journal entry as `replayJournal` reads it (a reservation row, or an archive's entry). */
+export type JournalStep = Pick<TransferReservation, 'role' | 'state' | 'entityUid' | 'payload' | 'seq'>;
+
+/**
+ * `reconcileWorld` on entries already read, in their order: a tank archive's journal
+ * (src/archive) is replayed by the same rules at import.
+ */
+export function replayJournal(world: World, journal: readonly JournalStep[]): number {
   let position = 0;
-  for (const r of await listReservations(db, { tankId, settled: true })) {
+  for (const r of journal) {
     position = Math.max(position, r.seq);
     // A fish born here after the snapshot may live on elsewhere: its uid is never handed out again.
     claimUid(world, r.entityUid);

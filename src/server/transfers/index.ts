@@ -6,7 +6,7 @@
  * restore (`held.ts`), and the signed internal routes: the batch the gateway sends
  * (`routes-steps.ts`) and one route per step (`routes.ts`).
  */
-export { reconcileRestore, reconcileWorld } from './held.ts';
+export { type JournalStep, reconcileRestore, reconcileWorld, replayJournal } from './held.ts';
 export {
   type CommittedDest,
   createParticipant,
