@@ -46,7 +46,7 @@ export interface ViewerSocketsOptions {
 }
 
 /** Answers an upgrade refused for a limit with its 429 problem, before any WebSocket exists. */
-function refuseUpgrade(socket: Duplex, err: unknown): void {
+export function refuseUpgrade(socket: Duplex, err: unknown): void {
   const problem = toProblem(err);
   const body = JSON.stringify(problem);
   const head = [
