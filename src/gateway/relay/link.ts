@@ -86,7 +86,9 @@ export function relayLink(options: LinkOptions): void {
     clearTimeout(stall);
     if (upstream) {
       upstream.removeAllListeners('close');
-      if (upstream.readyState === WebSocket.OPEN) upstream.close(1000, 'viewer left');
+      upstream.removeAllListeners('message');
+      // A paused upstream would never read the server's answer to a close: it is dropped instead.
+      if (upstream.readyState === WebSocket.OPEN && !upstream.isPaused) upstream.close(1000, 'viewer left');
       else upstream.terminate();
     }
     if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) client.close(code, reason);
