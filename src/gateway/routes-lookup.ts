@@ -48,7 +48,7 @@ const serverRoute = createRoute({
   request: { params: TankIdParams },
   responses: {
     200: {
-      description: 'the tank\'s server',
+      description: "the tank's server",
       content: { 'application/json': { schema: TankServerSchema } },
     },
     ...problemResponses(401, 403, 404, 503),

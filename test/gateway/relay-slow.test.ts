@@ -108,7 +108,9 @@ describe('a slow client behind the relay', () => {
       },
       { what: 'the slow client to catch up with the last frame', timeout: 30_000 },
     );
-    await waitFor(() => fast.frames.length - fastBefore === pumped, { what: 'every frame at the reading client' });
+    await waitFor(() => fast.frames.length - fastBefore === pumped, {
+      what: 'every frame at the reading client',
+    });
     // It missed frames (skipped upstream, not queued at the gateway), and what it got decodes.
     expect(slow.frames.length - slowBefore).toBeLessThan(pumped);
     expect(decodesEveryFrame(slow.frames)).toEqual(decodesEveryFrame(fast.frames));

@@ -9,7 +9,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import { upgradeAndSend } from '../server/raw-ws.ts';
-import { openViewer, opened, type TestViewer } from '../server/viewer.ts';
+import { opened, openViewer, type TestViewer } from '../server/viewer.ts';
 import { useCleanup, waitFor } from '../support/index.ts';
 import { type GatewayStack, SECRET, startGatewayStack } from './fixture.ts';
 
@@ -36,7 +36,8 @@ beforeAll(async () => {
 }, 60_000);
 
 const token = (user: string) => mintToken({ secret: SECRET, userId: user });
-const relayUrl = (tankId: string, query = '') => `${stack.gateway.url.replace(/^http/, 'ws')}/ws/${tankId}${query}`;
+const relayUrl = (tankId: string, query = '') =>
+  `${stack.gateway.url.replace(/^http/, 'ws')}/ws/${tankId}${query}`;
 
 function watch(url: string): TestViewer {
   const viewer = openViewer(url);
@@ -69,7 +70,7 @@ describe('the WebSocket relay', () => {
     expect(sameRun(direct.frames, relayed.frames, 20)).toBe(true);
   });
 
-  it('should relay the JSON format and the client\'s messages both ways', async () => {
+  it("should relay the JSON format and the client's messages both ways", async () => {
     const relayed = watch(relayUrl(publicTank, `?format=json&token=${await token('alice')}`));
     const hello = await relayed.nextText((m) => m.type === 'hello', 'hello');
     expect(hello).toMatchObject({ format: 'json', level: 'admin' });
@@ -135,9 +136,12 @@ describe('the WebSocket relay', () => {
     viewer.send('{"type":');
     viewer.send('[1,2,3]');
     viewer.ws.send(Buffer.from([0, 1, 2, 3]));
-    await waitFor(() => viewer.texts.filter((m) => m.type === 'error').length >= 2 || viewer.ws.readyState > 1, {
-      what: "the server's answers",
-    });
+    await waitFor(
+      () => viewer.texts.filter((m) => m.type === 'error').length >= 2 || viewer.ws.readyState > 1,
+      {
+        what: "the server's answers",
+      },
+    );
     const res = await fetch(`${stack.gateway.url}/health`);
     expect(res.status).toBe(200);
     const after = watch(url);

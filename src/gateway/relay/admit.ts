@@ -82,7 +82,10 @@ export function relayAdmission({ verifier, findTank, canRead }: RelayAdmissionOp
     } catch (err) {
       return {
         ok: false,
-        refusal: { code: WsClose.unauthorized, reason: closeReason((err as Error).message || 'unauthorized') },
+        refusal: {
+          code: WsClose.unauthorized,
+          reason: closeReason((err as Error).message || 'unauthorized'),
+        },
       };
     }
     // Word for word the close of a tank server: a private tank's existence is not told.

@@ -26,12 +26,16 @@ const REDIRECTS = [Buffer.from('{"type":"moved"'), Buffer.from('{"type":"fenced"
 
 /** Codes a close frame may carry (RFC 6455 §7.4): 1005, 1006 and 1015 are never sent. */
 function sendable(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
-    (code >= 3000 && code <= 4999);
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
 }
 
 function isRedirect(data: Buffer): boolean {
-  return REDIRECTS.some((prefix) => data.length >= prefix.length && data.subarray(0, prefix.length).equals(prefix));
+  return REDIRECTS.some(
+    (prefix) => data.length >= prefix.length && data.subarray(0, prefix.length).equals(prefix),
+  );
 }
 
 function asBuffer(data: WebSocket.RawData): Buffer {
@@ -91,7 +95,8 @@ export function relayLink(options: LinkOptions): void {
       if (upstream.readyState === WebSocket.OPEN && !upstream.isPaused) upstream.close(1000, 'viewer left');
       else upstream.terminate();
     }
-    if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) client.close(code, reason);
+    if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING)
+      client.close(code, reason);
   }
 
   function toClient(data: WebSocket.RawData, isBinary: boolean): void {
@@ -120,7 +125,10 @@ export function relayLink(options: LinkOptions): void {
     const bytes = asBuffer(data);
     if (upstream?.readyState !== WebSocket.OPEN || following) {
       queuedBytes += bytes.length;
-      if (queuedBytes > options.maxQueuedBytes) return end(WsClose.policyViolation, 'too much sent while the tank was not reachable');
+      if (queuedBytes > options.maxQueuedBytes) {
+        end(WsClose.policyViolation, 'too much sent while the tank was not reachable');
+        return;
+      }
       queued.push([bytes, isBinary]);
       client.pause();
       return;
@@ -150,7 +158,9 @@ export function relayLink(options: LinkOptions): void {
       });
       upstream = ws;
       let opened = false;
-      ws.on('error', (err) => logger.debug({ err, tank_id: tankId, server_id: serverId }, 'relay upstream error'));
+      ws.on('error', (err) =>
+        logger.debug({ err, tank_id: tankId, server_id: serverId }, 'relay upstream error'),
+      );
       ws.once('close', (code, reason) => {
         // A close before open (refused connection, failed handshake) is one failed attempt.
         if (opened) onUpstreamClose(code, reason);

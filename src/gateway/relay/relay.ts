@@ -91,7 +91,11 @@ export function createWsRelay({
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     if (json) url.searchParams.set('format', 'json');
     const upstreamToken = tokenMinter
-      ? await tokenMinter.mint({ userId: user.userId, scopes: user.scopes, ttlSeconds: UPSTREAM_TOKEN_SECONDS })
+      ? await tokenMinter.mint({
+          userId: user.userId,
+          scopes: user.scopes,
+          ttlSeconds: UPSTREAM_TOKEN_SECONDS,
+        })
       : token;
     return { url: url.href, headers: { ...server.headers, authorization: `Bearer ${upstreamToken}` } };
   }
