@@ -7,7 +7,7 @@
  * the seed's shape.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mintToken } from '../../src/auth/index.ts';
+import { createTokenMinter, mintToken } from '../../src/auth/index.ts';
 import { upgradeAndSend } from '../server/raw-ws.ts';
 import { opened, openViewer, type TestViewer } from '../server/viewer.ts';
 import { useCleanup, waitFor } from '../support/index.ts';
@@ -103,6 +103,19 @@ describe('the WebSocket relay', () => {
     await waitFor(() => owner.frames.length > 0, { what: "the owner's frames" });
   });
 
+  it('should let a guest (no credential at all) watch public tanks only, where the gateway can mint', async () => {
+    // The fixture's gateway has no minter (as with JWKS_URL): no guests, 4401 as above.
+    const minting = await stack.addGateway('gateway-minting', {
+      tokenMinter: createTokenMinter({ secret: SECRET }),
+    });
+    const base = minting.url.replace(/^http/, 'ws');
+    const guest = watch(`${base}/ws/${publicTank}?format=json`);
+    expect(await guest.nextText((m) => m.type === 'hello', 'hello')).toMatchObject({ level: 'read' });
+    expect((await openViewer(`${base}/ws/${privateTank}`).closed).code).toBe(4404);
+    // A bad credential is not a guest's: refused.
+    expect((await openViewer(`${base}/ws/${publicTank}?token=forged`).closed).code).toBe(4401);
+  });
+
   it("should take the session cookie from the gateway's own origin only", async () => {
     const cookie = `tankworld_session=${await token('alice')}`;
     const host = new URL(stack.gateway.url).host;
@@ -157,6 +170,8 @@ describe('the WebSocket relay', () => {
     expect(server.websocket_url).toBe(`${direct.wsUrl}/ws/${publicTank}`);
     expect(server.relay_url).toBe(relayUrl(publicTank));
     await stack.json(`/api/tanks/${privateTank}/server`, 404, { user: 'bob' });
-    await stack.json(`/api/tanks/${publicTank}/server`, 401, {});
+    // A guest (no credential) reads a public tank's server, and is told a private one does not exist.
+    await stack.json(`/api/tanks/${publicTank}/server`, 200, {});
+    await stack.json(`/api/tanks/${privateTank}/server`, 404, {});
   });
 });

@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { parse } from 'hono/utils/cookie';
 import {
   type AuthUser,
+  GUEST,
   MissingTokenError,
   SESSION_COOKIE,
   type TokenVerifier,
@@ -34,7 +35,7 @@ export interface Refusal {
 }
 
 export type Admission =
-  | { ok: true; user: AuthUser; token: string; record: TankRecord; tankId: string; json: boolean }
+  | { ok: true; user: AuthUser; token: string | undefined; record: TankRecord; tankId: string; json: boolean }
   | { ok: false; refusal: Refusal };
 
 /** The session cookie's token when the upgrade comes from this gateway's own origin. */
@@ -57,8 +58,10 @@ function cookieToken(req: IncomingMessage): string | undefined {
 export interface RelayAdmissionOptions {
   verifier: TokenVerifier;
   findTank: (tankId: string) => Promise<TankRecord | undefined>;
-  /** Resolves when the user may read the tank; throws (any error) when not. */
+  /** True when the user may read the tank. */
   canRead: (user: AuthUser, record: TankRecord) => Promise<boolean>;
+  /** An upgrade with no credential at all watches as `GUEST` (public tanks only). */
+  guests: boolean;
 }
 
 /**
@@ -69,7 +72,7 @@ export interface RelayAdmissionOptions {
  * if (!admission.ok) ws.close(admission.refusal.code, admission.refusal.reason);
  * ```
  */
-export function relayAdmission({ verifier, findTank, canRead }: RelayAdmissionOptions) {
+export function relayAdmission({ verifier, findTank, canRead, guests }: RelayAdmissionOptions) {
   return async function admit(req: IncomingMessage): Promise<Admission> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const tankId = pathTankId(url.pathname);
@@ -77,8 +80,10 @@ export function relayAdmission({ verifier, findTank, canRead }: RelayAdmissionOp
     let token: string | undefined;
     try {
       token = tokenFromRequest(url, req.headers as Record<string, string>) ?? cookieToken(req);
-      if (!token) throw new MissingTokenError('a token is required (?token=…)');
-      user = await verifier.verify(token);
+      const bare = !token && req.headers.authorization === undefined && !url.searchParams.has('token');
+      if (bare && guests) user = GUEST;
+      else if (!token) throw new MissingTokenError('a token is required (?token=…)');
+      else user = await verifier.verify(token);
     } catch (err) {
       return {
         ok: false,

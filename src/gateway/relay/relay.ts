@@ -9,10 +9,11 @@
  * viewer's), or the client's own when the gateway can sign none: the client's token never goes
  * into an upstream URL, and a follow after an hour does not fail on an expired one.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { AuthUser, TokenMinter, TokenVerifier } from '../../auth/index.ts';
+import { type AuthUser, isGuest, type TokenMinter, type TokenVerifier } from '../../auth/index.ts';
 import { peerAddress } from '../../limits/index.ts';
 import { closeReason, refuseUpgrade, WsClose } from '../../server/index.ts';
 import type { GatewayContext } from '../context.ts';
@@ -75,12 +76,18 @@ export function createWsRelay({
       return false;
     }
   }
-  const admit = relayAdmission({ verifier, findTank: (id) => cache.get(id), canRead });
+  // Guests need an upstream token minted for them: without a minter (JWKS_URL), none are let in.
+  const admit = relayAdmission({
+    verifier,
+    findTank: (id) => cache.get(id),
+    canRead,
+    guests: tokenMinter !== undefined,
+  });
 
   async function target(
     record: TankRecord,
     user: AuthUser,
-    token: string,
+    token: string | undefined,
     json: boolean,
   ): Promise<UpstreamTarget | undefined> {
     const serverId = record.serverId;
@@ -90,13 +97,12 @@ export function createWsRelay({
     const url = new URL(`/ws/${encodeURIComponent(record.tankId)}`, server.baseUrl);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     if (json) url.searchParams.set('format', 'json');
+    // A guest watches upstream as a user of its own, who owns nothing and holds no grant, so the
+    // server too lets it read public tanks only (and counts no two guests as one user).
+    const userId = isGuest(user) ? `guest:${randomUUID()}` : user.userId;
     const upstreamToken = tokenMinter
-      ? await tokenMinter.mint({
-          userId: user.userId,
-          scopes: user.scopes,
-          ttlSeconds: UPSTREAM_TOKEN_SECONDS,
-        })
-      : token;
+      ? await tokenMinter.mint({ userId, scopes: user.scopes, ttlSeconds: UPSTREAM_TOKEN_SECONDS })
+      : token!;
     return { url: url.href, headers: { ...server.headers, authorization: `Bearer ${upstreamToken}` } };
   }
 
@@ -106,7 +112,8 @@ export function createWsRelay({
     if (client.readyState !== WebSocket.OPEN) return;
     const { user, record, tankId, json, token } = admission;
     try {
-      client.once('close', limits.ws.open({ user: user.userId }));
+      // Guests are counted by their address alone (before the upgrade).
+      if (!isGuest(user)) client.once('close', limits.ws.open({ user: user.userId }));
     } catch (err) {
       return client.close(WsClose.tooMany, closeReason(`too many connections: ${(err as Error).message}`));
     }
