@@ -8,7 +8,7 @@
  */
 import { GENOME_RANGES } from '../../src/sim/index.ts';
 import { createFrameDecoder, type FishState, type TankFrame } from '../../src/tank/wire/index.ts';
-import { ApiFailure, api, el, webSocketToken } from './api.ts';
+import { ApiFailure, api, el, relayUrl, webSocketToken } from './api.ts';
 import { drawScene } from './draw.ts';
 import { followTankStats } from './tank-stats.ts';
 
@@ -154,7 +154,10 @@ function connect(attempt = 0): void {
       $('tank-name').textContent = tank.name;
       $('where').textContent = `on ${server.server_id} · ${new URL(websocket_url).host}`;
       document.title = `${tank.name} — Tank World Net`;
-      const ws = new WebSocket(`${websocket_url}?token=${encodeURIComponent(token)}`);
+      // A guest has no token for the server: public tanks come through the gateway's relay.
+      const ws = new WebSocket(
+        token === undefined ? relayUrl(tankId) : `${websocket_url}?token=${encodeURIComponent(token)}`,
+      );
       ws.binaryType = 'arraybuffer';
       const decoder = createFrameDecoder();
       ws.onmessage = (message) => {
