@@ -92,9 +92,13 @@ async function step(viewers: number, via: 'direct' | 'relay' = 'direct'): Promis
     child.once('message', resolve as never),
   );
   // Measure server CPU over the same window the generator measures (it waits 1 s after opening).
+  // Bounded: on an overloaded machine a few relayed viewers may never reach the server (they
+  // are then counted in `closed`), and the step must still end.
+  const giveUpAt = performance.now() + 60_000;
   const opened = new Promise<void>((resolve) => {
     const poll = setInterval(() => {
-      if (server.host.list().reduce((n, t) => n + t.viewerCount, 0) >= viewers) {
+      const watching = server.host.list().reduce((n, t) => n + t.viewerCount, 0);
+      if (watching >= viewers || performance.now() > giveUpAt) {
         clearInterval(poll);
         resolve();
       }
