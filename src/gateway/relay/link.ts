@@ -110,15 +110,21 @@ export function relayLink(options: LinkOptions): void {
     client.send(bytes, { binary: isBinary }, drained);
     if (client.bufferedAmount > options.highWaterBytes && upstream && !upstream.isPaused) {
       upstream.pause();
-      stall = setTimeout(() => end(WsClose.tooSlow, 'too slow: the relay stayed backed up'), options.stallMs);
+      // One timer per stall: a stall that outlived its upstream (a follow) is timed from its start.
+      if (stall === undefined)
+        stall = setTimeout(
+          () => end(WsClose.tooSlow, 'too slow: the relay stayed backed up'),
+          options.stallMs,
+        );
     }
   }
 
   /** After each write to the client: read the upstream again once the client caught up. */
   function drained(): void {
-    if (!upstream?.isPaused || client.bufferedAmount > options.lowWaterBytes) return;
+    if (client.bufferedAmount > options.lowWaterBytes) return;
     clearTimeout(stall);
-    upstream.resume();
+    stall = undefined;
+    if (upstream?.isPaused) upstream.resume();
   }
 
   function toUpstream(data: WebSocket.RawData, isBinary: boolean): void {
