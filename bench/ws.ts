@@ -4,19 +4,28 @@
  * 100 tanks of 25 fish at 30 Hz and broadcasts at 15 Hz; a load generator in another process
  * (core 1) holds N viewer WebSockets spread over the tanks. Reports the delivered-frame ratio,
  * server CPU, bytes per viewer and µs of server CPU per frame sent at 1 000, 5 000 and 10 000
- * viewers. Run: `npm run bench ws`.
+ * viewers. Then the same through a gateway's WebSocket relay (option B, in this process): the
+ * latency it adds to a round trip, and its CPU per relayed viewer (see `ws-proxy.ts`).
+ * Run: `npm run bench ws` (`WS_BENCH_VIEWERS`, `WS_BENCH_PROXY_VIEWERS`, `WS_BENCH_SECONDS`).
  */
 import { execFileSync, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInternalVerifier, createTokenVerifier, mintToken } from '../src/auth/index.ts';
 import { createLocalDiscovery, createLocalRegistry } from '../src/discovery/index.ts';
+import { createGateway } from '../src/gateway/index.ts';
 import { createRealtime } from '../src/realtime/index.ts';
 import { createTankServer } from '../src/server/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
 import { type Row, recordBenchmark } from './support/index.ts';
+import { relayLatency } from './ws-proxy.ts';
 
 const STEPS = (process.env.WS_BENCH_VIEWERS ?? '1000,5000,10000').split(',').map(Number);
+/** Relayed steps; each needs a direct step of the same size to subtract the server's share. */
+const PROXY_STEPS = (process.env.WS_BENCH_PROXY_VIEWERS ?? '1000,5000')
+  .split(',')
+  .map(Number)
+  .filter((n) => STEPS.includes(n));
 const SECONDS = Number(process.env.WS_BENCH_SECONDS ?? 6);
 const TANKS = 100;
 const BROADCAST_HZ = 15;
@@ -47,7 +56,20 @@ const server = createTankServer({
 });
 await server.start();
 const token = await mintToken({ secret, userId: 'bench' });
+const gateway = createGateway({
+  gatewayId: 'bench-gateway',
+  port: 0,
+  db: store.db,
+  discovery: createLocalDiscovery({ registry }),
+  realtime,
+  verifier: createTokenVerifier({ secret }),
+  internalSecret: secret,
+  logger,
+  failoverGraceMs: 0,
+});
+await gateway.start();
 const urls: string[] = [];
+const relayUrls: string[] = [];
 for (let i = 0; i < TANKS; i++) {
   const res = await fetch(`${server.url}/api/tanks`, {
     method: 'POST',
@@ -56,9 +78,10 @@ for (let i = 0; i < TANKS; i++) {
   });
   const { tank } = (await res.json()) as { tank: { tank_id: string } };
   urls.push(`${server.wsUrl}/ws/${tank.tank_id}?token=${token}`);
+  relayUrls.push(`${gateway.url.replace(/^http/, 'ws')}/ws/${tank.tank_id}?token=${token}`);
 }
 
-async function step(viewers: number): Promise<Row> {
+async function step(viewers: number, via: 'direct' | 'relay' = 'direct'): Promise<Row> {
   const child = fork(fileURLToPath(new URL('./ws-viewers.ts', import.meta.url)), [], { stdio: 'inherit' });
   try {
     execFileSync('taskset', ['-cp', '1', String(child.pid)], { stdio: 'ignore' });
@@ -69,15 +92,19 @@ async function step(viewers: number): Promise<Row> {
     child.once('message', resolve as never),
   );
   // Measure server CPU over the same window the generator measures (it waits 1 s after opening).
+  // Bounded: on an overloaded machine a few relayed viewers may never reach the server (they
+  // are then counted in `closed`), and the step must still end.
+  const giveUpAt = performance.now() + 60_000;
   const opened = new Promise<void>((resolve) => {
     const poll = setInterval(() => {
-      if (server.host.list().reduce((n, t) => n + t.viewerCount, 0) >= viewers) {
+      const watching = server.host.list().reduce((n, t) => n + t.viewerCount, 0);
+      if (watching >= viewers || performance.now() > giveUpAt) {
         clearInterval(poll);
         resolve();
       }
     }, 50);
   });
-  child.send({ urls, viewers, seconds: SECONDS });
+  child.send({ urls: via === 'direct' ? urls : relayUrls, viewers, seconds: SECONDS });
   await opened;
   await new Promise((resolve) => setTimeout(resolve, 1000));
   cpu0 = process.cpuUsage();
@@ -90,6 +117,7 @@ async function step(viewers: number): Promise<Row> {
   await new Promise((resolve) => child.once('exit', resolve));
   return {
     viewers,
+    via,
     'frames/s delivered': r.frames / r.wall,
     'delivered ratio': `${((100 * r.frames) / expected).toFixed(2)} %`,
     'server CPU (cores)': cores,
@@ -106,6 +134,24 @@ for (const viewers of STEPS) {
   rows.push(row);
   await new Promise((resolve) => setTimeout(resolve, 1000));
 }
+const latency = await relayLatency({ directUrl: urls[0]!, relayUrl: relayUrls[0]!, samples: 2000 });
+console.log(JSON.stringify(latency));
+const proxyRows: Row[] = [];
+for (const viewers of PROXY_STEPS) {
+  const row = await step(viewers, 'relay');
+  console.log(JSON.stringify(row));
+  rows.push(row);
+  const direct = rows.find((r) => r.viewers === viewers && r.via === 'direct')!;
+  const gatewayCores = (row['server CPU (cores)'] as number) - (direct['server CPU (cores)'] as number);
+  proxyRows.push({
+    viewers,
+    'gateway CPU (cores)': gatewayCores,
+    'relayed viewers per gateway core': viewers / gatewayCores,
+    'delivered ratio (relayed)': row['delivered ratio'] as string,
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+}
+await gateway.stop();
 await server.stop();
 await realtime.close();
 await store.close();
@@ -116,6 +162,42 @@ recordBenchmark({
     `One tank server process on core 0 running ${TANKS} tanks of ~25 fish at 30 Hz, broadcasting binary frames at ${BROADCAST_HZ} Hz (delta frames, a keyframe every 30); viewers spread evenly over the tanks, held by a load generator process on core 1; ${SECONDS} s measured per step after every viewer had its first frame.`,
     'Server CPU includes the simulation of the 100 tanks. Floor on this machine (one write per socket, measured): 6–7.5 µs per socket write, ~9,000 viewers at 15 Hz on one core doing nothing else. Colyseus 0.18 holds ~2,000 clients per process at 20 Hz here.',
     'Target: 10,000 viewers at ≥ 99 % of frames.',
+    "Rows `via relay`: the same viewers through a gateway's `/ws/<tank_id>` relay running in the server's process (so its CPU column is server + gateway).",
+  ],
+});
+const ms = (n: number) => Number(n.toFixed(3));
+recordBenchmark({
+  name: 'ws (gateway relay)',
+  rows: [
+    {
+      path: 'direct',
+      'p50 (ms)': ms(latency.direct.p50),
+      'p95 (ms)': ms(latency.direct.p95),
+      'p99 (ms)': ms(latency.direct.p99),
+    },
+    {
+      path: 'relayed',
+      'p50 (ms)': ms(latency.relayed.p50),
+      'p95 (ms)': ms(latency.relayed.p95),
+      'p99 (ms)': ms(latency.relayed.p99),
+    },
+    {
+      path: 'added by the relay',
+      'p50 (ms)': ms(latency.relayed.p50 - latency.direct.p50),
+      'p95 (ms)': ms(latency.relayed.p95 - latency.direct.p95),
+      'p99 (ms)': ms(latency.relayed.p99 - latency.direct.p99),
+    },
+  ],
+  notes: [
+    'Latency: 2,000 `ping` → `pong` round trips, one at a time, alternating between a socket straight to the tank server and one through the gateway relay (same tank, 100 tanks broadcasting meanwhile with no viewers); a round trip crosses the relay twice, so the one-way figure added is about half.',
+    'Goal: < 1 ms added at p95.',
+  ],
+});
+recordBenchmark({
+  name: 'ws (viewers per gateway core)',
+  rows: proxyRows,
+  notes: [
+    'Viewers per gateway core: the process CPU with N relayed viewers minus that with N direct viewers (the server does the same work for both: a relay is one upstream viewer to it), N over that difference.',
   ],
 });
 process.exit(0);

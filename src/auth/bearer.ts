@@ -19,6 +19,23 @@ export interface BearerAuthOptions {
    * gateway's own pages only (see `requestToken` in `session.ts`). Off on the tank servers.
    */
   session?: boolean;
+  /**
+   * A request with no token at all (not a bad one) goes on as `GUEST`, who reads public tanks
+   * only: the gateway's lists and lookups for the web app's first visit.
+   */
+  guests?: boolean;
+}
+
+/**
+ * The caller of a request that came with no token where guests are let in. Its subject is one
+ * no verified token can have (the verifier refuses an empty `sub`), so it owns nothing and holds
+ * no grant: it reads public tanks only.
+ */
+export const GUEST: AuthUser = Object.freeze({ userId: '' });
+
+/** True for `GUEST`. */
+export function isGuest(user: AuthUser | undefined): boolean {
+  return user?.userId === '';
 }
 
 /**
@@ -32,11 +49,17 @@ export interface BearerAuthOptions {
  * app.get('/api/me', (c) => c.json({ user_id: c.var.user.userId }));
  * ```
  */
-export function bearerAuth({ verifier, session = false }: BearerAuthOptions): MiddlewareHandler<AuthEnv> {
+export function bearerAuth({
+  verifier,
+  session = false,
+  guests = false,
+}: BearerAuthOptions): MiddlewareHandler<AuthEnv> {
   if (typeof verifier?.verify !== 'function') throw new TypeError('bearerAuth needs a verifier');
   return async function bearerAuth(c, next) {
     const token = session ? requestToken(c) : tokenFromRequest(c.req.url, c.req.raw.headers);
-    c.set('user', await verifier.verify(token));
+    // Only a request without any credential is a guest's; a malformed one is still refused.
+    const bare = token === undefined && !c.req.raw.headers.has('authorization');
+    c.set('user', bare && guests ? GUEST : await verifier.verify(token));
     await next();
   };
 }

@@ -4,7 +4,7 @@
  * levels, and signed internal requests. Failures are `AuthError`s with a stable `code` and
  * `status`; the app's one `onError` turns them into problem+json.
  */
-export { type AuthEnv, type BearerAuthOptions, bearerAuth } from './bearer.ts';
+export { type AuthEnv, type BearerAuthOptions, bearerAuth, GUEST, isGuest } from './bearer.ts';
 export {
   AuthError,
   type AuthErrorCode,

@@ -96,7 +96,8 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
       new Request(`${gateway.url}/api/tanks`, {
         method: 'POST',
         headers,
-        body: JSON.stringify({ name: 'Tank 1', description: 'The default tank', seed: 42 }),
+        // Public, so a first visit watches it before signing in.
+        body: JSON.stringify({ name: 'Tank 1', description: 'The default tank', seed: 42, is_public: true }),
       }),
     );
     if (res.status !== 201)
@@ -128,7 +129,12 @@ function printWelcome({
     ...servers.map((x) => `  tank server: ${x.url}   (${x.serverId}, WebSocket ${x.wsUrl}/ws/<tank_id>)`),
     `  default tank: ${tankId} on ${s.serverId}`,
     '',
-    `  dev token (user ${DEV_USER}, 7 days; paste it into the dashboard to log in):`,
+    // The token rides in the fragment, which browsers never send: the page trades it for the
+    // session cookie and drops it from the address bar, so no server log ever holds it.
+    `  sign in (user ${DEV_USER}, 7 days): ${g}/#token=${token}`,
+    '  (public tanks can be watched without signing in)',
+    '',
+    '  dev token for curl:',
     `    export TOKEN=${token}`,
     '',
     '  try:',

@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import {
   type AuthEnv,
   bearerAuth,
+  isGuest,
   OPERATOR_SCOPE,
   requestToken,
   requireScope,
@@ -46,6 +47,16 @@ function streamAuth(verifier: TokenVerifier): MiddlewareHandler<AuthEnv> {
   };
 }
 
+/** `guest` for GET and HEAD (a request without any credential reads as `GUEST`), `auth` otherwise. */
+function readsAsGuest(
+  auth: MiddlewareHandler<AuthEnv>,
+  guest: MiddlewareHandler<AuthEnv>,
+): MiddlewareHandler<AuthEnv> {
+  return function readsAsGuest(c, next) {
+    return c.req.method === 'GET' || c.req.method === 'HEAD' ? guest(c, next) : auth(c, next);
+  };
+}
+
 /**
  * @example
  * ```ts
@@ -74,15 +85,18 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   app.use('*', limitRequests({ limits, byAddress: true }));
   // The web app's calls carry the session cookie instead of a header (from its own pages only).
   const auth = bearerAuth({ verifier, session: true });
-  app.use('/gateway/*', auth);
-  app.use('/api/tanks', auth);
-  app.use('/api/tanks/*', auth);
-  app.use('/api/servers', auth);
+  // A first visit without signing in reads what is public: the tank list, lookups, the servers.
+  const reads = readsAsGuest(auth, bearerAuth({ verifier, session: true, guests: true }));
+  app.use('/gateway/*', reads);
+  app.use('/api/tanks', reads);
+  app.use('/api/tanks/*', reads);
+  app.use('/api/servers', reads);
   app.use('/api/servers/:id/drain', auth, requireScope({ scope: OPERATOR_SCOPE }));
   app.use('/api/archives', auth);
   app.use('/api/events', streamAuth(verifier));
   registerSessionRoutes(app, { verifier, tokenMinter });
-  const perUser = limitRequests({ limits, byUser: true });
+  // Guests share no user: their address is what is counted.
+  const perUser = limitRequests({ limits, byUser: true, exempt: (c) => isGuest(c.get('user')) });
   app.use('/api/*', perUser);
   app.use('/gateway/*', perUser);
   app.use(

@@ -6,6 +6,7 @@ import { createGatewayApp } from './app.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
 import type { GatewayOptions } from './options.ts';
 import { buildGatewayParts, forgetOnNetworkEvents, gatewayRegistration, serveWebApp } from './parts.ts';
+import { createWsRelay } from './relay/index.ts';
 import { cachingVerifier } from './token-cache.ts';
 import { registerTransfers } from './transfers/index.ts';
 
@@ -45,6 +46,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     recoveryIntervalMs: options.transferRecoveryMs,
     recoveryIdleMs: options.transferRecoveryMs && 2 * options.transferRecoveryMs,
   });
+  const relay = createWsRelay({
+    ctx,
+    verifier,
+    tokenMinter: options.tokenMinter,
+    resolveServer: parts.resolveServer,
+    ...options.relay,
+  });
   serveWebApp(app, options.webRoot);
   const unlisten = forgetOnNetworkEvents(parts);
 
@@ -71,6 +79,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       await directory.start();
       await hub.start();
       http = answerClientErrors(createServer(getRequestListener(app.fetch)));
+      // `/ws/<tank_id>` is relayed to the tank's server; any other upgrade is not ours.
+      http.on('upgrade', (req, socket, head) => {
+        if (!relay.handleUpgrade(req, socket, head)) socket.destroy();
+      });
       await new Promise<void>((resolve, reject) => {
         http!.once('error', reject);
         http!.listen(port, listenHost, () => resolve());
@@ -84,6 +96,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       stopping ??= (async () => {
         http?.close();
         http?.closeAllConnections();
+        await relay.close();
         unlisten();
         await transfers.stop();
         await failover.stop();

@@ -12,6 +12,7 @@ import type { Realtime } from '../realtime/index.ts';
 import type { Db } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { PlacementStrategy } from './placement.ts';
+import type { WsRelayOptions } from './relay/index.ts';
 import type { ResolveServer } from './server-client.ts';
 
 /** The gateway's version, reported by `/health` and its registration. */
@@ -71,4 +72,9 @@ export interface GatewayOptions {
   processMetrics?: boolean;
   /** Quotas and rate limits (requests, creates, transfers, event streams, tanks per owner); none when absent. */
   limits?: Limits;
+  /** Tuning of the WebSocket relay (`/ws/<tank_id>`): watermarks, stall and follow bounds. */
+  relay?: Pick<
+    WsRelayOptions,
+    'highWaterBytes' | 'lowWaterBytes' | 'stallMs' | 'followMs' | 'maxPayload' | 'heartbeatMs'
+  >;
 }

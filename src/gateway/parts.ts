@@ -36,6 +36,8 @@ export interface GatewayParts {
   /** The connections of `serverClient`, closed when the gateway stops. */
   serverFetch: NodeFetch;
   serverClient: ServerClient;
+  /** Where a call for a server goes (the relay opens its WebSockets there too). */
+  resolveServer: ResolveServer;
   cache: TankCache;
   access: Access;
   hub: EventHub;
@@ -123,7 +125,19 @@ export function buildGatewayParts(options: GatewayOptions): GatewayParts {
     metrics,
     logger,
   };
-  return { gatewayId, logger, directory, serverFetch, serverClient, cache, access, hub, failover, ctx };
+  return {
+    gatewayId,
+    logger,
+    directory,
+    serverFetch,
+    serverClient,
+    resolveServer,
+    cache,
+    access,
+    hub,
+    failover,
+    ctx,
+  };
 }
 
 /** Serves the built web app at `/`, or, without it, a JSON note that tells a curl user where to go. */

@@ -8,6 +8,9 @@ export const WsClose = {
   normal: 1000,
   goingAway: 1001,
   policyViolation: 1008,
+  internalError: 1011,
+  /** The tank cannot be reached now (a relay that gave up following it): reconnect later. */
+  tryAgainLater: 1013,
   malformed: 4400,
   unauthorized: 4401,
   forbidden: 4403,

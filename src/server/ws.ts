@@ -59,14 +59,14 @@ export function fencedMessage(tank: Tank, err: ApiError): Record<string, unknown
     type: 'fenced',
     tank_id: tank.id,
     frame: tank.world.frame,
-    lookup: `/gateway/tanks/${tank.id}`,
+    lookup: `/api/tanks/${tank.id}/server`,
     retry_after_s: Number(err.headers['retry-after'] ?? 1),
     detail: err.message,
   };
 }
 
 /** Answers an upgrade refused for a limit with its 429 problem, before any WebSocket exists. */
-function refuseUpgrade(socket: Duplex, err: unknown): void {
+export function refuseUpgrade(socket: Duplex, err: unknown): void {
   const problem = toProblem(err);
   const body = JSON.stringify(problem);
   const head = [

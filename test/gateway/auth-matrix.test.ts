@@ -6,7 +6,9 @@
  * comes from the document, so a new route without an entry in `ROUTES` fails here. A user with no
  * grant on a private tank is told it does not exist (404, as for a missing tank: a 403 would reveal
  * it), a user without the operator scope is refused the operator's routes (403). The tank
- * servers' internal API refuses unsigned, altered, replayed and stale calls.
+ * servers' internal API refuses unsigned, altered, replayed and stale calls. A request with no
+ * credential at all reads as a guest where the first visit needs it (the marked GET routes): a
+ * private tank does not exist for it (404), and the lists show it nothing private.
  */
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +40,8 @@ interface RouteCase {
   hidden?: 'tank_not_found' | 'not_found';
   /** Only tokens with the operator scope may call it. */
   operator?: true;
+  /** Read as a guest when no credential at all comes (the web app's first visit). */
+  guest?: true;
 }
 
 /**
@@ -47,17 +51,18 @@ interface RouteCase {
 const PUBLIC = new Set(['GET /health', 'GET /metrics', 'POST /api/session', 'DELETE /api/session']);
 
 const ROUTES: Record<string, RouteCase> = {
-  'GET /api/tanks': {},
+  'GET /api/tanks': { guest: true },
   'POST /api/tanks': { body: () => ({ name: 'Intruder', is_public: false }) },
   'DELETE /api/tanks/{id}': { needed: 'admin' },
-  'GET /api/tanks/{id}': { needed: 'read' },
-  'GET /api/tanks/{id}/entities': { needed: 'read' },
+  'GET /api/tanks/{id}': { needed: 'read', guest: true },
+  'GET /api/tanks/{id}/entities': { needed: 'read', guest: true },
   'GET /api/tanks/{id}/entities/{entity_id}': {
     needed: 'read',
+    guest: true,
     params: (ids) => ({ id: ids.tank, entity_id: String(ids.fish) }),
   },
-  'GET /api/tanks/{id}/stats': { needed: 'read' },
-  'GET /api/tanks/{id}/snapshots': { needed: 'read' },
+  'GET /api/tanks/{id}/stats': { needed: 'read', guest: true },
+  'GET /api/tanks/{id}/snapshots': { needed: 'read', guest: true },
   'POST /api/tanks/{id}/pause': { needed: 'write' },
   'POST /api/tanks/{id}/resume': { needed: 'write' },
   'POST /api/tanks/{id}/fish': { needed: 'write', body: () => ({}) },
@@ -68,7 +73,7 @@ const ROUTES: Record<string, RouteCase> = {
     params: (ids) => ({ id: ids.tank, snapshot_id: ids.snapshot }),
   },
   'POST /api/tanks/{id}/move': { needed: 'admin', body: () => ({ server_id: 'server-nowhere' }) },
-  'GET /api/tanks/{id}/permissions': { needed: 'admin' },
+  'GET /api/tanks/{id}/permissions': { needed: 'admin', guest: true },
   'POST /api/tanks/{id}/permissions': {
     needed: 'admin',
     body: () => ({ user_id: 'rita', permission: 'admin' }),
@@ -77,7 +82,8 @@ const ROUTES: Record<string, RouteCase> = {
     needed: 'admin',
     params: (ids) => ({ id: ids.tank, user_id: 'rita' }),
   },
-  'GET /gateway/tanks/{id}': { needed: 'read' },
+  'GET /gateway/tanks/{id}': { needed: 'read', guest: true },
+  'GET /api/tanks/{id}/server': { needed: 'read', guest: true },
   'POST /gateway/transfer': {
     needed: 'write',
     body: (ids) => ({ source_tank_id: ids.tank, dest_tank_id: ids.other, entity_id: ids.fish }),
@@ -90,7 +96,7 @@ const ROUTES: Record<string, RouteCase> = {
   // Imports name no existing tank; the archive tests cover what they refuse.
   'POST /api/tanks/import': { body: () => ({}) },
   'GET /api/archives': { operator: true },
-  'GET /api/servers': {},
+  'GET /api/servers': { guest: true },
   'GET /api/events': {},
   'GET /api/session': {},
   'GET /api/session/ws-token': {},
@@ -201,8 +207,25 @@ describe('the route table', () => {
   });
 });
 
+describe('a guest (no credential at all)', () => {
+  it.each(KEYS.filter((k) => !ROUTES[k]!.guest))('should be refused %s with 401', async (key) => {
+    await expectRefused(key, {}, 401, 'missing_token');
+  });
+  it.each(KEYS.filter((k) => ROUTES[k]!.guest && ROUTES[k]!.needed))(
+    'should be told by %s that the private tank does not exist (404)',
+    async (key) => {
+      await expectRefused(key, {}, 404, 'tank_not_found');
+    },
+  );
+  it('should see the servers, and no private tank in the list', async () => {
+    expect((await stack.call('/api/servers')).status).toBe(200);
+    const list = await stack.json<{ tanks: Array<{ tank: { tank_id: string } }> }>('/api/tanks', 200);
+    expect(list.tanks.map((t) => t.tank.tank_id)).not.toContain(ids.tank);
+    expect(list.tanks.map((t) => t.tank.tank_id)).not.toContain(ids.other);
+  });
+});
+
 describe.each([
-  { name: 'no token', as: {}, code: 'missing_token' },
   { name: 'a token signed with another secret', as: { rawToken: 'forged' }, code: 'invalid_token' },
   { name: 'an expired token', as: { rawToken: 'expired' }, code: 'expired_token' },
 ])('with $name', ({ as, code }) => {

@@ -132,7 +132,8 @@ describe('client-address limits on the gateway', async () => {
 
   it('should answer 429 past an address’s requests, with or without a token', async () => {
     // The two streams above spent two; two unauthenticated requests spend the rest.
-    for (let i = 0; i < 2; i++) expect((await fetch(`${stack.gateway.url}/api/tanks`)).status).toBe(401);
+    // (Without a token the list answers as to a guest: counted by address all the same.)
+    for (let i = 0; i < 2; i++) expect((await fetch(`${stack.gateway.url}/api/tanks`)).status).toBe(200);
     const token = await mintToken({ secret: SECRET, userId: 'kim' });
     const res = await fetch(`${stack.gateway.url}/api/tanks`, {
       headers: { authorization: `Bearer ${token}` },

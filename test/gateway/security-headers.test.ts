@@ -72,7 +72,8 @@ describe('the gateway', () => {
       fetch(`${withWeb.url}/assets/missing.js`),
       fetch(`${withWeb.url}/health`),
       fetch(`${withWeb.url}/openapi.json`),
-      fetch(`${withWeb.url}/api/tanks`),
+      // A bad token is refused (no credential at all would read as a guest).
+      fetch(`${withWeb.url}/api/tanks`, { headers: { authorization: 'Bearer forged' } }),
       fetch(`${withWeb.url}/api/tanks`, { headers: { authorization: `Bearer ${token}` } }),
       fetch(`${withWeb.url}/api/tanks`, {
         method: 'POST',

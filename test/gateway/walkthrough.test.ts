@@ -153,7 +153,7 @@ const CHECKS: Record<string, Check> = {
     expect(serverPorts).toContain(port);
     expect(a.websocket_url).toBe(`ws://127.0.0.1:${port}/ws/${v.TANK}`);
   },
-  '401 GET /gateway/tanks/$TANK': (a) => expect(a).toMatchObject({ status: 401, code: 'missing_token' }),
+  '401 GET /gateway/tanks/$TANK': (a) => expect(a).toMatchObject({ status: 401, code: 'invalid_token' }),
   '200 GET /api/tanks': (a, { vars: v }) =>
     expect(a.tanks).toContainEqual(
       expect.objectContaining({ tank: expect.objectContaining({ tank_id: v.TANK }), available: true }),

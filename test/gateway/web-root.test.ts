@@ -59,7 +59,9 @@ describe('the gateway with a built web app', () => {
     const health = await get(withWeb, '/health');
     expect(health.status).toBe(200);
     expect(((await health.json()) as { status: string }).status).toBe('healthy');
-    const tanks = await get(withWeb, '/api/tanks');
+    // Without a credential the list answers as to a guest; a bad token is refused as ever.
+    expect((await get(withWeb, '/api/tanks')).status).toBe(200);
+    const tanks = await fetch(`${withWeb.url}/api/tanks`, { headers: { authorization: 'Bearer forged' } });
     expect(tanks.status).toBe(401);
     expect(tanks.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });

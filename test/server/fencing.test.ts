@@ -88,7 +88,7 @@ describe('a server cut off from Consul', () => {
     expect(fenced).toMatchObject({
       type: 'fenced',
       tank_id: kept,
-      lookup: `/gateway/tanks/${kept}`,
+      lookup: `/api/tanks/${kept}/server`,
       retry_after_s: expect.any(Number),
     });
     expect((await viewer.closed).code).toBe(4503);

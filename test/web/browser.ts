@@ -48,15 +48,17 @@ export interface DevStack {
   token(user: string): Promise<string>;
   /** A call to the gateway as `user`; returns the response. */
   call(user: string, method: string, pathname: string, body?: unknown): Promise<Response>;
+  /** The dev process's output (its welcome text and its JSON log lines), when it was started here. */
+  logFile?: string;
 }
 
 /** `tankworld dev` (the gateway and 2 servers) on free ports and an empty data folder. */
-export async function startDev(cleanup: Cleanup): Promise<DevStack> {
+export async function startDev(cleanup: Cleanup, { logLevel = 'warn' } = {}): Promise<DevStack> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tankworld-web-'));
   cleanup.add(() => rm(dataDir, { recursive: true, force: true }));
   const gatewayPort = await freePort();
   const gateway = `http://127.0.0.1:${gatewayPort}`;
-  await startProgram({
+  const dev = await startProgram({
     name: 'tankworld-dev-web',
     command: process.execPath,
     args: [path.join(ROOT, 'src/cli.ts'), 'dev', '--port', '0', '--gateway-port', String(gatewayPort)],
@@ -68,7 +70,7 @@ export async function startDev(cleanup: Cleanup): Promise<DevStack> {
       JWT_SECRET: SECRET,
       INTERNAL_SECRET: SECRET,
       HEARTBEAT_MS: '500',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: logLevel,
     },
     ready: async () =>
       (
@@ -79,7 +81,7 @@ export async function startDev(cleanup: Cleanup): Promise<DevStack> {
     startTimeout: 60_000,
     cleanup,
   });
-  return gatewayStack(gateway);
+  return { ...gatewayStack(gateway), logFile: dev.logFile };
 }
 
 /** Calls to the gateway at `gateway` with tokens minted on the tests' secret. */

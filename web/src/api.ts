@@ -43,6 +43,20 @@ export function signIn(token: string): Promise<Session> {
   return api<Session>('/api/session', { method: 'POST', body: { token: token.trim() } });
 }
 
+/**
+ * Signs in from the link `npm start` prints (`/#token=…`): the token sits in the fragment, which
+ * the browser never sends, and leaves the address bar (and the history entry) before the one call
+ * that trades it for the HttpOnly cookie, so it is neither bookmarked nor kept by the page.
+ * Resolves false when the address has no such fragment.
+ */
+export async function signInFromLink(): Promise<boolean> {
+  const match = /^#token=([^&]+)/.exec(location.hash);
+  if (!match) return false;
+  history.replaceState(null, '', location.pathname + location.search);
+  await signIn(decodeURIComponent(match[1]!));
+  return true;
+}
+
 /** The signed-in user; an `ApiFailure` with status 401 when there is no session. */
 export function currentSession(): Promise<Session> {
   return api<Session>('/api/session');
@@ -56,9 +70,20 @@ export async function signOut(): Promise<void> {
 /**
  * A token for the tank server's WebSocket, which takes one only in its URL: it lives about a
  * minute (servers check it when the socket opens), so ask for a new one on every connect.
+ * Undefined for a guest (no session): it watches through the gateway's relay instead.
  */
-export async function webSocketToken(): Promise<string> {
-  return (await api<{ token: string }>('/api/session/ws-token')).token;
+export async function webSocketToken(): Promise<string | undefined> {
+  try {
+    return (await api<{ token: string }>('/api/session/ws-token')).token;
+  } catch (err) {
+    if (err instanceof ApiFailure && err.status === 401) return undefined;
+    throw err;
+  }
+}
+
+/** The gateway's own relay of a tank's stream (`/ws/<id>`): what a guest watches through. */
+export function relayUrl(tankId: string): string {
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/${encodeURIComponent(tankId)}`;
 }
 
 export interface ServerLoad {

@@ -3,7 +3,9 @@
  * The network dashboard: servers with health, region and load (with CPU over time), tanks with
  * their server, fish and viewers, a live feed of server changes, tank changes and transfer
  * steps from `/api/events`, and a button that creates a tank. Refreshes on every event and
- * every few seconds, never by reloading the page.
+ * every few seconds, never by reloading the page. Without a session it is the guest's view:
+ * the servers and the public tanks (to watch), with the log-in box; the sign-in link that
+ * `npm start` prints (`/#token=…`) signs in at once.
  */
 import {
   ApiFailure,
@@ -12,6 +14,7 @@ import {
   el,
   type ServerView,
   signIn,
+  signInFromLink,
   signOut,
   type TankListing,
 } from './api.ts';
@@ -204,26 +207,43 @@ function openViewerFromHash(): boolean {
   return viewer !== null;
 }
 
+/** The signed-in user, undefined for a guest; an error other than "no session" is shown. */
+async function sessionUser(): Promise<string | undefined> {
+  try {
+    await signInFromLink();
+  } catch (err) {
+    showLogin(`That sign-in link was refused: ${(err as Error).message}`);
+  }
+  try {
+    return (await currentSession()).user_id;
+  } catch (err) {
+    if (err instanceof ApiFailure && err.status === 401) return undefined;
+    throw err;
+  }
+}
+
 async function start(): Promise<void> {
   if (openViewerFromHash()) return;
-  let user: string;
+  let user: string | undefined;
   try {
-    user = (await currentSession()).user_id;
+    user = await sessionUser();
     await api('/api/servers');
   } catch (err) {
-    if (err instanceof ApiFailure && err.status === 401) return showLogin();
     return showLogin(err instanceof ApiFailure ? `${err.message} (${err.status})` : String(err));
   }
-  $('login').hidden = true;
   $('dashboard').hidden = false;
-  $('who').textContent = `signed in as ${user}`;
-  $('logout').hidden = false;
+  // A guest sees the public tanks and the log-in box; creating and the live feed need a session.
+  $('login').hidden = user !== undefined;
+  $('who').textContent = user === undefined ? 'watching public tanks as a guest' : `signed in as ${user}`;
+  $('logout').hidden = user === undefined;
+  $('create').hidden = user === undefined;
+  $('feed-card').hidden = user === undefined;
   let pending: number | undefined;
   const soon = () => {
     clearTimeout(pending);
     pending = window.setTimeout(refresh, 150);
   };
-  followEvents(soon);
+  if (user !== undefined) followEvents(soon);
   await refresh();
   setInterval(refresh, REFRESH_MS);
 }
@@ -239,7 +259,7 @@ $('login-form').addEventListener('submit', async (event) => {
   }
   // The page keeps no copy: from here the HttpOnly cookie is the session.
   field.value = '';
-  void start();
+  location.reload();
 });
 $('logout').addEventListener('click', async () => {
   await signOut().catch(() => undefined);

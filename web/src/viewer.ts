@@ -9,7 +9,7 @@
  */
 import { GENOME_RANGES } from '../../src/sim/index.ts';
 import { createFrameDecoder, type FishState, type TankFrame } from '../../src/tank/wire/index.ts';
-import { ApiFailure, api, el, webSocketToken } from './api.ts';
+import { ApiFailure, api, el, relayUrl, webSocketToken } from './api.ts';
 import { drawScene } from './draw.ts';
 import { followTankStats } from './tank-stats.ts';
 
@@ -196,7 +196,10 @@ async function watch({
   const token = await webSocketToken();
   const moved = movedFrom ? ` (moved from ${movedFrom})` : '';
   $('where').textContent = `on ${serverId} · ${new URL(websocketUrl).host}${moved}`;
-  const ws = new WebSocket(`${websocketUrl}?token=${encodeURIComponent(token)}`);
+  // A guest has no token for the server: public tanks come through the gateway's relay.
+  const ws = new WebSocket(
+    token === undefined ? relayUrl(tankId) : `${websocketUrl}?token=${encodeURIComponent(token)}`,
+  );
   ws.binaryType = 'arraybuffer';
   const decoder = createFrameDecoder();
   let movedTo: MovedMessage | undefined;
