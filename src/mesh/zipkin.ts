@@ -71,6 +71,10 @@ export async function startZipkin({
               jar,
               `--server.port=${listenPort}`,
               '--server.address=127.0.0.1',
+              // The in-memory store keeps 500,000 spans by default, far past what 256 MB holds:
+              // once full the JVM did nothing but full GCs (a core of a 2-core machine, measured
+              // by `npm run bench tracing`). 20,000 spans are ~1,200 transfers' traces.
+              '--zipkin.storage.mem.max-spans=20000',
             ],
             logFile,
             cwd: runDir.path,

@@ -1,0 +1,192 @@
+/**
+ * @module
+ * One run of the tracing bench's workload in its own process (OpenTelemetry's tracer provider is
+ * process-global, so tracing on and off cannot share one): a gateway and two tank servers on
+ * PostgreSQL (DATABASE_URL), tracing started as `tankworld` processes start it (exporting to
+ * OTEL_EXPORTER_ZIPKIN_ENDPOINT when set, spans kept in-process otherwise), then cross-server
+ * transfers one at a time through `POST /gateway/transfer`, then `GET /gateway/tanks/{id}` under
+ * autocannon from a separate process. Prints one JSON line of figures. Started by
+ * bench/tracing.ts; not a bench of its own.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
+import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
+import { createGateway } from '../../src/gateway/index.ts';
+import { createRealtime } from '../../src/realtime/index.ts';
+import { createTankServer, type TankServer } from '../../src/server/index.ts';
+import { createStore } from '../../src/store/index.ts';
+import { createLogger, startTracing } from '../../src/telemetry/index.ts';
+
+/** What one run prints, read by bench/tracing.ts. */
+export interface TracingRunResult {
+  transfers: number;
+  transferP50: number;
+  transferP95: number;
+  /** User + system CPU of this process per transfer, ms. */
+  transferCpuMs: number;
+  lookupRps: number;
+  lookupP99: number;
+  lookupTotal: number;
+  /** User + system CPU of this process (gateway and servers) per 1000 lookups, ms. */
+  lookupCpuMs: number;
+}
+
+const TRANSFERS = Number(process.env.TRACING_BENCH_TRANSFERS ?? 300);
+const SECONDS = Number(process.env.TRACING_BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.TRACING_BENCH_CONNECTIONS ?? 50);
+const TANKS = 40;
+const SECRET = 'bench-tracing-secret-0123456789';
+const run = promisify(execFile);
+
+const tracing = await startTracing({
+  serviceName: 'tank-bench',
+  zipkinEndpoint: process.env.OTEL_EXPORTER_ZIPKIN_ENDPOINT,
+  otlpEndpoint: process.env.OTEL_EXPORTER_OTLP_ENDPOINT,
+});
+const logger = createLogger({ level: 'warn' });
+const store = createStore({ databaseUrl: process.env.DATABASE_URL!, logger });
+await store.migrate();
+const realtime = await createRealtime({});
+const registry = createLocalRegistry();
+const verifier = createTokenVerifier({ secret: SECRET });
+const servers = new Map<string, TankServer>();
+for (const id of ['server-1', 'server-2']) {
+  const server = createTankServer({
+    serverId: id,
+    db: store.db,
+    discovery: createLocalDiscovery({ registry, logger }),
+    realtime,
+    verifier,
+    internalVerifier: createInternalVerifier({ secret: SECRET }),
+    logger,
+    heartbeatMs: 1000,
+  });
+  await server.start();
+  servers.set(id, server);
+}
+const gateway = createGateway({
+  gatewayId: 'gateway-bench',
+  port: 0,
+  db: store.db,
+  discovery: createLocalDiscovery({ registry, logger }),
+  realtime,
+  verifier,
+  internalSecret: SECRET,
+  logger,
+  failoverGraceMs: 0,
+});
+await gateway.start();
+const token = await mintToken({ secret: SECRET, userId: 'bench' });
+const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+
+/** Tanks made through the gateway (placement spreads them), paused, grouped by their server. */
+const ids: string[] = [];
+const byServer = new Map<string, string[]>();
+for (let i = 0; i < TANKS; i++) {
+  const res = await fetch(`${gateway.url}/api/tanks`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: `trace-${i}`, seed: i, initial_fish: 20 }),
+  });
+  const text = await res.text();
+  if (res.status !== 201) throw new Error(`create failed: ${res.status} ${text}`);
+  const body = JSON.parse(text) as { tank: { tank_id: string }; server: { server_id: string } };
+  servers.get(body.server.server_id)!.host.get(body.tank.tank_id)!.pause();
+  ids.push(body.tank.tank_id);
+  byServer.set(body.server.server_id, [...(byServer.get(body.server.server_id) ?? []), body.tank.tank_id]);
+}
+const [a, b] = [byServer.get('server-1')?.[0], byServer.get('server-2')?.[0]];
+if (!a || !b) throw new Error(`placement put no tank on one server: ${JSON.stringify([...byServer])}`);
+const ends = [
+  { tank: a, server: servers.get('server-1')! },
+  { tank: b, server: servers.get('server-2')! },
+];
+
+/** One transfer through the gateway of the first fish of the fuller tank; returns ms. */
+async function transferOnce(): Promise<number> {
+  const count = (e: (typeof ends)[number]) => e.server.host.get(e.tank)!.world.fish.count;
+  const [from, to] = count(ends[0]!) >= count(ends[1]!) ? [ends[0]!, ends[1]!] : [ends[1]!, ends[0]!];
+  const began = performance.now();
+  const res = await fetch(`${gateway.url}/gateway/transfer`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      source_tank_id: from.tank,
+      dest_tank_id: to.tank,
+      entity_id: from.server.host.get(from.tank)!.world.fish.id[0]!,
+      entity_type: 'fish',
+    }),
+  });
+  const text = await res.text();
+  const ms = performance.now() - began;
+  if (res.status !== 200) throw new Error(`transfer failed: ${res.status} ${text}`);
+  return ms;
+}
+
+// Same load generator as bench/gateway.ts: its own process, off the gateway's event loop.
+const loadScript = `
+import autocannon from 'autocannon';
+const { url, token, ids, connections, duration } = JSON.parse(process.argv[1]);
+const result = await autocannon({
+  url, connections, duration, pipelining: 1,
+  headers: { authorization: 'Bearer ' + token },
+  requests: ids.map((id) => ({ method: 'GET', path: '/gateway/tanks/' + id })),
+});
+process.stdout.write(JSON.stringify({
+  rps: result.requests.average, total: result.requests.total, non2xx: result.non2xx,
+  errors: result.errors, p99: result.latency.p99,
+}));
+`;
+async function lookupLoad(duration: number) {
+  const { stdout } = await run(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      loadScript,
+      JSON.stringify({ url: gateway.url, token, ids, connections: CONNECTIONS, duration }),
+    ],
+    { cwd: new URL('../..', import.meta.url).pathname, maxBuffer: 1 << 20 },
+  );
+  const out = JSON.parse(stdout) as {
+    rps: number;
+    total: number;
+    non2xx: number;
+    errors: number;
+    p99: number;
+  };
+  if (out.non2xx > 0 || out.errors > 0) throw new Error(`lookups failed: ${stdout}`);
+  return out;
+}
+
+for (let i = 0; i < 30; i++) await transferOnce(); // warm-up: JIT, pools, the exporter's first batch
+const samples: number[] = [];
+const cpu = process.cpuUsage();
+for (let i = 0; i < TRANSFERS; i++) samples.push(await transferOnce());
+const used = process.cpuUsage(cpu);
+samples.sort((x, y) => x - y);
+const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!;
+
+await lookupLoad(2); // warm-up
+const lookupCpu = process.cpuUsage();
+const lookup = await lookupLoad(SECONDS);
+const lookupUsed = process.cpuUsage(lookupCpu);
+
+const result: TracingRunResult = {
+  transfers: samples.length,
+  transferP50: q(0.5),
+  transferP95: q(0.95),
+  transferCpuMs: (used.user + used.system) / 1000 / samples.length,
+  lookupRps: lookup.rps,
+  lookupP99: lookup.p99,
+  lookupTotal: lookup.total,
+  // µs per lookup is ms per 1000 lookups.
+  lookupCpuMs: (lookupUsed.user + lookupUsed.system) / lookup.total,
+};
+await gateway.stop();
+for (const s of servers.values()) await s.stop();
+await realtime.close();
+await store.close();
+await tracing.shutdown(); // flushes the last batch to Zipkin
+process.stdout.write(`${JSON.stringify(result)}\n`);
