@@ -36,7 +36,12 @@ export interface SignedUpgrade {
  * an empty body; false when it is forged, replayed or stale (then it counts as a client's);
  * undefined when the socket went away meanwhile (it is dropped: nothing was counted for it).
  */
-export async function signedByGateway({ verifier, req, socket, logger }: SignedUpgrade): Promise<boolean | undefined> {
+export async function signedByGateway({
+  verifier,
+  req,
+  socket,
+  logger,
+}: SignedUpgrade): Promise<boolean | undefined> {
   // Node's HTTP server let go of the socket at the upgrade: an error while we wait (a reset)
   // needs a listener of ours or it ends the process; `ws` adds its own once it has the socket.
   const onError = (err: Error) => logger.debug({ err }, 'viewer socket error before the upgrade');

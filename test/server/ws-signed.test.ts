@@ -11,12 +11,7 @@ import net from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { signRequest } from '../../src/auth/index.ts';
-import {
-  createLimits,
-  createMemoryLimitBackend,
-  type Limits,
-  NO_LIMITS,
-} from '../../src/limits/index.ts';
+import { createLimits, createMemoryLimitBackend, type Limits, NO_LIMITS } from '../../src/limits/index.ts';
 import { useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { SECRET, startTestServer, type TestServer } from './fixture.ts';
 
@@ -37,7 +32,10 @@ beforeAll(async () => {
   const body = JSON.stringify({ tank_id: randomUUID(), name: 'Relayed', owner: 'owner', initial_fish: 0 });
   const res = await fetch(`${server.server.url}${path}`, {
     method: 'POST',
-    headers: { ...signRequest({ secret: SECRET, method: 'POST', path, body }), 'content-type': 'application/json' },
+    headers: {
+      ...signRequest({ secret: SECRET, method: 'POST', path, body }),
+      'content-type': 'application/json',
+    },
     body,
   });
   expect(res.status).toBe(201);

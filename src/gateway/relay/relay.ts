@@ -14,7 +14,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type AuthUser, isGuest, signRequest, type TokenMinter, type TokenVerifier } from '../../auth/index.ts';
+import {
+  type AuthUser,
+  isGuest,
+  signRequest,
+  type TokenMinter,
+  type TokenVerifier,
+} from '../../auth/index.ts';
 import { peerAddress } from '../../limits/index.ts';
 import { closeReason, refuseUpgrade, WsClose } from '../../server/index.ts';
 import type { GatewayContext } from '../context.ts';
