@@ -241,7 +241,10 @@ export function createViewerSockets({
         return true;
       }
       if (internalVerifier && req.headers[SignatureHeader.signature] !== undefined)
-        void upgradeSigned(internalVerifier, req, socket, head);
+        upgradeSigned(internalVerifier, req, socket, head).catch((err) => {
+          logger.error({ err }, 'signed upgrade failed');
+          socket.destroy();
+        });
       else upgrade(req, socket, head, false);
       return true;
     },
