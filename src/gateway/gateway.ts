@@ -51,6 +51,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     verifier,
     tokenMinter: options.tokenMinter,
     resolveServer: parts.resolveServer,
+    internalSecret: options.internalSecret,
     ...options.relay,
   });
   serveWebApp(app, options.webRoot);

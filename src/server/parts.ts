@@ -98,6 +98,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     onFrameSkipped: () => metrics.framesSkipped.inc(),
     connections: limits.ws,
     fenced: () => fencing.refusal(),
+    internalVerifier: options.internalVerifier,
   });
   // A restored world replays the tank's transfer journal: only the store is needed for that,
   // so the tank service takes the two functions straight from `transfers/held.ts`.

@@ -13,16 +13,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import type { AuthUser, PermissionLevel, TokenVerifier } from '../auth/index.ts';
-import { type ApiError, problemHeaders, toProblem } from '../http/index.ts';
+import {
+  type AuthUser,
+  type InternalVerifier,
+  type PermissionLevel,
+  SignatureHeader,
+  type TokenVerifier,
+} from '../auth/index.ts';
+import type { ApiError } from '../http/index.ts';
 import { type ConnectionLimit, createConnectionLimit, peerAddress } from '../limits/index.ts';
 import type { Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { createAdmission } from './ws-admit.ts';
 import { closeReason, WsClose } from './ws-close.ts';
+import { refuseUpgrade, signedByGateway } from './ws-upgrade.ts';
 import { createViewerIo, type Viewer } from './ws-viewer.ts';
 
-export { WsClose };
+export { refuseUpgrade, WsClose };
 
 export interface ViewerSocketsOptions {
   logger: Logger;
@@ -48,6 +55,12 @@ export interface ViewerSocketsOptions {
    * on every upgrade, admission and message; `undefined` while it holds its lease.
    */
   fenced?: () => ApiError | undefined;
+  /**
+   * Checks the internal signature a gateway's relay puts on its upgrades: a verified one is not
+   * counted per client address (the address is the gateway's, shared by all it relays; the
+   * gateway counted the real client), only per user at admission. Without it none is exempt.
+   */
+  internalVerifier?: InternalVerifier;
 }
 
 /**
@@ -63,20 +76,6 @@ export function fencedMessage(tank: Tank, err: ApiError): Record<string, unknown
     retry_after_s: Number(err.headers['retry-after'] ?? 1),
     detail: err.message,
   };
-}
-
-/** Answers an upgrade refused for a limit with its 429 problem, before any WebSocket exists. */
-export function refuseUpgrade(socket: Duplex, err: unknown): void {
-  const problem = toProblem(err);
-  const body = JSON.stringify(problem);
-  const head = [
-    `HTTP/1.1 ${problem.status} ${problem.title}`,
-    'content-type: application/problem+json',
-    `content-length: ${Buffer.byteLength(body)}`,
-    ...Object.entries(problemHeaders(err)).map(([name, value]) => `${name}: ${value}`),
-    'connection: close',
-  ];
-  socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }
 
 /**
@@ -104,6 +103,7 @@ export function createViewerSockets({
   onFrameSkipped = () => {},
   connections = createConnectionLimit({ name: 'ws', perUser: 0, perAddress: 0 }),
   fenced = () => undefined,
+  internalVerifier,
 }: ViewerSocketsOptions) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 });
   const viewers = new Set<Viewer>();
@@ -175,6 +175,48 @@ export function createViewerSockets({
     if (ws.readyState === WebSocket.OPEN) viewer.stopWatching = tank.watch((frame) => deliver(viewer, frame));
   }
 
+  /**
+   * Counts the upgrade (per client address unless the gateway signed it), then hands it to `ws`.
+   * The user's own limit is applied at admission (`ws-admit.ts`), signed or not.
+   */
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, signed: boolean): void {
+    let release = () => {};
+    try {
+      if (!signed) release = connections.open({ address: peerAddress(req) });
+    } catch (err) {
+      refuseUpgrade(socket, err);
+      return;
+    }
+    // The socket, not the WebSocket: a handshake that fails closes it too.
+    socket.once('close', release);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // Before anything else: a frame `ws` refuses (over `maxPayload`, text that is not
+      // UTF-8) is an 'error' on the socket, and one with no listener ends the process. With
+      // a listener, `ws` closes that socket itself with the code the frame earned (1009,
+      // 1007); the frame may arrive while the viewer is still being admitted.
+      ws.on('error', (err) => logger.debug({ err, path: req.url?.split('?')[0] }, 'viewer socket error'));
+      admit(req, ws).catch((err) => {
+        logger.error({ err }, 'viewer admission failed');
+        ws.close(1011, 'internal error');
+      });
+    });
+  }
+
+  /** A signed upgrade (a gateway's relay): counted once its signature is checked. */
+  async function upgradeSigned(
+    verifier: InternalVerifier,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+  ): Promise<void> {
+    const signed = await signedByGateway({ verifier, req, socket, logger });
+    if (signed === undefined) return;
+    // Fenced while the signature was checked: refused as before it.
+    const refusal = fenced();
+    if (refusal) refuseUpgrade(socket, refusal);
+    else upgrade(req, socket, head, signed);
+  }
+
   const admit = createAdmission({ verifier, findTank, levelOf, connections, maxEarlyBytes, attach });
 
   const heartbeat = setInterval(() => {
@@ -198,26 +240,12 @@ export function createViewerSockets({
         refuseUpgrade(socket, refusal);
         return true;
       }
-      let release: () => void;
-      try {
-        release = connections.open({ address: peerAddress(req) });
-      } catch (err) {
-        refuseUpgrade(socket, err);
-        return true;
-      }
-      // The socket, not the WebSocket: a handshake that fails closes it too.
-      socket.once('close', release);
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        // Before anything else: a frame `ws` refuses (over `maxPayload`, text that is not
-        // UTF-8) is an 'error' on the socket, and one with no listener ends the process. With
-        // a listener, `ws` closes that socket itself with the code the frame earned (1009,
-        // 1007); the frame may arrive while the viewer is still being admitted.
-        ws.on('error', (err) => logger.debug({ err, path: req.url?.split('?')[0] }, 'viewer socket error'));
-        admit(req, ws).catch((err) => {
-          logger.error({ err }, 'viewer admission failed');
-          ws.close(1011, 'internal error');
+      if (internalVerifier && req.headers[SignatureHeader.signature] !== undefined)
+        upgradeSigned(internalVerifier, req, socket, head).catch((err) => {
+          logger.error({ err }, 'signed upgrade failed');
+          socket.destroy();
         });
-      });
+      else upgrade(req, socket, head, false);
       return true;
     },
     /**

@@ -7,13 +7,20 @@
  * (`ResolveServer`: straight, or through the local Envoy with the routing header in the mesh),
  * and carries a token minted for the user for each connection (a minute long, like the web
  * viewer's), or the client's own when the gateway can sign none: the client's token never goes
- * into an upstream URL, and a follow after an hour does not fail on an expired one.
+ * into an upstream URL, and a follow after an hour does not fail on an expired one. The upgrade
+ * carries the gateway's internal signature too: the server counts it per user, not per address.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { type AuthUser, isGuest, type TokenMinter, type TokenVerifier } from '../../auth/index.ts';
+import {
+  type AuthUser,
+  isGuest,
+  signRequest,
+  type TokenMinter,
+  type TokenVerifier,
+} from '../../auth/index.ts';
 import { peerAddress } from '../../limits/index.ts';
 import { closeReason, refuseUpgrade, WsClose } from '../../server/index.ts';
 import type { GatewayContext } from '../context.ts';
@@ -28,6 +35,12 @@ export interface WsRelayOptions {
   /** Mints the upstream's token; without one the client's own token is passed on (in a header). */
   tokenMinter?: TokenMinter;
   resolveServer: ResolveServer;
+  /**
+   * The internal secret (as `serverClient`'s): each upstream upgrade is signed with it, so a
+   * server counts relayed viewers per user, not against the gateway's one address. Without it
+   * the upgrades are a client's (at most `WS_MAX_PER_ADDRESS` relayed viewers per server).
+   */
+  internalSecret?: string;
   /** Bytes queued for a client before its upstream is paused, and below which it is read again. */
   highWaterBytes?: number;
   lowWaterBytes?: number;
@@ -56,6 +69,7 @@ export function createWsRelay({
   verifier,
   tokenMinter,
   resolveServer,
+  internalSecret,
   highWaterBytes = 256 * 1024,
   lowWaterBytes = 64 * 1024,
   stallMs = 5000,
@@ -103,7 +117,14 @@ export function createWsRelay({
     const upstreamToken = tokenMinter
       ? await tokenMinter.mint({ userId, scopes: user.scopes, ttlSeconds: UPSTREAM_TOKEN_SECONDS })
       : token!;
-    return { url: url.href, headers: { ...server.headers, authorization: `Bearer ${upstreamToken}` } };
+    // Signed afresh for each upstream (a follow opens another): a nonce is good for one upgrade.
+    const signature = internalSecret
+      ? signRequest({ secret: internalSecret, method: 'GET', path: url.pathname + url.search })
+      : {};
+    return {
+      url: url.href,
+      headers: { ...server.headers, ...signature, authorization: `Bearer ${upstreamToken}` },
+    };
   }
 
   async function start(req: IncomingMessage, client: WebSocket): Promise<void> {
