@@ -40,7 +40,12 @@ export const CreateTankBody = z
       .min(1)
       .max(100)
       .optional()
-      .openapi({ description: 'Prefer a server in this region (or zone)' }),
+      .openapi({ description: 'Place the tank only on a server in this region (or zone)' }),
+    server_id: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: 'Place the tank on this server (healthy, not draining, not full)' }),
   })
   .strict()
   .openapi('GatewayCreateTank');
@@ -78,11 +83,11 @@ const createTankRoute = createRoute({
   method: 'post',
   path: '/api/tanks',
   tags: ['tanks'],
-  summary: 'Create a tank on the least-loaded healthy server (the caller becomes its admin)',
+  summary: 'Create a tank on the chosen or least-loaded healthy server (the caller becomes its admin)',
   request: { body: { required: true, content: { 'application/json': { schema: CreateTankBody } } } },
   responses: {
     201: { description: 'created', content: { 'application/json': { schema: LookupSchema } } },
-    ...problemResponses(400, 401, 403, 413, 429, 503),
+    ...problemResponses(400, 401, 403, 409, 413, 422, 429, 503),
   },
 });
 
