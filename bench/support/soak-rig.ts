@@ -16,7 +16,9 @@ import { freePorts, PROJECT_ROOT, type ProgramHandle, startProgram } from '../..
 import { UNLIMITED_ENV } from './limits.ts';
 
 const CLI = path.join(PROJECT_ROOT, 'src/cli.ts');
-const SECRET = 'transfer-soak-secret-0123456789';
+/** The rig's token secret: a caller mints tokens for more users with it. */
+export const SOAK_SECRET = 'transfer-soak-secret-0123456789';
+const SECRET = SOAK_SECRET;
 
 export interface SoakRig {
   gatewayUrl: string;

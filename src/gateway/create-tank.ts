@@ -7,13 +7,16 @@
  * if not nothing was and the next server may try.
  */
 import { randomUUID } from 'node:crypto';
+import type { ServerInstance } from '../discovery/index.ts';
 import { ApiError } from '../http/index.ts';
 import { getLocation, getTank } from '../store/index.ts';
+import { SERVER_ID } from './live-move.ts';
+import { inRegion } from './placement.ts';
 import type { Placing } from './placing.ts';
 import type { CreatedTank, ServerClient } from './server-client.ts';
 import { type TankRecord, toRecord } from './views.ts';
 
-/** What a caller asks for (the server's create body plus a region hint). */
+/** What a caller asks for: the server's create body, and where it may go. */
 export interface CreateTankRequest {
   name: string;
   description?: string;
@@ -21,7 +24,10 @@ export interface CreateTankRequest {
   is_public?: boolean;
   allow_transfers?: boolean;
   initial_fish?: number;
+  /** Only servers in this region (or zone). */
   region?: string;
+  /** Only this server. */
+  server_id?: string;
 }
 
 export interface TankCreator {
@@ -124,14 +130,50 @@ export function createTankCreator({
     return record;
   }
 
+  /**
+   * The servers a create may go to: the one the caller chose (checked here, so a refusal names
+   * the reason), those in the caller's region, or every healthy one.
+   */
+  function allowed({ server_id: chosen, region }: CreateTankRequest): ServerInstance[] {
+    if (chosen !== undefined) return [checkedChoice(chosen, region)];
+    const healthy = directory.healthy();
+    if (region === undefined) return healthy;
+    const local = healthy.filter((s) => inRegion(s, region));
+    if (local.length === 0)
+      throw new ApiError('placement_unavailable', `no healthy server in region ${JSON.stringify(region)}`);
+    return local;
+  }
+
+  /**
+   * A chosen server, if it may take a tank now. `warning` is refused too: a server reports it
+   * while draining, dropping ticks or above its soft tank limit, and placement sends nothing
+   * new there. Whether it is full at its hard limit only the server knows: its refusal is
+   * answered like these (see `create`).
+   */
+  function checkedChoice(serverId: string, region: string | undefined): ServerInstance {
+    if (!SERVER_ID.test(serverId))
+      throw new ApiError('invalid_placement_target', `not a server id: ${JSON.stringify(serverId)}`);
+    const server = directory.get(serverId);
+    const refuse = (why: string) => new ApiError('placement_unavailable', `server ${serverId} ${why}`);
+    if (server === undefined) throw refuse('is unknown');
+    if (server.status === 'critical') throw refuse('is not healthy');
+    if (server.status === 'warning') throw refuse('is draining or saturated');
+    if (region !== undefined && !inRegion(server, region))
+      throw refuse(`is not in region ${JSON.stringify(region)}`);
+    return server;
+  }
+
   return {
     async create(request, owner) {
-      const { region, ...rest } = request;
+      const { region, server_id: chosen, ...rest } = request;
+      const allowedIds = new Set(allowed(request).map((s) => s.serverId));
       const body = { ...rest, tank_id: randomUUID(), owner };
       const tried = new Set<string>();
       const failures: string[] = [];
       for (;;) {
-        const candidates = directory.healthy().filter((s) => !tried.has(s.serverId));
+        const candidates = directory
+          .healthy()
+          .filter((s) => allowedIds.has(s.serverId) && !tried.has(s.serverId));
         // Held until answered, so concurrent creates see this one and choose around it.
         const choice =
           candidates.length > 0
@@ -142,6 +184,9 @@ export function createTankCreator({
           const late = failures.length > 0 ? await committed(body.tank_id) : undefined;
           if (late) return done(late);
           const detail = failures.length > 0 ? `; tried ${failures.join('; ')}` : '';
+          // Where the caller named the server or region, none other may take the tank instead.
+          if (chosen !== undefined || region !== undefined)
+            throw new ApiError('placement_unavailable', `no server allowed could take the tank${detail}`);
           throw new ApiError('no_healthy_server', `no healthy tank server could take the tank${detail}`);
         }
         const { serverId } = choice;

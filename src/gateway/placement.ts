@@ -6,8 +6,9 @@
  * pressure, then the fewest tanks.
  *
  * Tanks are what placement balances: each create adds one to a count every gateway can read,
- * so a burst spreads evenly. Measured load only sets servers apart when clearly busy (CPU well
- * above the least busy candidate; a server dropping ticks is `warning` and comes last), because
+ * so a burst spreads evenly. Measured load only sets servers apart when clearly busy (CPU or
+ * memory well above the least busy candidate; a server dropping ticks is `warning` and comes
+ * last), because
  * a CPU reading is a noisy sample of one heartbeat interval (a server that just started
  * reports its start-up), and weighing it against tank counts sent whole bursts to one server.
  */
@@ -70,12 +71,25 @@ function loadOf(s: ServerInstance, loads: Map<string, ServerLoad>) {
   return loads.get(s.serverId) ?? s.load;
 }
 
-/** When a server's CPU counts as busy, in percent of one core (a Node process ticks on one). */
+/**
+ * When a server counts as busy: CPU in percent of one core (a Node process ticks on one), memory
+ * as its resident set in MB. Either one busy makes the server busy.
+ */
 export interface PressureThresholds {
   /** CPU from which a server counts as busy. */
   busyCpuPercent?: number;
-  /** A server is busy only this far above the least busy candidate. */
+  /** A server is busy by CPU only this far above the least busy candidate. */
   cpuMarginPercent?: number;
+  /** Resident memory from which a server counts as busy. */
+  busyMemoryMb?: number;
+  /** A server is busy by memory only this far above the least busy candidate. */
+  memoryMarginMb?: number;
+}
+
+/** The least CPU and memory among the candidates: busy is measured against them. */
+interface Floor {
+  cpu: number;
+  memory: number;
 }
 
 /**
@@ -85,12 +99,21 @@ export interface PressureThresholds {
  */
 function pressure(
   s: ServerInstance,
-  floorCpu: number,
+  floor: Floor,
   loads: Map<string, ServerLoad>,
-  { busyCpuPercent = 75, cpuMarginPercent = 25 }: PressureThresholds,
+  {
+    busyCpuPercent = 75,
+    cpuMarginPercent = 25,
+    busyMemoryMb = 1536,
+    memoryMarginMb = 512,
+  }: PressureThresholds,
 ): number {
-  const cpu = loadOf(s, loads)?.cpu_percent ?? 0;
-  return cpu >= busyCpuPercent && cpu - floorCpu > cpuMarginPercent ? 1 : 0;
+  const load = loadOf(s, loads);
+  const cpu = load?.cpu_percent ?? 0;
+  const memory = load?.memory_mb ?? 0;
+  const cpuBusy = cpu >= busyCpuPercent && cpu - floor.cpu > cpuMarginPercent;
+  const memoryBusy = memory >= busyMemoryMb && memory - floor.memory > memoryMarginMb;
+  return cpuBusy || memoryBusy ? 1 : 0;
 }
 
 function byPressure(thresholds: PressureThresholds): (servers: readonly ServerInstance[]) => Compare {
@@ -98,7 +121,10 @@ function byPressure(thresholds: PressureThresholds): (servers: readonly ServerIn
     const levels = new Map<string, number>();
     return (a, b, { loads }) => {
       if (levels.size === 0) {
-        const floor = Math.min(...servers.map((s) => loadOf(s, loads)?.cpu_percent ?? 0));
+        const floor = {
+          cpu: Math.min(...servers.map((s) => loadOf(s, loads)?.cpu_percent ?? 0)),
+          memory: Math.min(...servers.map((s) => loadOf(s, loads)?.memory_mb ?? 0)),
+        };
         for (const s of servers) levels.set(s.serverId, pressure(s, floor, loads, thresholds));
       }
       return levels.get(a.serverId)! - levels.get(b.serverId)!;
@@ -106,7 +132,8 @@ function byPressure(thresholds: PressureThresholds): (servers: readonly ServerIn
   };
 }
 
-function inRegion(s: ServerInstance, hint: string | undefined): boolean {
+/** Whether a server is in the region (or zone) named; never when none is named. */
+export function inRegion(s: ServerInstance, hint: string | undefined): boolean {
   return hint !== undefined && (s.region === hint || s.zone === hint);
 }
 
@@ -124,7 +151,7 @@ export function fewestTanks(): PlacementStrategy {
 
 /**
  * Calm before busy (CPU at `busyCpuPercent` or more and `cpuMarginPercent` above the least busy
- * candidate), then fewest tanks.
+ * candidate, or memory at `busyMemoryMb` or more and `memoryMarginMb` above), then fewest tanks.
  *
  * @example
  * ```ts

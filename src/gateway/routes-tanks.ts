@@ -8,19 +8,11 @@ import type { Context, Env } from 'hono';
 import type { PermissionLevel } from '../auth/index.ts';
 import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
 import { tankQuotaExceeded } from '../limits/index.ts';
-import type { TankStats } from '../realtime/index.ts';
-import { countTanksOwnedBy, deleteTank, listPermissions, listTanks } from '../store/index.ts';
+import { countTanksOwnedBy, deleteTank, listPermissions } from '../store/index.ts';
 import { authorizedTank, type GatewayContext, type GatewayEnv } from './context.ts';
 import { tankUnavailable } from './proxy.ts';
-import {
-  ListedTankSchema,
-  LookupSchema,
-  listedView,
-  lookupView,
-  TankIdParams,
-  type TankRecord,
-  toRecord,
-} from './views.ts';
+import { registerSearchRoute } from './routes-search.ts';
+import { LookupSchema, lookupView, TankIdParams, type TankRecord } from './views.ts';
 
 export const CreateTankBody = z
   .object({
@@ -40,49 +32,25 @@ export const CreateTankBody = z
       .min(1)
       .max(100)
       .optional()
-      .openapi({ description: 'Prefer a server in this region (or zone)' }),
+      .openapi({ description: 'Place the tank only on a server in this region (or zone)' }),
+    server_id: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: 'Place the tank on this server (healthy, not draining, not full)' }),
   })
   .strict()
   .openapi('GatewayCreateTank');
-
-const listRoute = createRoute({
-  method: 'get',
-  path: '/api/tanks',
-  tags: ['tanks'],
-  summary: 'Every tank in the network the caller may read, oldest first, a page at a time',
-  request: {
-    query: z.object({
-      limit: z.coerce.number().int().min(1).max(500).optional(),
-      cursor: z.string().max(200).optional(),
-      server_id: z.string().max(100).optional(),
-    }),
-  },
-  responses: {
-    200: {
-      description: 'a page of tanks',
-      content: {
-        'application/json': {
-          schema: z.object({
-            tanks: z.array(ListedTankSchema),
-            count: z.number().int(),
-            next_cursor: z.string().nullable(),
-          }),
-        },
-      },
-    },
-    ...problemResponses(400, 401),
-  },
-});
 
 const createTankRoute = createRoute({
   method: 'post',
   path: '/api/tanks',
   tags: ['tanks'],
-  summary: 'Create a tank on the least-loaded healthy server (the caller becomes its admin)',
+  summary: 'Create a tank on the chosen or least-loaded healthy server (the caller becomes its admin)',
   request: { body: { required: true, content: { 'application/json': { schema: CreateTankBody } } } },
   responses: {
     201: { description: 'created', content: { 'application/json': { schema: LookupSchema } } },
-    ...problemResponses(400, 401, 403, 413, 429, 503),
+    ...problemResponses(400, 401, 403, 409, 413, 422, 429, 503),
   },
 });
 
@@ -155,17 +123,6 @@ function forwardedRoute({ method, path, needed, summary }: (typeof FORWARDED)[nu
   });
 }
 
-async function statsOf(ctx: GatewayContext, records: TankRecord[]): Promise<Map<string, TankStats>> {
-  if (records.length === 0) return new Map();
-  try {
-    return await ctx.realtime.tankStats(records.map((r) => r.tankId));
-  } catch (err) {
-    // Live numbers are a nicety: the listing still answers, with `stats: null`.
-    ctx.logger.warn({ err: (err as Error).message }, 'tank stats unreadable; listing without them');
-    return new Map();
-  }
-}
-
 /** Who could read a tank, read before its rows (grants included) are deleted. */
 async function audienceOf(
   ctx: GatewayContext,
@@ -226,18 +183,7 @@ async function deleteTankEverywhere(
 }
 
 export function registerTankRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayContext): void {
-  app.openapi(listRoute, async function listNetworkTanks(c) {
-    const { limit, cursor, server_id: serverId } = c.req.valid('query');
-    const page = await listTanks(ctx.db, { limit, cursor, serverId, visibleTo: c.var.user.userId });
-    const records = page.items.map(({ tank, location }) => toRecord(tank, location));
-    const stats = await statsOf(ctx, records);
-    const tanks = records.map((r) => {
-      const server = r.serverId === null ? undefined : ctx.directory.get(r.serverId);
-      const available = r.serverId !== null && ctx.directory.isAvailable(r.serverId);
-      return listedView(r, server, available, stats.get(r.tankId));
-    });
-    return c.json({ tanks, count: tanks.length, next_cursor: page.nextCursor }, 200);
-  });
+  registerSearchRoute(app, ctx);
 
   app.openapi(createTankRoute, async function createNetworkTank(c) {
     const owner = c.var.user.userId;

@@ -60,6 +60,10 @@ export const STATUS_BY_CODE = {
   invalid_move_target: 422,
   /** A move's `server_id` that names no known, healthy server. */
   move_target_unavailable: 409,
+  /** A create's `server_id` that is not a server id. */
+  invalid_placement_target: 422,
+  /** A create's chosen server (or region) that cannot take a tank: unknown, unhealthy, draining, full. */
+  placement_unavailable: 409,
   headers_too_large: 431,
   misdirected_request: 421,
   rate_limited: 429,

@@ -12,7 +12,13 @@ import os from 'node:os';
 import type { Discovery, ServerLoad, ServerRegistration } from '../discovery/index.ts';
 import type { Realtime } from '../realtime/index.ts';
 import { worldStats } from '../sim/index.ts';
-import { type Db, recordHeartbeat, upsertServer } from '../store/index.ts';
+import {
+  type Db,
+  recordHeartbeat,
+  recordTankStats,
+  type TankStatsRow,
+  upsertServer,
+} from '../store/index.ts';
 import type { TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 
@@ -88,6 +94,8 @@ export function createHeartbeat({
   let loadWrittenAt = Number.NEGATIVE_INFINITY;
   let loadInFlight: Promise<void> | undefined;
   const down = new Set<Part>();
+  /** Each tank's figures as last written to the store: only changes are written again. */
+  const written = new Map<string, string>();
 
   /**
    * The load since the last beat. Only a beat (`advance`) starts a new interval; any other
@@ -147,16 +155,30 @@ export function createHeartbeat({
     });
   }
 
+  /**
+   * The figures search filters on (`tanks.fish_count`, `generation`), for the tanks whose
+   * figures changed since the last write: a quiet tank costs nothing.
+   */
+  async function writeTankStats(rows: TankStatsRow[]): Promise<void> {
+    const key = (r: TankStatsRow) => `${r.fishCount}:${r.generation}`;
+    const changed = rows.filter((r) => written.get(r.tankId) !== key(r));
+    const held = new Set(rows.map((r) => r.tankId));
+    for (const id of written.keys()) if (!held.has(id)) written.delete(id);
+    if (changed.length === 0) return;
+    await recordTankStats(db, { serverId: self.serverId, rows: changed });
+    for (const r of changed) written.set(r.tankId, key(r));
+  }
+
   async function writeLoad(current: ServerLoad): Promise<void> {
     const at = new Date().toISOString();
     const ttlMs = Math.max(loadEveryMs, intervalMs) * 3;
     const tanks = mayAct() ? host.list() : [];
+    const measured = tanks.map((tank) => ({ tank, s: worldStats(tank.world) }));
     await Promise.all([
       guarded('realtime', async () => {
         await realtime.setLoad(self.serverId, { ...current, updated_at: at }, { ttlMs });
         await Promise.all(
-          tanks.map((tank) => {
-            const s = worldStats(tank.world);
+          measured.map(({ tank, s }) => {
             return realtime.setTankStats(
               tank.id,
               {
@@ -177,7 +199,16 @@ export function createHeartbeat({
           }),
         );
       }),
-      guarded('store', () => recordHeartbeat(db, { serverId: self.serverId, load: { ...current } })),
+      guarded('store', async () => {
+        await recordHeartbeat(db, { serverId: self.serverId, load: { ...current } });
+        await writeTankStats(
+          measured.map(({ tank, s }) => ({
+            tankId: tank.id,
+            fishCount: s.fishCount,
+            generation: s.maxGeneration,
+          })),
+        );
+      }),
     ]);
   }
 

@@ -114,16 +114,22 @@ export {
 } from './snapshots.ts';
 export { createStore, type Store, type StoreLogger, type StoreOptions } from './store.ts';
 export {
+  type ListTanksOptions,
+  listTanks,
+  nameQuery,
+  TANK_SORTS,
+  type TankEntry,
+  type TankPage,
+  type TankSort,
+} from './tank-search.ts';
+export { recordTankStats, type TankStatsRow } from './tank-stats.ts';
+export {
   countTanksOwnedBy,
   createTank,
   deleteTank,
   getTank,
   getTankWithLocation,
-  type ListTanksOptions,
-  listTanks,
   lockOwner,
-  type TankEntry,
-  type TankPage,
 } from './tanks.ts';
 export {
   getTransfer,

@@ -99,9 +99,24 @@ export const tanksTable = pgTable(
     /** The world's RNG seed; a 32-bit unsigned value does not fit `integer`. */
     seed: bigint('seed', { mode: 'number' }),
     createdAt: at('created_at').notNull().defaultNow(),
+    /**
+     * Fish in the tank and its highest generation, as its server last wrote them (the
+     * heartbeat, when they changed; `src/store/tank-stats.ts`): what search filters and sorts
+     * on. The live figures are in real-time state.
+     */
+    fishCount: integer('fish_count').notNull().default(0),
+    generation: integer('generation').notNull().default(0),
   },
-  // The per-user tank quota counts an owner's tanks at every create.
-  (t) => [index('tanks_owner_idx').on(t.owner)],
+  (t) => [
+    // The per-user tank quota counts an owner's tanks at every create.
+    index('tanks_owner_idx').on(t.owner),
+    // Search (`listTanks`): each sort is keyset-paged on (key, tank_id).
+    index('tanks_created_idx').on(t.createdAt, t.tankId),
+    index('tanks_name_idx').on(t.name, t.tankId),
+    index('tanks_fish_count_idx').on(t.fishCount, t.tankId),
+    index('tanks_generation_idx').on(t.generation, t.tankId),
+    index('tanks_name_words_idx').using('gin', sql`to_tsvector('simple', ${t.name})`),
+  ],
 );
 
 /**

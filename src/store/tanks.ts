@@ -1,44 +1,19 @@
 /**
  * @module
- * Queries on `tanks`: metadata and ownership, and the network-wide listing joined with where each
- * tank runs.
+ * Queries on `tanks`: metadata and ownership. The network-wide listing is `tank-search.ts`.
  */
-import { and, asc, eq, exists, gt, ne, or, type SQL, sql } from 'drizzle-orm';
+import { and, eq, ne, sql } from 'drizzle-orm';
 import type { Db } from './db.ts';
-import { attempt, StoreError } from './errors.ts';
+import { attempt } from './errors.ts';
 import { isUuid } from './ids.ts';
 import {
   type NewTank,
   type TankLocation,
   type TankRow,
   tankLocationsTable,
-  tankPermissionsTable,
   tanksTable,
   transferReservationsTable,
 } from './schema.ts';
-
-/** A tank with the location row that says where it runs (null while it has none). */
-export interface TankEntry {
-  tank: TankRow;
-  location: TankLocation | null;
-}
-
-export interface ListTanksOptions {
-  /** Page size, 1 to 500. */
-  limit?: number;
-  /** `nextCursor` of the previous page. */
-  cursor?: string;
-  /** Only tanks located on this server. */
-  serverId?: string;
-  /** Only tanks this user may see: public ones, their own, and those they hold a permission on. */
-  visibleTo?: string;
-}
-
-export interface TankPage {
-  items: TankEntry[];
-  /** Pass as `cursor` for the next page; null on the last page. */
-  nextCursor: string | null;
-}
 
 /**
  * Inserts a tank. A duplicate id throws `ConflictError`.
@@ -93,73 +68,6 @@ export async function getTankWithLocation(
       .leftJoin(tankLocationsTable, eq(tankLocationsTable.tankId, tanksTable.tankId))
       .where(eq(tanksTable.tankId, tankId));
     return row && { tank: row.tank, location: row.location ?? undefined };
-  });
-}
-
-/** The cursor is the last row's (created_at, tank_id), the listing's sort key, as base64url JSON. */
-function encodeCursor(tank: TankRow): string {
-  return Buffer.from(JSON.stringify([tank.createdAt.getTime(), tank.tankId])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; tankId: string } {
-  try {
-    const [ms, tankId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof ms === 'number' && Number.isFinite(ms) && typeof tankId === 'string' && isUuid(tankId)) {
-      return { createdAt: new Date(ms), tankId };
-    }
-  } catch {
-    // Falls through to the error below: a cursor that does not parse is malformed, whatever broke.
-  }
-  throw new StoreError('invalid_request', 'malformed tank listing cursor');
-}
-
-/**
- * A page of tanks, oldest first, each with its location. Keyset pagination: pages stay correct
- * while tanks are created and deleted between requests.
- *
- * @example
- * ```ts
- * let page = await listTanks(db, { limit: 100, visibleTo: 'alice' });
- * while (page.nextCursor) page = await listTanks(db, { limit: 100, visibleTo: 'alice', cursor: page.nextCursor });
- * ```
- */
-export async function listTanks(
-  db: Db,
-  { limit = 50, cursor, serverId, visibleTo }: ListTanksOptions = {},
-): Promise<TankPage> {
-  const size = Math.min(Math.max(Math.trunc(limit), 1), 500);
-  const filters: (SQL | undefined)[] = [];
-  if (cursor !== undefined) {
-    const after = decodeCursor(cursor);
-    filters.push(
-      or(
-        gt(tanksTable.createdAt, after.createdAt),
-        and(eq(tanksTable.createdAt, after.createdAt), gt(tanksTable.tankId, after.tankId)),
-      ),
-    );
-  }
-  if (serverId !== undefined) filters.push(eq(tankLocationsTable.serverId, serverId));
-  if (visibleTo !== undefined) {
-    const permitted = db
-      .select({ one: sql`1` })
-      .from(tankPermissionsTable)
-      .where(
-        and(eq(tankPermissionsTable.tankId, tanksTable.tankId), eq(tankPermissionsTable.userId, visibleTo)),
-      );
-    filters.push(or(eq(tanksTable.isPublic, true), eq(tanksTable.owner, visibleTo), exists(permitted)));
-  }
-  return attempt('list tanks', async () => {
-    const rows = await db
-      .select({ tank: tanksTable, location: tankLocationsTable })
-      .from(tanksTable)
-      .leftJoin(tankLocationsTable, eq(tankLocationsTable.tankId, tanksTable.tankId))
-      .where(and(...filters))
-      .orderBy(asc(tanksTable.createdAt), asc(tanksTable.tankId))
-      // One row more than the page tells whether another page follows, without a count query.
-      .limit(size + 1);
-    const items = rows.slice(0, size);
-    const nextCursor = rows.length > size ? encodeCursor(items[items.length - 1]!.tank) : null;
-    return { items, nextCursor };
   });
 }
 

@@ -37,6 +37,10 @@ export interface GatewayStackOptions {
   gateway?: Partial<GatewayOptions>;
   /** The tank servers' quotas and rate limits; none by default. */
   serverLimits?: Limits;
+  /** Each server's region, by position (`server-1` first); the default region otherwise. */
+  regions?: string[];
+  /** Each server's most tanks, by position; the server's default otherwise. */
+  maxTanks?: Array<number | undefined>;
 }
 
 export interface CallOptions {
@@ -84,6 +88,8 @@ export async function startGatewayStack({
   snapshotIntervalMs,
   gateway: overrides,
   serverLimits,
+  regions = [],
+  maxTanks = [],
 }: GatewayStackOptions): Promise<GatewayStack> {
   const registry = createLocalRegistry({ clock });
   // Tests expire heartbeats with a manual clock against the production TTL.
@@ -99,6 +105,8 @@ export async function startGatewayStack({
     ttl,
     snapshotIntervalMs,
     limits: serverLimits,
+    region: regions[0],
+    maxTanks: maxTanks[0],
   });
   const servers = [first];
   for (let i = 2; i <= count; i++) {
@@ -113,6 +121,8 @@ export async function startGatewayStack({
         ttl,
         snapshotIntervalMs,
         limits: serverLimits,
+        region: regions[i - 1],
+        maxTanks: maxTanks[i - 1],
       }),
     );
   }

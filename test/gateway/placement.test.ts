@@ -31,11 +31,11 @@ function server(
   } satisfies ServerInstance;
 }
 
-function load(cpu: number, ticksBehind = 0): ServerLoad {
+function load(cpu: number, ticksBehind = 0, memoryMb = 100): ServerLoad {
   return {
     tank_count: 0,
     cpu_percent: cpu,
-    memory_mb: 100,
+    memory_mb: memoryMb,
     ws_connections: 0,
     ticks_behind: ticksBehind,
     updated_at: new Date(0).toISOString(),
@@ -82,6 +82,41 @@ describe('placement strategies', () => {
       'a',
     );
     expect(() => leastLoaded({ cpuMarginPercent: -1 })).toThrow(RangeError);
+  });
+
+  it('leastLoaded should avoid a server short of memory, measured against the least used', () => {
+    const servers = [server('a'), server('b')];
+    const strategy = leastLoaded();
+    const choose = (aMb: number, bMb: number, tankCounts: Record<string, number>) =>
+      strategy.choose(
+        servers,
+        input({
+          loads: new Map([
+            ['a', load(10, 0, aMb)],
+            ['b', load(10, 0, bMb)],
+          ]),
+          tankCounts,
+        }),
+      );
+    // Resident memory ≥ 1536 MB and 512 MB above the least used: busy, whatever the tanks.
+    expect(choose(1800, 300, { a: 0, b: 40 })).toBe('b');
+    // Below the busy level, or within the margin of the least used one: tanks decide.
+    expect(choose(1400, 300, { a: 0, b: 40 })).toBe('a');
+    expect(choose(1800, 1500, { a: 0, b: 40 })).toBe('a');
+    // Thresholds are the caller's.
+    expect(
+      leastLoaded({ busyMemoryMb: 500, memoryMarginMb: 100 }).choose(
+        servers,
+        input({
+          loads: new Map([
+            ['a', load(10, 0, 700)],
+            ['b', load(10, 0, 300)],
+          ]),
+          tankCounts: { a: 0, b: 40 },
+        }),
+      ),
+    ).toBe('b');
+    expect(() => leastLoaded({ memoryMarginMb: -1 })).toThrow(RangeError);
   });
 
   it('regionFirst should keep to the hinted region or zone when it has servers, and use all otherwise', () => {

@@ -45,6 +45,10 @@ export interface TestServerOptions {
   logger?: Logger;
   /** The access log's level (`info` by default). */
   accessLogLevel?: AccessLogLevel;
+  /** The region the server registers in (`local` by default); its zone is `<region>-a`. */
+  region?: string;
+  /** The most tanks the server holds (2000 by default). */
+  maxTanks?: number;
 }
 
 export interface RequestOptions {
@@ -89,6 +93,8 @@ export async function startTestServer({
   limits,
   logger = createLogger({ level: 'silent' }),
   accessLogLevel,
+  region,
+  maxTanks,
 }: TestServerOptions): Promise<TestServer> {
   const store = given ?? cleanup.add(createStore({ databaseUrl, dataDir: 'memory://', poolSize: 4 }));
   await store.migrate();
@@ -113,6 +119,8 @@ export async function startTestServer({
     leaseMs: Math.max((parseGoDuration(ttl) * 5) / 6, heartbeatMs * 2.5),
     limits,
     accessLogLevel,
+    ...(region === undefined ? {} : { region, zone: `${region}-a` }),
+    maxTanks,
   });
   await server.start();
   cleanup.add(server);

@@ -29,6 +29,7 @@ import {
   permissionOf,
   permits,
   putReservation,
+  recordTankStats,
   revokePermission,
   StaleEpochError,
   saveSnapshots,
@@ -58,6 +59,8 @@ export function tankCases(fixture: StoreFixture): void {
         allowTransfers: true,
         seed: null,
         createdAt: anyDate,
+        fishCount: 0,
+        generation: 0,
       });
       expect(await getTank(fixture.db, tankId)).toEqual(tank);
       expect(await getTank(fixture.db, randomUUID())).toBeUndefined();
@@ -157,6 +160,34 @@ export function tankCases(fixture: StoreFixture): void {
         byListingOrder([open, own, shared]).map((t) => t.name),
       );
       expect((await listTanks(fixture.db, { serverId: server })).items).toHaveLength(4);
+    });
+
+    it('should search by name words and figures, and sort by a figure, on either engine', async () => {
+      const server = serverId();
+      const word = `w${randomUUID().slice(0, 8)}`;
+      const made = [];
+      for (let i = 0; i < 4; i++) {
+        const tank = await newTank(fixture, { name: `${word} lagoon ${i}` });
+        await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+        made.push(tank);
+      }
+      const rows = made.map((t, i) => ({ tankId: t.tankId, fishCount: 10 - i, generation: i }));
+      expect(await recordTankStats(fixture.db, { serverId: server, rows })).toBe(4);
+      // Another server's write leaves the figures alone (fenced by the location).
+      expect(await recordTankStats(fixture.db, { serverId: serverId(), rows })).toBe(0);
+      const found = await listTanks(fixture.db, {
+        text: `${word.toUpperCase()} LAG`,
+        fishMin: 8,
+        sort: 'fish_count',
+      });
+      expect(found.items.map((e) => e.tank.tankId)).toEqual([
+        made[2]!.tankId,
+        made[1]!.tankId,
+        made[0]!.tankId,
+      ]);
+      expect(found.items.map((e) => e.tank.fishCount)).toEqual([8, 9, 10]);
+      const err = await rejection(listTanks(fixture.db, { text: '%%' }));
+      expect(err.code).toBe('invalid_request');
     });
 
     it('should refuse a malformed cursor', async () => {
