@@ -95,8 +95,12 @@ export function relayLink(options: LinkOptions): void {
       if (upstream.readyState === WebSocket.OPEN && !upstream.isPaused) upstream.close(1000, 'viewer left');
       else upstream.terminate();
     }
-    if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING)
+    if (client.readyState === WebSocket.OPEN || client.readyState === WebSocket.CONNECTING) {
+      // A client paused by a follow would never read the viewer's answer to this close, and the
+      // viewer would learn of it only at ws's 30 s close timeout (test/gateway/relay-signed.test.ts).
+      if (client.isPaused) client.resume();
       client.close(code, reason);
+    }
   }
 
   function toClient(data: WebSocket.RawData, isBinary: boolean): void {
@@ -128,6 +132,8 @@ export function relayLink(options: LinkOptions): void {
   }
 
   function toUpstream(data: WebSocket.RawData, isBinary: boolean): void {
+    // Closing: nothing more goes anywhere, and pausing again would stall the close handshake.
+    if (ended) return;
     const bytes = asBuffer(data);
     if (upstream?.readyState !== WebSocket.OPEN || following) {
       queuedBytes += bytes.length;
