@@ -5,6 +5,7 @@
  * user, not against the gateway's one address), while a client reaching that server straight
  * is still held to it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { mintToken } from '../../src/auth/index.ts';
@@ -80,17 +81,15 @@ describe('relayed viewers and the tank server’s address limit', () => {
   // Last: it stops the tank's server.
   it('should close a viewer 1013 as soon as following gives up, not at the close handshake timeout', async () => {
     const token = await mintToken({ secret: SECRET, userId: 'patient' });
-    const viewer = watch(`${stack.gateway.url.replace(/^http/, 'ws')}/ws/${tankId}?format=json&token=${token}`);
+    const viewer = watch(
+      `${stack.gateway.url.replace(/^http/, 'ws')}/ws/${tankId}?format=json&token=${token}`,
+    );
     await viewer.nextText((m) => m.type === 'hello', 'the hello');
     // The tank's only server stops (1001, and it leaves discovery): the relay follows for
     // `followMs` (3 s), finds nowhere to go and closes. Before the fix the client socket was still paused by the follow, never read
     // the viewer's answer to the close, and the viewer saw it only after ws's 30 s timeout.
     await stack.servers[0]!.server.stop();
-    const closed = await Promise.race([
-      viewer.closed,
-      new Promise<undefined>((resolve) => setTimeout(resolve, 20_000).unref()),
-    ]);
+    const closed = await Promise.race([viewer.closed, sleep(20_000, undefined, { ref: false })]);
     expect(closed?.code).toBe(1013);
   }, 40_000);
 });
-
