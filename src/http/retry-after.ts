@@ -5,7 +5,7 @@
  * `Retry-After` (`problemHeaders` in `problem.ts` adds it), so a client waits and retries instead
  * of giving up or hammering. The seconds are about a restart of the service.
  */
-import type { ProblemCode } from './problem.ts';
+import type { ProblemCode } from './problem-codes.ts';
 
 export const RETRY_AFTER_BY_CODE: Partial<Record<ProblemCode, number>> = {
   store_unavailable: 5,

@@ -7,7 +7,7 @@ import { type ProblemCode, problemStatus } from '../http/index.ts';
 /**
  * The backing store (Redis) cannot be reached, or the adapter is closed. Callers degrade
  * instead of failing: placement falls back to tank counts, a missed stat is left out.
- * `src/http/problem.ts` maps the code to 503.
+ * `src/http/problem-codes.ts` maps the code to 503.
  *
  * @example
  * ```ts

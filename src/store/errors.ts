@@ -2,7 +2,7 @@
  * @module
  * The store's errors: one base class with a stable `code`, a subclass per case a caller branches
  * on, and `toStoreError`, which turns a driver's error into one of them while keeping it as the
- * `cause`. The HTTP layer maps the codes to statuses in one place (`src/http/problem.ts`), whose
+ * `cause`. The HTTP layer maps the codes to statuses in one place (`src/http/problem-codes.ts`), whose
  * table types `code` here.
  */
 import type { ProblemCode } from '../http/index.ts';
