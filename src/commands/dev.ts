@@ -43,7 +43,9 @@ export async function runDev(argv: string[], env: NodeJS.ProcessEnv): Promise<vo
     return [t.inlineValue ? `--${t.name}=${t.value}` : `--${t.name}`];
   });
   // The fleet timing is the default profile's (docs/failover.md), or FLEET_PROFILE's.
-  const config = loadServerConfig(rest, { ...env, DISCOVERY: 'local' });
+  // The access log is at `debug` here unless asked for: in a terminal, the dashboard's polling
+  // would bury the lines a user needs (ACCESS_LOG_LEVEL=info brings it back).
+  const config = loadServerConfig(rest, { ACCESS_LOG_LEVEL: 'debug', ...env, DISCOVERY: 'local' });
   const logger = createLogger({ level: config.logLevel, base: { service: 'tankworld-dev' } });
   const tracing = await startTracing({
     serviceName: 'tankworld-dev',
