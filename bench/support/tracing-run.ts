@@ -9,6 +9,7 @@
  * bench/tracing.ts; not a bench of its own.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
 import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
@@ -30,11 +31,22 @@ export interface TracingRunResult {
   lookupTotal: number;
   /** User + system CPU of this process (gateway and servers) per 1000 lookups, ms. */
   lookupCpuMs: number;
+  /** The same at a fixed rate (TRACING_BENCH_RATE req/s): equal work in every mode. */
+  fixedRateCpuMs: number;
+  /** CPU of Zipkin's JVM (TRACING_BENCH_ZIPKIN_PID) per 1000 lookups at that fixed rate, ms. */
+  fixedRateZipkinCpuMs: number;
 }
 
 const TRANSFERS = Number(process.env.TRACING_BENCH_TRANSFERS ?? 300);
 const SECONDS = Number(process.env.TRACING_BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.TRACING_BENCH_CONNECTIONS ?? 50);
+/**
+ * A second lookup phase at this many req/s, below what the machine serves even when loaded:
+ * at saturation CPU per lookup also moves with the throughput (fewer requests per turn of the
+ * event loop share its fixed costs), at a fixed rate both modes do the same work.
+ */
+const RATE = Number(process.env.TRACING_BENCH_RATE ?? 1500);
+const ZIPKIN_PID = process.env.TRACING_BENCH_ZIPKIN_PID;
 const TANKS = 40;
 const SECRET = 'bench-tracing-secret-0123456789';
 const run = promisify(execFile);
@@ -127,9 +139,9 @@ async function transferOnce(): Promise<number> {
 // Same load generator as bench/gateway.ts: its own process, off the gateway's event loop.
 const loadScript = `
 import autocannon from 'autocannon';
-const { url, token, ids, connections, duration } = JSON.parse(process.argv[1]);
+const { url, token, ids, connections, duration, rate } = JSON.parse(process.argv[1]);
 const result = await autocannon({
-  url, connections, duration, pipelining: 1,
+  url, connections, duration, pipelining: 1, ...(rate ? { overallRate: rate } : {}),
   headers: { authorization: 'Bearer ' + token },
   requests: ids.map((id) => ({ method: 'GET', path: '/gateway/tanks/' + id })),
 });
@@ -138,14 +150,14 @@ process.stdout.write(JSON.stringify({
   errors: result.errors, p99: result.latency.p99,
 }));
 `;
-async function lookupLoad(duration: number) {
+async function lookupLoad(duration: number, rate?: number) {
   const { stdout } = await run(
     process.execPath,
     [
       '--input-type=module',
       '-e',
       loadScript,
-      JSON.stringify({ url: gateway.url, token, ids, connections: CONNECTIONS, duration }),
+      JSON.stringify({ url: gateway.url, token, ids, connections: CONNECTIONS, duration, rate }),
     ],
     { cwd: new URL('../..', import.meta.url).pathname, maxBuffer: 1 << 20 },
   );
@@ -160,29 +172,44 @@ async function lookupLoad(duration: number) {
   return out;
 }
 
-for (let i = 0; i < 30; i++) await transferOnce(); // warm-up: JIT, pools, the exporter's first batch
+// TRANSFERS=0 (the bench's lookup-only mode) measures the lookups alone.
+if (TRANSFERS > 0) for (let i = 0; i < 30; i++) await transferOnce(); // warm-up: JIT, pools, the exporter's first batch
 const samples: number[] = [];
 const cpu = process.cpuUsage();
 for (let i = 0; i < TRANSFERS; i++) samples.push(await transferOnce());
 const used = process.cpuUsage(cpu);
 samples.sort((x, y) => x - y);
-const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!;
+const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))] ?? 0;
 
 await lookupLoad(2); // warm-up
 const lookupCpu = process.cpuUsage();
 const lookup = await lookupLoad(SECONDS);
 const lookupUsed = process.cpuUsage(lookupCpu);
 
+/** CPU ms Zipkin's JVM has used (utime + stime, 10 ms ticks); 0 without its pid. */
+function zipkinCpuMs(): number {
+  if (!ZIPKIN_PID) return 0;
+  const fields = readFileSync(`/proc/${ZIPKIN_PID}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+const fixedCpu = process.cpuUsage();
+const zipkinBefore = zipkinCpuMs();
+const fixed = await lookupLoad(SECONDS, RATE);
+const fixedUsed = process.cpuUsage(fixedCpu);
+const fixedZipkinMs = zipkinCpuMs() - zipkinBefore;
+
 const result: TracingRunResult = {
   transfers: samples.length,
   transferP50: q(0.5),
   transferP95: q(0.95),
-  transferCpuMs: (used.user + used.system) / 1000 / samples.length,
+  transferCpuMs: samples.length > 0 ? (used.user + used.system) / 1000 / samples.length : 0,
   lookupRps: lookup.rps,
   lookupP99: lookup.p99,
   lookupTotal: lookup.total,
   // µs per lookup is ms per 1000 lookups.
   lookupCpuMs: (lookupUsed.user + lookupUsed.system) / lookup.total,
+  fixedRateCpuMs: (fixedUsed.user + fixedUsed.system) / fixed.total,
+  fixedRateZipkinCpuMs: (fixedZipkinMs / fixed.total) * 1000,
 };
 await gateway.stop();
 for (const s of servers.values()) await s.stop();
