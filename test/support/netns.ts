@@ -130,11 +130,19 @@ export async function createNetns<L extends string>({
   const prefix = `198.${18 + (block >> 8)}.${block & 255}`;
   const route = `${prefix}.0/24`;
   let removed: Promise<void> | undefined;
+  const rootDevs: string[] = [];
   const remove = () => {
     removed ??= (async () => {
       const errors: unknown[] = [];
-      // Deleting the namespace deletes the veth ends in it, and so their root-side peers.
-      for (const step of [() => ip('netns', 'del', name), () => ip('route', 'del', 'unreachable', route)])
+      // Each veth is deleted from its root side first: that takes both ends at once. Deleting
+      // the namespace would take them too, but later (the kernel frees a namespace in the
+      // background), so a check right after cleanup could still see the root-side end.
+      const steps = [
+        ...rootDevs.map((dev) => () => ip('link', 'del', dev)),
+        () => ip('netns', 'del', name),
+        () => ip('route', 'del', 'unreachable', route),
+      ];
+      for (const step of steps)
         await step().catch((err: Error) => {
           if (!/No such|Cannot find|No such process/i.test(err.message)) errors.push(err);
         });
@@ -147,13 +155,21 @@ export async function createNetns<L extends string>({
     await ip('-n', name, 'link', 'set', 'lo', 'up');
     await ip('route', 'add', 'unreachable', route);
     const made = {} as Record<L, NetnsLink>;
-    for (const [i, linkName] of links.entries())
+    for (const [i, linkName] of links.entries()) {
+      // Known before it exists: a failure half-way through adding it is cleaned up too.
+      rootDevs.push(rootDevOf(block, i));
       made[linkName] = await addLink({ name, block, prefix, i, linkName });
+    }
     return { name, links: made, remove };
   } catch (err) {
     if (!cleanup) await remove().catch(() => {});
     throw err;
   }
+}
+
+/** The root-side end of a namespace's link `i`. */
+function rootDevOf(block: number, i: number): string {
+  return `twn${block}r${i}`;
 }
 
 async function addLink({
@@ -169,7 +185,7 @@ async function addLink({
   i: number;
   linkName: string;
 }): Promise<NetnsLink> {
-  const rootDev = `twn${block}r${i}`;
+  const rootDev = rootDevOf(block, i);
   const nsDev = `twn${block}n${i}`;
   const rootAddress = `${prefix}.${4 * i + 1}`;
   const nsAddress = `${prefix}.${4 * i + 2}`;
