@@ -12,17 +12,15 @@
 import { execFile } from 'node:child_process';
 import os from 'node:os';
 import { promisify } from 'node:util';
-import { createInternalVerifier, createTokenVerifier, mintToken } from '../src/auth/index.ts';
+import { mintToken } from '../src/auth/index.ts';
 import { limitsConfigOf, loadGatewayConfig } from '../src/config.ts';
-import { createLocalDiscovery, createLocalRegistry } from '../src/discovery/index.ts';
-import { createGateway } from '../src/gateway/index.ts';
 import { createLimits, createMemoryLimitBackend, type LimitsConfig, NO_LIMITS } from '../src/limits/index.ts';
 import { resolveBinaries, startPostgres } from '../src/mesh/index.ts';
 import { createRealtime } from '../src/realtime/index.ts';
-import { createTankServer, type TankServer } from '../src/server/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
 import { recordBenchmark } from './support/index.ts';
+import { startLocalFleet } from './support/local-fleet.ts';
 
 const SECONDS = Number(process.env.FLOOD_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.FLOOD_CONNECTIONS ?? 32);
@@ -99,38 +97,22 @@ async function scenario(name: string, limits: LimitsConfig) {
   const store = createStore({ databaseUrl, logger });
   await store.migrate();
   const realtime = await createRealtime({});
-  const registry = createLocalRegistry();
-  const verifier = createTokenVerifier({ secret: SECRET });
   const backend = createMemoryLimitBackend();
-  const servers: TankServer[] = [];
-  for (const id of ['server-1', 'server-2']) {
-    const server = createTankServer({
-      serverId: id,
-      db: store.db,
-      discovery: createLocalDiscovery({ registry, logger }),
-      realtime,
-      verifier,
-      internalVerifier: createInternalVerifier({ secret: SECRET }),
-      logger,
-      heartbeatMs: 1000,
-      limits: createLimits({ backend, config: limits, scope: 'server' }),
-    });
-    await server.start();
-    servers.push(server);
-  }
-  const gateway = createGateway({
-    gatewayId: 'gateway-bench',
-    port: 0,
+  const {
+    gateway,
+    servers: byId,
+    stop,
+  } = await startLocalFleet({
     db: store.db,
-    discovery: createLocalDiscovery({ registry, logger }),
     realtime,
-    verifier,
-    internalSecret: SECRET,
     logger,
-    failoverGraceMs: 0,
-    limits: createLimits({ backend, config: limits, scope: 'gateway' }),
+    secret: SECRET,
+    serverIds: ['server-1', 'server-2'],
+    heartbeatMs: 1000,
+    serverLimits: () => createLimits({ backend, config: limits, scope: 'server' }),
+    gatewayLimits: createLimits({ backend, config: limits, scope: 'gateway' }),
   });
-  await gateway.start();
+  const servers = [...byId.values()];
   // Each reader owns one running tank and reads it through the gateway (forwarded to its server).
   const readerTokens: string[] = [];
   const readerPaths: string[] = [];
@@ -188,8 +170,7 @@ async function scenario(name: string, limits: LimitsConfig) {
     results[mode] = { flood: floodResult, readers, cpu: used };
   }
   const tanks = servers.reduce((n, s) => n + s.host.size, 0);
-  await gateway.stop();
-  for (const s of servers) await s.stop();
+  await stop();
   await realtime.close();
   await store.close();
   return { quiet, quietCpu, results, tanks };

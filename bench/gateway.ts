@@ -11,15 +11,13 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { createInternalVerifier, createTokenVerifier, mintToken } from '../src/auth/index.ts';
-import { createLocalDiscovery, createLocalRegistry } from '../src/discovery/index.ts';
-import { createGateway } from '../src/gateway/index.ts';
+import { mintToken } from '../src/auth/index.ts';
 import { resolveBinaries, startPostgres } from '../src/mesh/index.ts';
 import { createRealtime } from '../src/realtime/index.ts';
-import { createTankServer, type TankServer } from '../src/server/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
 import { recordBenchmark } from './support/index.ts';
+import { startLocalFleet } from './support/local-fleet.ts';
 
 const TANKS = Number(process.env.GATEWAY_BENCH_TANKS ?? 500);
 const SECONDS = Number(process.env.GATEWAY_BENCH_SECONDS ?? 10);
@@ -35,35 +33,14 @@ const logger = createLogger({ level: 'warn' });
 const store = createStore({ databaseUrl, logger });
 await store.migrate();
 const realtime = await createRealtime({});
-const registry = createLocalRegistry();
-const verifier = createTokenVerifier({ secret: SECRET });
-const servers = new Map<string, TankServer>();
-for (const id of ['server-1', 'server-2']) {
-  const server = createTankServer({
-    serverId: id,
-    db: store.db,
-    discovery: createLocalDiscovery({ registry, logger }),
-    realtime,
-    verifier,
-    internalVerifier: createInternalVerifier({ secret: SECRET }),
-    logger,
-    heartbeatMs: 1000,
-  });
-  await server.start();
-  servers.set(id, server);
-}
-const gateway = createGateway({
-  gatewayId: 'gateway-bench',
-  port: 0,
+const { gateway, servers, stop } = await startLocalFleet({
   db: store.db,
-  discovery: createLocalDiscovery({ registry, logger }),
   realtime,
-  verifier,
-  internalSecret: SECRET,
   logger,
-  failoverGraceMs: 0,
+  secret: SECRET,
+  serverIds: ['server-1', 'server-2'],
+  heartbeatMs: 1000,
 });
-await gateway.start();
 const token = await mintToken({ secret: SECRET, userId: 'bench' });
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
@@ -168,8 +145,7 @@ recordBenchmark({
   ],
 });
 
-await gateway.stop();
-for (const s of servers.values()) await s.stop();
+await stop();
 await realtime.close();
 await store.close();
 await pg?.stop();

@@ -11,15 +11,13 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createInternalVerifier, createTokenVerifier, mintToken } from '../src/auth/index.ts';
-import { createLocalDiscovery, createLocalRegistry } from '../src/discovery/index.ts';
-import { createGateway } from '../src/gateway/index.ts';
+import { mintToken } from '../src/auth/index.ts';
 import { resolveBinaries, startPostgres } from '../src/mesh/index.ts';
 import { createRealtime } from '../src/realtime/index.ts';
-import { createTankServer, type TankServer } from '../src/server/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
 import { type Row, recordBenchmark } from './support/index.ts';
+import { startLocalFleet } from './support/local-fleet.ts';
 import { type FollowOptions, type GapReport, quantile } from './support/viewer-gaps.ts';
 
 const VIEWERS = Number(process.env.MOVES_BENCH_VIEWERS ?? 1000);
@@ -38,37 +36,14 @@ const logger = createLogger({ level: 'warn' });
 const store = createStore({ databaseUrl, logger });
 await store.migrate();
 const realtime = await createRealtime({});
-const registry = createLocalRegistry();
-const verifier = createTokenVerifier({ secret: SECRET });
-const servers = new Map<string, TankServer>();
-
-async function startServer(id: string): Promise<void> {
-  const server = createTankServer({
-    serverId: id,
-    db: store.db,
-    discovery: createLocalDiscovery({ registry, logger }),
-    realtime,
-    verifier,
-    internalVerifier: createInternalVerifier({ secret: SECRET }),
-    logger,
-    heartbeatMs: 500,
-  });
-  await server.start();
-  servers.set(id, server);
-}
-for (const id of SERVER_IDS) await startServer(id);
-const gateway = createGateway({
-  gatewayId: 'gateway-bench',
-  port: 0,
+const { gateway, servers, startServer, stop } = await startLocalFleet({
   db: store.db,
-  discovery: createLocalDiscovery({ registry, logger }),
   realtime,
-  verifier,
-  internalSecret: SECRET,
   logger,
-  failoverGraceMs: 0,
+  secret: SECRET,
+  serverIds: SERVER_IDS,
+  heartbeatMs: 500,
 });
-await gateway.start();
 const token = await mintToken({ secret: SECRET, userId: 'bench', ttlSeconds: 3600 });
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
@@ -221,8 +196,7 @@ recordBenchmark({
   ],
 });
 
-await gateway.stop();
-for (const server of servers.values()) await server.stop();
+await stop();
 await realtime.close();
 await store.close();
 await pg?.stop();

@@ -11,13 +11,11 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
-import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
-import { createGateway } from '../../src/gateway/index.ts';
+import { mintToken } from '../../src/auth/index.ts';
 import { createRealtime } from '../../src/realtime/index.ts';
-import { createTankServer, type TankServer } from '../../src/server/index.ts';
 import { createStore } from '../../src/store/index.ts';
 import { createLogger, startTracing } from '../../src/telemetry/index.ts';
+import { startLocalFleet } from './local-fleet.ts';
 
 /** What one run prints, read by bench/tracing.ts. */
 export interface TracingRunResult {
@@ -60,35 +58,14 @@ const logger = createLogger({ level: 'warn' });
 const store = createStore({ databaseUrl: process.env.DATABASE_URL!, logger });
 await store.migrate();
 const realtime = await createRealtime({});
-const registry = createLocalRegistry();
-const verifier = createTokenVerifier({ secret: SECRET });
-const servers = new Map<string, TankServer>();
-for (const id of ['server-1', 'server-2']) {
-  const server = createTankServer({
-    serverId: id,
-    db: store.db,
-    discovery: createLocalDiscovery({ registry, logger }),
-    realtime,
-    verifier,
-    internalVerifier: createInternalVerifier({ secret: SECRET }),
-    logger,
-    heartbeatMs: 1000,
-  });
-  await server.start();
-  servers.set(id, server);
-}
-const gateway = createGateway({
-  gatewayId: 'gateway-bench',
-  port: 0,
+const { gateway, servers, stop } = await startLocalFleet({
   db: store.db,
-  discovery: createLocalDiscovery({ registry, logger }),
   realtime,
-  verifier,
-  internalSecret: SECRET,
   logger,
-  failoverGraceMs: 0,
+  secret: SECRET,
+  serverIds: ['server-1', 'server-2'],
+  heartbeatMs: 1000,
 });
-await gateway.start();
 const token = await mintToken({ secret: SECRET, userId: 'bench' });
 const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 
@@ -211,8 +188,7 @@ const result: TracingRunResult = {
   fixedRateCpuMs: (fixedUsed.user + fixedUsed.system) / fixed.total,
   fixedRateZipkinCpuMs: (fixedZipkinMs / fixed.total) * 1000,
 };
-await gateway.stop();
-for (const s of servers.values()) await s.stop();
+await stop();
 await realtime.close();
 await store.close();
 await tracing.shutdown(); // flushes the last batch to Zipkin
