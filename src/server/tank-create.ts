@@ -19,6 +19,18 @@ import {
 } from '../store/index.ts';
 import { createTank, encodeTankSnapshot, type Tank, type TankMeta } from '../tank/index.ts';
 
+export interface NewTankRequest {
+  /** Chosen by the gateway so a retried create finds the first one. */
+  tankId?: string;
+  name: string;
+  description?: string;
+  owner: string | null;
+  isPublic?: boolean;
+  allowTransfers?: boolean;
+  seed?: number;
+  initialFish?: number;
+}
+
 /** A tank's metadata as its row has it. */
 export function metaOf(row: TankRow): TankMeta {
   return {

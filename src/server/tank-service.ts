@@ -23,19 +23,7 @@ import {
 } from '../store/index.ts';
 import { createTank, decodeTankSnapshot, type Tank, type TankHost } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
-import { metaOf, saveNewTank } from './tank-create.ts';
-
-export interface NewTankRequest {
-  /** Chosen by the gateway so a retried create finds the first one. */
-  tankId?: string;
-  name: string;
-  description?: string;
-  owner: string | null;
-  isPublic?: boolean;
-  allowTransfers?: boolean;
-  seed?: number;
-  initialFish?: number;
-}
+import { metaOf, type NewTankRequest, saveNewTank } from './tank-create.ts';
 
 export interface TankServiceOptions {
   serverId: string;
