@@ -11,20 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 if [ -x "$CONSUL_BIN" ]; then echo "$CONSUL_BIN"; exit 0; fi
 command -v go >/dev/null || die "Go is needed to build Consul $CONSUL_VERSION (https://go.dev/dl)"
 say "building Consul $CONSUL_VERSION from its Go module (first time: ~5 minutes on 2 cores)"
-mkdir -p "$(dirname "$CONSUL_BIN")"
-cd "$root/consul/build"
-export GOFLAGS=-mod=mod
-say "downloading modules"
-go mod download -x 2>&1 | awk '/^# get/ { n++; if (n % 100 == 0) printf "[tankworld]   %d modules fetched\n", n > "/dev/stderr" }'
-start=$(date +%s)
-go build -ldflags "-s -w" -o "$CONSUL_BIN.tmp" github.com/hashicorp/consul &
-pid=$!
-while kill -0 "$pid" 2>/dev/null; do
-  sleep 15
-  kill -0 "$pid" 2>/dev/null && say "  still compiling Consul ($(( $(date +%s) - start ))s)"
-done
-wait "$pid" || die "go build failed"
-mv "$CONSUL_BIN.tmp" "$CONSUL_BIN"
+go_build_pinned Consul "$root/consul/build" github.com/hashicorp/consul "$CONSUL_BIN"
 # Read the whole output before printing its first line: `| head -1` under pipefail died of SIGPIPE (141).
 version=$("$CONSUL_BIN" version)
 say "built ${version%%$'\n'*}"

@@ -10,20 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 if [ -x "$SEAWEEDFS_BIN" ]; then echo "$SEAWEEDFS_BIN"; exit 0; fi
 command -v go >/dev/null || die "Go is needed to build SeaweedFS (https://go.dev/dl)"
 say "building SeaweedFS $SEAWEEDFS_VERSION from its Go module (first time: ~5 minutes on 2 cores)"
-mkdir -p "$(dirname "$SEAWEEDFS_BIN")"
-cd "$root/seaweedfs/build"
-export GOFLAGS=-mod=mod
-say "downloading modules"
-go mod download -x 2>&1 | awk '/^# get/ { n++; if (n % 100 == 0) printf "[tankworld]   %d modules fetched\n", n > "/dev/stderr" }'
-start=$(date +%s)
-go build -ldflags "-s -w" -o "$SEAWEEDFS_BIN.tmp" github.com/seaweedfs/seaweedfs/weed &
-pid=$!
-while kill -0 "$pid" 2>/dev/null; do
-  sleep 15
-  kill -0 "$pid" 2>/dev/null && say "  still compiling SeaweedFS ($(( $(date +%s) - start ))s)"
-done
-wait "$pid" || die "go build failed"
-mv "$SEAWEEDFS_BIN.tmp" "$SEAWEEDFS_BIN"
+go_build_pinned SeaweedFS "$root/seaweedfs/build" github.com/seaweedfs/seaweedfs/weed "$SEAWEEDFS_BIN"
 version=$("$SEAWEEDFS_BIN" version 2>&1)
 say "built ${version%%$'\n'*}"
 echo "$SEAWEEDFS_BIN"

@@ -23,3 +23,23 @@ die() { say "error: $*"; exit 1; }
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
 }
+
+# go_build_pinned NAME DIR PACKAGE OUT: builds PACKAGE from the Go module in DIR (its go.mod and
+# go.sum pin every dependency) into OUT, saying how the module download and the compile go: the
+# first build of a large module takes minutes. OUT appears only once the build succeeded.
+go_build_pinned() {
+  local name=$1 dir=$2 package=$3 out=$4 start pid
+  mkdir -p "$(dirname "$out")"
+  say "downloading modules"
+  (cd "$dir" && GOFLAGS=-mod=mod go mod download -x 2>&1) |
+    awk '/^# get/ { n++; if (n % 100 == 0) printf "[tankworld]   %d modules fetched\n", n > "/dev/stderr" }'
+  start=$(date +%s)
+  (cd "$dir" && GOFLAGS=-mod=mod go build -ldflags "-s -w" -o "$out.tmp" "$package") &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 15
+    kill -0 "$pid" 2>/dev/null && say "  still compiling $name ($(( $(date +%s) - start ))s)"
+  done
+  wait "$pid" || die "go build of $name failed"
+  mv "$out.tmp" "$out"
+}
