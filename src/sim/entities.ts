@@ -193,6 +193,8 @@ export type EntityView =
       kind: 'fish';
       id: number;
       uid: string;
+      lineageId: string;
+      parentUid: string | null;
       x: number;
       y: number;
       vx: number;
@@ -235,6 +237,8 @@ export function listEntities(world: World): EntityView[] {
       kind: 'fish',
       id: f.id[i],
       uid: f.uid[i],
+      lineageId: f.lineage[i],
+      parentUid: f.parent[i],
       x: f.x[i],
       y: f.y[i],
       vx: f.vx[i],

@@ -22,6 +22,8 @@ export interface BirthEvent {
   generation: number;
   /** One uid for budding, two for sexual and poker births, none for spawned fish. */
   parents: string[];
+  /** The family the child joined: its carrier's lineage, or its own uid for a spawned fish. */
+  lineage_id: string;
 }
 
 export interface DeathEvent {

@@ -15,8 +15,12 @@ export type PokerEffect = (typeof PokerEffect)[keyof typeof PokerEffect];
 export interface FishStore {
   count: number;
   readonly capacity: number;
-  /** Global ids, parallel to the columns; the only non-typed column. */
+  /** Global ids, parallel to the columns (with `lineage` and `parent`, the non-typed columns). */
   readonly uid: string[];
+  /** The founder's uid of each fish's family: kept across births, moves and snapshots. */
+  readonly lineage: string[];
+  /** The uid of the parent that carried each fish; null for a founder. */
+  readonly parent: (string | null)[];
   readonly id: Int32Array;
   readonly x: Float64Array;
   readonly y: Float64Array;
@@ -118,18 +122,25 @@ export function createFishStore(capacity: number): FishStore {
     count: 0,
     capacity,
     uid: [],
+    lineage: [],
+    parent: [],
     genes: extra.slice(0, GENE_COUNT),
     embryo: extra.slice(GENE_COUNT),
     columns: all,
   };
 }
 
-/** Claims the next slot with every column zeroed; the caller fills it in. */
+/**
+ * Claims the next slot with every column zeroed; the caller fills it in. The fish starts as its
+ * own founder; a birth or an arriving payload sets its lineage after.
+ */
 export function addFishSlot(store: FishStore, id: number, uid: string): number {
   const i = store.count++;
   clearRow(store.columns, i);
   store.id[i] = id;
   store.uid[i] = uid;
+  store.lineage[i] = uid;
+  store.parent[i] = null;
   return i;
 }
 
@@ -139,8 +150,12 @@ export function removeFishAt(store: FishStore, i: number): void {
   if (i !== last) {
     copyRow(store.columns, last, i);
     store.uid[i] = store.uid[last];
+    store.lineage[i] = store.lineage[last];
+    store.parent[i] = store.parent[last];
   }
   store.uid.length = last;
+  store.lineage.length = last;
+  store.parent.length = last;
 }
 
 /** Recomputes the cached genome-derived fields (capacity, lifespan) of slot `i`. */

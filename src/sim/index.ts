@@ -51,7 +51,13 @@ export {
   type Genome,
   validateGenome,
 } from './genome.ts';
-export { type FishPayload, validateFishPayload } from './payload.ts';
+export {
+  type FishPayload,
+  PAYLOAD_LIMITS,
+  POKER_EFFECT_NAMES,
+  UID_PATTERN,
+  validateFishPayload,
+} from './payload.ts';
 export { HAND_NAMES } from './poker.ts';
 export { claimUid } from './reproduction.ts';
 export { restore, SNAPSHOT_VERSION, serialize, type WorldSnapshot } from './snapshot.ts';

@@ -6,7 +6,13 @@
  * recomputed from the genome.
  */
 import { checker } from './check.ts';
-import { CRAB_SCARE_FRAMES, LIFESPAN_BASE, POKER_EFFECT_FRAMES, PREGNANCY } from './constants.ts';
+import {
+  CRAB_SCARE_FRAMES,
+  ENERGY_BASE,
+  LIFESPAN_BASE,
+  POKER_EFFECT_FRAMES,
+  PREGNANCY,
+} from './constants.ts';
 import { SimError } from './errors.ts';
 import { deriveFromGenes, PokerEffect } from './fish-store.ts';
 import { type Genome, readGenome, validateGenome, writeGenome } from './genome.ts';
@@ -16,12 +22,31 @@ import type { World } from './world.ts';
 export const POKER_EFFECT_NAMES = ['none', 'won', 'lost', 'tie'] as const;
 export type PokerEffectName = (typeof POKER_EFFECT_NAMES)[number];
 
+/**
+ * The bounds `validateFishPayload` holds a payload to, for formats built on it (src/migrating):
+ * energy up to `energyBase` × the maxEnergy gene, age below `lifespanBase` × that gene.
+ */
+export const PAYLOAD_LIMITS = {
+  energyBase: ENERGY_BASE,
+  lifespanBase: LIFESPAN_BASE,
+  pregnancyFrames: PREGNANCY,
+  crabScareFrames: CRAB_SCARE_FRAMES,
+  pokerEffectFrames: POKER_EFFECT_FRAMES,
+  cooldownFrames: 100_000,
+  wanderFrames: 100_000,
+  speed: 10,
+} as const;
+
 /** Uids are `<prefix>.<base36 counter>`; any tank's prefix is accepted. */
 export const UID_PATTERN = /^[A-Za-z0-9_-]{1,64}\.[0-9a-z]{1,12}$/;
 
 export interface FishPayload {
   kind: 'fish';
   uid: string;
+  /** The founder's uid of its family (its own uid for a founder). */
+  lineageId: string;
+  /** The uid of the parent that carried it; null for a founder. */
+  parentUid: string | null;
   genome: Genome;
   x: number;
   y: number;
@@ -60,6 +85,8 @@ export function readFish(world: World, i: number): FishPayload {
   return {
     kind: 'fish',
     uid: f.uid[i],
+    lineageId: f.lineage[i],
+    parentUid: f.parent[i],
     genome: readGenome(f.genes, i),
     x: f.x[i],
     y: f.y[i],
@@ -95,6 +122,8 @@ export function readFish(world: World, i: number): FishPayload {
 /** Writes a validated payload into the zeroed slot `i` (uid and id are already set). */
 export function writeFish(world: World, i: number, p: FishPayload, x: number, y: number): void {
   const f = world.fish;
+  f.lineage[i] = p.lineageId;
+  f.parent[i] = p.parentUid;
   writeGenome(p.genome, f.genes, i);
   f.x[i] = x;
   f.y[i] = y;
@@ -147,13 +176,18 @@ export function validateFishPayload(value: unknown): FishPayload {
   const p = c.obj(value, 'payload');
   c.oneOf(p.kind, 'kind', ['fish'] as const);
   const genome = payloadGenome(p.genome, 'genome');
-  const maxEnergy = 100 * genome.maxEnergy;
+  const maxEnergy = ENERGY_BASE * genome.maxEnergy;
   const pregnancy = p.pregnancy === null ? null : c.obj(p.pregnancy, 'pregnancy');
   const wander = c.obj(p.wander, 'wander');
   const poker = c.obj(p.poker, 'poker');
+  const uid = c.str(p.uid, 'uid', UID_PATTERN);
   return {
     kind: 'fish',
-    uid: c.str(p.uid, 'uid', UID_PATTERN),
+    uid,
+    // A payload from before lineages (an old snapshot, an older server) reads as its own founder.
+    lineageId: p.lineageId === undefined ? uid : c.str(p.lineageId, 'lineageId', UID_PATTERN),
+    parentUid:
+      p.parentUid === undefined || p.parentUid === null ? null : c.str(p.parentUid, 'parentUid', UID_PATTERN),
     genome,
     x: c.num(p.x, 'x'),
     y: c.num(p.y, 'y'),

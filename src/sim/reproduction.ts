@@ -78,14 +78,29 @@ export function initFish(
   growFish(f, i);
 }
 
-/** Counts a birth and reports it in this tick's events. */
-export function recordBirth(world: World, i: number, mode: BirthMode, parents: string[]): void {
+/**
+ * Counts a birth and reports it in this tick's events. The child joins the family of `carrier`
+ * (the parent that bore it: the budding fish, the mother, the poker winner) with that parent as
+ * its parent; without one (a spawned fish) it founds its own lineage.
+ */
+export function recordBirth(world: World, i: number, mode: BirthMode, parents: string[], carrier = -1): void {
   const f = world.fish;
   const c = world.counters;
   const generation = f.generation[i];
+  if (carrier >= 0) {
+    f.lineage[i] = f.lineage[carrier];
+    f.parent[i] = f.uid[carrier];
+  }
   c.births[mode]++;
   if (generation > c.maxGeneration) c.maxGeneration = generation;
-  world.events.births.push({ id: f.id[i], uid: f.uid[i], mode, generation, parents });
+  world.events.births.push({
+    id: f.id[i],
+    uid: f.uid[i],
+    mode,
+    generation,
+    parents,
+    lineage_id: f.lineage[i],
+  });
 }
 
 function finishBirth(
@@ -97,9 +112,10 @@ function finishBirth(
   energy: number,
   generation: number,
   parents: string[],
+  carrier: number,
 ): void {
   initFish(world, i, x, y, energy, generation);
-  recordBirth(world, i, mode, parents);
+  recordBirth(world, i, mode, parents, carrier);
 }
 
 function isAdult(world: World, i: number): boolean {
@@ -124,7 +140,7 @@ export function maybeBud(world: World, i: number): void {
   f.offspring[i]++;
   const x = f.x[i] + uniform(world.rng, -30, 30);
   const y = f.y[i] + uniform(world.rng, -30, 30);
-  finishBirth(world, d, Mode.asexual, x, y, share, f.generation[i] + 1, [f.uid[i]]);
+  finishBirth(world, d, Mode.asexual, x, y, share, f.generation[i] + 1, [f.uid[i]], i);
   refund(world, i, d, share);
 }
 
@@ -183,7 +199,7 @@ export function deliver(world: World, mother: number): void {
   f.offspring[mother]++;
   const x = f.x[mother] + uniform(world.rng, -30, 30);
   const y = f.y[mother] + uniform(world.rng, -30, 30);
-  finishBirth(world, d, Mode.sexual, x, y, share, f.embryoGeneration[mother], [f.uid[mother]]);
+  finishBirth(world, d, Mode.sexual, x, y, share, f.embryoGeneration[mother], [f.uid[mother]], mother);
   refund(world, mother, d, share);
 }
 
@@ -224,7 +240,7 @@ export function tryPokerBirth(world: World, winner: number, loser: number): void
   const y = 0.5 * (f.y[winner] + f.y[loser]) + uniform(world.rng, -20, 20);
   const generation = Math.max(f.generation[winner], f.generation[loser]) + 1;
   const given = fromWinner + fromLoser;
-  finishBirth(world, d, Mode.poker, x, y, given, generation, [f.uid[winner], f.uid[loser]]);
+  finishBirth(world, d, Mode.poker, x, y, given, generation, [f.uid[winner], f.uid[loser]], winner);
   // Any excess the child cannot hold goes back to the parents in proportion.
   const excess = given - f.energy[d];
   f.energy[winner] += (excess * fromWinner) / given;
