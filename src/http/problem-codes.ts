@@ -28,6 +28,10 @@ export const STATUS_BY_CODE = {
   archive_too_large: 413,
   invalid_value: 400,
   same_tank: 400,
+  /** A migrating-fish body (src/migrating) with bad fields, each named in `errors[].path`. */
+  invalid_migrating_fish: 422,
+  /** A migrating-fish body of a version newer than this server reads. */
+  migrating_fish_version_unsupported: 422,
   missing_token: 401,
   invalid_token: 401,
   expired_token: 401,
@@ -39,6 +43,8 @@ export const STATUS_BY_CODE = {
   tank_not_found: 404,
   unknown_entity: 404,
   snapshot_not_found: 404,
+  /** No member of the lineage lives in any tank the caller may read, and none was ever born here. */
+  lineage_not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
   tank_full: 409,
