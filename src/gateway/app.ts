@@ -91,6 +91,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   app.use('/api/tanks', reads);
   app.use('/api/tanks/*', reads);
   app.use('/api/servers', reads);
+  app.use('/api/lineages/*', reads);
   app.use('/api/servers/:id/drain', auth, requireScope({ scope: OPERATOR_SCOPE }));
   app.use('/api/archives', auth);
   app.use('/api/events', streamAuth(verifier));

@@ -7,6 +7,7 @@ import type { GatewayContext, GatewayEnv } from './context.ts';
 import type { GatewayOptions } from './options.ts';
 import { buildGatewayParts, forgetOnNetworkEvents, gatewayRegistration, serveWebApp } from './parts.ts';
 import { createWsRelay } from './relay/index.ts';
+import { registerLineageRoutes } from './routes-lineages.ts';
 import { cachingVerifier } from './token-cache.ts';
 import { registerTransfers } from './transfers/index.ts';
 
@@ -46,6 +47,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     recoveryIntervalMs: options.transferRecoveryMs,
     recoveryIdleMs: options.transferRecoveryMs && 2 * options.transferRecoveryMs,
   });
+  registerLineageRoutes(app, { ctx, client: parts.serverClient });
   const relay = createWsRelay({
     ctx,
     verifier,

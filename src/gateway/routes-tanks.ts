@@ -79,11 +79,22 @@ const FORWARDED: Array<{ method: 'get' | 'post'; path: string; needed: Permissio
     needed: 'read',
     summary: 'One entity, by its local id or (a fish) its uid',
   },
+  {
+    method: 'get',
+    path: '/api/tanks/{id}/entities/{entity_id}/export',
+    needed: 'read',
+    summary: 'One fish as a migrating fish (v1)',
+  },
   { method: 'get', path: '/api/tanks/{id}/stats', needed: 'read', summary: "The tank's statistics" },
   { method: 'get', path: '/api/tanks/{id}/snapshots', needed: 'read', summary: "The tank's snapshots" },
   { method: 'post', path: '/api/tanks/{id}/pause', needed: 'write', summary: 'Pause the tank' },
   { method: 'post', path: '/api/tanks/{id}/resume', needed: 'write', summary: 'Resume the tank' },
-  { method: 'post', path: '/api/tanks/{id}/fish', needed: 'write', summary: 'Spawn a fish' },
+  {
+    method: 'post',
+    path: '/api/tanks/{id}/fish',
+    needed: 'write',
+    summary: 'Spawn a fish, or import a migrating fish',
+  },
   { method: 'post', path: '/api/tanks/{id}/food', needed: 'write', summary: 'Drop food' },
   { method: 'post', path: '/api/tanks/{id}/snapshots', needed: 'write', summary: 'Take a snapshot now' },
   {

@@ -11,6 +11,7 @@
  * ```
  */
 export { fromMigratingFish, toMigratingFish } from './convert.ts';
+export { founderParts, LineageId, ServerLineage } from './lineage.ts';
 export {
   type FieldError,
   isMigratingFish,

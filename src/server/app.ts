@@ -15,7 +15,9 @@ import { refuseMisdirected } from './misdirected.ts';
 import { SERVER_VERSION, type TankServerOptions } from './options.ts';
 import type { ServerParts } from './parts.ts';
 import { registerEntityRoutes } from './routes-entities.ts';
+import { registerFishRoutes } from './routes-fish.ts';
 import { registerInternalRoutes } from './routes-internal.ts';
+import { registerLineageRoute } from './routes-lineage.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerSnapshotRoutes } from './routes-snapshots.ts';
 import { registerTankRoutes } from './routes-tanks.ts';
@@ -77,8 +79,10 @@ export function createServerApp({
   );
   registerTankRoutes(app, ctx);
   registerEntityRoutes(app, ctx);
+  registerFishRoutes(app, ctx);
   registerSnapshotRoutes(app, ctx);
   registerInternalRoutes(app, ctx, internalVerifier);
+  registerLineageRoute(app, ctx);
   registerTransferRoutes(app, serverId, participant);
   registerTransferStepsRoute(app, { participant, logger });
 

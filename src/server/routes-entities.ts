@@ -4,14 +4,7 @@
  * (optionally with a genome) and food, and its statistics.
  */
 import { ApiError, createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
-import {
-  type EntityView,
-  GENE_KEYS,
-  GENOME_RANGES,
-  listEntities,
-  spawnFish,
-  spawnFood,
-} from '../sim/index.ts';
+import { type EntityView, GENE_KEYS, GENOME_RANGES, listEntities, spawnFood } from '../sim/index.ts';
 import { assertNotFailed, authorizedTank, type ServerContext, type ServerEnv } from './context.ts';
 import { TankIdParams } from './routes-tanks.ts';
 import { statsView, TankStatsSchema } from './views.ts';
@@ -30,7 +23,7 @@ export const GenomeBody = z
   .strict()
   .openapi('Genome');
 
-const SpawnFishBody = z
+export const SpawnFishBody = z
   .object({ genome: GenomeBody.optional(), x: z.number().min(0).optional(), y: z.number().min(0).optional() })
   .strict()
   .openapi('SpawnFish');
@@ -40,7 +33,14 @@ const SpawnFoodBody = z
   .strict()
   .openapi('SpawnFood');
 
-const EntitySchema = z.record(z.string(), z.unknown()).openapi('Entity');
+/** A local id (digits) or a fish uid. */
+export const EntityIdParam = z
+  .string()
+  .min(1)
+  .max(200)
+  .openapi({ param: { name: 'entity_id', in: 'path' }, example: '17' });
+
+export const EntitySchema = z.record(z.string(), z.unknown()).openapi('Entity');
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
@@ -82,28 +82,6 @@ const entitiesRoute = createRoute({
   },
 });
 
-const spawnFishRoute = createRoute({
-  method: 'post',
-  path: '/api/tanks/{id}/fish',
-  tags: ['entities'],
-  summary: 'Spawn a fish, optionally with genes (write)',
-  request: {
-    params: TankIdParams,
-    body: { required: true, content: { 'application/json': { schema: SpawnFishBody } } },
-  },
-  responses: {
-    201: {
-      description: 'spawned',
-      content: {
-        'application/json': {
-          schema: z.object({ id: z.number().int(), uid: z.string(), tank_id: z.string() }),
-        },
-      },
-    },
-    ...problemResponses(400, 401, 403, 404, 409),
-  },
-});
-
 const spawnFoodRoute = createRoute({
   method: 'post',
   path: '/api/tanks/{id}/food',
@@ -131,11 +109,7 @@ const entityRoute = createRoute({
   summary: 'One entity, by its local id or (fish) its global uid',
   request: {
     params: TankIdParams.extend({
-      entity_id: z
-        .string()
-        .min(1)
-        .max(200)
-        .openapi({ param: { name: 'entity_id', in: 'path' }, example: '17' }),
+      entity_id: EntityIdParam,
     }),
   },
   responses: {
@@ -143,7 +117,6 @@ const entityRoute = createRoute({
     ...problemResponses(400, 401, 403, 404),
   },
 });
-
 const statsRoute = createRoute({
   method: 'get',
   path: '/api/tanks/{id}/stats',
@@ -177,15 +150,6 @@ export function registerEntityRoutes(app: OpenAPIHono<ServerEnv>, ctx: ServerCon
     );
     if (!entity) throw new ApiError('unknown_entity', `tank ${id} has no entity ${entity_id}`);
     return c.json({ ...entityView(entity), frame: tank.world.frame }, 200);
-  });
-
-  app.openapi(spawnFishRoute, async (c) => {
-    const { id } = c.req.valid('param');
-    const body = c.req.valid('json');
-    const tank = assertNotFailed(await authorizedTank(ctx, c, id, 'write'));
-    const fish = spawnFish(tank.world, { genome: body.genome, x: body.x, y: body.y });
-    tank.touch();
-    return c.json({ ...fish, tank_id: id }, 201);
   });
 
   app.openapi(spawnFoodRoute, async (c) => {

@@ -32,7 +32,8 @@ export interface Position {
   y?: number;
 }
 
-function position(world: World, { x, y }: Position): Position {
+/** A position from outside, checked against the tank's walls. */
+export function position(world: World, { x, y }: Position): Position {
   const c = checker('invalid_position');
   return {
     x: x === undefined ? undefined : c.num(x, 'x', 0, world.width),
@@ -40,7 +41,8 @@ function position(world: World, { x, y }: Position): Position {
   };
 }
 
-function ensureRoom(world: World, { held = false }: { held?: boolean } = {}): void {
+/** Throws `tank_full` unless a fish fits (see `World.heldSlots`). */
+export function ensureRoom(world: World, { held = false }: { held?: boolean } = {}): void {
   // A fish taking a held slot counts only the fish present; everyone else also counts the holds.
   if (world.fish.count + (held ? 0 : world.heldSlots) >= world.maxFish) {
     throw new SimError('tank_full', `the tank holds its maximum of ${world.maxFish} fish`);

@@ -39,6 +39,7 @@ export {
   type PokerHandEvent,
   type StepEvents,
 } from './events.ts';
+export { importEntity, readEntity } from './exchange.ts';
 export { PokerEffect } from './fish-store.ts';
 export { FOOD_TYPE_NAMES, FoodType } from './food-store.ts';
 export { frameView } from './frame-view.ts';

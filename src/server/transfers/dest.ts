@@ -6,7 +6,8 @@
  * can be repeated.
  */
 import { ApiError } from '../../http/index.ts';
-import { type EntityPayload, fishIdOf, validateFishPayload } from '../../sim/index.ts';
+import { parseArrivingFish } from '../../migrating/index.ts';
+import { type EntityPayload, fishIdOf } from '../../sim/index.ts';
 import {
   getReservation,
   putReservation,
@@ -46,7 +47,8 @@ export function createDestSide({
   async function prepareDest(req: { transferId: string; tankId: string; payload: unknown }) {
     return serial(req.transferId, async () => {
       crash('dest_before_prepare');
-      const payload = validateFishPayload(req.payload);
+      // A migrating fish (v1, checked field by field) or an older server's sim payload.
+      const payload = parseArrivingFish(req.payload);
       const tank = tankHere(req.tankId);
       if (!tank.meta.allow_transfers)
         throw new ApiError('forbidden', `tank ${tank.id} does not allow transfers`);
