@@ -68,6 +68,13 @@ const ROUTES: Record<string, RouteCase> = {
     guest: true,
     params: (ids) => ({ id: ids.tank, entity_id: String(ids.fish) }),
   },
+  'GET /api/tanks/{id}/entities/{entity_id}/export': {
+    needed: 'read',
+    guest: true,
+    params: (ids) => ({ id: ids.tank, entity_id: String(ids.fish) }),
+  },
+  // Names no tank: it counts only the tanks the caller may read (lineage.test.ts).
+  'GET /api/lineages/{lineage_id}': { guest: true, params: () => ({ lineage_id: 'nobody.1' }) },
   'GET /api/tanks/{id}/stats': { needed: 'read', guest: true },
   'GET /api/tanks/{id}/snapshots': { needed: 'read', guest: true },
   'POST /api/tanks/{id}/pause': { needed: 'write' },
