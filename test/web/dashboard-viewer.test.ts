@@ -196,6 +196,11 @@ describe('tank viewer', () => {
     expect(await page.locator('#genome dt').allTextContents()).toEqual(
       expect.arrayContaining(['hue', 'speed']),
     );
+    // Its family: lineage and parent, and where its relatives live (this tank at least).
+    expect(await page.locator('#fish dt').allTextContents()).toEqual(
+      expect.arrayContaining(['lineage', 'parent']),
+    );
+    await page.waitForSelector(`#relatives li[data-tank="${tankId}"]`);
 
     await page.click('#resume');
     await waitFor(async () => (await canvasState(page)).image !== still.image, {

@@ -11,6 +11,7 @@ import { GENOME_RANGES } from '../../src/sim/index.ts';
 import { createFrameDecoder, type FishState, type TankFrame } from '../../src/tank/wire/index.ts';
 import { ApiFailure, api, el, relayUrl, webSocketToken } from './api.ts';
 import { drawScene } from './draw.ts';
+import { lineageFacts, showRelatives } from './lineage.ts';
 import { followTankStats } from './tank-stats.ts';
 
 const RENDER_DELAY_MS = 120;
@@ -120,8 +121,10 @@ async function showFish(id: number): Promise<void> {
     ['energy', String(Math.round(Number(fish.energy)))],
     ['generation', String(fish.generation)],
     ['age', String(fish.age)],
+    ...lineageFacts(fish),
   ];
   $('fish').replaceChildren(...facts.flatMap(([k, v]) => [el('dt', k), el('dd', v)]));
+  void showRelatives($('relatives'), String(fish.lineageId ?? fish.uid), tankId);
   const genome = (fish.genome ?? {}) as Record<string, number>;
   $('genome').replaceChildren(...Object.entries(genome).flatMap(([k, v]) => geneRow(k, Number(v))));
 }
