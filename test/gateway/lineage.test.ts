@@ -20,11 +20,17 @@ let stack: GatewayStack;
 let reef: string;
 let cove: string;
 
-async function tankOn(user: string, serverId: string, isPublic: boolean): Promise<string> {
+async function tankOn(user: string, serverId: string, isPublic: boolean, transfers = false): Promise<string> {
   const { tank } = await stack.json<{ tank: { tank_id: string; server_id: string } }>('/api/tanks', 201, {
     method: 'POST',
     user,
-    body: { name: `${user}'s`, is_public: isPublic, initial_fish: 3, server_id: serverId },
+    body: {
+      name: `${user}'s`,
+      is_public: isPublic,
+      initial_fish: 3,
+      server_id: serverId,
+      allow_transfers: transfers,
+    },
   });
   expect(tank.server_id).toBe(serverId);
   await stack.json(`/api/tanks/${tank.tank_id}/pause`, 200, { method: 'POST', user });
@@ -189,5 +195,24 @@ describe('export and import through the gateway', () => {
       await res.body?.cancel();
     }
     expect((await fishIn(reef, 'alice')).length).toBe(before + created);
+  });
+
+  it('should keep lineage, parent and generation through a two-phase transfer to the other server', async () => {
+    const harbor = await tankOn('alice', 'server-1', false, true);
+    const lagoon = await tankOn('alice', 'server-2', false, true);
+    const fish = await stack.json<{ id: number; uid: string }>(`/api/tanks/${harbor}/fish`, 201, {
+      method: 'POST',
+      user: 'alice',
+      body: { ...strangerFish(), lineage_id: 'far.2', generation: 4 },
+    });
+    await stack.json('/gateway/transfer', 200, {
+      method: 'POST',
+      user: 'alice',
+      body: { source_tank_id: harbor, dest_tank_id: lagoon, entity_id: fish.id },
+    });
+    const there = (await fishIn(lagoon, 'alice')).find((f) => f.uid === fish.uid);
+    expect(there).toMatchObject({ lineageId: 'far.2', parentUid: 'far.k1', generation: 4 });
+    const lineage = await stack.json<Record<string, unknown>>('/api/lineages/far.2', 200, { user: 'alice' });
+    expect(lineage).toMatchObject({ living: 1, servers: [{ server_id: 'server-2', count: 1 }] });
   });
 });
