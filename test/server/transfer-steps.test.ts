@@ -7,6 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signRequest } from '../../src/auth/index.ts';
+import { toMigratingFish } from '../../src/migrating/index.ts';
+import { createWorld, readEntity } from '../../src/sim/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
 import { SECRET, startTestServer, type TestServer } from './fixture.ts';
 
@@ -134,6 +136,34 @@ describe('POST /internal/transfers/steps', () => {
     expect(second[3]!.body).toEqual({ transfer_id: again, restored: true, released: false });
     expect(fishIn(source)).toEqual(expect.arrayContaining([uid, second[2]!.body.entity_uid]));
     expect(fishIn(source)).toHaveLength(5);
+  });
+
+  it('should take an arriving fish in the migrating-fish format, lineage kept, and refuse a bad one naming the field', async () => {
+    const far = createWorld({ seed: 3, uidPrefix: 'far', initialFish: 1 });
+    const fish = {
+      ...toMigratingFish(readEntity(far, far.fish.uid[0]!)),
+      lineage_id: 'far.0',
+      parent_uid: 'far.z',
+    };
+    const [good, bad, newer] = [randomUUID(), randomUUID(), randomUUID()];
+    const answers = await results({
+      steps: [
+        { transfer_id: bad, step: 'prepare-dest', body: { tank_id: source, payload: { ...fish, age: -1 } } },
+        {
+          transfer_id: newer,
+          step: 'prepare-dest',
+          body: { tank_id: source, payload: { ...fish, version: 2 } },
+        },
+        { transfer_id: good, step: 'prepare-dest', body: { tank_id: source, payload: fish } },
+        { transfer_id: good, step: 'commit-dest', body: { tank_id: source, entity_uid: fish.uid } },
+      ],
+    });
+    expect(answers.map((r) => r.status)).toEqual([422, 422, 200, 200]);
+    expect(answers[0]!.body).toMatchObject({ code: 'invalid_migrating_fish', errors: [{ path: 'age' }] });
+    expect(answers[1]!.body).toMatchObject({ code: 'migrating_fish_version_unsupported' });
+    const world = t.server.host.get(source)!.world;
+    const i = world.fish.uid.indexOf(fish.uid);
+    expect([world.fish.lineage[i], world.fish.parent[i]]).toEqual(['far.0', 'far.z']);
   });
 
   it('should refuse an unsigned batch with 401', async () => {
