@@ -68,6 +68,8 @@ const exportRoute = createRoute({
 });
 
 export function registerFishRoutes(app: OpenAPIHono<ServerEnv>, ctx: ServerContext): void {
+  // Named in the body's `anyOf`, so the document holds it though no route uses it directly.
+  app.openAPIRegistry.register('SpawnFish', SpawnFishBody);
   app.openapi(fishRoute, async (c) => {
     const { id } = c.req.valid('param');
     const body = c.req.valid('json');
