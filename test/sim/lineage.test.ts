@@ -3,9 +3,12 @@ import {
   type BirthEvent,
   createWorld,
   extractEntity,
+  importEntity,
   insertEntity,
   listEntities,
+  readEntity,
   restore,
+  SimError,
   serialize,
   spawnFish,
   step,
@@ -108,5 +111,26 @@ describe('lineage', () => {
     // Its children in the new tank stay in the family.
     const births = run(dest, 6000).filter((b) => b.parents[0] === uid);
     for (const b of births) expect(b.lineage_id).toBe(lineage);
+  });
+
+  it('should import a copy under a uid born here, keeping its family, and nothing into a full tank', () => {
+    const source = createWorld({ seed: 2024, uidPrefix: 'a' });
+    run(source, 4000);
+    const i = source.fish.parent.findIndex((p) => p !== null);
+    const original = readEntity(source, source.fish.uid[i]);
+    const dest = createWorld({ seed: 3, uidPrefix: 'b', initialFish: 2, maxFish: 3 });
+    const copy = importEntity(dest, original);
+    expect(copy.uid).toMatch(/^b\./);
+    expect(readEntity(dest, copy.uid)).toEqual({
+      ...original,
+      uid: copy.uid,
+      x: expect.any(Number),
+      y: expect.any(Number),
+    });
+    expect(readEntity(source, original.uid)).toEqual(original);
+    const before = serialize(dest);
+    expect(() => importEntity(dest, original)).toThrow(SimError);
+    expect(() => importEntity(dest, { ...original, energy: -1 })).toThrow(SimError);
+    expect(serialize(dest)).toEqual(before);
   });
 });
