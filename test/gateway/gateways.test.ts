@@ -313,7 +313,7 @@ describe('several gateways behind one address (processes)', () => {
   }, 45_000);
 
   // Each gateway in turn dies at one of the coordinator's steps, and a living one finishes
-  // what it logged; the dead one restarts meanwhile, disarmed.
+  // what it logged; the dead one restarts meanwhile, disarmed (all but the last).
   it.each([
     ['gw-a', 'before_prepare', 'aborted'],
     ['gw-b', 'after_prepare', 'committed'],
@@ -357,7 +357,8 @@ describe('several gateways behind one address (processes)', () => {
       expect((await fish(b)).some((f) => f.uid === moving.uid)).toBe(outcome === 'committed');
 
       await writeFile(crashFiles.get(victim)!, '');
-      restarts.push(gateways.get(victim)!.restart());
+      // The last victim stays down: what follows needs two gateways, and a start is the dear part.
+      if (victim !== GATEWAYS.at(-1)) restarts.push(gateways.get(victim)!.restart());
     },
     45_000,
   );
