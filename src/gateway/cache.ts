@@ -4,10 +4,14 @@
  * so a hot lookup runs no query. Entries are dropped by network events (`tank_deleted`,
  * `tank_moved`, …) and by this gateway's own writes; the TTL only bounds how long a missed event
  * (a dropped Redis subscription) can leave an entry wrong. Concurrent misses for one tank share
- * one load. While the database is unreachable an expired entry is still answered (the tank
+ * one load. When the event subscription breaks every entry is reloaded on its next use, and
+ * until it is back new entries are trusted for `gapTtlMs` only; when it is back every entry is
+ * reloaded again (the events of the break are gone). While the database is unreachable an expired entry is still answered (the tank
  * most likely runs where it last did, and the server refuses what is not its own); only a tank
  * this gateway never held is then unknown (503).
  */
+
+import type { SubscriptionGap } from '../realtime/index.ts';
 import { type Db, getTankWithLocation, StoreError } from '../store/index.ts';
 import { type TankRecord, toRecord } from './views.ts';
 
@@ -18,6 +22,12 @@ export interface TankCache {
   put(record: TankRecord): void;
   invalidate(tankId: string): void;
   clear(): void;
+  /**
+   * Events about the tanks may have been missed: `lost` (the subscription broke) or `resumed`
+   * (it is back; what it missed is gone for good). Every entry is reloaded on its next use (and
+   * still answered while the database is away); while lost, new entries live `gapTtlMs`.
+   */
+  eventsMissed(gap: SubscriptionGap): void;
   readonly size: number;
   readonly hits: number;
   readonly misses: number;
@@ -27,6 +37,8 @@ export interface TankCacheOptions {
   db: Db;
   /** Longest an entry is trusted without an event confirming it. */
   ttlMs?: number;
+  /** How long an entry is trusted while events are being missed. */
+  gapTtlMs?: number;
   /** Most entries held; past it the oldest go first. */
   maxEntries?: number;
   /** Milliseconds; tests pass a fake one. */
@@ -49,6 +61,7 @@ interface Entry {
 export function createTankCache({
   db,
   ttlMs = 60_000,
+  gapTtlMs = 1000,
   maxEntries = 200_000,
   clock = Date.now,
 }: TankCacheOptions): TankCache {
@@ -57,13 +70,14 @@ export function createTankCache({
   const loading = new Map<string, { promise: Promise<TankRecord | undefined>; stale: boolean }>();
   let hits = 0;
   let misses = 0;
+  let trustMs = ttlMs;
 
   function put(record: TankRecord): void {
     if (entries.size >= maxEntries && !entries.has(record.tankId)) {
       const oldest = entries.keys().next().value;
       if (oldest !== undefined) entries.delete(oldest);
     }
-    entries.set(record.tankId, { record, expiresAt: clock() + ttlMs });
+    entries.set(record.tankId, { record, expiresAt: clock() + trustMs });
   }
 
   function load(tankId: string): Promise<TankRecord | undefined> {
@@ -109,6 +123,13 @@ export function createTankCache({
     },
     clear() {
       entries.clear();
+      for (const pending of loading.values()) pending.stale = true;
+      loading.clear();
+    },
+    eventsMissed(gap) {
+      trustMs = gap === 'lost' ? Math.min(gapTtlMs, ttlMs) : ttlMs;
+      // Expired, not dropped: while the database is away an expired entry is still the answer.
+      for (const entry of entries.values()) entry.expiresAt = Number.NEGATIVE_INFINITY;
       for (const pending of loading.values()) pending.stale = true;
       loading.clear();
     },

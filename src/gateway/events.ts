@@ -8,7 +8,7 @@
  */
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { NetworkEvent, Realtime, Unsubscribe } from '../realtime/index.ts';
+import type { NetworkEvent, Realtime, SubscriptionGap, Unsubscribe } from '../realtime/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 
 export interface EventHub {
@@ -17,6 +17,11 @@ export interface EventHub {
   stop(): Promise<void>;
   /** Calls `listener` with every event; returns the function that stops it. */
   listen(listener: (event: NetworkEvent) => void): () => void;
+  /**
+   * Calls `listener` when the subscription breaks (`lost`: events from then on are missed) and
+   * when it is whole again (`resumed`, before any later event); returns the function that stops it.
+   */
+  onGap(listener: (gap: SubscriptionGap) => void): () => void;
   /**
    * An SSE response streaming every event `visible` lets through, until the client goes away
    * or the hub stops.
@@ -55,6 +60,7 @@ export function createEventHub({
   maxQueue = 1000,
 }: EventHubOptions): EventHub {
   const listeners = new Set<(event: NetworkEvent) => void>();
+  const gapListeners = new Set<(gap: SubscriptionGap) => void>();
   const closers = new Set<() => void>();
   let unsubscribe: Unsubscribe | undefined;
   let stopping: Promise<void> | undefined;
@@ -65,6 +71,18 @@ export function createEventHub({
         listener(event);
       } catch (err) {
         logger.error({ err, event: event.type }, 'event listener threw');
+      }
+    }
+  }
+
+  function gap(state: SubscriptionGap): void {
+    if (state === 'lost') logger.warn('network events lost until the subscription is back');
+    else logger.info('network events flow again; what was missed is reloaded');
+    for (const listener of [...gapListeners]) {
+      try {
+        listener(state);
+      } catch (err) {
+        logger.error({ err, gap: state }, 'gap listener threw');
       }
     }
   }
@@ -135,17 +153,22 @@ export function createEventHub({
 
   return {
     async start() {
-      unsubscribe = await realtime.subscribe(dispatch);
+      unsubscribe = await realtime.subscribe(dispatch, { onGap: gap });
     },
     stop() {
       stopping ??= (async () => {
         for (const close of [...closers]) close();
         await unsubscribe?.().catch(() => undefined);
         listeners.clear();
+        gapListeners.clear();
       })();
       return stopping;
     },
     listen,
+    onGap(listener) {
+      gapListeners.add(listener);
+      return () => gapListeners.delete(listener);
+    },
     stream,
     get clients() {
       return closers.size;

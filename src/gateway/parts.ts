@@ -167,7 +167,9 @@ export function serveWebApp(app: OpenAPIHono<GatewayEnv>, webRoot: string | unde
 
 /**
  * Another gateway's create, delete, move, grant or revoke reaches this one as an event: drop
- * what it knew (a revoke shows on every gateway at once, not after the level cache's TTL).
+ * what it knew (a revoke shows on every gateway at once, not after the level cache's TTL). A
+ * break in the subscription may have swallowed such events: the lookup cache stops trusting
+ * what it holds, and the levels are dropped once events flow again (docs/gateways.md).
  * Returns the unsubscribe.
  */
 export function forgetOnNetworkEvents({
@@ -175,7 +177,11 @@ export function forgetOnNetworkEvents({
   cache,
   access,
 }: Pick<GatewayParts, 'hub' | 'cache' | 'access'>): () => void {
-  return hub.listen((event) => {
+  const unGap = hub.onGap((gap) => {
+    cache.eventsMissed(gap);
+    if (gap === 'resumed') access.clear();
+  });
+  const unListen = hub.listen((event) => {
     // Not `tank_created`: nothing is cached for a tank that did not exist (misses are not
     // kept), and this gateway's own create would evict the record it has just put, leaving a
     // new tank unreachable from the cache during a database outage.
@@ -186,6 +192,10 @@ export function forgetOnNetworkEvents({
       access.invalidate(event.tank_id);
     }
   });
+  return () => {
+    unGap();
+    unListen();
+  };
 }
 
 /** The gateway's own entry in discovery, as `tank-gateway`; its address is known once it listens. */

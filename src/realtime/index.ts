@@ -16,6 +16,8 @@ export {
   type NetworkEventType,
   type Realtime,
   type ServerLoad,
+  type SubscribeOptions,
+  type SubscriptionGap,
   type TankStats,
   TransferStep,
   type Unsubscribe,

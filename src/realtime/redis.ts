@@ -23,6 +23,8 @@ import {
   type NetworkEvent,
   type Realtime,
   type ServerLoad,
+  type SubscribeOptions,
+  type SubscriptionGap,
   serverLoadSchema,
   type TankStats,
   tankStatsSchema,
@@ -60,6 +62,9 @@ class RedisRealtime implements Realtime {
   readonly #timeoutMs: number;
   readonly #onError: (err: unknown) => void;
   readonly #handlers = new Set<EventHandler>();
+  readonly #gapListeners = new Map<EventHandler, (gap: SubscriptionGap) => void>();
+  /** The subscriber connection broke and has not delivered since: events may be missing. */
+  #lost = false;
   #subscribed: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
 
@@ -79,7 +84,12 @@ class RedisRealtime implements Realtime {
     // that node-redis re-subscribes by itself on every reconnect.
     subscriber.on('ready', () => {
       if (this.#handlers.size > 0) this.#subscribeSoon().catch(this.#onError);
+      // A reconnect re-subscribed the channel before 'ready': the break is over.
+      this.#subscribed?.then(() => this.#gap(false)).catch(() => undefined);
     });
+    // node-redis reports every broken or failed connection as 'error'; whatever was published
+    // until it is back is lost for this subscriber.
+    subscriber.on('error', () => this.#gap(true));
   }
 
   async setLoad(serverId: string, load: ServerLoad, options: ExpiryOptions): Promise<void> {
@@ -133,22 +143,25 @@ class RedisRealtime implements Realtime {
     await this.#run('publish', () => this.#client.publish(this.#channel, text));
   }
 
-  async subscribe(handler: EventHandler): Promise<Unsubscribe> {
+  async subscribe(handler: EventHandler, { onGap }: SubscribeOptions = {}): Promise<Unsubscribe> {
     // Checked here too: once the channel is subscribed, #ensureSubscribed runs nothing.
     if (this.#closing) throw new RealtimeUnavailableError('real-time state is closed');
     // Wrapped so subscribing the same function twice yields two independent subscriptions.
     const own: EventHandler = (event) => handler(event);
     this.#handlers.add(own);
+    if (onGap) this.#gapListeners.set(own, onGap);
     // While Redis is away the handler waits for the subscriber's next 'ready' (see the
     // constructor): a gateway or server that starts during an outage hears events once it ends.
     await this.#subscribeSoon().catch((err: unknown) => {
       this.#handlers.delete(own);
+      this.#gapListeners.delete(own);
       throw err;
     });
     // The channel stays subscribed until close(): one idle subscription costs nothing, and
     // an UNSUBSCRIBE racing a new subscribe() is a class of bug not worth having.
     return async () => {
       this.#handlers.delete(own);
+      this.#gapListeners.delete(own);
     };
   }
 
@@ -159,6 +172,7 @@ class RedisRealtime implements Realtime {
 
   async #shutdown(): Promise<void> {
     this.#handlers.clear();
+    this.#gapListeners.clear();
     await Promise.all([this.#client, this.#subscriber].map((client) => closeRedis(client, this.#timeoutMs)));
   }
 
@@ -171,6 +185,19 @@ class RedisRealtime implements Realtime {
     });
   }
 
+  /** Tells the subscribers once when the subscription breaks and once when it is whole again. */
+  #gap(lost: boolean): void {
+    if (this.#lost === lost || this.#closing) return;
+    this.#lost = lost;
+    for (const listener of [...this.#gapListeners.values()]) {
+      try {
+        listener(lost ? 'lost' : 'resumed');
+      } catch (err) {
+        this.#onError(err);
+      }
+    }
+  }
+
   #ensureSubscribed(): Promise<void> {
     // node-redis keeps the channel's listener and re-subscribes by itself after a reconnect;
     // the same bound listener each time keeps a retried SUBSCRIBE from adding a second one.
@@ -178,14 +205,19 @@ class RedisRealtime implements Realtime {
       'subscribe',
       () => this.#subscriber.subscribe(this.#channel, this.#onMessage),
       this.#subscriber,
-    ).catch((err: unknown) => {
-      this.#subscribed = undefined;
-      throw err;
-    });
+    )
+      .then(() => this.#gap(false))
+      .catch((err: unknown) => {
+        this.#subscribed = undefined;
+        throw err;
+      });
     return this.#subscribed;
   }
 
   readonly #onMessage = (message: string): void => {
+    // node-redis re-subscribes before its 'ready': the first message after a break may come
+    // before 'ready' does, and a subscriber must hear of the break's end before any event.
+    this.#gap(false);
     for (const handler of [...this.#handlers]) {
       let event: NetworkEvent;
       try {

@@ -96,6 +96,18 @@ export type NetworkEventType = NetworkEvent['type'];
 /** Receives each decoded event; a throw is reported to `onError` and does not reach others. */
 export type EventHandler = (event: NetworkEvent) => void;
 
+/**
+ * A break in a subscription: `lost` when it breaks (events published from then on never reach
+ * it), `resumed` once it is whole again, before any later event is handled. What was published
+ * in between is gone: a subscriber that caches what events would have changed drops it.
+ */
+export type SubscriptionGap = 'lost' | 'resumed';
+
+export interface SubscribeOptions {
+  /** Told of each break and each resumption; an in-process subscription never breaks. */
+  onGap?: (gap: SubscriptionGap) => void;
+}
+
 /** Ends one subscription; safe to call more than once. */
 export type Unsubscribe = () => Promise<void>;
 
@@ -131,8 +143,8 @@ export interface Realtime {
   tankStats(tankIds: readonly string[]): Promise<Map<string, TankStats>>;
   /** Sends an event to every subscriber of every process sharing this state. */
   publish(event: NetworkEvent): Promise<void>;
-  /** Calls `handler` for each event published from now on. */
-  subscribe(handler: EventHandler): Promise<Unsubscribe>;
+  /** Calls `handler` for each event published from now on, and `onGap` when some may be missed. */
+  subscribe(handler: EventHandler, options?: SubscribeOptions): Promise<Unsubscribe>;
   /** Ends subscriptions and connections; later calls resolve at once. */
   close(): Promise<void>;
 }

@@ -106,6 +106,40 @@ describe('Redis realtime', () => {
         await realtime.close();
       }
     });
+    it('should tell a subscriber its subscription broke, and that it is whole again before any later event', async () => {
+      const name = `tw-test-${randomUUID()}`;
+      const realtime = await createRealtime({
+        redisUrl,
+        prefix: `${filePrefix}gap:`,
+        name,
+        onError: () => {},
+      });
+      try {
+        const events = collector();
+        const seen: string[] = [];
+        await realtime.subscribe(
+          (event) => {
+            seen.push(event.type);
+            events.handler(event);
+          },
+          { onGap: (gap) => seen.push(gap) },
+        );
+        // The subscriber connection alone: events published until it is back never reach it.
+        const [sub] = (await admin.clientList()).filter((c) => c.name === `${name}:sub`);
+        await admin.sendCommand(['CLIENT', 'KILL', 'ID', String(sub!.id)]);
+        const marker: NetworkEvent = {
+          type: 'server_up',
+          server_id: 'after-gap',
+          at: new Date().toISOString(),
+        };
+        expect(await publishUntilHeard(realtime, events, marker)).toEqual(marker);
+        expect(seen.filter((s) => s === 'lost' || s === 'resumed')).toEqual(['lost', 'resumed']);
+        expect(seen.indexOf('resumed')).toBeLessThan(seen.indexOf('server_up'));
+        expect(seen.indexOf('lost')).toBe(0);
+      } finally {
+        await realtime.close();
+      }
+    });
   });
 
   describe('when Redis fails', () => {

@@ -34,6 +34,7 @@ export {
   WaitTimeoutError,
   waitFor,
 } from '../../src/mesh/index.ts';
+export { startTcpBalancer, type TcpBalancer, type TcpBalancerOptions } from './balancer.ts';
 export { type Cleanup, createCleanup, type Disposable, useCleanup } from './cleanup.ts';
 export type { SharedServiceName, SharedServices } from './context.ts';
 export { type DistributedEnvOptions, distributedEnv } from './distributed-env.ts';

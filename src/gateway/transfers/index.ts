@@ -2,7 +2,7 @@
  * @module
  * Fish transfers between tanks, coordinated by the gateway with two-phase commit: the
  * coordinator, its recovery loop, the audit and the routes. `registerTransfers` mounts it all
- * on the gateway app and starts recovery (a full pass at once, then periodic passes).
+ * on the gateway app and starts recovery (a pass at once, then periodic passes).
  *
  * @example
  * ```ts

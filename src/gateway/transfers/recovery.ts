@@ -3,8 +3,12 @@
  * Transfer recovery: at start and then periodically, every transfer the log shows unfinished
  * is driven to its end by the coordinator — commit when `prepared` is logged, abort before
  * (presumed abort) — and every reservation a participant still holds for a finished transfer is
- * settled. At start every unfinished transfer is taken (a restarted coordinator drives
- * none); later passes take only those idle for `idleMs`, which no live request is driving.
+ * settled. Every pass, the first one at start included, takes only transfers idle for `idleMs`:
+ * with several gateways on one log a starting gateway must leave alone what another living
+ * gateway is driving (its first pass once took them all and aborted them mid-prepare), and a
+ * dead gateway's transfers go idle and are taken by whichever gateway passes first
+ * (docs/gateways.md). `pass({ all: true })` takes every one now, for a caller that knows no
+ * other coordinator runs.
  */
 import { type Db, getTransfer, listReservations, listUnfinishedTransfers } from '../../store/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
@@ -21,6 +25,7 @@ export interface RecoveryOptions {
 export interface Recovery {
   /** One pass now; resolves with how many transfers it finished. */
   pass(options?: { all?: boolean }): Promise<number>;
+  /** Passes now and then every `intervalMs`. */
   start(): void;
   stop(): Promise<void>;
 }
@@ -29,7 +34,7 @@ export interface Recovery {
  * @example
  * ```ts
  * const recovery = createRecovery({ db, coordinator, logger });
- * recovery.start(); // a full pass now, then every 5 s
+ * recovery.start(); // a pass now, then every 5 s
  * ```
  */
 export function createRecovery({
@@ -80,12 +85,12 @@ export function createRecovery({
     return current;
   }
 
-  function loop(all: boolean): void {
-    pass({ all })
+  function loop(): void {
+    pass()
       .catch((err) => log.warn({ err: (err as Error).message }, 'recovery pass failed; will retry'))
       .finally(() => {
         if (!stopped) {
-          timer = setTimeout(() => loop(false), intervalMs);
+          timer = setTimeout(loop, intervalMs);
           timer.unref();
         }
       });
@@ -96,7 +101,7 @@ export function createRecovery({
     start() {
       if (started || stopped) return;
       started = true;
-      loop(true);
+      loop();
     },
     async stop() {
       stopped = true;
