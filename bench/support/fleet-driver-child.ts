@@ -18,10 +18,10 @@ import {
 } from './fleet-protocol.ts';
 
 /**
- * At most this many passes in flight: an agent answers 429 past 200 connections from one
- * address (`http_max_conns_per_client`), where a real fleet's servers each have their own.
+ * At most this many calls in flight, over all agents: each agent takes them one at a time
+ * anyway, and an unbounded burst would only queue sockets.
  */
-const IN_FLIGHT = 48;
+const IN_FLIGHT = 128;
 
 interface SimServer {
   id: string;

@@ -53,6 +53,7 @@ export async function measureWindow(
   const cpu0 = process.cpuUsage();
   const sampler = sampleProcesses(agents.map((a) => a.pid!));
   const ids = probeIds(size, Math.max(10, Math.min(30, Math.round(size * 0.03))), size);
+  // A fleet past what the machine can heartbeat may never settle: say so instead of stopping.
   const fresh = await probeFreshness({
     driver,
     view,
@@ -60,6 +61,15 @@ export async function measureWindow(
     ttlMs,
     spreadMs: Math.min(3000, ttlMs),
     timeoutMs: 30_000,
+  }).catch((err: Error) => {
+    console.log(`[fleet]   freshness probe gave up: ${err.message}`);
+    return {
+      samples: 0,
+      downP50Ms: Number.NaN,
+      downP99Ms: Number.NaN,
+      upP50Ms: Number.NaN,
+      upP99Ms: Number.NaN,
+    };
   });
   await delay(Math.max(0, windowMs - (performance.now() - began)));
   const usage = sampler.stop();
@@ -69,6 +79,7 @@ export async function measureWindow(
   const stats = await driver.stats();
   const of = (list: readonly ClusterAgent[], pick: (a: ClusterAgent) => string) => list.map(pick).join(' / ');
   const flaps = [...view.unexpectedDown].length;
+  const clientCpu = cluster.clients.map((a) => usage.get(a.pid!)!.cpuPercent);
   for (const [why, n] of Object.entries(stats.reasons)) console.log(`[fleet]   ${n} passes failed: ${why}`);
   return {
     'passes/s (target)': `${fixed(stats.passes / wall)} (${fixed((size * 1000) / heartbeatMs)})`,
@@ -79,7 +90,7 @@ export async function measureWindow(
       (a) => `${fixed(usage.get(a.pid!)!.cpuPercent)}${a === leader ? '*' : ''}`,
     ),
     'servers RSS MB max': of(cluster.servers, (a) => fixed(usage.get(a.pid!)!.rssMaxMb)),
-    'clients CPU %': of(cluster.clients, (a) => fixed(usage.get(a.pid!)!.cpuPercent)),
+    'clients CPU % (all / busiest)': `${fixed(clientCpu.reduce((a, b) => a + b, 0))} / ${fixed(Math.max(...clientCpu))}`,
     'watch rounds/s': fixed(rounds.count / wall, 1),
     'entries/round': fixed(rounds.entries / Math.max(1, rounds.count)),
     'gateway CPU ms/round': fixed((cpu.user + cpu.system) / 1000 / Math.max(1, rounds.count), 1),

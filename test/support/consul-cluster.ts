@@ -115,6 +115,10 @@ function agentArgs(agent: {
     // As the mesh's agents: a heartbeat's output (the load) reaches the catalog at once.
     '-hcl',
     'check_update_interval = "0s"',
+    // The agent refuses a 201st connection from one address; a fleet's servers each have their
+    // own, while here every simulated server and reader shares 127.0.0.1.
+    '-hcl',
+    'limits { http_max_conns_per_client = 4096 }',
   ];
 }
 
