@@ -84,8 +84,6 @@ async function beat(s: SimServer): Promise<void> {
 
 /** One server's heartbeat loop, until a reset starts a new generation. */
 async function run(s: SimServer, gen: number): Promise<void> {
-  // Phases spread over the period (golden-ratio steps), as a fleet's servers start at random.
-  await delay(rateMs * ((s.index * 0.618_034) % 1));
   while (gen === generation) {
     const began = performance.now();
     if (!s.silenced) {
@@ -97,7 +95,6 @@ async function run(s: SimServer, gen: number): Promise<void> {
 }
 
 async function grow(to: number, agents: string[], ttl: string): Promise<DriverResult> {
-  const added: SimServer[] = [];
   const jobs = [];
   for (let index = servers.length; index < to; index++) {
     const id = `sim-${index}`;
@@ -116,30 +113,25 @@ async function grow(to: number, agents: string[], ttl: string): Promise<DriverRe
       lastSentAt: 0,
       inFlight: Promise.resolve(),
     };
-    added.push(s);
-    jobs.push(
-      limited(() =>
-        discovery.register({
-          serverId: id,
-          address: '127.0.0.1',
-          port,
-          region: 'bench',
-          zone: `bench-${index % 3}`,
-          version: '2.0.0',
-          capabilities: [],
-          publicUrl: `http://127.0.0.1:${port}`,
-          wsUrl: `ws://127.0.0.1:${port}/ws`,
-          startedAt: new Date().toISOString(),
-        }),
-      ).then(() => {
-        s.inFlight = beat(s);
-        return s.inFlight;
+    servers.push(s);
+    const registered = limited(() =>
+      discovery.register({
+        serverId: id,
+        address: '127.0.0.1',
+        port,
+        region: 'bench',
+        zone: `bench-${index % 3}`,
+        version: '2.0.0',
+        capabilities: [],
+        publicUrl: `http://127.0.0.1:${port}`,
+        wsUrl: `ws://127.0.0.1:${port}/ws`,
+        startedAt: new Date().toISOString(),
       }),
     );
+    // Heartbeating from its registration on, as a server does (not once the whole step is in).
+    jobs.push(registered.then(() => void run(s, generation)));
   }
   await Promise.all(jobs);
-  servers.push(...added);
-  for (const s of added) void run(s, generation);
   return { op: 'grow', registered: servers.length };
 }
 

@@ -61,6 +61,8 @@ export async function probeFreshness({
     interval: 50,
   });
   const down = ids.map((id) => view.downAt.get(id)! - (lastSent[id]! + ttlMs));
+  // Only an announcement after the resume counts (one that flapped back meanwhile would not).
+  for (const id of ids) view.upAt.delete(id);
   const sentBack = await driver.resume([...ids]);
   await waitFor(() => ids.every((id) => view.upAt.has(id)), {
     what: `the gateway to see ${ids.length} resumed servers up`,
