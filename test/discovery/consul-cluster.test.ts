@@ -14,8 +14,7 @@ import { createServerDirectory } from '../../src/gateway/directory.ts';
 import { createRealtime } from '../../src/realtime/index.ts';
 import { createStore } from '../../src/store/index.ts';
 import { createLogger } from '../../src/telemetry/index.ts';
-import { startConsulCluster } from '../support/consul-cluster.ts';
-import { useCleanup, useDatabase, waitFor } from '../support/index.ts';
+import { startConsulCluster, useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { load, registration } from './discovery.case.ts';
 
 const cleanup = useCleanup();
