@@ -8,10 +8,10 @@
  * its data dir and rejoins. Imports nothing from vitest, so the benches use it too.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
+  createRunDir,
   freePorts,
   type MeshLogger,
   type ProgramHandle,
@@ -142,14 +142,15 @@ export async function startConsulCluster({
   log,
   cleanup,
 }: ConsulClusterOptions = {}): Promise<ConsulCluster> {
-  const root = mkdtempSync(path.join(tmpdir(), 'tw-consul-cluster-'));
+  // Removed on stop, on our exit, or by the next run's sweep if we are SIGKILLed.
+  const root = await createRunDir({ name: 'consul-cluster' });
   const tag = randomBytes(3).toString('hex');
   const plan = async (role: 'server' | 'client', i: number) => {
     const [http, server] = await freePorts(2);
     // Serf gossips over UDP as well as TCP.
     const [serfLan, serfWan] = await freePorts(2, { udp: true });
     const nodeName = `tw-${tag}-${role}-${i + 1}`;
-    const dataDir = path.join(root, nodeName);
+    const dataDir = path.join(root.path, nodeName);
     mkdirSync(dataDir);
     return {
       role,
@@ -227,7 +228,7 @@ export async function startConsulCluster({
 
   const stop = async () => {
     await Promise.all(started.map((a) => a.stop().catch(() => undefined)));
-    rmSync(root, { recursive: true, force: true });
+    await root.remove();
   };
   cleanup?.add(stop);
   let serverAgents: ClusterAgent[] = [];
