@@ -8,12 +8,12 @@
  * RSS (VmRSS, sampled every second) are measured over CONSUL_TTL_SECONDS (default 30).
  * Run: `npm run bench consul-ttl` (CONSUL_TTL_SERVERS, CONSUL_TTL_RATES=name:ms,… to change).
  */
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { FAST_PROFILE, loadServerConfig } from '../src/config.ts';
 import { createConsulDiscovery, type Discovery, type WatchHandle } from '../src/discovery/index.ts';
 import { pinnedVersions, resolveBinaries, startConsul } from '../src/mesh/index.ts';
 import { recordBenchmark } from './support/index.ts';
+import { cpuSeconds, rssMb } from './support/proc-stats.ts';
 
 const SERVERS = Number(process.env.CONSUL_TTL_SERVERS ?? 100);
 const SECONDS = Number(process.env.CONSUL_TTL_SECONDS ?? 30);
@@ -28,8 +28,6 @@ const RATES = (process.env.CONSUL_TTL_RATES ?? `idle:0,default:${DEFAULTS.heartb
     const [name, ms] = r.split(':');
     return { name: name!, ms: Number(ms) };
   });
-/** Linux clock ticks per second (`getconf CLK_TCK`): 100 on every kernel we run on. */
-const CLK_TCK = 100;
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -50,20 +48,6 @@ async function limited<T>(job: () => Promise<T>): Promise<T> {
     inFlight--;
     waiting.shift()?.();
   }
-}
-
-function cpuSeconds(pid: number): number {
-  // Fields after the `(comm)`: state is field 3, utime 14, stime 15.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.match(/(\d+)/)?.[1] ?? 0) / 1024;
 }
 
 const binaries = resolveBinaries({ env: process.env });

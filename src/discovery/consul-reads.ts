@@ -23,6 +23,20 @@ export interface ConsulReadsOptions {
   retryBaseMs: number;
   retryMaxMs: number;
   logger?: Logger;
+  /** Told after each blocking round of a watch: what it cost this process (see {@link WatchRound}). */
+  onWatchRound?: (round: WatchRound) => void;
+}
+
+/**
+ * One answered round of a blocking watch, as the reader's process paid for it: the entries
+ * decoded and the time spent turning them into instances and comparing (the HTTP read and the
+ * JSON parse before it are not in `decodeMs`). For benches and metrics of a large fleet.
+ */
+export interface WatchRound {
+  entries: number;
+  /** Whether membership or a status changed, so the watch's callback ran. */
+  changed: boolean;
+  decodeMs: number;
 }
 
 export interface ConsulReads {
@@ -47,6 +61,7 @@ export function createConsulReads({
   retryBaseMs,
   retryMaxMs,
   logger,
+  onWatchRound,
 }: ConsulReadsOptions): ConsulReads {
   let lastView: ServerInstance[] = [];
   let lastAt: Date | null = null;
@@ -74,10 +89,13 @@ export function createConsulReads({
       minIntervalMs: 100,
       onResult(entries) {
         reach.up();
+        const began = performance.now();
         const all = instancesOf(entries);
         remember(all);
         const key = membershipKey(all);
-        if (key === lastKey) return;
+        const changed = key !== lastKey;
+        onWatchRound?.({ entries: entries.length, changed, decodeMs: performance.now() - began });
+        if (!changed) return;
         lastKey = key;
         try {
           onChange(all);

@@ -11,7 +11,7 @@ import { formatLoad, heartbeatCheckId, type ValidRegistration, validateRegistrat
 import type { ConnectOptions } from './connect.ts';
 import { type ConsulClient, createConsulClient } from './consul-client.ts';
 import { checkDurations, consulDefinition, warnIfOutputDelayed } from './consul-parts.ts';
-import { createConsulReads } from './consul-reads.ts';
+import { createConsulReads, type WatchRound } from './consul-reads.ts';
 import { readScrapeTargets } from './consul-targets.ts';
 import type { BlockingWatch } from './consul-watch.ts';
 import { DiscoveryClosedError, DiscoveryUnavailableError, NotRegisteredError } from './errors.ts';
@@ -44,6 +44,8 @@ export interface ConsulDiscoveryOptions extends DiscoveryOptions {
    * instance is critical while that sidecar is down.
    */
   connect?: ConnectOptions;
+  /** Told after each round of a blocking watch, with its size and decode time (benches, metrics). */
+  onWatchRound?: (round: WatchRound) => void;
 }
 
 /**
@@ -70,6 +72,7 @@ export function createConsulDiscovery({
   retryMaxMs = 5000,
   logger,
   connect,
+  onWatchRound,
 }: ConsulDiscoveryOptions = {}): Discovery {
   checkDurations({ ttl, deregisterCriticalAfter, connect });
   const definitionOf = (reg: ValidRegistration) =>
@@ -107,6 +110,7 @@ export function createConsulDiscovery({
     retryBaseMs,
     retryMaxMs,
     logger,
+    onWatchRound,
   });
 
   async function healthyServers(): Promise<ServerInstance[]> {

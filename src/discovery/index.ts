@@ -19,6 +19,7 @@ export {
   TANK_SERVER_HEADER,
 } from './connect.ts';
 export { type ConsulDiscoveryOptions, createConsulDiscovery } from './consul.ts';
+export type { WatchRound } from './consul-reads.ts';
 export {
   DiscoveryClosedError,
   DiscoveryError,

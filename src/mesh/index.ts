@@ -49,7 +49,7 @@ export {
   startPrometheus,
 } from './prometheus.ts';
 export { type RedisHandle, type RedisOptions, startRedis } from './redis.ts';
-export { sweepStaleRunDirs } from './run-dir.ts';
+export { createRunDir, type RunDir, sweepStaleRunDirs } from './run-dir.ts';
 export type { ServiceControl } from './service.ts';
 export { type WaitForOptions, waitFor } from './wait.ts';
 export { startZipkin, type ZipkinHandle, type ZipkinOptions } from './zipkin.ts';

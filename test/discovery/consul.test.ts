@@ -1,6 +1,10 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConsulDiscovery, DiscoveryUnavailableError } from '../../src/discovery/index.ts';
+import {
+  createConsulDiscovery,
+  DiscoveryUnavailableError,
+  type WatchRound,
+} from '../../src/discovery/index.ts';
 import { createLogger } from '../../src/telemetry/index.ts';
 import { consulAddr, startConsul, useCleanup, waitFor } from '../support/index.ts';
 import { discoveryContract, instance, load, registration, serverId, watchLog } from './discovery.case.ts';
@@ -104,6 +108,34 @@ describe('Consul discovery', () => {
       expect(performance.now() - began).toBeLessThan(5000);
       expect(log.latest()).toEqual([instance(id)]);
       handle.stop();
+    });
+
+    it('should tell each watch round its size, and whether the view changed, before the callback', async () => {
+      const rounds: WatchRound[] = [];
+      const told: Array<{ servers: number; roundEntries: number | undefined }> = [];
+      const watcher = make({ watchWaitMs: 10_000, onWatchRound: (round) => rounds.push(round) });
+      const handle = await watcher.watch((servers) =>
+        told.push({ servers: servers.length, roundEntries: rounds.at(-1)?.entries }),
+      );
+      const d = make({ ttl: '30s' });
+      await d.register(registration(serverId()));
+      await waitFor(() => rounds.some((r) => r.changed) && told.length > 0, {
+        what: 'a changed round',
+        timeout: 10_000,
+      });
+      // Only the load changes: the round comes, the callback does not.
+      let beat = 0;
+      await waitFor(
+        async () => {
+          await d.passTtl(load({ cpu_percent: ++beat }));
+          return rounds.some((r) => !r.changed);
+        },
+        { what: 'a round with only load changes', timeout: 10_000, interval: 200 },
+      );
+      handle.stop();
+      expect(told.length).toBe(rounds.filter((r) => r.changed).length);
+      for (const t of told) expect(t.servers).toBe(t.roundEntries);
+      for (const r of rounds) expect(r.decodeMs).toBeGreaterThanOrEqual(0);
     });
 
     it('should warn once when the agent holds check output back from the catalog', async () => {

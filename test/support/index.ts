@@ -36,6 +36,13 @@ export {
 } from '../../src/mesh/index.ts';
 export { startTcpBalancer, type TcpBalancer, type TcpBalancerOptions } from './balancer.ts';
 export { type Cleanup, createCleanup, type Disposable, useCleanup } from './cleanup.ts';
+export {
+  type ClusterAgent,
+  type ClusterAgentPorts,
+  type ConsulCluster,
+  type ConsulClusterOptions,
+  startConsulCluster,
+} from './consul-cluster.ts';
 export type { SharedServiceName, SharedServices } from './context.ts';
 export { type DistributedEnvOptions, distributedEnv } from './distributed-env.ts';
 export { createNetns, type Netns, type NetnsLink, type NetnsOptions, netnsUnavailable } from './netns.ts';
