@@ -93,7 +93,10 @@ describe('tube mover', () => {
     const b = await tank('server-1', 'Local B');
     const tube = await connect(a, b);
     const sent = await wanderers(a, 8);
-    await waitFor(async () => (await uidsIn(b)).length >= 4, { timeout: 30_000 });
+    await waitFor(async () => (await uidsIn(b)).length >= 4, {
+      timeout: 30_000,
+      what: 'fish through the local tube',
+    });
     const where = census(a, b);
     const moved = events.filter((e) => e.connection_id === tube);
     expect(moved.length).toBeGreaterThanOrEqual(4);
@@ -110,7 +113,10 @@ describe('tube mover', () => {
     const c = await tank('server-2', 'Cross C');
     const tube = await connect(a, c);
     await wanderers(a, 8);
-    await waitFor(async () => (await uidsIn(c)).length >= 3, { timeout: 30_000 });
+    await waitFor(async () => (await uidsIn(c)).length >= 3, {
+      timeout: 30_000,
+      what: 'fish through the cross-server tube',
+    });
     census(a, c);
     const moved = events.filter((e) => e.connection_id === tube);
     expect(moved.length).toBeGreaterThanOrEqual(3);
@@ -141,6 +147,7 @@ describe('tube mover', () => {
       (await stack.store.db.select().from(transfersTable)).filter((t) => t.requestedBy === `tube:${tube}`);
     await waitFor(async () => (await tried()).filter((t) => t.status === 'aborted').length >= 3, {
       timeout: 30_000,
+      what: 'refused moves into the full tank',
     });
     expect((await tried()).filter((t) => t.status === 'committed')).toEqual([]);
     expect((await uidsIn(full)).sort()).toEqual(before);
