@@ -6,7 +6,7 @@
  * takes as it is. Names are snake_case, as on the rest of the API.
  */
 import { z } from '../http/index.ts';
-import { GENE_KEYS, GENOME_RANGES, PAYLOAD_LIMITS, POKER_EFFECT_NAMES, UID_PATTERN } from '../sim/index.ts';
+import { GENE_DEFAULTS, GENE_KEYS, GENOME_RANGES, PAYLOAD_LIMITS, POKER_EFFECT_NAMES, UID_PATTERN } from '../sim/index.ts';
 
 export const MIGRATING_FISH_FORMAT = 'tankworld.fish';
 /** The newest version this build reads and writes; a body with a higher one is refused. */
@@ -28,8 +28,12 @@ export const MigratingGenome = z
     Object.fromEntries(
       GENE_KEYS.map((k) => {
         const r = GENOME_RANGES[k];
-        const n = r.integer ? z.number().int() : z.number();
-        return [k, n.min(r.min).max(r.max).openapi({ description: r.description })];
+        const n = (r.integer ? z.number().int() : z.number()).min(r.min).max(r.max);
+        // A gene added after v1 (GENE_DEFAULTS) may be absent: a fish exported before it reads
+        // with the default, as an old snapshot does.
+        const fallback = GENE_DEFAULTS[k];
+        const gene = fallback === undefined ? n : (n.default(fallback) as unknown as z.ZodNumber);
+        return [k, gene.openapi({ description: r.description })];
       }),
     ) as Record<(typeof GENE_KEYS)[number], z.ZodNumber>,
   )
