@@ -113,7 +113,10 @@ const [mid] = (await db.execute(sql`select tank_id, created_at from tanks
 const deepCursor = Buffer.from(
   JSON.stringify(['created', 'asc', new Date(mid!.created_at).getTime(), mid!.tank_id]),
 ).toString('base64url');
-row('list: first page of 50 (store)', await timeEach(100, () => listTanks(db, { limit: 50, visibleTo: USER })));
+row(
+  'list: first page of 50 (store)',
+  await timeEach(100, () => listTanks(db, { limit: 50, visibleTo: USER })),
+);
 row(
   `list: page of 50 after row ${Math.floor(TANKS / 2).toLocaleString('en')} (store)`,
   await timeEach(100, () => listTanks(db, { limit: 50, visibleTo: USER, cursor: deepCursor })),
@@ -137,7 +140,13 @@ for (let n = 0; n < SERVERS; n++) {
     wsUrl: 'ws://127.0.0.1:9',
     startedAt: new Date().toISOString(),
   });
-  const load = { tank_count: TANKS / SERVERS, cpu_percent: 100, memory_mb: 512, ws_connections: 0, ticks_behind: 0 };
+  const load = {
+    tank_count: TANKS / SERVERS,
+    cpu_percent: 100,
+    memory_mb: 512,
+    ws_connections: 0,
+    ticks_behind: 0,
+  };
   await discovery.passTtl(load);
 }
 const realtime = await createRealtime({});
@@ -159,8 +168,14 @@ async function get(path: string): Promise<void> {
   if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`);
 }
 const sample = Array.from({ length: HTTP_LOOKUPS }, randomTank);
-row('lookup: GET /gateway/tanks/{id}, cache miss', await timeEach(HTTP_LOOKUPS, (i) => get(`/gateway/tanks/${sample[i]}`)));
-row('lookup: GET /gateway/tanks/{id}, cache hit', await timeEach(HTTP_LOOKUPS, (i) => get(`/gateway/tanks/${sample[i]}`)));
+row(
+  'lookup: GET /gateway/tanks/{id}, cache miss',
+  await timeEach(HTTP_LOOKUPS, (i) => get(`/gateway/tanks/${sample[i]}`)),
+);
+row(
+  'lookup: GET /gateway/tanks/{id}, cache hit',
+  await timeEach(HTTP_LOOKUPS, (i) => get(`/gateway/tanks/${sample[i]}`)),
+);
 row('list: GET /api/tanks?limit=50', await timeEach(50, () => get('/api/tanks?limit=50')));
 row(
   'list: GET /api/tanks?limit=50&cursor=(half-way)',
@@ -194,7 +209,9 @@ const [epochs] = (await db.execute(sql`select count(*) filter (where epoch = 2):
 }>;
 const statements = (await db.execute(sql`select calls::int, round(total_exec_time)::int as total_ms,
     round(mean_exec_time::numeric, 2)::float as mean_ms, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 90) as query
-  from pg_stat_statements order by total_exec_time desc limit 6`)) as unknown as Array<Record<string, string | number>>;
+  from pg_stat_statements order by total_exec_time desc limit 6`)) as unknown as Array<
+  Record<string, string | number>
+>;
 console.table(statements);
 const restoreSeconds = (doneAt - failedAt - GRACE_MS) / 1000;
 const perServer = [...fleet.servers.values()].map((s) => `${s.serverId} ${s.host.size}`).join(', ');

@@ -77,7 +77,12 @@ function minimalSnapshot(): unknown {
  * Fills an empty, migrated database; tank `i` runs on server `(i - 1) % servers`, so each
  * server owns `tanks / servers` of them.
  */
-export async function generateMillion({ db, tanks, servers, progress }: GenerateOptions): Promise<GenerateResult> {
+export async function generateMillion({
+  db,
+  tanks,
+  servers,
+  progress,
+}: GenerateOptions): Promise<GenerateResult> {
   await db.execute(sql`
     insert into servers (server_id, hostname, host, port, region, zone, version)
     select 'sim-' || lpad(n::text, 3, '0'), 'sim', '127.0.0.1', 1,

@@ -37,6 +37,7 @@ export {
   createLocation,
   getLocation,
   listLocationsByServer,
+  listTankOwners,
   type MoveTank,
   moveTank,
   type Ownership,
@@ -129,6 +130,7 @@ export {
   deleteTank,
   getTank,
   getTankWithLocation,
+  listTanksOnServer,
   lockOwner,
 } from './tanks.ts';
 export {

@@ -163,3 +163,29 @@ export async function countTanksByServer(
     return Object.fromEntries(rows.map((r) => [r.serverId, r.tanks]));
   });
 }
+
+/**
+ * The servers that run at least one tank, by id. A skip scan of the `server_id` index (one probe
+ * per server, a recursive query): failover asks this on every pass, and counting every location
+ * (`countTanksByServer`) read the whole index each time, 80 ms at a million tanks.
+ *
+ * @example
+ * ```ts
+ * const down = (await listTankOwners(db)).filter((id) => directory.heartbeatFailed(id));
+ * ```
+ */
+export async function listTankOwners(db: Db): Promise<string[]> {
+  return attempt('list servers owning tanks', async () => {
+    const result = await db.execute(sql`
+      with recursive owners(server_id) as (
+        (select server_id from tank_locations order by server_id limit 1)
+        union all
+        select (select l.server_id from tank_locations l where l.server_id > o.server_id
+                order by l.server_id limit 1)
+        from owners o where o.server_id is not null)
+      select server_id from owners where server_id is not null`);
+    // The drivers answer in different shapes (`Db`): postgres.js an array, PGlite `{ rows }`.
+    const rows = Array.isArray(result) ? result : ((result as { rows?: unknown[] }).rows ?? []);
+    return (rows as Array<{ server_id: string }>).map((r) => r.server_id);
+  });
+}
