@@ -19,7 +19,13 @@ import { heartbeatCheckId } from '../src/discovery/codec.ts';
 import { createLocalDiscovery, createLocalRegistry } from '../src/discovery/index.ts';
 import { resolveBinaries, startPostgres } from '../src/mesh/index.ts';
 import { createRealtime } from '../src/realtime/index.ts';
-import { countTanksByServer, createStore, getTankWithLocation, listTanks } from '../src/store/index.ts';
+import {
+  countTanksByServer,
+  createStore,
+  getTankWithLocation,
+  listTankOwners,
+  listTanks,
+} from '../src/store/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
 import { quantile, recordBenchmark } from './support/index.ts';
 import { startLocalFleet } from './support/local-fleet.ts';
@@ -103,6 +109,9 @@ row(
   'placement: countTanksByServer excluding 8 in flight',
   await timeEach(20, () => countTanksByServer(db, { excluding: held })),
 );
+
+// What each failover pass reads (every round, on every gateway, whether or not a server is down).
+row('failover pass: listTankOwners (skip scan)', await timeEach(20, () => listTankOwners(db)));
 
 // The listing: its first page, and one half-way through (a cursor as the previous page gives it).
 const [mid] = (await db.execute(sql`select tank_id, created_at from tanks
@@ -228,7 +237,7 @@ recordBenchmark({
   name: 'million',
   rows,
   notes: [
-    `${TANKS.toLocaleString('en')} tanks and locations generated in PostgreSQL with generate_series (tanks ${gen.tanksSeconds.toFixed(0)} s, locations ${gen.locationsSeconds.toFixed(0)} s, ${victimTanks.toLocaleString('en')} snapshots ${gen.snapshotsSeconds.toFixed(0)} s, VACUUM ANALYZE ${gen.analyzeSeconds.toFixed(0)} s), ${SERVERS} servers × ${victimTanks.toLocaleString('en')} tanks in ${REGIONS.length} regions, 10,000 owners, 80 % public`,
+    `${TANKS.toLocaleString('en')} tanks and locations generated in PostgreSQL with generate_series (tanks ${gen.tanksSeconds.toFixed(0)} s, locations ${gen.locationsSeconds.toFixed(0)} s, indexes built after ${gen.indexSeconds.toFixed(0)} s, ${victimTanks.toLocaleString('en')} snapshots ${gen.snapshotsSeconds.toFixed(0)} s, VACUUM ANALYZE ${gen.analyzeSeconds.toFixed(0)} s), ${SERVERS} servers × ${victimTanks.toLocaleString('en')} tanks in ${REGIONS.length} regions, 10,000 owners, 80 % public`,
     `lookups on ids drawn at random (seeded); HTTP through the gateway in this process as ${USER}, one request at a time; a miss is one query (the cache's load), a hit none`,
     `failover through the gateway's own failover (grace ${GRACE_MS} ms, default concurrency) onto two real tank servers in this process, which adopt each tank from a generated paused snapshot (no fish): the database side and the restore path in full, without the sim's CPU`,
     'one process runs the gateway, both servers and the bench; PostgreSQL beside it; 2 cores shared with other work: the figures are upper bounds of what a quiet core gives',
