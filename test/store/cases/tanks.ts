@@ -326,6 +326,20 @@ export function tankCases(fixture: StoreFixture): void {
       expect([counts[a], counts[b]]).toEqual([2, 1]);
     });
 
+    it('should count tanks per server leaving out the tanks named, and a server left with none', async () => {
+      const [a, b] = [serverId('a'), serverId('b')];
+      const tanks = [];
+      for (const server of [a, a, b]) {
+        const tank = await newTank(fixture);
+        await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+        tanks.push(tank);
+      }
+      const excluding = [tanks[0]!.tankId, tanks[2]!.tankId, randomUUID(), 'not-a-uuid'];
+      const counts = await countTanksByServer(fixture.db, { excluding });
+      expect(counts[a]).toBe(1);
+      expect(b in counts).toBe(false);
+    });
+
     it("should list a server's tanks with their locations, and none that moved away", async () => {
       const [a, b] = [serverId('a'), serverId('b')];
       const tanks = [];
