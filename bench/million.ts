@@ -13,6 +13,7 @@
  * concurrency) and the real servers adopt each from its snapshot (a generated, paused, fishless
  * one). Run: `npm run bench million`.
  */
+import { loadavg } from 'node:os';
 import { sql } from 'drizzle-orm';
 import { mintToken } from '../src/auth/index.ts';
 import { heartbeatCheckId } from '../src/discovery/codec.ts';
@@ -39,6 +40,8 @@ const SECRET = 'bench-million-secret-0123456789';
 const USER = 'user-7';
 const VICTIM = simServerId(0);
 const GRACE_MS = 1000;
+/** The failover is measured for at most this long (the bench stays under 10 minutes). */
+const FAILOVER_MAX_S = Number(process.env.MILLION_FAILOVER_MAX_S ?? 240);
 
 const began = performance.now();
 const progress = (line: string) =>
@@ -199,15 +202,18 @@ await db.execute(sql`select pg_stat_statements_reset()`);
 const failedAt = performance.now();
 registry.updateCheck(heartbeatCheckId(VICTIM), 'critical', 'bench: server killed');
 let movedAt: number | undefined;
+let moved = 0;
 for (;;) {
   const [left] = (await db.execute(
     sql`select count(*)::int as n from tank_locations where server_id = ${VICTIM}`,
   )) as unknown as Array<{ n: number }>;
+  moved = victimTanks - left!.n;
   if (left!.n === 0) movedAt ??= performance.now();
   const adopted = running();
   progress(`failover: ${victimTanks - left!.n} moved, ${adopted} running on the real servers`);
   if (adopted >= victimTanks) break;
-  if (performance.now() - failedAt > 6 * 60_000) throw new Error('failover did not finish in 6 minutes');
+  // On a machine shared with other work the rate is what it is: recorded, not waited out.
+  if (performance.now() - failedAt > FAILOVER_MAX_S * 1000) break;
   await new Promise((r) => setTimeout(r, 1000));
 }
 const doneAt = performance.now();
@@ -223,13 +229,15 @@ const statements = (await db.execute(sql`select calls::int, round(total_exec_tim
 >;
 console.table(statements);
 const restoreSeconds = (doneAt - failedAt - GRACE_MS) / 1000;
+const restored = running();
+const finished = restored >= victimTanks;
 const perServer = [...fleet.servers.values()].map((s) => `${s.serverId} ${s.host.size}`).join(', ');
 rows.push({
   what: `failover of ${victimTanks.toLocaleString('en')} tanks (move + adopt from snapshot)`,
   runs: 1,
   'p50 ms': '',
   'p99 ms': '',
-  note: `${restoreSeconds.toFixed(1)} s after the grace (${Math.round(victimTanks / restoreSeconds)} tanks/s); all moved at ${(((movedAt ?? doneAt) - failedAt - GRACE_MS) / 1000).toFixed(1)} s; ${perServer}; epoch +1: ${epochs!.once}, moved twice or more: ${epochs!.more}`,
+  note: `${finished ? 'all' : `${restored.toLocaleString('en')} (stopped at ${FAILOVER_MAX_S} s)`} restored in ${restoreSeconds.toFixed(1)} s after the grace (${Math.round(restored / restoreSeconds)} tanks/s); ${movedAt ? `all moved at ${((movedAt - failedAt - GRACE_MS) / 1000).toFixed(1)} s` : `${moved.toLocaleString('en')} moved`}; ${perServer}; epoch +1: ${epochs!.once}, moved twice or more: ${epochs!.more}`,
 });
 progress(`failover: done in ${restoreSeconds.toFixed(1)} s after the grace`);
 
@@ -240,7 +248,13 @@ recordBenchmark({
     `${TANKS.toLocaleString('en')} tanks and locations generated in PostgreSQL with generate_series (tanks ${gen.tanksSeconds.toFixed(0)} s, locations ${gen.locationsSeconds.toFixed(0)} s, indexes built after ${gen.indexSeconds.toFixed(0)} s, ${victimTanks.toLocaleString('en')} snapshots ${gen.snapshotsSeconds.toFixed(0)} s, VACUUM ANALYZE ${gen.analyzeSeconds.toFixed(0)} s), ${SERVERS} servers × ${victimTanks.toLocaleString('en')} tanks in ${REGIONS.length} regions, 10,000 owners, 80 % public`,
     `lookups on ids drawn at random (seeded); HTTP through the gateway in this process as ${USER}, one request at a time; a miss is one query (the cache's load), a hit none`,
     `failover through the gateway's own failover (grace ${GRACE_MS} ms, default concurrency) onto two real tank servers in this process, which adopt each tank from a generated paused snapshot (no fish): the database side and the restore path in full, without the sim's CPU`,
-    'one process runs the gateway, both servers and the bench; PostgreSQL beside it; 2 cores shared with other work: the figures are upper bounds of what a quiet core gives',
+    `one process runs the gateway, both servers and the bench; PostgreSQL beside it; 2 cores shared with other work (load average ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(', ')} at the end): every figure is a floor, a quiet core does better`,
+    `failover statements by PostgreSQL time: ${statements
+      .slice(0, 3)
+      .map((r) => `${String(r.query).slice(0, 40)}… ${r.calls} calls, ${r.mean_ms} ms mean`)
+      .join('; ')}`,
   ],
 });
 await fleet.stop();
