@@ -137,6 +137,7 @@ row(
 // The fleet: simulated servers (registrations only, reported busy so placement prefers the real
 // ones, on a port nothing listens on), two real tank servers, the real gateway with failover.
 const registry = createLocalRegistry();
+const realtime = await createRealtime({});
 for (let n = 0; n < SERVERS; n++) {
   const discovery = createLocalDiscovery({ registry, ttl: '1h' });
   const region = REGIONS[n % REGIONS.length]!;
@@ -160,8 +161,14 @@ for (let n = 0; n < SERVERS; n++) {
     ticks_behind: 0,
   };
   await discovery.passTtl(load);
+  // Placement reads live loads from real-time state: there too, or a simulated server would
+  // look idle next to a real one busy restoring, and be chosen (its adopt call then fails).
+  await realtime.setLoad(
+    simServerId(n),
+    { ...load, updated_at: new Date().toISOString() },
+    { ttlMs: 3_600_000 },
+  );
 }
-const realtime = await createRealtime({});
 const fleet = await startLocalFleet({
   db,
   realtime,
