@@ -134,8 +134,8 @@ row(
   await timeEach(100, () => listTanks(db, { limit: 50, visibleTo: USER, cursor: deepCursor })),
 );
 
-// The fleet: simulated servers (registrations only, reported busy so placement prefers the real
-// ones, on a port nothing listens on), two real tank servers, the real gateway with failover.
+// The fleet: simulated servers (registrations only, reported full, CPU and memory, so placement
+// prefers the real ones, which share this process's CPU and memory; on a port nothing listens on), two real tank servers, the real gateway with failover.
 const registry = createLocalRegistry();
 const realtime = await createRealtime({});
 for (let n = 0; n < SERVERS; n++) {
@@ -156,7 +156,7 @@ for (let n = 0; n < SERVERS; n++) {
   const load = {
     tank_count: TANKS / SERVERS,
     cpu_percent: 100,
-    memory_mb: 512,
+    memory_mb: 65_536,
     ws_connections: 0,
     ticks_behind: 0,
   };
