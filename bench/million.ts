@@ -160,7 +160,9 @@ for (let n = 0; n < SERVERS; n++) {
     ws_connections: 0,
     ticks_behind: 0,
   };
-  await discovery.passTtl(load);
+  // `warning`: alive and overloaded, so placement takes the real servers first (a real server
+  // busy restoring reports `warning` too: then the loads below decide).
+  await discovery.passTtl(load, { status: 'warning' });
   // Placement reads live loads from real-time state: there too, or a simulated server would
   // look idle next to a real one busy restoring, and be chosen (its adopt call then fails).
   await realtime.setLoad(
