@@ -2,10 +2,11 @@
  * @module
  * The in-process network most benches measure: tank servers and one gateway in this process,
  * on one store and real-time state, found through an in-process registry (as in `npm start`,
- * but on the store the bench chose). Failover is off: a bench stops servers on purpose.
+ * but on the store the bench chose). Failover is off unless `failoverGraceMs` is given: a bench
+ * stops servers on purpose.
  */
 import { createInternalVerifier, createTokenVerifier } from '../../src/auth/index.ts';
-import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
+import { createLocalDiscovery, createLocalRegistry, type LocalRegistry } from '../../src/discovery/index.ts';
 import { createGateway, type Gateway } from '../../src/gateway/index.ts';
 import type { Limits } from '../../src/limits/index.ts';
 import type { Realtime } from '../../src/realtime/index.ts';
@@ -23,6 +24,10 @@ export interface LocalFleetOptions {
   heartbeatMs: number;
   serverLimits?: () => Limits;
   gatewayLimits?: Limits;
+  /** A registry the bench also registers simulated servers in (default: a new one). */
+  registry?: LocalRegistry;
+  /** The gateway's failover grace; 0 (the default) turns failover off. */
+  failoverGraceMs?: number;
 }
 
 export interface LocalFleet {
@@ -50,8 +55,9 @@ export async function startLocalFleet({
   heartbeatMs,
   serverLimits,
   gatewayLimits,
+  registry = createLocalRegistry(),
+  failoverGraceMs = 0,
 }: LocalFleetOptions): Promise<LocalFleet> {
-  const registry = createLocalRegistry();
   const verifier = createTokenVerifier({ secret });
   const servers = new Map<string, TankServer>();
   async function startServer(id: string): Promise<TankServer> {
@@ -80,7 +86,7 @@ export async function startLocalFleet({
     verifier,
     internalSecret: secret,
     logger,
-    failoverGraceMs: 0,
+    failoverGraceMs,
     limits: gatewayLimits,
   });
   await gateway.start();

@@ -9,7 +9,7 @@
  * waited for `absentGraceMs`, its whole lease more, since it may have passed just before.
  * docs/failover.md.
  */
-import { countTanksByServer, listLocationsByServer } from '../store/index.ts';
+import { listLocationsByServer, listTankOwners } from '../store/index.ts';
 import { createTankMover } from './failover-moves.ts';
 import type { Placing } from './placing.ts';
 
@@ -96,7 +96,7 @@ export function createFailover({
 
   async function pass(): Promise<void> {
     if (mover.unadopted > 0) await mover.retryUnadopted();
-    const owners = Object.keys(await countTanksByServer(db));
+    const owners = await listTankOwners(db);
     const now = clock();
     // The heartbeat, not the aggregate status: a server whose sidecar died still holds its
     // lease and runs its tanks (lookups stop naming it; its tanks are not restored elsewhere).

@@ -47,6 +47,7 @@ export {
   createLocation,
   getLocation,
   listLocationsByServer,
+  listTankOwners,
   type MoveTank,
   moveTank,
   type Ownership,
@@ -146,6 +147,7 @@ export {
   deleteTank,
   getTank,
   getTankWithLocation,
+  listTanksOnServer,
   lockOwner,
 } from './tanks.ts';
 export {

@@ -23,7 +23,9 @@ import {
   listPermissions,
   listReservations,
   listSnapshots,
+  listTankOwners,
   listTanks,
+  listTanksOnServer,
   moveTank,
   NotFoundError,
   permissionOf,
@@ -322,6 +324,55 @@ export function tankCases(fixture: StoreFixture): void {
       }
       const counts = await countTanksByServer(fixture.db);
       expect([counts[a], counts[b]]).toEqual([2, 1]);
+    });
+
+    it('should count tanks per server leaving out the tanks named, and a server left with none', async () => {
+      const [a, b] = [serverId('a'), serverId('b')];
+      const tanks = [];
+      for (const server of [a, a, b]) {
+        const tank = await newTank(fixture);
+        await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+        tanks.push(tank);
+      }
+      const excluding = [tanks[0]!.tankId, tanks[2]!.tankId, randomUUID(), 'not-a-uuid'];
+      const counts = await countTanksByServer(fixture.db, { excluding });
+      expect(counts[a]).toBe(1);
+      expect(b in counts).toBe(false);
+    });
+
+    it("should list a server's tanks with their locations, and none that moved away", async () => {
+      const [a, b] = [serverId('a'), serverId('b')];
+      const tanks = [];
+      for (const server of [a, b, a]) {
+        const tank = await newTank(fixture);
+        await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+        tanks.push(tank);
+      }
+      await moveTank(fixture.db, { tankId: tanks[2]!.tankId, toServerId: b, expectedEpoch: 1 });
+      const onB = await listTanksOnServer(fixture.db, b);
+      const expected = [
+        { tank: tanks[1]!, location: expect.objectContaining({ serverId: b, epoch: 1 }) },
+        { tank: tanks[2]!, location: expect.objectContaining({ serverId: b, epoch: 2 }) },
+      ].sort((x, y) => (x.tank.tankId < y.tank.tankId ? -1 : 1));
+      expect(onB).toEqual(expected);
+      expect((await listTanksOnServer(fixture.db, a)).map((e) => e.tank.tankId)).toEqual([tanks[0]!.tankId]);
+    });
+
+    it('should list each server that runs a tank once, and a server no more once its tanks moved', async () => {
+      const [a, b, c] = [serverId('a'), serverId('b'), serverId('c')];
+      const tanks = [];
+      for (const server of [a, b, a, c, a]) {
+        const tank = await newTank(fixture);
+        await createLocation(fixture.db, { tankId: tank.tankId, serverId: server });
+        tanks.push(tank);
+      }
+      const owners = await listTankOwners(fixture.db);
+      expect(owners.filter((id) => [a, b, c].includes(id))).toEqual([a, b, c].sort());
+      expect(new Set(owners).size).toBe(owners.length);
+      await moveTank(fixture.db, { tankId: tanks[1]!.tankId, toServerId: c, expectedEpoch: 1 });
+      const after = await listTankOwners(fixture.db);
+      expect(after.filter((id) => [a, b, c].includes(id))).toEqual([a, c].sort());
+      expect([...after].sort()).toEqual(Object.keys(await countTanksByServer(fixture.db)).sort());
     });
   });
 
