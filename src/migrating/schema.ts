@@ -6,7 +6,14 @@
  * takes as it is. Names are snake_case, as on the rest of the API.
  */
 import { z } from '../http/index.ts';
-import { GENE_DEFAULTS, GENE_KEYS, GENOME_RANGES, PAYLOAD_LIMITS, POKER_EFFECT_NAMES, UID_PATTERN } from '../sim/index.ts';
+import {
+  GENE_DEFAULTS,
+  GENE_KEYS,
+  GENOME_RANGES,
+  PAYLOAD_LIMITS,
+  POKER_EFFECT_NAMES,
+  UID_PATTERN,
+} from '../sim/index.ts';
 
 export const MIGRATING_FISH_FORMAT = 'tankworld.fish';
 /** The newest version this build reads and writes; a body with a higher one is refused. */

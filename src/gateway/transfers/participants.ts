@@ -10,7 +10,21 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { type Batcher, createBatcher } from '../../batch/index.ts';
 import { ApiError } from '../../http/index.ts';
+import { isMigratingFish, toMigratingFish } from '../../migrating/index.ts';
+import type { FishPayload } from '../../sim/index.ts';
 import type { ServerClient } from '../server-client.ts';
+
+/**
+ * A fish crosses to its destination as a migrating fish (v1, `src/migrating`): the one format
+ * the receiver checks field by field. The source answers with the sim's payload, which the log
+ * keeps as it came.
+ */
+function onTheWire(payload: unknown): unknown {
+  const fish = payload as { kind?: unknown } | null;
+  if (fish === null || typeof fish !== 'object' || fish.kind !== 'fish' || isMigratingFish(payload))
+    return payload;
+  return toMigratingFish(payload as FishPayload);
+}
 
 export interface PreparedSource {
   entity_uid: string;
@@ -155,7 +169,7 @@ export function createParticipants({
 
   return {
     prepareSource: (s, id, body) => step(s, id, 'prepare-source', body),
-    prepareDest: (s, id, body) => step(s, id, 'prepare-dest', body),
+    prepareDest: (s, id, body) => step(s, id, 'prepare-dest', { ...body, payload: onTheWire(body.payload) }),
     commitDest: (s, id, body) => step(s, id, 'commit-dest', body),
     commitSource: (s, id) => step(s, id, 'commit-source', {}),
     abort: (s, id) => step(s, id, 'abort', {}),

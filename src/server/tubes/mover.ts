@@ -79,7 +79,7 @@ export function arrivalPoint(
   return { x: mid, y: world.height - inset };
 }
 
-/** The payload's lineage (once fish carry one), else the fish itself as its founder. */
+/** The payload's lineage (a fish from before lineages is its own founder). */
 function lineageOf(payload: EntityPayload, uid: string): string {
   const lineage = (payload as { lineageId?: unknown }).lineageId;
   return typeof lineage === 'string' && lineage !== '' ? lineage : uid;
@@ -87,9 +87,9 @@ function lineageOf(payload: EntityPayload, uid: string): string {
 
 /** The lineage of a fish still in its tank's world. */
 function lineageInWorld(tank: Tank, uid: string): string {
-  const lineage = (tank.world.fish as { lineageId?: unknown }).lineageId;
-  const i = tank.world.fish.uid.indexOf(uid);
-  return Array.isArray(lineage) && typeof lineage[i] === 'string' ? (lineage[i] as string) : uid;
+  const f = tank.world.fish;
+  const i = f.uid.indexOf(uid);
+  return i >= 0 ? (f.lineage[i] ?? uid) : uid;
 }
 
 /**
