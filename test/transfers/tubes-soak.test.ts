@@ -7,7 +7,7 @@
  * times. Then the tanks are paused and, once nothing is in flight, every fish is counted by
  * uid: the audit finds none in two places (none duplicated), and every fish there at the start
  * is still somewhere unless the tanks' death counters account for it (none lost; exact when no
- * fish died). Kept light for `npm test`: few fish, a 240 Hz tick, a bounded run.
+ * fish died). Kept bounded for `npm test`: a 240 Hz tick, a run of at most RUN_MS.
  */
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
@@ -16,15 +16,15 @@ import { startConsul, useCleanup, useDatabase } from '../support/index.ts';
 
 const cleanup = useCleanup();
 /**
- * Migrations to pass. The issue asks for 10,000; on the shared 2-core machine this suite runs on
- * the rig carries about 60 a second (2,849 in 46 s, 1,179 of them between servers), so the test
- * asks for what it reaches well inside its run: `TUBES_SOAK_TARGET=10000` runs the full count.
+ * Migrations to pass: the issue's 10,000. Thirty fish of full wanderlust per tank keep the
+ * mouths busy: 10,823 in 40 s here with the machine otherwise quiet (about 270 a second, 70 %
+ * of them between servers); the run may take up to RUN_MS on a loaded machine.
  */
-const TARGET = Number(process.env.TUBES_SOAK_TARGET ?? 2000);
-const RUN_MS = 45_000;
+const TARGET = Number(process.env.TUBES_SOAK_TARGET ?? 10_000);
+const RUN_MS = 80_000;
 const TANKS_PER_SERVER = 4;
 const KILLS = 3;
-const FISH_PER_TANK = 10;
+const FISH_PER_TANK = Number(process.env.TUBES_SOAK_FISH ?? 30);
 
 interface Stats {
   fish_count: number;
@@ -48,8 +48,9 @@ describe('tubes under SIGKILL (real processes)', () => {
     const sql = cleanup.add(postgres(database.url, { max: 2, onnotice: () => {} }));
     const tanks = await createTanks(rig);
     const start = await census(rig, tanks);
-    // Births may add a few while the fish are spawned; every fish counted here is tracked.
-    expect(start.size).toBeGreaterThanOrEqual(tanks.length * FISH_PER_TANK);
+    // Births and deaths may change a few while the fish are spawned; every fish counted here
+    // is tracked.
+    expect(start.size).toBeGreaterThanOrEqual(tanks.length * FISH_PER_TANK * 0.9);
     await connectRing(rig, tanks);
 
     // Run until the target is passed, killing a server (and restarting it) at a quarter, half
@@ -190,7 +191,11 @@ async function settle(sql: postgres.Sql): Promise<void> {
     if (row && row.open === 0 && row.unfinished === 0) return;
     await delay(200);
   }
-  throw new Error('transfers still in flight after 60 s');
+  const stuck = await sql`select r.transfer_id, r.tank_id, r.server_id, r.role, r.state, t.status, t.source_server, t.dest_server, t.updated_at
+    from transfer_reservations r left join transfers t using (transfer_id) where r.state = 'open'
+    union all select t.transfer_id, null, null, null, null, t.status, t.source_server, t.dest_server, t.updated_at
+    from transfers t where t.status in ('initiated', 'prepared') limit 20`;
+  throw new Error(`transfers still in flight after 60 s: ${JSON.stringify(stuck)}`);
 }
 
 /** Every fish uid → its tank, from each tank's own server; a uid in two tanks fails here. */
