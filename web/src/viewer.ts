@@ -12,6 +12,8 @@ import { createFrameDecoder, type FishState, type TankFrame } from '../../src/ta
 import { ApiFailure, api, el, relayUrl, webSocketToken } from './api.ts';
 import { drawScene } from './draw.ts';
 import { followTankStats } from './tank-stats.ts';
+import type { TubeEnd } from './tube-geometry.ts';
+import { createTubesView } from './tubes-view.ts';
 
 const RENDER_DELAY_MS = 120;
 const TICK_S = 1 / 30;
@@ -27,6 +29,12 @@ let frames: Array<{ at: number; frame: TankFrame }> = [];
 let selected: number | null = null;
 let lastDrawn: FishState[] = [];
 const noteFish = followTankStats({ tankId, panel: $('population'), chart: $('fish-chart') });
+const tubes = createTubesView({
+  tubeList: $('tubes'),
+  migrationList: $('migrations'),
+  width: canvas.width,
+  height: canvas.height,
+});
 
 function setConnection(text: string, kind: string): void {
   const badge = $('conn');
@@ -78,6 +86,7 @@ function render(now: number): void {
   if (at) {
     lastDrawn = at.scene.fish;
     drawScene(g, { ...at.scene, selected, time: at.ticks * TICK_S * 1000 });
+    tubes.draw(g, at.scene.fish, now);
   }
   requestAnimationFrame(render);
 }
@@ -206,8 +215,15 @@ async function watch({
   let live = false;
   ws.onmessage = (message) => {
     if (typeof message.data === 'string') {
-      const text = JSON.parse(message.data) as { type: string; level?: string; status?: string };
+      const text = JSON.parse(message.data) as {
+        type: string;
+        level?: string;
+        status?: string;
+        tubes?: TubeEnd[];
+      };
+      if (tubes.onMessage(text)) return;
       if (text.type === 'hello') {
+        tubes.setTubes(text.tubes ?? []);
         attempt = 0;
         live = true;
         setConnection('live', 'live');
@@ -222,6 +238,7 @@ async function watch({
     if (!frame) return;
     frames.push({ at: performance.now(), frame });
     if (frames.length > 8) frames = frames.slice(-8);
+    tubes.noteFrame(frame.fish);
     showStats(frame);
   };
   ws.onclose = (event) => {

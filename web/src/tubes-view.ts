@@ -1,0 +1,181 @@
+/**
+ * @module
+ * The viewer's tubes: the mouths the server lists in `hello.tubes`, and the fish that go through
+ * them (`fish_left`, `fish_arrived` on the tank's WebSocket). Each migration becomes a line in the
+ * page's "Migrations" list with a link to the other tank, a pulse on its mouth, and on the canvas
+ * a ghost of the leaving fish sliding into the mouth or a ring around the fish that came in.
+ * Frames carry entity ids, not uids, so a message is matched to a fish by place: the one nearest
+ * the mouth (leaving: in the last frames; arriving: among the fish new since the frame before).
+ */
+import type { FishState } from '../../src/tank/wire/index.ts';
+import { api, el } from './api.ts';
+import { drawTubes, GHOST_MS, RING_MS, type TubeMarks } from './tube-draw.ts';
+import { mouthSegment, nearestFish, type TubeEnd } from './tube-geometry.ts';
+
+/** What the server sends viewers when a fish goes through one of the tank's tubes. */
+export type TubeMessage =
+  | { type: 'fish_left'; uid: string; connection_id: string; to_tank_id: string }
+  | { type: 'fish_arrived'; uid: string; connection_id: string; from_tank_id: string };
+
+/** How far from a mouth (canvas pixels) a fish may be and still be the one that went through. */
+const NEAR_MOUTH = 160;
+const MIGRATIONS_SHOWN = 20;
+
+export interface TubesView {
+  /** The tubes from the latest `hello` (a reconnect or a move may change them). */
+  setTubes(tubes: readonly TubeEnd[]): void;
+  /** Handles `fish_left` / `fish_arrived`; false for any other message. */
+  onMessage(message: { type: string }): boolean;
+  /** Each decoded frame's fish, to match migrations to fish. */
+  noteFrame(fish: readonly FishState[]): void;
+  /** Draws the mouths and effects over the scene just drawn. */
+  draw(g: CanvasRenderingContext2D, fish: readonly FishState[], now: number): void;
+}
+
+export interface TubesViewOptions {
+  /** The list of tubes (links to the tanks they lead to). */
+  tubeList: HTMLElement;
+  /** The list of migrations, newest first. */
+  migrationList: HTMLElement;
+  /** The tank's canvas size in tank coordinates. */
+  width: number;
+  height: number;
+  now?: () => number;
+}
+
+const tankLink = (tankId: string, text: string) => {
+  const a = el('a', text);
+  a.href = `/tank.html?id=${encodeURIComponent(tankId)}`;
+  a.dataset.tank = tankId;
+  return a;
+};
+
+/**
+ * @example
+ * ```ts
+ * const tubes = createTubesView({ tubeList: $('tubes'), migrationList: $('migrations'), width: 1088, height: 612 });
+ * ws.onmessage = (m) => { const msg = JSON.parse(m.data); if (msg.type === 'hello') tubes.setTubes(msg.tubes ?? []); else tubes.onMessage(msg); };
+ * ```
+ */
+export function createTubesView({
+  tubeList,
+  migrationList,
+  width,
+  height,
+  now = () => performance.now(),
+}: TubesViewOptions): TubesView {
+  let tubes: TubeMarks['tubes'] = [];
+  const ghosts: TubeMarks['ghosts'] = [];
+  const rings = new Map<number, number>();
+  /** The last two frames' fish: a leaver may already be gone from the newest. */
+  let recent: Array<readonly FishState[]> = [];
+  /** Arrivals announced but not yet matched to a fish, by tube. */
+  const awaiting: Array<{ segment: TubeMarks['tubes'][number]['segment']; at: number }> = [];
+  const names = new Map<string, string>();
+
+  /** The other tank's name, once the gateway says (a private tank may stay an id). */
+  function nameOf(tankId: string): string {
+    if (!names.has(tankId)) {
+      names.set(tankId, `tank ${tankId.slice(0, 8)}`);
+      api<{ tank: { name: string } }>(`/gateway/tanks/${encodeURIComponent(tankId)}`)
+        .then(({ tank }) => {
+          names.set(tankId, tank.name);
+          for (const a of document.querySelectorAll<HTMLAnchorElement>(`a[data-tank="${tankId}"]`))
+            a.textContent = tank.name;
+          for (const mark of tubes) if (mark.tube.other_tank_id === tankId) mark.label = tank.name;
+        })
+        .catch(() => undefined);
+    }
+    return names.get(tankId)!;
+  }
+
+  function listTubes(): void {
+    tubeList.replaceChildren(
+      ...tubes.map(({ tube }) => {
+        const item = el('li');
+        item.dataset.connection = tube.connection_id;
+        item.append(
+          el('span', `${tube.mouth} ${tube.direction === 'both' ? '⇄' : '→'} `),
+          tankLink(tube.other_tank_id, nameOf(tube.other_tank_id)),
+        );
+        return item;
+      }),
+    );
+    tubeList.hidden = tubes.length === 0;
+  }
+
+  function record(message: TubeMessage, at: number): void {
+    const left = message.type === 'fish_left';
+    const other = left ? message.to_tank_id : message.from_tank_id;
+    const item = el('li');
+    item.dataset.kind = left ? 'left' : 'arrived';
+    item.dataset.uid = message.uid;
+    item.dataset.connection = message.connection_id;
+    item.append(
+      el('time', new Date().toLocaleTimeString([], { hour12: false })),
+      el('span', `fish ${message.uid.slice(0, 8)} ${left ? 'left for' : 'arrived from'} `),
+      tankLink(other, nameOf(other)),
+    );
+    migrationList.prepend(item);
+    while (migrationList.children.length > MIGRATIONS_SHOWN) migrationList.lastElementChild?.remove();
+    const mark = tubes.find((t) => t.tube.connection_id === message.connection_id);
+    if (!mark) return;
+    mark.pulse = { kind: left ? 'left' : 'arrived', at };
+    if (left) {
+      const seen = new Map<number, FishState>();
+      for (const frame of recent) for (const f of frame) seen.set(f.id, f);
+      const fish = nearestFish([...seen.values()], mark.segment, NEAR_MOUTH);
+      if (fish) ghosts.push({ fish, segment: mark.segment, at });
+    } else {
+      awaiting.push({ segment: mark.segment, at });
+      matchArrivals();
+    }
+  }
+
+  /** Rings the fish new since the frame before, nearest each mouth a fish came in through. */
+  function matchArrivals(): void {
+    const [before, latest] = recent.length === 2 ? recent : [[], recent[0] ?? []];
+    const known = new Set(before.map((f) => f.id));
+    const fresh = latest.filter((f) => !known.has(f.id) && !rings.has(f.id));
+    for (let i = 0; i < awaiting.length; i++) {
+      const fish = nearestFish(fresh, awaiting[i]!.segment, NEAR_MOUTH);
+      if (!fish) continue;
+      rings.set(fish.id, now());
+      fresh.splice(fresh.indexOf(fish), 1);
+      awaiting.splice(i--, 1);
+    }
+  }
+
+  function forgetOld(t: number): void {
+    while (ghosts.length > 0 && t - ghosts[0]!.at > GHOST_MS) ghosts.shift();
+    for (const [id, at] of rings) if (t - at > RING_MS) rings.delete(id);
+    // An arrival not seen within a couple of seconds (the frame came before the message and
+    // was already compared) is dropped; the list still shows it.
+    while (awaiting.length > 0 && t - awaiting[0]!.at > 2000) awaiting.shift();
+  }
+
+  return {
+    setTubes(list) {
+      tubes = list.map((tube) => ({
+        tube,
+        segment: mouthSegment(tube, width, height),
+        label: nameOf(tube.other_tank_id),
+      }));
+      listTubes();
+    },
+    onMessage(message) {
+      if (message.type !== 'fish_left' && message.type !== 'fish_arrived') return false;
+      record(message as TubeMessage, now());
+      return true;
+    },
+    noteFrame(fish) {
+      recent = [...recent.slice(-1), fish];
+      if (awaiting.length > 0) matchArrivals();
+    },
+    draw(g, fish, t) {
+      forgetOld(t);
+      if (tubes.length === 0 && ghosts.length === 0) return;
+      drawTubes(g, { tubes, ghosts, rings }, fish, t);
+    },
+  };
+}
