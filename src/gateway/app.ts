@@ -19,6 +19,7 @@ import { createApi, type OpenAPIHono, observe, WEB_APP_CSP } from '../http/index
 import { limitRequests } from '../limits/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
 import { ARCHIVE_BODY, registerArchiveRoutes } from './routes-archive.ts';
+import { registerConnectionRoutes } from './routes-connections.ts';
 import { registerLookupRoutes } from './routes-lookup.ts';
 import { registerMetaRoutes } from './routes-meta.ts';
 import { registerMoveRoutes } from './routes-moves.ts';
@@ -91,6 +92,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   app.use('/api/tanks', reads);
   app.use('/api/tanks/*', reads);
   app.use('/api/servers', reads);
+  app.use('/api/connections', reads);
   app.use('/api/servers/:id/drain', auth, requireScope({ scope: OPERATOR_SCOPE }));
   app.use('/api/archives', auth);
   app.use('/api/events', streamAuth(verifier));
@@ -115,6 +117,7 @@ export function createGatewayApp({ ctx, verifier, tokenMinter }: GatewayAppOptio
   registerLookupRoutes(app, ctx);
   registerArchiveRoutes(app, ctx);
   registerTankRoutes(app, ctx);
+  registerConnectionRoutes(app, ctx);
   registerMoveRoutes(app, ctx, ctx.mover);
   registerPermissionRoutes(app, ctx);
   registerMetaRoutes(app, ctx);

@@ -139,6 +139,17 @@ export function registerMetaRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayCon
     const user = c.var.user;
     // Held until the stream ends; past the limit, 429 before any stream starts.
     const release = ctx.limits.sse.open({ user: user.userId, address: clientAddress(c) });
+    async function readsAll(tankIds: string[]): Promise<boolean> {
+      for (const id of tankIds) {
+        try {
+          const record = await ctx.cache.get(id);
+          if (!record || !(await ctx.access.levelOf(user, record))) return false;
+        } catch {
+          return false;
+        }
+      }
+      return true;
+    }
     return ctx.hub.stream(
       c,
       async function visible(event: NetworkEvent) {
@@ -147,6 +158,14 @@ export function registerMetaRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayCon
         // A deleted tank's rows are gone: the event itself says who could read it.
         if (event.type === 'tank_deleted')
           return event.is_public === true || (event.readers?.includes(user.userId) ?? false);
+        // A tube names both its tanks: shown only to who may read both (as the tube listings).
+        if (event.type === 'connection_changed' || event.type === 'migration') {
+          const ends =
+            event.type === 'migration'
+              ? [event.from_tank_id, event.to_tank_id]
+              : [event.source_tank_id, event.dest_tank_id];
+          return readsAll(ends);
+        }
         const tankIds =
           event.type === 'tank_created' || event.type === 'tank_moved'
             ? [event.tank_id]

@@ -11,6 +11,7 @@ import { tankQuotaExceeded } from '../limits/index.ts';
 import { countTanksOwnedBy, deleteTank, listPermissions } from '../store/index.ts';
 import { authorizedTank, type GatewayContext, type GatewayEnv } from './context.ts';
 import { tankUnavailable } from './proxy.ts';
+import { withConnections } from './routes-connections.ts';
 import { registerSearchRoute } from './routes-search.ts';
 import { LookupSchema, lookupView, TankIdParams, type TankRecord } from './views.ts';
 
@@ -211,14 +212,19 @@ export function registerTankRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayCon
     app.openapi(forwardedRoute(forwarded), async function forwardToOwner(c: Context<GatewayEnv & Env>) {
       const tankId = c.req.param('id') as string;
       const record = await authorizedTank(ctx, c, tankId, forwarded.needed);
+      // The tank's own JSON gains its tubes, which the gateway's store holds.
+      const finish = (answer: Response) =>
+        forwarded.path === '/api/tanks/{id}'
+          ? withConnections(ctx, c.var.user.userId, tankId, answer)
+          : answer;
       const answer = await ctx.proxy.forward(record, c.req);
-      if (!isStaleRoute(answer)) return answer as never;
+      if (!isStaleRoute(answer)) return (await finish(answer)) as never;
       // The tank moved (failover, another gateway) or the mesh routed to another server: look
       // the owner up again and try once more if it changed.
       ctx.cache.invalidate(tankId);
       const current = await authorizedTank(ctx, c, tankId, forwarded.needed);
       if (current.serverId === record.serverId) return answer as never;
-      return (await ctx.proxy.forward(current, c.req)) as never;
+      return (await finish(await ctx.proxy.forward(current, c.req))) as never;
     });
   }
 }

@@ -37,6 +37,8 @@ export const STATUS_BY_CODE = {
   tank_quota_exceeded: 403,
   not_found: 404,
   tank_not_found: 404,
+  /** A tube (src/tubes) that does not exist, or not at the tank named. */
+  connection_not_found: 404,
   unknown_entity: 404,
   snapshot_not_found: 404,
   method_not_allowed: 405,
@@ -46,6 +48,10 @@ export const STATUS_BY_CODE = {
   tank_paused: 409,
   tank_failed: 409,
   tank_exists: 409,
+  /** A tube between these two tanks, in this direction, exists already. */
+  connection_exists: 409,
+  /** A tube into a tank that takes no transfers and belongs to someone else. */
+  transfers_not_allowed: 403,
   stale_epoch: 409,
   request_timeout: 408,
   payload_too_large: 413,

@@ -89,6 +89,28 @@ export const networkEventSchema = z.discriminatedUnion('type', [
     dest_tank_id: id,
     at: isoTime,
   }),
+  /** A tube was made or cut: servers running either tank read that tank's tubes again. */
+  z.object({
+    type: z.literal('connection_changed'),
+    change: z.enum(['created', 'deleted']),
+    connection_id: id,
+    source_tank_id: id,
+    dest_tank_id: id,
+    at: isoTime,
+  }),
+  /** A fish went through a tube (src/server/tubes); `local`: both tanks on one server. */
+  z.object({
+    type: z.literal('migration'),
+    connection_id: id,
+    fish_uid: id,
+    lineage_id: id,
+    from_tank_id: id,
+    to_tank_id: id,
+    from_server_id: id,
+    to_server_id: id,
+    local: z.boolean(),
+    at: isoTime,
+  }),
 ]);
 export type NetworkEvent = z.infer<typeof networkEventSchema>;
 export type NetworkEventType = NetworkEvent['type'];

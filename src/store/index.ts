@@ -21,6 +21,15 @@ export {
   readTankArchiveParts,
   type TankArchiveParts,
 } from './archives.ts';
+export {
+  type ConnectionPage,
+  createConnection,
+  deleteConnection,
+  type ListConnectionsOptions,
+  listConnections,
+  listConnectionsOfTanks,
+  listTankConnections,
+} from './connections.ts';
 export type { Db, Schema } from './db.ts';
 export {
   ConflictError,
@@ -61,8 +70,11 @@ export {
   settleReservation,
 } from './reservations.ts';
 export {
+  MOUTHS,
+  type Mouth,
   type NewServer,
   type NewTank,
+  type NewTankConnection,
   type NewTransfer,
   type NewTransferReservation,
   PERMISSIONS,
@@ -77,6 +89,7 @@ export {
   type SnapshotMeta,
   type StoredLoad,
   serversTable,
+  type TankConnection,
   type TankLocation,
   type TankPermission,
   type TankRow,
@@ -86,6 +99,9 @@ export {
   type TransferEvent,
   type TransferReservation,
   type TransferStatus,
+  TUBE_DIRECTIONS,
+  type TubeDirection,
+  tankConnectionsTable,
   tankLocationsTable,
   tankPermissionsTable,
   tankSnapshotsTable,

@@ -270,6 +270,49 @@ export const transferReservationsTable = pgTable(
   ],
 );
 
+/** An edge of a tank where a tube opens. */
+export const MOUTHS = ['left', 'right', 'top', 'bottom'] as const;
+export type Mouth = (typeof MOUTHS)[number];
+
+/** `one_way`: fish go from source to dest only; `both`: either way. */
+export const TUBE_DIRECTIONS = ['one_way', 'both'] as const;
+export type TubeDirection = (typeof TUBE_DIRECTIONS)[number];
+
+/**
+ * Tubes between tanks: a fish that swims into the source's mouth may come out of the dest's
+ * (and back, for `both`). Gone with either tank (cascade). One tube per ordered pair, none from a
+ * tank to itself; `rate_per_minute` bounds how many fish the tube carries (src/tubes).
+ */
+export const tankConnectionsTable = pgTable(
+  'tank_connections',
+  {
+    connectionId: uuid('connection_id').primaryKey().defaultRandom(),
+    sourceTankId: uuid('source_tank_id')
+      .notNull()
+      .references(() => tanksTable.tankId, { onDelete: 'cascade' }),
+    destTankId: uuid('dest_tank_id')
+      .notNull()
+      .references(() => tanksTable.tankId, { onDelete: 'cascade' }),
+    sourceMouth: text('source_mouth').$type<Mouth>().notNull(),
+    destMouth: text('dest_mouth').$type<Mouth>().notNull(),
+    direction: text('direction').$type<TubeDirection>().notNull().default('one_way'),
+    ratePerMinute: integer('rate_per_minute').notNull().default(60),
+    createdBy: text('created_by').notNull(),
+    createdAt: at('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    unique('tank_connections_pair_unique').on(t.sourceTankId, t.destTankId),
+    index('tank_connections_dest_idx').on(t.destTankId),
+    // The network-wide list is keyset-paged on (created_at, connection_id).
+    index('tank_connections_created_idx').on(t.createdAt, t.connectionId),
+    check('tank_connections_no_loop', sql`${t.sourceTankId} <> ${t.destTankId}`),
+    check('tank_connections_source_mouth_check', sql`${t.sourceMouth} in ${oneOf(MOUTHS)}`),
+    check('tank_connections_dest_mouth_check', sql`${t.destMouth} in ${oneOf(MOUTHS)}`),
+    check('tank_connections_direction_check', sql`${t.direction} in ${oneOf(TUBE_DIRECTIONS)}`),
+    check('tank_connections_rate_check', sql`${t.ratePerMinute} between 1 and 600`),
+  ],
+);
+
 export type Server = typeof serversTable.$inferSelect;
 export type NewServer = typeof serversTable.$inferInsert;
 /** A row of `tanks`; named apart from `src/tank`'s `Tank`, the running simulation. */
@@ -285,3 +328,5 @@ export type NewTransfer = typeof transfersTable.$inferInsert;
 export type TransferEvent = typeof transferEventsTable.$inferSelect;
 export type TransferReservation = typeof transferReservationsTable.$inferSelect;
 export type NewTransferReservation = typeof transferReservationsTable.$inferInsert;
+export type TankConnection = typeof tankConnectionsTable.$inferSelect;
+export type NewTankConnection = typeof tankConnectionsTable.$inferInsert;
