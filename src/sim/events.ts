@@ -3,6 +3,7 @@
  * What `step` reports, and the running counters behind `worldStats`. The events object is
  * reused from tick to tick: copy what you need before the next `step`.
  */
+import type { Departure } from './mouths.ts';
 
 export const BirthMode = {
   asexual: 'asexual',
@@ -52,13 +53,15 @@ export interface PokerHandEvent {
 
 export interface StepEvents {
   frame: number;
+  /** Fish that swam into a tube's mouth and decided to go (`mouths.ts`); the server moves them. */
+  departures: Departure[];
   births: BirthEvent[];
   deaths: DeathEvent[];
   pokerHands: PokerHandEvent[];
 }
 
 export function createEvents(): StepEvents {
-  return { frame: 0, births: [], deaths: [], pokerHands: [] };
+  return { frame: 0, births: [], deaths: [], pokerHands: [], departures: [] };
 }
 
 /** Running totals since the world was created (kept across snapshots). */

@@ -51,10 +51,18 @@ export const GENOME_RANGES = {
   pokerTightness: gene(0, 1, 'poker: how strong a hand must be to call'),
   pokerAggression: gene(0, 1, 'poker: how readily and how much it raises'),
   pokerBluff: gene(0, 0.3, 'poker: chance of raising with a weak hand'),
+  /** Last, so older genomes keep their storage order; absent from them (see `GENE_DEFAULTS`). */
+  wanderlust: gene(0, 1, 'tubes: how readily the fish goes through a mouth it swims into'),
 } as const satisfies Record<string, GeneRange>;
 
 export type GeneKey = keyof typeof GENOME_RANGES;
 export type Genome = Record<GeneKey, number>;
+
+/**
+ * Genes added after genomes were first stored: a genome from before (a snapshot, a payload) that
+ * lacks one reads with this value.
+ */
+export const GENE_DEFAULTS: Partial<Genome> = { wanderlust: 0.5 };
 
 /** Gene names in storage order. */
 export const GENE_KEYS = Object.keys(GENOME_RANGES) as GeneKey[];
@@ -163,6 +171,11 @@ export function validateGenome(
     const v = record[key];
     if (v === undefined) {
       if (partial) continue;
+      const fallback = GENE_DEFAULTS[key];
+      if (fallback !== undefined) {
+        out[key] = fallback;
+        continue;
+      }
       throw new SimError('invalid_genome', `gene '${key}' is missing`);
     }
     const r = GENOME_RANGES[key];

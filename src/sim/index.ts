@@ -44,6 +44,7 @@ export { FOOD_TYPE_NAMES, FoodType } from './food-store.ts';
 export { frameView } from './frame-view.ts';
 export type { FrameView } from './frame-view-fields.ts';
 export {
+  GENE_DEFAULTS,
   GENE_KEYS,
   GENOME_RANGES,
   type GeneKey,
@@ -51,6 +52,15 @@ export {
   type Genome,
   validateGenome,
 } from './genome.ts';
+export {
+  type Departure,
+  departureChance,
+  MOUTH_EDGES,
+  MOUTH_REACH,
+  type Mouth,
+  type MouthEdge,
+  setMouths,
+} from './mouths.ts';
 export { type FishPayload, validateFishPayload } from './payload.ts';
 export { HAND_NAMES } from './poker.ts';
 export { claimUid } from './reproduction.ts';

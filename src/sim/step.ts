@@ -8,6 +8,7 @@ import type { StepEvents } from './events.ts';
 import { updateFish } from './fish.ts';
 import { autoSpawnFood, updateFood } from './food.ts';
 import { interact } from './interactions.ts';
+import { decideDepartures } from './mouths.ts';
 import { updatePlants } from './plants.ts';
 import type { World } from './world.ts';
 
@@ -16,19 +17,21 @@ import type { World } from './world.ts';
  * is reused by the next call.
  *
  * Order: clock; crab; neighbour pass (separation, schooling, poker, mating); fish (steer, eat,
- * pay, give birth, die); food; plants; automatic food.
+ * pay, give birth, die); tube mouths (who decides to go); food; plants; automatic food.
  */
 export function step(world: World): StepEvents {
   const events = world.events;
   events.births.length = 0;
   events.deaths.length = 0;
   events.pokerHands.length = 0;
+  events.departures.length = 0;
   world.frame++;
   events.frame = world.frame;
   updateDay(world.day, world.frame);
   updateCrab(world);
   interact(world);
   updateFish(world);
+  decideDepartures(world);
   updateFood(world);
   updatePlants(world);
   autoSpawnFood(world);

@@ -12,6 +12,7 @@ import { createFishStore, type FishStore } from './fish-store.ts';
 import { createFoodStore, type FoodStore } from './food-store.ts';
 import type { FrameView } from './frame-view-fields.ts';
 import { createGrid, type Grid } from './grid.ts';
+import type { Mouth } from './mouths.ts';
 import { createPlantStore, type PlantStore } from './plant-store.ts';
 import { createPokerScratch, type PokerScratch } from './poker-scratch.ts';
 import type { Rng } from './rng.ts';
@@ -52,6 +53,8 @@ export interface World {
   readonly counters: Counters;
   readonly events: StepEvents;
   readonly poker: PokerScratch;
+  /** Tube mouths the server opened (`mouths.ts`); not part of a snapshot. */
+  mouths: Mouth[];
   /** The cached frame view, made on first use. */
   view: FrameView | null;
 }
@@ -106,6 +109,7 @@ export function emptyWorld(o: Required<CreateWorldOptions>, rng: Rng, crab: Crab
     counters: createCounters(),
     events: createEvents(),
     poker: createPokerScratch(),
+    mouths: [],
     view: null,
   };
 }

@@ -89,6 +89,13 @@ const ROUTES: Record<string, RouteCase> = {
     needed: 'admin',
     params: (ids) => ({ id: ids.tank, user_id: 'rita' }),
   },
+  'GET /api/tanks/{id}/connections': { needed: 'read', guest: true },
+  'POST /api/tanks/{id}/connections': { needed: 'admin', body: (ids) => ({ to_tank_id: ids.other }) },
+  'DELETE /api/tanks/{id}/connections/{connection_id}': {
+    needed: 'admin',
+    params: (ids) => ({ id: ids.tank, connection_id: '00000000-0000-4000-8000-000000000000' }),
+  },
+  'GET /api/connections': { guest: true },
   'GET /gateway/tanks/{id}': { needed: 'read', guest: true },
   'GET /api/tanks/{id}/server': { needed: 'read', guest: true },
   'POST /gateway/transfer': {
