@@ -164,3 +164,4 @@ export {
   type StatusChange,
   setTransferStatus,
 } from './transfers.ts';
+export { countTubePeersByServer } from './tube-peers.ts';
