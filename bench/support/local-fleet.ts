@@ -6,7 +6,7 @@
  */
 import { createInternalVerifier, createTokenVerifier } from '../../src/auth/index.ts';
 import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
-import { createGateway, type Gateway } from '../../src/gateway/index.ts';
+import { createGateway, type Gateway, type PlacementStrategy } from '../../src/gateway/index.ts';
 import type { Limits } from '../../src/limits/index.ts';
 import type { Realtime } from '../../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../../src/server/index.ts';
@@ -23,6 +23,8 @@ export interface LocalFleetOptions {
   heartbeatMs: number;
   serverLimits?: () => Limits;
   gatewayLimits?: Limits;
+  /** The gateway's placement (its default unless given). */
+  placement?: PlacementStrategy;
 }
 
 export interface LocalFleet {
@@ -50,6 +52,7 @@ export async function startLocalFleet({
   heartbeatMs,
   serverLimits,
   gatewayLimits,
+  placement,
 }: LocalFleetOptions): Promise<LocalFleet> {
   const registry = createLocalRegistry();
   const verifier = createTokenVerifier({ secret });
@@ -82,6 +85,7 @@ export async function startLocalFleet({
     logger,
     failoverGraceMs: 0,
     limits: gatewayLimits,
+    placement,
   });
   await gateway.start();
   return {

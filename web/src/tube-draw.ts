@@ -18,6 +18,8 @@ export interface TubeMarks {
     tube: TubeEnd;
     segment: MouthSegment;
     label: string;
+    /** ⇄ both ways, → out of this tank, ← into it. */
+    arrow: string;
     pulse?: { kind: 'left' | 'arrived'; at: number };
   }>;
   /** Fish that just left: drawn sliding into their mouth and fading. */
@@ -30,7 +32,7 @@ const DEPTH = 14;
 const PULSE_COLOURS = { left: '240, 185, 58', arrived: '60, 207, 145' } as const;
 
 function drawMouth(g: CanvasRenderingContext2D, mark: TubeMarks['tubes'][number], now: number): void {
-  const { segment: s, tube, label, pulse } = mark;
+  const { segment: s, label, arrow, pulse } = mark;
   const [ix, iy] = s.inward;
   // The opening: a band just inside the edge, darker toward the wall.
   const gradient = g.createLinearGradient(s.x1, s.y1, s.x1 + ix * DEPTH, s.y1 + iy * DEPTH);
@@ -58,7 +60,6 @@ function drawMouth(g: CanvasRenderingContext2D, mark: TubeMarks['tubes'][number]
   g.fillStyle = 'rgba(219, 233, 247, 0.9)';
   g.textAlign = ix > 0 ? 'left' : ix < 0 ? 'right' : 'center';
   g.textBaseline = iy > 0 ? 'top' : iy < 0 ? 'bottom' : 'middle';
-  const arrow = tube.direction === 'both' ? '⇄' : '→';
   g.fillText(`${arrow} ${label}`, cx + ix * (DEPTH + 6), cy + iy * (DEPTH + 6));
   g.textAlign = 'start';
   g.textBaseline = 'alphabetic';

@@ -33,6 +33,7 @@ export interface TubesView {
 }
 
 export interface TubesViewOptions {
+  tankId: string;
   /** The list of tubes (links to the tanks they lead to). */
   tubeList: HTMLElement;
   /** The list of migrations, newest first. */
@@ -58,6 +59,7 @@ const tankLink = (tankId: string, text: string) => {
  * ```
  */
 export function createTubesView({
+  tankId,
   tubeList,
   migrationList,
   width,
@@ -72,6 +74,7 @@ export function createTubesView({
   /** Arrivals announced but not yet matched to a fish, by tube. */
   const awaiting: Array<{ segment: TubeMarks['tubes'][number]['segment']; at: number }> = [];
   const names = new Map<string, string>();
+  const outgoing = new Map<string, boolean>();
 
   /** The other tank's name, once the gateway says (a private tank may stay an id). */
   function nameOf(tankId: string): string {
@@ -89,13 +92,36 @@ export function createTubesView({
     return names.get(tankId)!;
   }
 
+  /**
+   * Which way each one-way tube runs here: the tank's connections say which end is the source
+   * (`hello.tubes` lists both ends alike). Until they answer, a one-way tube shows no arrow.
+   */
+  function readDirections(tankId: string): void {
+    api<{ connections: Array<{ connection_id: string; source_tank_id: string }> }>(
+      `/api/tanks/${encodeURIComponent(tankId)}/connections`,
+    )
+      .then(({ connections }) => {
+        for (const c of connections) outgoing.set(c.connection_id, c.source_tank_id === tankId);
+        listTubes();
+      })
+      .catch(() => undefined);
+  }
+
+  /** The arrow for a tube: both ways, out of this tank, into it, or not known yet. */
+  function arrowOf(tube: TubeEnd): string {
+    if (tube.direction === 'both') return '⇄';
+    const out = outgoing.get(tube.connection_id);
+    return out === undefined ? '–' : out ? '→' : '←';
+  }
+
   function listTubes(): void {
+    for (const mark of tubes) mark.arrow = arrowOf(mark.tube);
     tubeList.replaceChildren(
       ...tubes.map(({ tube }) => {
         const item = el('li');
         item.dataset.connection = tube.connection_id;
         item.append(
-          el('span', `${tube.mouth} ${tube.direction === 'both' ? '⇄' : '→'} `),
+          el('span', `${tube.mouth} ${arrowOf(tube)} `),
           tankLink(tube.other_tank_id, nameOf(tube.other_tank_id)),
         );
         return item;
@@ -160,8 +186,11 @@ export function createTubesView({
         tube,
         segment: mouthSegment(tube, width, height),
         label: nameOf(tube.other_tank_id),
+        arrow: '–',
       }));
       listTubes();
+      if (list.some((t) => t.direction === 'one_way' && !outgoing.has(t.connection_id)))
+        readDirections(tankId);
     },
     onMessage(message) {
       if (message.type !== 'fish_left' && message.type !== 'fish_arrived') return false;

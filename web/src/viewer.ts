@@ -30,6 +30,7 @@ let selected: number | null = null;
 let lastDrawn: FishState[] = [];
 const noteFish = followTankStats({ tankId, panel: $('population'), chart: $('fish-chart') });
 const tubes = createTubesView({
+  tankId,
   tubeList: $('tubes'),
   migrationList: $('migrations'),
   width: canvas.width,
