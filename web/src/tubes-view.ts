@@ -72,7 +72,8 @@ export function createTubesView({
   /** The last two frames' fish: a leaver may already be gone from the newest. */
   let recent: Array<readonly FishState[]> = [];
   /** Arrivals announced but not yet matched to a fish, by tube. */
-  const awaiting: Array<{ segment: TubeMarks['tubes'][number]['segment']; at: number }> = [];
+  const awaiting: Array<{ segment: TubeMarks['tubes'][number]['segment']; at: number; item: HTMLElement }> =
+    [];
   const names = new Map<string, string>();
   const outgoing = new Map<string, boolean>();
 
@@ -151,9 +152,11 @@ export function createTubesView({
       const seen = new Map<number, FishState>();
       for (const frame of recent) for (const f of frame) seen.set(f.id, f);
       const fish = nearestFish([...seen.values()], mark.segment, NEAR_MOUTH);
-      if (fish) ghosts.push({ fish, segment: mark.segment, at });
+      if (!fish) return;
+      ghosts.push({ fish, segment: mark.segment, at });
+      item.dataset.entity = String(fish.id);
     } else {
-      awaiting.push({ segment: mark.segment, at });
+      awaiting.push({ segment: mark.segment, at, item });
       matchArrivals();
     }
   }
@@ -167,6 +170,8 @@ export function createTubesView({
       const fish = nearestFish(fresh, awaiting[i]!.segment, NEAR_MOUTH);
       if (!fish) continue;
       rings.set(fish.id, now());
+      // The fish drawn with the ring, for whoever reads the page (the browser test does).
+      awaiting[i]!.item.dataset.entity = String(fish.id);
       fresh.splice(fresh.indexOf(fish), 1);
       awaiting.splice(i--, 1);
     }

@@ -223,8 +223,9 @@ async function watch({
         tubes?: TubeEnd[];
       };
       if (tubes.onMessage(text)) return;
+      // hello lists the tank's tubes; a later state message lists them again when they change.
+      if (Array.isArray(text.tubes) || text.type === 'hello') tubes.setTubes(text.tubes ?? []);
       if (text.type === 'hello') {
-        tubes.setTubes(text.tubes ?? []);
         attempt = 0;
         live = true;
         setConnection('live', 'live');
