@@ -9,7 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useCleanup, waitFor } from '../support/index.ts';
-import { ensureWebBuilt, launchBrowser, openAs, startDev } from './browser.ts';
+import { ensureWebBuilt, launchBrowser, openAs, screenshotPath, startDev } from './browser.ts';
 
 const cleanup = useCleanup();
 
@@ -94,5 +94,6 @@ describe('a fish through a tube in the browser', () => {
       .locator('#feed li[data-type="migration"]', { hasText: `Source → Sink (${s1} → ${s2})` })
       .first()
       .waitFor({ timeout: 15_000 });
+    await dashboard.locator('#network').screenshot({ path: screenshotPath('network-graph.png') });
   });
 });

@@ -108,7 +108,8 @@ function curve(a: { x: number; y: number }, b: { x: number; y: number }): string
   const my = (a.y + b.y) / 2;
   const dx = b.x - a.x;
   const dy = b.y - a.y;
-  const bow = 0.2;
+  // A fifth of the length, at most 36 px: long tubes across servers stay near their tanks.
+  const bow = Math.min(0.2, 36 / Math.max(1, Math.hypot(dx, dy)));
   const cx = mx - dy * bow;
   const cy = my + dx * bow;
   const r = (n: number) => Math.round(n * 10) / 10;

@@ -36,6 +36,8 @@ export interface TubesViewOptions {
   tankId: string;
   /** The list of tubes (links to the tanks they lead to). */
   tubeList: HTMLElement;
+  /** Shown while the tank has no tubes. */
+  emptyNote?: HTMLElement;
   /** The list of migrations, newest first. */
   migrationList: HTMLElement;
   /** The tank's canvas size in tank coordinates. */
@@ -61,6 +63,7 @@ const tankLink = (tankId: string, text: string) => {
 export function createTubesView({
   tankId,
   tubeList,
+  emptyNote,
   migrationList,
   width,
   height,
@@ -129,6 +132,7 @@ export function createTubesView({
       }),
     );
     tubeList.hidden = tubes.length === 0;
+    if (emptyNote) emptyNote.hidden = tubes.length > 0;
   }
 
   function record(message: TubeMessage, at: number): void {

@@ -32,6 +32,7 @@ const noteFish = followTankStats({ tankId, panel: $('population'), chart: $('fis
 const tubes = createTubesView({
   tankId,
   tubeList: $('tubes'),
+  emptyNote: $('no-tubes'),
   migrationList: $('migrations'),
   width: canvas.width,
   height: canvas.height,
