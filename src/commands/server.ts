@@ -39,6 +39,8 @@ export function serverOptionsFrom({
     realtime: adapters.realtime,
     verifier: adapters.verifier,
     internalVerifier: adapters.internalVerifier,
+    // Tube moves to other servers' tanks are 2PC steps this server signs.
+    internalSecret: adapters.secrets.internalSecret,
     logger,
     accessLogLevel: config.accessLogLevel,
     tickHz: config.tickHz,

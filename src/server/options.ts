@@ -30,6 +30,13 @@ export interface TankServerOptions {
   realtime: Realtime;
   verifier: TokenVerifier;
   internalVerifier: InternalVerifier;
+  /**
+   * The internal secret, to sign the 2PC steps of tube moves to other servers' tanks
+   * (`src/server/tubes`); without it tubes carry fish only between this server's tanks.
+   */
+  internalSecret?: string;
+  /** How often the tubes of this server's tanks are read again (ms; events refresh them too). */
+  tubeRefreshMs?: number;
   logger: Logger;
   /** Level of the one-line-per-request access log (`ACCESS_LOG_LEVEL`); `info` by default. */
   accessLogLevel?: AccessLogLevel;

@@ -17,6 +17,7 @@ import type { TankServerOptions } from './options.ts';
 import { createSnapshotter, type Snapshotter } from './snapshotter.ts';
 import { createTankService, type TankService } from './tank-service.ts';
 import { createParticipant, type Participant, reconcileRestore, reconcileWorld } from './transfers/index.ts';
+import { createTubes, type Tubes } from './tubes/index.ts';
 import { createViewerSockets, type ViewerSockets } from './ws.ts';
 
 /** What `buildServerParts` builds; nothing of it is started yet. */
@@ -35,6 +36,8 @@ export interface ServerParts {
   fencing: Fencing;
   /** Moves one running tank to another server, live (see `hand-off.ts`). */
   handOff: (tankId: string, to: HandOffTarget) => Promise<HandedOff>;
+  /** Tubes between tanks: their mouths, and the fish that go through them. */
+  tubes: Tubes;
 }
 
 /**
@@ -78,6 +81,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
       metrics.tanksFailed.inc();
       logger.error({ err, tank_id: tank.id }, 'tank stopped: its simulation step threw');
     },
+    onDepartures: (tank, departures) => tubes.mover.depart(tank, departures),
     onTick: ({ seconds, behind, lagSeconds }) => {
       metrics.tickSeconds.observe(seconds);
       metrics.tickLag.observe(lagSeconds);
@@ -99,6 +103,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     connections: limits.ws,
     fenced: () => fencing.refusal(),
     internalVerifier: options.internalVerifier,
+    tubesOf: (tankId) => tubes.book.view(tankId),
   });
   // A restored world replays the tank's transfer journal: only the store is needed for that,
   // so the tank service takes the two functions straight from `transfers/held.ts`.
@@ -160,6 +165,19 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     moveViewers: (tankId, message) => viewers.moveTank(tankId, message),
   });
 
+  const tubes = createTubes({
+    serverId,
+    db,
+    host,
+    snapshotter,
+    realtime,
+    discovery: options.discovery,
+    logger,
+    internalSecret: options.internalSecret,
+    refreshMs: options.tubeRefreshMs,
+    tell: (tankId, message) => viewers.tell(tankId, message),
+  });
+
   return {
     serverId,
     logger,
@@ -173,5 +191,6 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     participant,
     fencing,
     handOff,
+    tubes,
   };
 }

@@ -47,8 +47,19 @@ export interface TankServer {
 export function createTankServer(options: TankServerOptions): TankServer {
   const { discovery, realtime, db } = options;
   const parts = buildServerParts(options);
-  const { serverId, logger, startedAt, host, viewers, snapshotter, participant, tanks, fencing, handOff } =
-    parts;
+  const {
+    serverId,
+    logger,
+    startedAt,
+    host,
+    viewers,
+    snapshotter,
+    participant,
+    tanks,
+    fencing,
+    handOff,
+    tubes,
+  } = parts;
   let registration: ServerRegistration | undefined;
   let heartbeat: ReturnType<typeof createHeartbeat> | undefined;
   const self = (): ServerInstance => ({
@@ -145,6 +156,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
       // A grant or revoke made at a gateway: open WebSockets of that user on that tank take the
       // new level at once (REST reads the grants on every request anyway).
       unsubscribe = await realtime.subscribe((event) => {
+        tubes.onEvent(event);
         // A tank handed off to this server (a drain): it runs here from now on, viewers or not.
         if (event.type === 'tank_moved' && event.to === serverId && !host.get(event.tank_id)) {
           tanks
@@ -161,6 +173,7 @@ export function createTankServer(options: TankServerOptions): TankServer {
       });
       snapshotter.start();
       participant.start();
+      tubes.start();
       logger.info({ url, ws_url: wsUrl, tanks: host.size }, 'tank server ready');
     },
     drain({ timeoutMs = 20_000 } = {}) {
@@ -175,6 +188,8 @@ export function createTankServer(options: TankServerOptions): TankServer {
         await unsubscribe?.().catch(() => undefined);
         await viewers.close();
         await host.stop();
+        // No tick, no departure: the moves under way end before the final snapshots.
+        await tubes.stop();
         await snapshotter.stop();
         const saved = await snapshotter.flush({ all: true }).catch((err) => {
           logger.error({ err }, 'final snapshots failed');

@@ -61,6 +61,8 @@ export interface ViewerSocketsOptions {
    * gateway counted the real client), only per user at admission. Without it none is exempt.
    */
   internalVerifier?: InternalVerifier;
+  /** The tank's tubes, told in the `hello` message (`src/server/tubes`); none when absent. */
+  tubesOf?: (tankId: string) => unknown[];
 }
 
 /**
@@ -104,6 +106,7 @@ export function createViewerSockets({
   connections = createConnectionLimit({ name: 'ws', perUser: 0, perAddress: 0 }),
   fenced = () => undefined,
   internalVerifier,
+  tubesOf = () => [],
 }: ViewerSocketsOptions) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 });
   const viewers = new Set<Viewer>();
@@ -164,6 +167,7 @@ export function createViewerSockets({
       level,
       format: json ? 'json' : 'binary',
       status: tank.status,
+      tubes: tubesOf(tank.id),
     });
     const refusal = fenced();
     if (refusal) {
@@ -275,6 +279,10 @@ export function createViewerSockets({
         if (viewer.ws.readyState === WebSocket.OPEN) viewer.ws.send(JSON.stringify(message));
         viewer.ws.close(WsClose.moved, closeReason(`tank moved to ${message.server_id}`));
       }
+    },
+    /** Sends a JSON message to every viewer of a tank (a fish left or arrived through a tube). */
+    tell(tankId: string, message: Record<string, unknown>): void {
+      for (const viewer of viewers) if (viewer.tank.id === tankId) reply(viewer, message);
     },
     /** Closes every viewer of a tank that left this server. */
     closeTank(tankId: string, reason: string): void {

@@ -40,6 +40,7 @@ export {
   StoreError,
   type StoreErrorOptions,
 } from './errors.ts';
+export { journalLocalMove, type LocalMove } from './local-moves.ts';
 export {
   assertOwnership,
   countTanksByServer,

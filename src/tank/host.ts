@@ -32,6 +32,11 @@ export interface TankHostOptions {
    * server resumes from its frame; it does not race to catch up). See `src/server/lease.ts`.
    */
   mayTick?: () => boolean;
+  /**
+   * Called after a step in which fish decided to go through a tube's mouth (the sim's
+   * `events.departures`, copied); the server moves them (`src/server/tubes`).
+   */
+  onDepartures?: (tank: Tank, departures: Array<{ uid: string; mouth_id: string }>) => void;
 }
 
 export interface HostLoad {
@@ -75,6 +80,7 @@ export function createTankHost({
   onTankFailed = () => {},
   onTick = () => {},
   mayTick = () => true,
+  onDepartures = () => {},
 }: TankHostOptions = {}): TankHost {
   const tanks = new Map<string, Tank>();
   const tickMs = 1000 / tickHz;
@@ -92,7 +98,15 @@ export function createTankHost({
     // A frozen tank is being moved: its saved snapshot must stay its whole state.
     if (tank.status !== 'running' || tank.frozen) return;
     try {
-      for (let i = 0; i < steps; i++) tank.step();
+      for (let i = 0; i < steps; i++) {
+        tank.step();
+        const { departures } = tank.world.events;
+        if (departures.length > 0)
+          onDepartures(
+            tank,
+            departures.map((d) => ({ ...d })),
+          );
+      }
       if (broadcastDue) tank.broadcast();
     } catch (err) {
       tank.fail(err);
