@@ -65,6 +65,8 @@ export async function startLocalFleet({
       realtime,
       verifier,
       internalVerifier: createInternalVerifier({ secret }),
+      // Signs the 2PC steps a server drives itself (fish through tubes to other servers).
+      internalSecret: secret,
       logger,
       heartbeatMs,
       limits: serverLimits?.(),

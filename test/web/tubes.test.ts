@@ -79,6 +79,7 @@ describe('a fish through a tube in the browser', () => {
     expect((await stack.call('alice', 'GET', `/api/tanks/${a.tank.tank_id}/entities/${uid}`)).status).toBe(
       404,
     );
+    await source.screenshot({ path: screenshotPath('viewer-tubes.png') });
 
     // The dashboard: each tank in its server's group, the tube across them, the migration counted.
     const edge = dashboard.locator(`#network path[data-connection="${connection_id}"]`);

@@ -4,8 +4,9 @@
  * them (`fish_left`, `fish_arrived` on the tank's WebSocket). Each migration becomes a line in the
  * page's "Migrations" list with a link to the other tank, a pulse on its mouth, and on the canvas
  * a ghost of the leaving fish sliding into the mouth or a ring around the fish that came in.
- * Frames carry entity ids, not uids, so a message is matched to a fish by place: the one nearest
- * the mouth (leaving: in the last frames; arriving: among the fish new since the frame before).
+ * Frames carry entity ids, not uids: an arriving fish is looked up by its uid (the entity route
+ * takes one) for its id, exactly; a leaving one is gone by then, so its ghost is the fish nearest
+ * the mouth in the last frames (a picture, nothing more).
  */
 import type { FishState } from '../../src/tank/wire/index.ts';
 import { api, el } from './api.ts';
@@ -20,6 +21,8 @@ export type TubeMessage =
 /** How far from a mouth (canvas pixels) a fish may be and still be the one that went through. */
 const NEAR_MOUTH = 160;
 const MIGRATIONS_SHOWN = 20;
+/** Arrivals looked up at once (a busy tube may bring several a second). */
+const MAX_LOOKUPS = 4;
 
 export interface TubesView {
   /** The tubes from the latest `hello` (a reconnect or a move may change them). */
@@ -74,9 +77,8 @@ export function createTubesView({
   const rings = new Map<number, number>();
   /** The last two frames' fish: a leaver may already be gone from the newest. */
   let recent: Array<readonly FishState[]> = [];
-  /** Arrivals announced but not yet matched to a fish, by tube. */
-  const awaiting: Array<{ segment: TubeMarks['tubes'][number]['segment']; at: number; item: HTMLElement }> =
-    [];
+  /** Arrivals being looked up; beyond a few at once the rest go without a ring. */
+  let lookups = 0;
   const names = new Map<string, string>();
   const outgoing = new Map<string, boolean>();
 
@@ -158,35 +160,28 @@ export function createTubesView({
       const fish = nearestFish([...seen.values()], mark.segment, NEAR_MOUTH);
       if (!fish) return;
       ghosts.push({ fish, segment: mark.segment, at });
-      item.dataset.entity = String(fish.id);
     } else {
-      awaiting.push({ segment: mark.segment, at, item });
-      matchArrivals();
+      ringArrival(message.uid, item);
     }
   }
 
-  /** Rings the fish new since the frame before, nearest each mouth a fish came in through. */
-  function matchArrivals(): void {
-    const [before, latest] = recent.length === 2 ? recent : [[], recent[0] ?? []];
-    const known = new Set(before.map((f) => f.id));
-    const fresh = latest.filter((f) => !known.has(f.id) && !rings.has(f.id));
-    for (let i = 0; i < awaiting.length; i++) {
-      const fish = nearestFish(fresh, awaiting[i]!.segment, NEAR_MOUTH);
-      if (!fish) continue;
-      rings.set(fish.id, now());
-      // The fish drawn with the ring, for whoever reads the page (the browser test does).
-      awaiting[i]!.item.dataset.entity = String(fish.id);
-      fresh.splice(fresh.indexOf(fish), 1);
-      awaiting.splice(i--, 1);
-    }
+  /** Rings the fish that came in: its entity id from its uid (it swims near the mouth now). */
+  function ringArrival(uid: string, item: HTMLElement): void {
+    if (lookups >= MAX_LOOKUPS) return;
+    lookups++;
+    api<{ id: number }>(`/api/tanks/${encodeURIComponent(tankId)}/entities/${encodeURIComponent(uid)}`)
+      .then(({ id }) => {
+        rings.set(id, now());
+        // The fish drawn with the ring, for whoever reads the page (the browser test does).
+        item.dataset.entity = String(id);
+      })
+      .catch(() => undefined) // moved on or died already: no ring
+      .finally(() => lookups--);
   }
 
   function forgetOld(t: number): void {
     while (ghosts.length > 0 && t - ghosts[0]!.at > GHOST_MS) ghosts.shift();
     for (const [id, at] of rings) if (t - at > RING_MS) rings.delete(id);
-    // An arrival not seen within a couple of seconds (the frame came before the message and
-    // was already compared) is dropped; the list still shows it.
-    while (awaiting.length > 0 && t - awaiting[0]!.at > 2000) awaiting.shift();
   }
 
   return {
@@ -208,7 +203,6 @@ export function createTubesView({
     },
     noteFrame(fish) {
       recent = [...recent.slice(-1), fish];
-      if (awaiting.length > 0) matchArrivals();
     },
     draw(g, fish, t) {
       forgetOld(t);
