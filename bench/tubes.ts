@@ -22,7 +22,7 @@ import { type MigrationTally, watchTubes } from './support/tube-watch.ts';
 
 const GROUPS = Number(process.env.TUBES_BENCH_GROUPS ?? 12);
 const GROUP_SIZE = Number(process.env.TUBES_BENCH_GROUP_SIZE ?? 4);
-const FISH = Number(process.env.TUBES_BENCH_FISH ?? 20);
+const FISH = Number(process.env.TUBES_BENCH_FISH ?? 30);
 const PAIRS = Number(process.env.TUBES_BENCH_PAIRS ?? 6);
 const WINDOW_S = Number(process.env.TUBES_BENCH_WINDOW_S ?? 20);
 const SECRET = 'bench-tubes-secret-0123456789';
@@ -98,26 +98,40 @@ async function measure(): Promise<MigrationTally & { seconds: number }> {
 const share = (part: number, all: number) => (all === 0 ? '–' : `${((100 * part) / all).toFixed(1)} %`);
 const ms = (values: number[], q: number) => (values.length === 0 ? '–' : Math.round(quantile(values, q)));
 
-/** Groups created one member of each at a time, each member connected to the one before. */
+/**
+ * Groups grown in a shuffled order (seeded): each step adds the next member of a random group,
+ * connected to the member before; as tanks arrive in a network whose users create them when
+ * they like, not group by group.
+ */
 async function groupsScenario(name: string, placement: PlacementStrategy): Promise<Row> {
   const fleet = await fleetWith(placement);
   const groups: Created[][] = Array.from({ length: GROUPS }, () => []);
+  const order = Array.from({ length: GROUPS * GROUP_SIZE }, (_, i) => i % GROUPS);
+  let seed = 22;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
   let tubes = 0;
   let localTubes = 0;
-  for (let member = 0; member < GROUP_SIZE; member++)
-    for (const [g, group] of groups.entries()) {
-      const previous = group[member - 1];
-      const created = await fleet.create({
-        name: `g${g}-m${member}`,
-        seed: g * 100 + member,
-        ...(previous && { connect_to: previous.tank.tank_id }),
-      });
-      if (previous) {
-        tubes++;
-        if (created.tank.server_id === previous.tank.server_id) localTubes++;
-      }
-      group.push(created);
+  for (const g of order) {
+    const group = groups[g]!;
+    const previous = group[group.length - 1];
+    const created = await fleet.create({
+      name: `g${g}-m${group.length}`,
+      seed: g * 100 + group.length,
+      ...(previous && { connect_to: previous.tank.tank_id }),
+    });
+    if (previous) {
+      tubes++;
+      if (created.tank.server_id === previous.tank.server_id) localTubes++;
     }
+    group.push(created);
+  }
   const counts = SERVER_IDS.map((id) => fleet.made.filter((t) => t.tank.server_id === id).length);
   const tally = await measure();
   await fleet.stop();
@@ -132,14 +146,30 @@ async function groupsScenario(name: string, placement: PlacementStrategy): Promi
   };
 }
 
-/** Pairs of tanks on different servers, joined both ways at the top rate: the cross-server path. */
+/**
+ * Pairs of tanks on different servers, joined both ways at the top rate, each stocked with fish
+ * of full wanderlust (`POST …/fish` with a genome): the cross-server path under sustained use.
+ */
 async function crossServerScenario(): Promise<Row> {
   const fleet = await fleetWith(defaultPlacement());
   for (let p = 0; p < PAIRS; p++) {
-    const a = await fleet.create({ name: `pair${p}-a`, seed: p, server_id: SERVER_IDS[p % 3] });
-    const b = await fleet.create({ name: `pair${p}-b`, seed: p + 50, server_id: SERVER_IDS[(p + 1) % 3] });
-    await fleet.api('POST', `/api/tanks/${a.tank.tank_id}/connections`, {
-      to_tank_id: b.tank.tank_id,
+    const pair: Created[] = [];
+    for (const [side, offset] of [
+      ['a', 0],
+      ['b', 1],
+    ] as const) {
+      const created = await fleet.create({
+        name: `pair${p}-${side}`,
+        seed: p * 2 + offset,
+        server_id: SERVER_IDS[(p + offset) % SERVER_IDS.length],
+        initial_fish: 0,
+      });
+      for (let f = 0; f < FISH; f++)
+        await fleet.api('POST', `/api/tanks/${created.tank.tank_id}/fish`, { genome: { wanderlust: 1 } });
+      pair.push(created);
+    }
+    await fleet.api('POST', `/api/tanks/${pair[0]!.tank.tank_id}/connections`, {
+      to_tank_id: pair[1]!.tank.tank_id,
       direction: 'both',
       rate_per_minute: 600,
     });
@@ -147,7 +177,7 @@ async function crossServerScenario(): Promise<Row> {
   const tally = await measure();
   await fleet.stop();
   return {
-    scenario: `${PAIRS} cross-server pairs, ${FISH} fish each, two-way tubes at 600/min`,
+    scenario: `${PAIRS} cross-server pairs, ${FISH} fish of wanderlust 1 each, two-way tubes at 600/min`,
     'cross-server migrations': tally.remote,
     'migrations/s': (tally.remote / tally.seconds).toFixed(1),
     aborted: tally.aborted,
@@ -170,7 +200,7 @@ recordBenchmark({
   name: 'tubes: migrations that stay in one server, with and without tube-aware placement',
   rows: placementRows,
   notes: [
-    `${GROUPS} groups × ${GROUP_SIZE} tanks created through POST /api/tanks, one member of each group at a time, each member with connect_to the one before (a two-way tube at 60/min); ${FISH} fish per tank; 3 servers and a gateway in one process, PostgreSQL, in-memory real-time state; migrations counted from the network's migration events over ${WINDOW_S} s`,
+    `${GROUPS} groups × ${GROUP_SIZE} tanks created through POST /api/tanks in a shuffled order (seeded), each member with connect_to the one before (a two-way tube at 60/min); ${FISH} fish per tank; 3 servers and a gateway in one process, PostgreSQL, in-memory real-time state; migrations counted from the network's migration events over ${WINDOW_S} s`,
     "cross-server p95: one move's two-phase commit, transfer_step initiated → committed (the fish held out of both worlds meanwhile); a move inside one server is one journalled transaction",
   ],
 });
