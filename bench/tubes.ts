@@ -8,7 +8,7 @@
  * p50/p95, over pairs of tanks on different servers joined by two-way tubes at the top rate. A gateway and
  * three tank servers run in this process on PostgreSQL (DATABASE_URL or a throwaway one).
  * Run: `npm run bench tubes` (TUBES_BENCH_GROUPS, TUBES_BENCH_GROUP_SIZE, TUBES_BENCH_FISH,
- * TUBES_BENCH_PAIRS, TUBES_BENCH_WINDOW_S).
+ * TUBES_BENCH_PAIRS, TUBES_BENCH_WINDOW_S; TUBES_BENCH_PARTS=placement or cross runs one part).
  */
 import { mintToken } from '../src/auth/index.ts';
 import { defaultPlacement, type PlacementStrategy } from '../src/gateway/index.ts';
@@ -25,6 +25,8 @@ const GROUP_SIZE = Number(process.env.TUBES_BENCH_GROUP_SIZE ?? 4);
 const FISH = Number(process.env.TUBES_BENCH_FISH ?? 30);
 const PAIRS = Number(process.env.TUBES_BENCH_PAIRS ?? 6);
 const WINDOW_S = Number(process.env.TUBES_BENCH_WINDOW_S ?? 20);
+/** Which parts to run: `placement`, `cross`, or both (the default). */
+const PARTS = new Set((process.env.TUBES_BENCH_PARTS ?? 'placement,cross').split(','));
 const SECRET = 'bench-tubes-secret-0123456789';
 const SERVER_IDS = ['server-1', 'server-2', 'server-3'];
 
@@ -187,28 +189,32 @@ async function crossServerScenario(): Promise<Row> {
   };
 }
 
-const placementRows = [
-  await groupsScenario('follows tubes (default)', defaultPlacement()),
-  await groupsScenario('tube-blind', defaultPlacement({}, false)),
-];
-const crossRows = [await crossServerScenario()];
+const placementRows = PARTS.has('placement')
+  ? [
+      await groupsScenario('follows tubes (default)', defaultPlacement()),
+      await groupsScenario('tube-blind', defaultPlacement({}, false)),
+    ]
+  : [];
+const crossRows = PARTS.has('cross') ? [await crossServerScenario()] : [];
 await store.close();
 await realtime.close();
 await pg?.stop();
 
-recordBenchmark({
-  name: 'tubes: migrations that stay in one server, with and without tube-aware placement',
-  rows: placementRows,
-  notes: [
-    `${GROUPS} groups × ${GROUP_SIZE} tanks created through POST /api/tanks in a shuffled order (seeded), each member with connect_to the one before (a two-way tube at 60/min); ${FISH} fish per tank; 3 servers and a gateway in one process, PostgreSQL, in-memory real-time state; migrations counted from the network's migration events over ${WINDOW_S} s`,
-    "cross-server p95: one move's two-phase commit, transfer_step initiated → committed (the fish held out of both worlds meanwhile); a move inside one server is one journalled transaction",
-  ],
-});
-recordBenchmark({
-  name: 'tubes: sustained migrations across servers',
-  rows: crossRows,
-  notes: [
-    `${WINDOW_S} s window after 3 s of settling; migrations counted from the migration events with local = false; latency: transfer_step initiated → committed per transfer id; aborted: moves that went back (full destination, timeout)`,
-  ],
-});
+if (placementRows.length > 0)
+  recordBenchmark({
+    name: 'tubes: migrations that stay in one server, with and without tube-aware placement',
+    rows: placementRows,
+    notes: [
+      `${GROUPS} groups × ${GROUP_SIZE} tanks created through POST /api/tanks in a shuffled order (seeded), each member with connect_to the one before (a two-way tube at 60/min); ${FISH} fish per tank; 3 servers and a gateway in one process, PostgreSQL, in-memory real-time state; migrations counted from the network's migration events over ${WINDOW_S} s`,
+      "cross-server p95: one move's two-phase commit, transfer_step initiated → committed (the fish held out of both worlds meanwhile); a move inside one server is one journalled transaction",
+    ],
+  });
+if (crossRows.length > 0)
+  recordBenchmark({
+    name: 'tubes: sustained migrations across servers',
+    rows: crossRows,
+    notes: [
+      `${WINDOW_S} s window after 3 s of settling; migrations counted from the migration events with local = false; latency: transfer_step initiated → committed per transfer id; aborted: moves that went back (full destination, timeout)`,
+    ],
+  });
 process.exit(0);
