@@ -11,6 +11,7 @@ export { UNLIMITED_ENV } from './limits.ts';
 export { type Cell, formatNumber, markdownTable, type Row } from './markdown.ts';
 export { type BenchmarkRecord, type MachineInfo, machineInfo, recordBenchmark } from './record.ts';
 export { runSoak, type SoakOptions, type SoakResult } from './soak.ts';
+export { SOAK_SECRET, type SoakRig, startSoakRig } from './soak-rig.ts';
 export {
   type FollowOptions,
   followViewers,

@@ -12,6 +12,7 @@ import { transfersTable } from '../../src/store/index.ts';
 import { createTokenBucket } from '../../src/tubes/index.ts';
 import { type GatewayStack, startGatewayStack } from '../gateway/fixture.ts';
 import { useCleanup, waitFor } from '../support/index.ts';
+import { opened, openViewer } from './viewer.ts';
 
 const cleanup = useCleanup();
 let stack: GatewayStack;
@@ -92,6 +93,15 @@ describe('tube mover', () => {
     const a = await tank('server-1', 'Local A');
     const b = await tank('server-1', 'Local B');
     const tube = await connect(a, b);
+    const server = stack.servers[0]!;
+    await waitFor(() => server.server.host.get(a)!.world.mouths.length === 1, {
+      what: 'the mouth on the source',
+    });
+    const watchA = openViewer(`${server.server.wsUrl}/ws/${a}?token=${await server.token('alice')}`);
+    const watchB = openViewer(`${server.server.wsUrl}/ws/${b}?token=${await server.token('alice')}`);
+    cleanup.add(() => watchA.ws.terminate());
+    cleanup.add(() => watchB.ws.terminate());
+    await Promise.all([opened(watchA), opened(watchB)]);
     const sent = await wanderers(a, 8);
     await waitFor(async () => (await uidsIn(b)).length >= 4, {
       timeout: 30_000,
@@ -106,6 +116,26 @@ describe('tube mover', () => {
     }
     expect(new Set(moved.map((e) => e.fish_uid)).size).toBe(moved.length);
     for (const e of moved) expect(where.get(e.fish_uid) ?? 'gone').not.toBe(a);
+    // The viewers: each tank's tubes in its hello, a fish_left and a fish_arrived per move.
+    const texts = (v: typeof watchA) => v.texts as Array<Record<string, unknown>>;
+    await waitFor(() => texts(watchB).filter((m) => m.type === 'fish_arrived').length >= moved.length, {
+      what: 'fish_arrived for each move',
+    });
+    expect(texts(watchA)[0]).toMatchObject({
+      type: 'hello',
+      tubes: [{ connection_id: tube, mouth: 'left', other_tank_id: b, direction: 'one_way' }],
+    });
+    expect(texts(watchB)[0]).toMatchObject({
+      type: 'hello',
+      tubes: [{ connection_id: tube, mouth: 'right', other_tank_id: a }],
+    });
+    const left = texts(watchA).filter((m) => m.type === 'fish_left');
+    expect(left.map((m) => m.uid)).toEqual(expect.arrayContaining(moved.map((e) => e.fish_uid)));
+    expect(left[0]).toMatchObject({ connection_id: tube, to_tank_id: b });
+    expect(texts(watchB).find((m) => m.type === 'fish_arrived')).toMatchObject({
+      connection_id: tube,
+      from_tank_id: a,
+    });
   });
 
   it('should move fish to another server over the 2PC, logged as the tube’s transfers', async () => {
