@@ -7,7 +7,7 @@
  */
 import { createInternalVerifier, createTokenVerifier } from '../../src/auth/index.ts';
 import { createLocalDiscovery, createLocalRegistry, type LocalRegistry } from '../../src/discovery/index.ts';
-import { createGateway, type Gateway } from '../../src/gateway/index.ts';
+import { createGateway, type Gateway, type PlacementStrategy } from '../../src/gateway/index.ts';
 import type { Limits } from '../../src/limits/index.ts';
 import type { Realtime } from '../../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../../src/server/index.ts';
@@ -28,6 +28,8 @@ export interface LocalFleetOptions {
   registry?: LocalRegistry;
   /** The gateway's failover grace; 0 (the default) turns failover off. */
   failoverGraceMs?: number;
+  /** The gateway's placement (its default unless given). */
+  placement?: PlacementStrategy;
 }
 
 export interface LocalFleet {
@@ -57,6 +59,7 @@ export async function startLocalFleet({
   gatewayLimits,
   registry = createLocalRegistry(),
   failoverGraceMs = 0,
+  placement,
 }: LocalFleetOptions): Promise<LocalFleet> {
   const verifier = createTokenVerifier({ secret });
   const servers = new Map<string, TankServer>();
@@ -68,6 +71,8 @@ export async function startLocalFleet({
       realtime,
       verifier,
       internalVerifier: createInternalVerifier({ secret }),
+      // Signs the 2PC steps a server drives itself (fish through tubes to other servers).
+      internalSecret: secret,
       logger,
       heartbeatMs,
       limits: serverLimits?.(),
@@ -88,6 +93,7 @@ export async function startLocalFleet({
     logger,
     failoverGraceMs,
     limits: gatewayLimits,
+    placement,
   });
   await gateway.start();
   return {

@@ -31,8 +31,15 @@ export interface CreateTankRequest {
 }
 
 export interface TankCreator {
-  /** Places and creates a tank owned by `owner`; returns its record. */
-  create(request: CreateTankRequest, owner: string): Promise<TankRecord>;
+  /**
+   * Places and creates a tank owned by `owner`; returns its record. `peers`: the servers of the
+   * tanks it will be connected to (placement follows them when load allows).
+   */
+  create(
+    request: CreateTankRequest,
+    owner: string,
+    options?: { peers?: Record<string, number> },
+  ): Promise<TankRecord>;
 }
 
 export interface TankCreatorOptions extends Placing {
@@ -164,7 +171,7 @@ export function createTankCreator({
   }
 
   return {
-    async create(request, owner) {
+    async create(request, owner, { peers } = {}) {
       const { region, server_id: chosen, ...rest } = request;
       const allowedIds = new Set(allowed(request).map((s) => s.serverId));
       const body = { ...rest, tank_id: randomUUID(), owner };
@@ -177,7 +184,7 @@ export function createTankCreator({
         // Held until answered, so concurrent creates see this one and choose around it.
         const choice =
           candidates.length > 0
-            ? await loads.choose(placement, candidates, { regionHint: region, tankId: body.tank_id })
+            ? await loads.choose(placement, candidates, { regionHint: region, tankId: body.tank_id, peers })
             : undefined;
         if (choice === undefined) {
           // A timed-out attempt may have committed after we looked: look once more before failing.

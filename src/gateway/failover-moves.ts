@@ -7,6 +7,7 @@
 import { ApiError } from '../http/index.ts';
 import { moveTank, StoreError } from '../store/index.ts';
 import type { Placing } from './placing.ts';
+import { tubePeersOf } from './tube-peers.ts';
 
 export interface TankMoverOptions extends Placing {
   /** Called with each tank moved (metrics). */
@@ -64,10 +65,12 @@ export function createTankMover({
   async function rescue(tankId: string, from: string, at: string, epoch: number): Promise<boolean> {
     let expectedEpoch = epoch;
     const tried = new Set<string>([from, at]);
+    // Read once: the tubes' other ends do not move while this tank is rescued.
+    const peers = await tubePeersOf({ db, logger }, tankId);
     for (;;) {
       const candidates = directory.healthy().filter((s) => !tried.has(s.serverId));
       if (candidates.length === 0) return false;
-      const choice = await loads.choose(placement, candidates, { tankId });
+      const choice = await loads.choose(placement, candidates, { tankId, peers });
       if (choice === undefined) return false;
       const to = choice.serverId;
       tried.add(to);

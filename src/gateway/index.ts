@@ -12,6 +12,7 @@ export {
   type PlacementStrategy,
   regionFirst,
 } from './placement.ts';
+export { followTubes, type TubeSlack } from './placement-tubes.ts';
 export { PROMETHEUS_TARGETS_PATH } from './routes-prometheus.ts';
 export {
   createServerClient,

@@ -12,6 +12,7 @@ import { listLocationsByServer } from '../store/index.ts';
 import type { Placing } from './placing.ts';
 import { tankUnavailable } from './proxy.ts';
 import type { HandedOffTank } from './server-client.ts';
+import { tubePeersOf } from './tube-peers.ts';
 import type { TankRecord } from './views.ts';
 
 export interface LiveMover {
@@ -68,7 +69,10 @@ export function createLiveMover({
       return server;
     }
     const candidates = directory.healthy().filter((s) => s.serverId !== from && !draining.has(s.serverId));
-    const choice = candidates.length > 0 ? await loads.choose(placement, candidates, { tankId }) : undefined;
+    // Where its tubes lead, when load allows: its fish then swim inside one process.
+    const peers = candidates.length > 0 ? await tubePeersOf({ db, logger }, tankId) : {};
+    const choice =
+      candidates.length > 0 ? await loads.choose(placement, candidates, { tankId, peers }) : undefined;
     if (!choice) throw new ApiError('move_target_unavailable', `no healthy server to move tank ${tankId} to`);
     choice.release();
     return directory.get(choice.serverId)!;

@@ -32,6 +32,8 @@ export interface ChooseOptions {
   regionHint?: string;
   /** The tank being created or moved: counted by its hold, not by the count query. */
   tankId?: string;
+  /** Tubes from that tank to tanks on each server (`tube-peers.ts`), for `followTubes`. */
+  peers?: Record<string, number>;
 }
 
 export interface LoadView {
@@ -184,8 +186,13 @@ export function createLoadView({
   }
 
   /** The input as of now: the last reads plus this gateway's placements and holds since. */
-  function current(regionHint?: string): PlacementInput {
-    return { regionHint, loads: withPlacements(loads?.value ?? new Map()), tankCounts: projectedCounts() };
+  function current(regionHint?: string, peers?: Record<string, number>): PlacementInput {
+    const input = {
+      regionHint,
+      loads: withPlacements(loads?.value ?? new Map()),
+      tankCounts: projectedCounts(),
+    };
+    return peers === undefined ? input : { ...input, peers };
   }
 
   async function input(regionHint?: string): Promise<PlacementInput> {
@@ -207,10 +214,10 @@ export function createLoadView({
 
   return {
     input,
-    async choose(strategy, servers, { regionHint, tankId } = {}) {
+    async choose(strategy, servers, { regionHint, tankId, peers } = {}) {
       await Promise.all([readLoads(), readCounts()]);
       // From here to the hold nothing awaits: the next caller's input includes this hold.
-      const serverId = strategy.choose(servers, current(regionHint));
+      const serverId = strategy.choose(servers, current(regionHint, peers));
       return serverId === undefined ? undefined : { serverId, release: reserve(serverId, tankId) };
     },
     placed(serverId) {

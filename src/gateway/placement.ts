@@ -2,8 +2,9 @@
  * @module
  * Placement: which healthy server gets a new tank. Strategies share one small interface,
  * `choose(servers, input) → serverId`, and compose: the default keeps passing servers (warning
- * ones only when no server passes), prefers the region hint, then the server under the least
- * pressure, then the fewest tanks.
+ * ones only when no server passes), prefers the region hint, then the server the tank's tubes
+ * lead to when load allows (`placement-tubes.ts`), then the server under the least pressure,
+ * then the fewest tanks.
  *
  * Tanks are what placement balances: each create adds one to a count every gateway can read,
  * so a burst spreads evenly. Measured load only sets servers apart when clearly busy (CPU or
@@ -14,6 +15,10 @@
  */
 import type { ServerInstance } from '../discovery/index.ts';
 import type { ServerLoad } from '../realtime/index.ts';
+import { busyServerIds, checkThresholds, type PressureThresholds } from './placement-pressure.ts';
+import { followTubes, type TubeSlack } from './placement-tubes.ts';
+
+export type { PressureThresholds } from './placement-pressure.ts';
 
 /** What placement knows besides the candidate servers. */
 export interface PlacementInput {
@@ -23,6 +28,11 @@ export interface PlacementInput {
   loads: Map<string, ServerLoad>;
   /** Tanks per server id, from `tank_locations` plus placements since. */
   tankCounts: Record<string, number>;
+  /**
+   * Tubes from the tank being placed to tanks on each server, by server id (`tube-peers.ts`):
+   * `followTubes` prefers those servers. Absent or empty for a tank with no tubes.
+   */
+  peers?: Record<string, number>;
 }
 
 /**
@@ -66,68 +76,12 @@ function best(
 const byTanks: Compare = (a, b, { tankCounts }) =>
   (tankCounts[a.serverId] ?? 0) - (tankCounts[b.serverId] ?? 0);
 
-/** The live load, else the one in the heartbeat output, else nothing known. */
-function loadOf(s: ServerInstance, loads: Map<string, ServerLoad>) {
-  return loads.get(s.serverId) ?? s.load;
-}
-
-/**
- * When a server counts as busy: CPU in percent of one core (a Node process ticks on one), memory
- * as its resident set in MB. Either one busy makes the server busy.
- */
-export interface PressureThresholds {
-  /** CPU from which a server counts as busy. */
-  busyCpuPercent?: number;
-  /** A server is busy by CPU only this far above the least busy candidate. */
-  cpuMarginPercent?: number;
-  /** Resident memory from which a server counts as busy. */
-  busyMemoryMb?: number;
-  /** A server is busy by memory only this far above the least busy candidate. */
-  memoryMarginMb?: number;
-}
-
-/** The least CPU and memory among the candidates: busy is measured against them. */
-interface Floor {
-  cpu: number;
-  memory: number;
-}
-
-/**
- * 0 calm, 1 busy. A server that reports no load yet is calm: it just started. Busy is relative:
- * when every candidate runs hot, none is singled out. A server dropping its ticks reports
- * itself `warning` (saturated), which `healthFirst` handles.
- */
-function pressure(
-  s: ServerInstance,
-  floor: Floor,
-  loads: Map<string, ServerLoad>,
-  {
-    busyCpuPercent = 75,
-    cpuMarginPercent = 25,
-    busyMemoryMb = 1536,
-    memoryMarginMb = 512,
-  }: PressureThresholds,
-): number {
-  const load = loadOf(s, loads);
-  const cpu = load?.cpu_percent ?? 0;
-  const memory = load?.memory_mb ?? 0;
-  const cpuBusy = cpu >= busyCpuPercent && cpu - floor.cpu > cpuMarginPercent;
-  const memoryBusy = memory >= busyMemoryMb && memory - floor.memory > memoryMarginMb;
-  return cpuBusy || memoryBusy ? 1 : 0;
-}
-
 function byPressure(thresholds: PressureThresholds): (servers: readonly ServerInstance[]) => Compare {
   return (servers) => {
-    const levels = new Map<string, number>();
+    let busy: Set<string> | undefined;
     return (a, b, { loads }) => {
-      if (levels.size === 0) {
-        const floor = {
-          cpu: Math.min(...servers.map((s) => loadOf(s, loads)?.cpu_percent ?? 0)),
-          memory: Math.min(...servers.map((s) => loadOf(s, loads)?.memory_mb ?? 0)),
-        };
-        for (const s of servers) levels.set(s.serverId, pressure(s, floor, loads, thresholds));
-      }
-      return levels.get(a.serverId)! - levels.get(b.serverId)!;
+      busy ??= busyServerIds(servers, loads, thresholds);
+      return Number(busy.has(a.serverId)) - Number(busy.has(b.serverId));
     };
   };
 }
@@ -159,8 +113,7 @@ export function fewestTanks(): PlacementStrategy {
  * ```
  */
 export function leastLoaded(thresholds: PressureThresholds = {}): PlacementStrategy {
-  for (const [name, value] of Object.entries(thresholds))
-    if (!(value >= 0)) throw new RangeError(`${name} must not be negative`);
+  checkThresholds(thresholds);
   const byLoad = byPressure(thresholds);
   return {
     name: 'least-loaded',
@@ -208,13 +161,18 @@ export function healthFirst(inner: PlacementStrategy): PlacementStrategy {
 }
 
 /**
- * The gateway's default: health first, then region, then pressure, then tank count.
+ * The gateway's default: health first, then region, then the servers the tank's tubes lead to
+ * when load allows (`followTubes`; `tubes: false` leaves it out), then pressure, then tank count.
  *
  * @example
  * ```ts
- * const serverId = defaultPlacement().choose(directory.healthy(), { regionHint, loads, tankCounts });
+ * const serverId = defaultPlacement().choose(directory.healthy(), { regionHint, loads, tankCounts, peers });
  * ```
  */
-export function defaultPlacement(thresholds: PressureThresholds = {}): PlacementStrategy {
-  return healthFirst(regionFirst(leastLoaded(thresholds)));
+export function defaultPlacement(
+  thresholds: PressureThresholds = {},
+  tubes: TubeSlack | false = {},
+): PlacementStrategy {
+  const inner = leastLoaded(thresholds);
+  return healthFirst(regionFirst(tubes === false ? inner : followTubes(inner, { ...tubes, thresholds })));
 }

@@ -9,7 +9,9 @@ import type { PermissionLevel } from '../auth/index.ts';
 import { createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
 import { tankQuotaExceeded } from '../limits/index.ts';
 import { countTanksOwnedBy, deleteTank, listPermissions } from '../store/index.ts';
+import { ConnectionSchema } from '../tubes/index.ts';
 import { authorizedTank, type GatewayContext, type GatewayEnv } from './context.ts';
+import { createTankConnected } from './create-connected.ts';
 import { tankUnavailable } from './proxy.ts';
 import { withConnections } from './routes-connections.ts';
 import { registerSearchRoute } from './routes-search.ts';
@@ -39,6 +41,10 @@ export const CreateTankBody = z
       .max(200)
       .optional()
       .openapi({ description: 'Place the tank on this server (healthy, not draining, not full)' }),
+    connect_to: z.string().uuid().optional().openapi({
+      description:
+        "Connect the new tank to this one by a two-way tube (its right edge to the other's left; the other tank takes transfers or is yours); placement puts it beside that tank when load allows",
+    }),
   })
   .strict()
   .openapi('GatewayCreateTank');
@@ -50,8 +56,14 @@ const createTankRoute = createRoute({
   summary: 'Create a tank on the chosen or least-loaded healthy server (the caller becomes its admin)',
   request: { body: { required: true, content: { 'application/json': { schema: CreateTankBody } } } },
   responses: {
-    201: { description: 'created', content: { 'application/json': { schema: LookupSchema } } },
-    ...problemResponses(400, 401, 403, 409, 413, 422, 429, 503),
+    201: {
+      description:
+        'created; with `connect_to`, the tube made too (left out if the other tank went meanwhile)',
+      content: {
+        'application/json': { schema: LookupSchema.extend({ connection: ConnectionSchema.optional() }) },
+      },
+    },
+    ...problemResponses(400, 401, 403, 404, 409, 413, 422, 429, 503),
   },
 });
 
@@ -202,11 +214,11 @@ export function registerTankRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayCon
     // A quick refusal before placement; the server's create checks again under the owner's lock.
     const quota = ctx.limits.tanksPerOwner;
     if (quota > 0 && (await countTanksOwnedBy(ctx.db, owner)) >= quota) throw tankQuotaExceeded(owner, quota);
-    const record = await ctx.creator.create(c.req.valid('json'), owner);
+    const { record, connection } = await createTankConnected(ctx, c.var.user, c.req.valid('json'));
     const server = record.serverId === null ? undefined : ctx.directory.get(record.serverId);
     if (!server) throw tankUnavailable(record);
     ctx.metrics.placements.inc({ server_id: server.serverId });
-    return c.json(lookupView(record, server), 201);
+    return c.json({ ...lookupView(record, server), ...(connection && { connection }) }, 201);
   });
 
   app.openapi(deleteTankRoute, async function deleteNetworkTank(c) {

@@ -167,3 +167,4 @@ export {
   type StatusChange,
   setTransferStatus,
 } from './transfers.ts';
+export { countTubePeersByServer } from './tube-peers.ts';

@@ -191,7 +191,8 @@ async function settle(sql: postgres.Sql): Promise<void> {
     if (row && row.open === 0 && row.unfinished === 0) return;
     await delay(200);
   }
-  const stuck = await sql`select r.transfer_id, r.tank_id, r.server_id, r.role, r.state, t.status, t.source_server, t.dest_server, t.updated_at
+  const stuck =
+    await sql`select r.transfer_id, r.tank_id, r.server_id, r.role, r.state, t.status, t.source_server, t.dest_server, t.updated_at
     from transfer_reservations r left join transfers t using (transfer_id) where r.state = 'open'
     union all select t.transfer_id, null, null, null, null, t.status, t.source_server, t.dest_server, t.updated_at
     from transfers t where t.status in ('initiated', 'prepared') limit 20`;

@@ -19,6 +19,7 @@ import {
   type TankListing,
 } from './api.ts';
 import { sparkline } from './chart.ts';
+import { createNetworkGraph, type MigrationEvent, readTubes } from './network-graph.ts';
 
 const REFRESH_MS = 1500;
 /** Samples kept per chart: a minute at one sample per refresh. */
@@ -26,6 +27,13 @@ const HISTORY = 40;
 const history = new Map<string, { cpu: number[]; viewers: number[] }>();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const graph = createNetworkGraph({
+  svg: document.getElementById('network') as unknown as SVGSVGElement,
+  summary: $('network-summary'),
+  width: 960,
+});
+/** The last lists read, which the graph draws together. */
+const latest: { servers: string[]; tanks: TankListing[] } = { servers: [], tanks: [] };
 
 function remember(s: ServerView): { cpu: number[]; viewers: number[] } {
   const h = history.get(s.server_id) ?? { cpu: [], viewers: [] };
@@ -48,6 +56,7 @@ function setSummary(id: string, value: string, note = ''): void {
 
 async function refreshServers(): Promise<void> {
   const reply = await api<{ servers: ServerView[]; stale: boolean }>('/api/servers');
+  latest.servers = reply.servers.map((s) => s.server_id);
   $('stale').hidden = !reply.stale;
   const passing = reply.servers.filter((s) => s.health === 'passing').length;
   setSummary('sum-servers', String(reply.servers.length), `${passing} passing`);
@@ -80,6 +89,7 @@ async function refreshServers(): Promise<void> {
 
 async function refreshTanks(): Promise<void> {
   const reply = await api<{ tanks: TankListing[] }>('/api/tanks?limit=200');
+  latest.tanks = reply.tanks;
   const fish = reply.tanks.reduce((n, t) => n + (t.stats?.fish_count ?? 0), 0);
   setSummary(
     'sum-tanks',
@@ -147,6 +157,8 @@ function describe(event: Record<string, string>): string {
       return `${tankName(event.tank_id)} deleted`;
     case 'tank_moved':
       return `${tankName(event.tank_id)} moved ${event.from} → ${event.to}`;
+    case 'migration':
+      return `fish ${event.fish_uid?.slice(0, 8)} swam ${tankName(event.from_tank_id)} → ${tankName(event.to_tank_id)}${String(event.local) === 'true' ? ' (same server)' : ` (${event.from_server_id} → ${event.to_server_id})`}`;
     case 'transfer_step':
       return `fish ${tankName(event.source_tank_id)} → ${tankName(event.dest_tank_id)}: ${event.step}`;
     default:
@@ -165,9 +177,11 @@ function followEvents(onChange: () => void): void {
     'tank_deleted',
     'tank_moved',
     'transfer_step',
+    'migration',
   ]) {
     source.addEventListener(type, (message) => {
       const event = JSON.parse((message as MessageEvent).data) as Record<string, string>;
+      if (type === 'migration') graph.migrate(event as unknown as MigrationEvent);
       const item = el('li');
       item.dataset.type = type;
       item.append(
@@ -186,7 +200,12 @@ function followEvents(onChange: () => void): void {
 
 async function refresh(): Promise<void> {
   try {
-    await Promise.all([refreshServers(), refreshTanks()]);
+    const [, , tubes] = await Promise.all([refreshServers(), refreshTanks(), readTubes()]);
+    graph.update(
+      latest.servers,
+      latest.tanks.map(({ tank }) => ({ tank_id: tank.tank_id, name: tank.name, server_id: tank.server_id })),
+      tubes,
+    );
     renameFeed();
   } catch (err) {
     if (err instanceof ApiFailure && err.status === 401)

@@ -13,6 +13,8 @@ import { ApiFailure, api, el, relayUrl, webSocketToken } from './api.ts';
 import { drawScene } from './draw.ts';
 import { lineageFacts, showRelatives } from './lineage.ts';
 import { followTankStats } from './tank-stats.ts';
+import type { TubeEnd } from './tube-geometry.ts';
+import { createTubesView } from './tubes-view.ts';
 
 const RENDER_DELAY_MS = 120;
 const TICK_S = 1 / 30;
@@ -28,6 +30,14 @@ let frames: Array<{ at: number; frame: TankFrame }> = [];
 let selected: number | null = null;
 let lastDrawn: FishState[] = [];
 const noteFish = followTankStats({ tankId, panel: $('population'), chart: $('fish-chart') });
+const tubes = createTubesView({
+  tankId,
+  tubeList: $('tubes'),
+  emptyNote: $('no-tubes'),
+  migrationList: $('migrations'),
+  width: canvas.width,
+  height: canvas.height,
+});
 
 function setConnection(text: string, kind: string): void {
   const badge = $('conn');
@@ -79,6 +89,7 @@ function render(now: number): void {
   if (at) {
     lastDrawn = at.scene.fish;
     drawScene(g, { ...at.scene, selected, time: at.ticks * TICK_S * 1000 });
+    tubes.draw(g, at.scene.fish, now);
   }
   requestAnimationFrame(render);
 }
@@ -209,7 +220,15 @@ async function watch({
   let live = false;
   ws.onmessage = (message) => {
     if (typeof message.data === 'string') {
-      const text = JSON.parse(message.data) as { type: string; level?: string; status?: string };
+      const text = JSON.parse(message.data) as {
+        type: string;
+        level?: string;
+        status?: string;
+        tubes?: TubeEnd[];
+      };
+      if (tubes.onMessage(text)) return;
+      // hello lists the tank's tubes; a later state message lists them again when they change.
+      if (Array.isArray(text.tubes) || text.type === 'hello') tubes.setTubes(text.tubes ?? []);
       if (text.type === 'hello') {
         attempt = 0;
         live = true;
@@ -225,6 +244,7 @@ async function watch({
     if (!frame) return;
     frames.push({ at: performance.now(), frame });
     if (frames.length > 8) frames = frames.slice(-8);
+    tubes.noteFrame(frame.fish);
     showStats(frame);
   };
   ws.onclose = (event) => {
