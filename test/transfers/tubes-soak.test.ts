@@ -1,9 +1,9 @@
 /**
  * @module
  * The tube property test with real processes (three `tankworld server`, one `tankworld
- * gateway`, PostgreSQL, a Consul agent): six running tanks, two per server, joined by twelve
- * two-way tubes at the top rate (600 a minute per end), four edges each, half of them between
- * servers; fish with wanderlust go through them while a server is SIGKILLed and restarted three
+ * gateway`, PostgreSQL, a Consul agent): twelve running tanks, four per server, joined by 24
+ * two-way tubes at the top rate (600 a minute per end), a ring inside each server and a link
+ * from each tank to the next server's; fish with wanderlust go through them while a server is SIGKILLed and restarted three
  * times. Then the tanks are paused and, once nothing is in flight, every fish is counted by
  * uid: the audit finds none in two places (none duplicated), and every fish there at the start
  * is still somewhere unless the tanks' death counters account for it (none lost; exact when no
