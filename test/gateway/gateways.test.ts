@@ -20,7 +20,9 @@ import { UNLIMITED_ENV } from '../../bench/support/limits.ts';
 import { mintToken, OPERATOR_SCOPE } from '../../src/auth/index.ts';
 import {
   distributedEnv,
+  type EventStream,
   freePorts,
+  openEventStream,
   type ProgramHandle,
   startConsul,
   startRedis,
@@ -173,48 +175,13 @@ async function health(base: string): Promise<{ gateway_id: string; servers: { pa
   return expectStatus(call(base, '/health'), 200);
 }
 
-interface SseEvent {
-  event: string;
-  data: Record<string, unknown>;
-  /** When this process read it. */
-  receivedAt: number;
-}
-
-/** `GET /api/events`, parsed as it arrives; resolves once the stream says it is connected. */
-async function openEvents(base: string): Promise<{ events: SseEvent[] }> {
-  const controller = new AbortController();
-  const res = await fetch(`${base}/api/events`, {
+/** `GET /api/events` through `base`, parsed as it arrives, once it says it is connected. */
+function openEvents(base: string): Promise<EventStream> {
+  return openEventStream({
+    url: `${base}/api/events`,
     headers: { authorization: `Bearer ${token}` },
-    signal: controller.signal,
+    cleanup,
   });
-  expect(res.status).toBe(200);
-  const events: SseEvent[] = [];
-  let connected = false;
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body!) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (block.includes(': connected')) connected = true;
-          const event = /^event: ?(.*)$/m.exec(block)?.[1];
-          const data = /^data: ?(.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data), receivedAt: Date.now() });
-        }
-      }
-    } catch {
-      // Aborted at cleanup.
-    }
-  })();
-  cleanup.add(async () => {
-    controller.abort();
-    await reading;
-  });
-  await waitFor(() => connected, { what: 'the event stream to say it is connected' });
-  return { events };
 }
 
 interface Lookup {

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
 import { createConsulDiscovery } from '../../src/discovery/index.ts';
 import { createManualClock, type ManualClock } from '../discovery/manual-clock.ts';
-import { freePort, useCleanup, useDatabase, waitFor } from '../support/index.ts';
+import { type EventStream, freePort, openEventStream, useCleanup, useDatabase } from '../support/index.ts';
 import { type GatewayStack, SECRET, startGatewayStack } from './fixture.ts';
 
 const cleanup = useCleanup();
@@ -24,55 +24,12 @@ beforeAll(async () => {
   stack = await startGatewayStack({ cleanup, servers: 2, databaseUrl: db.url, clock });
 }, 120_000);
 
-interface SseEvent {
-  event: string;
-  data: Record<string, unknown>;
-}
-
 /** An open `GET /api/events` over real HTTP, parsed as it arrives. */
-async function openEvents(user: string, { viaQuery = false } = {}) {
+async function openEvents(user: string, { viaQuery = false } = {}): Promise<EventStream> {
   const token = await mintToken({ secret: SECRET, userId: user });
-  const controller = new AbortController();
   const url = `${stack.gateway.url}/api/events${viaQuery ? `?token=${token}` : ''}`;
-  const res = await fetch(url, {
-    headers: viaQuery ? {} : { authorization: `Bearer ${token}` },
-    signal: controller.signal,
-  });
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-  const events: SseEvent[] = [];
-  let connected = false;
-  const reading = (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body!) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (block.includes(': connected')) connected = true;
-          const event = /^event: ?(.*)$/m.exec(block)?.[1];
-          const data = /^data: ?(.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-        }
-      }
-    } catch {
-      // Aborted by close().
-    }
-  })();
-  await waitFor(() => connected, { what: 'the stream to say it is connected' });
-  cleanup.add(async () => {
-    controller.abort();
-    await reading;
-  });
-  return {
-    events,
-    /** The first event matching, waiting for it. */
-    next(match: (e: SseEvent) => boolean, what: string): Promise<SseEvent> {
-      return waitFor(() => events.find(match), { what });
-    },
-  };
+  const headers: Record<string, string> = viaQuery ? {} : { authorization: `Bearer ${token}` };
+  return openEventStream({ url, headers, cleanup });
 }
 
 async function create(user: string, name: string, isPublic: boolean): Promise<string> {

@@ -15,7 +15,9 @@ import { openViewer, type TestViewer } from '../server/viewer.ts';
 import {
   type Cleanup,
   distributedEnv,
+  type EventStream,
   freePort,
+  openEventStream,
   type ProgramHandle,
   startTankworld,
   waitFor,
@@ -68,11 +70,6 @@ export interface TransferBody {
   source_tank_id: string;
   dest_tank_id: string;
   entity_id: number;
-}
-
-export interface EventStream {
-  readonly events: Array<{ event: string; data: Record<string, unknown> }>;
-  close(): void;
 }
 
 /**
@@ -175,37 +172,9 @@ export function createRig({ cleanup, consul, database, redis, env: extra = {} }:
 }
 
 /** `GET /api/events`, parsed as it arrives; resolves once the stream says it is connected. */
-async function openEvents(port: number, token: string, cleanup: Cleanup): Promise<EventStream> {
-  const controller = new AbortController();
-  const res = await fetch(`http://127.0.0.1:${port}/api/events`, {
-    headers: { authorization: `Bearer ${token}` },
-    signal: controller.signal,
-  });
-  if (res.status !== 200) throw new Error(`GET /api/events: ${res.status} ${await res.text()}`);
-  const events: EventStream['events'] = [];
-  let connected = false;
-  (async () => {
-    const decoder = new TextDecoder();
-    let buffer = '';
-    try {
-      for await (const chunk of res.body!) {
-        buffer += decoder.decode(chunk, { stream: true });
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          if (block.includes(': connected')) connected = true;
-          const event = /^event: ?(.*)$/m.exec(block)?.[1];
-          const data = /^data: ?(.*)$/m.exec(block)?.[1];
-          if (event && data) events.push({ event, data: JSON.parse(data) as Record<string, unknown> });
-        }
-      }
-    } catch {
-      // Aborted by close().
-    }
-  })();
-  cleanup.add(() => controller.abort());
-  await waitFor(() => connected, { what: 'the event stream to say it is connected' });
-  return { events, close: () => controller.abort() };
+function openEvents(port: number, token: string, cleanup: Cleanup): Promise<EventStream> {
+  const url = `http://127.0.0.1:${port}/api/events`;
+  return openEventStream({ url, headers: { authorization: `Bearer ${token}` }, cleanup });
 }
 
 /** Every JSON line a process logged so far. */

@@ -56,6 +56,7 @@ export {
   useDatabase,
   useRedisPrefix,
 } from './shared.ts';
+export { type EventStream, openEventStream, type SseEvent } from './sse.ts';
 export {
   binaries,
   startConsul,
