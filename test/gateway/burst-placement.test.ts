@@ -6,29 +6,14 @@
  * (seen with 30 creates: 30 / 0 / 0; and 12 creates in a row: 10 / 2 through real processes).
  */
 import { describe, expect, it } from 'vitest';
-import type { ServerInstance } from '../../src/discovery/index.ts';
 import { defaultPlacement } from '../../src/gateway/index.ts';
 import { createLoadView } from '../../src/gateway/load-view.ts';
 import { createRealtime, type ServerLoad } from '../../src/realtime/index.ts';
 import { createStore } from '../../src/store/index.ts';
 import { createLogger } from '../../src/telemetry/index.ts';
+import { fakeServer } from './placement-fixture.ts';
 
-function server(serverId: string): ServerInstance {
-  return {
-    serverId,
-    address: '127.0.0.1',
-    port: 1,
-    region: 'local',
-    zone: 'local-a',
-    version: '2.0.0',
-    capabilities: [],
-    publicUrl: 'http://127.0.0.1:1',
-    wsUrl: 'ws://127.0.0.1:1',
-    startedAt: new Date(0).toISOString(),
-    status: 'passing',
-    lastOutput: '',
-  };
-}
+const server = (serverId: string) => fakeServer(serverId, { region: 'local' });
 
 function load(cpu: number, updatedAt: string): ServerLoad {
   return {

@@ -6,31 +6,13 @@
  * and region still come first.
  */
 import { describe, expect, it } from 'vitest';
-import type { CheckStatus, ServerInstance } from '../../src/discovery/index.ts';
 import { defaultPlacement, fewestTanks, followTubes, leastLoaded } from '../../src/gateway/index.ts';
 import type { PlacementInput } from '../../src/gateway/placement.ts';
 import { tubeCeiling } from '../../src/gateway/placement-tubes.ts';
 import type { ServerLoad } from '../../src/realtime/index.ts';
+import { fakeServer } from './placement-fixture.ts';
 
-function server(
-  serverId: string,
-  { status = 'passing', region = 'eu' }: { status?: CheckStatus; region?: string } = {},
-): ServerInstance {
-  return {
-    serverId,
-    address: '127.0.0.1',
-    port: 1,
-    region,
-    zone: `${region}-a`,
-    version: '2.0.0',
-    capabilities: [],
-    publicUrl: 'http://127.0.0.1:1',
-    wsUrl: 'ws://127.0.0.1:1',
-    startedAt: new Date(0).toISOString(),
-    status,
-    lastOutput: '',
-  };
-}
+const server = fakeServer;
 
 function load(cpu: number, memoryMb = 100): ServerLoad {
   return {

@@ -6,30 +6,12 @@
  * ties go to the lower id so placement is repeatable.
  */
 import { describe, expect, it } from 'vitest';
-import type { CheckStatus, ServerInstance } from '../../src/discovery/index.ts';
 import { defaultPlacement, fewestTanks, leastLoaded, regionFirst } from '../../src/gateway/index.ts';
 import type { PlacementInput } from '../../src/gateway/placement.ts';
 import type { ServerLoad } from '../../src/realtime/index.ts';
+import { fakeServer } from './placement-fixture.ts';
 
-function server(
-  serverId: string,
-  { status = 'passing', region = 'eu' }: { status?: CheckStatus; region?: string } = {},
-) {
-  return {
-    serverId,
-    address: '127.0.0.1',
-    port: 1,
-    region,
-    zone: `${region}-a`,
-    version: '2.0.0',
-    capabilities: [],
-    publicUrl: 'http://127.0.0.1:1',
-    wsUrl: 'ws://127.0.0.1:1',
-    startedAt: new Date(0).toISOString(),
-    status,
-    lastOutput: '',
-  } satisfies ServerInstance;
-}
+const server = fakeServer;
 
 function load(cpu: number, ticksBehind = 0, memoryMb = 100): ServerLoad {
   return {
