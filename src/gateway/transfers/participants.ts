@@ -23,7 +23,12 @@ function onTheWire(payload: unknown): unknown {
   const fish = payload as { kind?: unknown } | null;
   if (fish === null || typeof fish !== 'object' || fish.kind !== 'fish' || isMigratingFish(payload))
     return payload;
-  return toMigratingFish(payload as FishPayload);
+  try {
+    return toMigratingFish(payload as FishPayload);
+  } catch {
+    // Not a whole sim payload: sent as it came, for the receiver's check to name what is wrong.
+    return payload;
+  }
 }
 
 export interface PreparedSource {
