@@ -138,6 +138,36 @@ describe('tube mover', () => {
     });
   });
 
+  it('should tell a tank’s open viewers its tubes when one is made and when it is cut', async () => {
+    const a = await tank('server-1', 'Told A');
+    const b = await tank('server-1', 'Told B');
+    const server = stack.servers[0]!;
+    const watch = openViewer(`${server.server.wsUrl}/ws/${a}?token=${await server.token('alice')}`);
+    cleanup.add(() => watch.ws.terminate());
+    await opened(watch);
+    const texts = () => watch.texts as Array<Record<string, unknown>>;
+    expect(await waitFor(() => texts()[0], { what: 'the hello' })).toMatchObject({
+      type: 'hello',
+      tubes: [],
+    });
+    const tube = await connect(a, b);
+    const made = await waitFor(() => texts().find((m) => m.type === 'tubes'), { what: 'the made tube told' });
+    expect(made).toMatchObject({ tubes: [{ connection_id: tube, mouth: 'left', other_tank_id: b }] });
+    const cut = await stack.call(`/api/tanks/${a}/connections/${tube}`, { method: 'DELETE', user: 'alice' });
+    expect(cut.status).toBe(204);
+    await waitFor(
+      () =>
+        (
+          texts()
+            .filter((m) => m.type === 'tubes')
+            .at(-1)?.tubes as unknown[]
+        ).length === 0,
+      {
+        what: 'the cut tube told',
+      },
+    );
+  });
+
   it('should move fish to another server over the 2PC, logged as the tube’s transfers', async () => {
     const a = await tank('server-1', 'Cross A');
     const c = await tank('server-2', 'Cross C');

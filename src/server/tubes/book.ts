@@ -59,6 +59,8 @@ export interface TubeBookOptions {
   host: TankHost;
   logger: Logger;
   refreshMs?: number;
+  /** A tank here whose tubes changed (made, cut, re-spanned) since the last read. */
+  onChange?: (tankId: string) => void;
 }
 
 /** Each tube on one edge gets its own stretch of it: n tubes, n equal stretches, a mouth inside each. */
@@ -112,7 +114,13 @@ function endsFrom(
  * realtime.subscribe((e) => { if (e.type === 'connection_changed') void book.refresh(); });
  * ```
  */
-export function createTubeBook({ db, host, logger, refreshMs = 2000 }: TubeBookOptions): TubeBook {
+export function createTubeBook({
+  db,
+  host,
+  logger,
+  refreshMs = 2000,
+  onChange = () => {},
+}: TubeBookOptions): TubeBook {
   let ends = new Map<string, TubeEnd[]>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -133,11 +141,17 @@ export function createTubeBook({ db, host, logger, refreshMs = 2000 }: TubeBookO
       db,
       tanks.map((t) => t.id),
     );
+    const before = ends;
     ends = endsFrom(rows, (id) => {
       const w = host.get(id)?.world;
       return w && { width: w.width, height: w.height };
     });
     apply();
+    // Viewers hear of a tube made or cut while they watch, not only in their `hello`.
+    for (const tank of tanks) {
+      if (JSON.stringify(before.get(tank.id) ?? []) !== JSON.stringify(ends.get(tank.id) ?? []))
+        onChange(tank.id);
+    }
   }
 
   /** One read at a time; a refresh asked for meanwhile runs once more after it. */

@@ -51,7 +51,13 @@ export interface TubesOptions {
  */
 export function createTubes(options: TubesOptions): Tubes {
   const { serverId, db, host, realtime, logger, tell } = options;
-  const book = createTubeBook({ db, host, logger, refreshMs: options.refreshMs });
+  const book = createTubeBook({
+    db,
+    host,
+    logger,
+    refreshMs: options.refreshMs,
+    onChange: (tankId) => tell(tankId, { type: 'tubes', tubes: book.view(tankId) }),
+  });
   const remote =
     options.internalSecret === undefined
       ? undefined
