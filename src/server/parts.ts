@@ -95,10 +95,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     findTank: (id) => tanks.find(id).catch(() => undefined),
     levelOf: (user, tank) => levelOf(db, user, tank),
     onViewerCount: (n) => metrics.viewers.set(n),
-    onFrameSent: (bytes) => {
-      metrics.framesSent.inc();
-      metrics.frameBytes.inc(bytes);
-    },
+    onFrameSent: (bytes) => metrics.frameSent(bytes),
     onFrameSkipped: () => metrics.framesSkipped.inc(),
     connections: limits.ws,
     fenced: () => fencing.refusal(),

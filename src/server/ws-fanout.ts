@@ -40,27 +40,68 @@ export function prepareBinaryFrame(payload: Uint8Array): PreparedFrame {
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
+/**
+ * The prepared frames of the latest two payloads (a broadcast's delta and, for viewers that
+ * resync, its keyframe): a tank's viewers are served one after another, so two slots hit for
+ * all but the first viewer of each tank, without a lookup per viewer.
+ */
+export function createFrameCache(): (payload: Uint8Array) => PreparedFrame {
+  let last: Uint8Array | undefined;
+  let lastFrame: PreparedFrame = Buffer.alloc(0);
+  let previous: Uint8Array | undefined;
+  let previousFrame: PreparedFrame = lastFrame;
+  return function framed(payload) {
+    if (payload === last) return lastFrame;
+    if (payload === previous) return previousFrame;
+    previous = last;
+    previousFrame = lastFrame;
+    last = payload;
+    lastFrame = prepareBinaryFrame(payload);
+    return lastFrame;
+  };
+}
+
 /** The socket under a `ws` WebSocket (an internal of `ws`; undefined if that ever changes). */
 export function rawSocket(ws: WebSocket): Socket | undefined {
-  return (ws as unknown as { _socket?: Socket })._socket;
+  const socket = (ws as unknown as { _socket?: Socket })._socket;
+  return socket && typeof socket.write === 'function' ? socket : undefined;
 }
 
 /**
- * Writes a prepared frame to an open socket; falls back to `ws.send` when the raw socket is not
- * reachable (a library change), so delivery never depends on the fast path.
+ * Bytes waiting to be sent on a viewer's socket: `ws.bufferedAmount` is the socket's
+ * `writableLength` plus what ws's Sender holds back, and the Sender holds data only while it
+ * compresses or reads a Blob, neither of which this server does (compression is off, we send
+ * strings and buffers). Read from the socket it costs one getter instead of ws's two lookups.
  */
-export function writePrepared(ws: WebSocket, frame: PreparedFrame, payload: Uint8Array): void {
+export function queuedBytes(ws: WebSocket, socket: Socket | undefined): number {
+  return socket ? socket.writableLength : ws.bufferedAmount;
+}
+
+/**
+ * Writes a prepared frame to an open socket (`socket`: its `rawSocket`, looked up once per
+ * viewer); falls back to `ws.send` when the raw socket is not reachable (a library change), so
+ * delivery never depends on the fast path.
+ */
+export function writePreparedTo(
+  ws: WebSocket,
+  socket: Socket | undefined,
+  frame: PreparedFrame,
+  payload: Uint8Array,
+): void {
   if (ws.readyState !== WebSocket.OPEN) return;
-  const socket = rawSocket(ws);
-  if (socket && typeof socket.write === 'function' && !socket.destroyed) {
+  if (socket && !socket.destroyed) {
     socket.write(frame);
     return;
   }
   ws.send(payload, { binary: true });
 }
 
+/** `writePreparedTo` with the socket looked up on the spot. */
+export function writePrepared(ws: WebSocket, frame: PreparedFrame, payload: Uint8Array): void {
+  writePreparedTo(ws, rawSocket(ws), frame, payload);
+}
+
 /** True when the fast path is available on this socket (used by the test that guards it). */
 export function canWritePrepared(ws: WebSocket): boolean {
-  const socket = rawSocket(ws);
-  return !!socket && typeof socket.write === 'function';
+  return rawSocket(ws) !== undefined;
 }

@@ -4,16 +4,19 @@
  * up, then a keyframe; closed when it stays behind), replies out (its reading paused while they
  * pile up), and its messages in, checked against its level.
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { z } from 'zod';
 import { type AuthUser, hasLevel, type PermissionLevel } from '../auth/index.ts';
 import type { BroadcastFrame, Tank } from '../tank/index.ts';
 import { WsClose } from './ws-close.ts';
-import { type PreparedFrame, prepareBinaryFrame, rawSocket, writePrepared } from './ws-fanout.ts';
+import { createFrameCache, queuedBytes, rawSocket, writePreparedTo } from './ws-fanout.ts';
 import { ClientMessage, NEEDS, runClientMessage } from './ws-messages.ts';
 
 export interface Viewer {
   ws: WebSocket;
+  /** The socket under `ws` (`rawSocket`), looked up once: frames are written to it directly. */
+  socket: Socket | undefined;
   tank: Tank;
   user: AuthUser;
   level: PermissionLevel;
@@ -47,22 +50,13 @@ export function createViewerIo({
   onFrameSent,
   onFrameSkipped,
 }: ViewerIoOptions) {
-  /** The prepared (framed) bytes of the latest keyframe/delta per encoded frame, shared by viewers. */
-  const prepared = new WeakMap<Uint8Array, PreparedFrame>();
-
-  function framed(bytes: Uint8Array): PreparedFrame {
-    let frame = prepared.get(bytes);
-    if (!frame) {
-      frame = prepareBinaryFrame(bytes);
-      prepared.set(bytes, frame);
-    }
-    return frame;
-  }
+  /** The framed bytes of the broadcast being delivered (its delta, and its keyframe if asked). */
+  const framed = createFrameCache();
 
   function deliver(viewer: Viewer, frame: BroadcastFrame): void {
-    const { ws } = viewer;
+    const { ws, socket } = viewer;
     if (ws.readyState !== WebSocket.OPEN) return;
-    if (ws.bufferedAmount > maxBufferedBytes) {
+    if (queuedBytes(ws, socket) > maxBufferedBytes) {
       viewer.needsKeyframe = true;
       onFrameSkipped();
       if (++viewer.skipped > maxSkippedFrames)
@@ -78,7 +72,7 @@ export function createViewerIo({
     }
     const bytes = viewer.needsKeyframe ? frame.keyframe() : frame.delta;
     viewer.needsKeyframe = false;
-    writePrepared(ws, framed(bytes), bytes);
+    writePreparedTo(ws, socket, framed(bytes), bytes);
     onFrameSent(bytes.byteLength);
   }
 

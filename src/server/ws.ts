@@ -26,6 +26,7 @@ import type { Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { createAdmission } from './ws-admit.ts';
 import { closeReason, WsClose } from './ws-close.ts';
+import { rawSocket } from './ws-fanout.ts';
 import { refuseUpgrade, signedByGateway } from './ws-upgrade.ts';
 import { createViewerIo, type Viewer } from './ws-viewer.ts';
 
@@ -135,6 +136,7 @@ export function createViewerSockets({
   ): void {
     const viewer: Viewer = {
       ws,
+      socket: rawSocket(ws),
       tank,
       user,
       level,

@@ -9,7 +9,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { canWritePrepared, prepareBinaryFrame, writePrepared } from '../../src/server/ws-fanout.ts';
+import {
+  canWritePrepared,
+  createFrameCache,
+  prepareBinaryFrame,
+  queuedBytes,
+  rawSocket,
+  writePrepared,
+} from '../../src/server/ws-fanout.ts';
 import { createCleanup } from '../support/index.ts';
 import { openViewer } from './viewer.ts';
 
@@ -55,5 +62,31 @@ describe('prepared WebSocket frames', () => {
     serverSockets[0]!.send(JSON.stringify({ type: 'after' }));
     await clients[0]!.nextText((m) => m.type === 'after', 'a text message after the raw frames');
     expect(clients[0]!.ws.readyState).toBe(WebSocket.OPEN);
+
+    // Backpressure is read from the socket: it must be ws's bufferedAmount, also while backed up.
+    const slow = serverSockets[1]!;
+    (clients[1]!.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const big = new Uint8Array(256 * 1024);
+    const bigFrame = prepareBinaryFrame(big);
+    for (let i = 0; i < 256 && slow.bufferedAmount === 0; i++) {
+      writePrepared(slow, bigFrame, big);
+      slow.send('text through ws too');
+    }
+    expect(slow.bufferedAmount).toBeGreaterThan(0);
+    for (const ws of serverSockets) expect(queuedBytes(ws, rawSocket(ws))).toBe(ws.bufferedAmount);
+  });
+
+  it('should frame a payload once and serve it again while it is one of the latest two', () => {
+    const framed = createFrameCache();
+    const delta = Uint8Array.of(1, 2, 3);
+    const keyframe = Uint8Array.of(4, 5, 6, 7);
+    const first = framed(delta);
+    expect(first).toEqual(prepareBinaryFrame(delta));
+    expect(framed(keyframe)).toEqual(prepareBinaryFrame(keyframe));
+    expect(framed(delta)).toBe(first);
+    // Equal bytes in another array (the next broadcast) are framed anew, not taken for the old.
+    const next = Uint8Array.of(9);
+    expect(framed(next)).toEqual(prepareBinaryFrame(next));
+    expect(framed(Uint8Array.of(1, 2, 3))).not.toBe(first);
   });
 });
