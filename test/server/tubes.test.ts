@@ -155,17 +155,11 @@ describe('tube mover', () => {
     expect(made).toMatchObject({ tubes: [{ connection_id: tube, mouth: 'left', other_tank_id: b }] });
     const cut = await stack.call(`/api/tanks/${a}/connections/${tube}`, { method: 'DELETE', user: 'alice' });
     expect(cut.status).toBe(204);
-    await waitFor(
-      () =>
-        (
-          texts()
-            .filter((m) => m.type === 'tubes')
-            .at(-1)?.tubes as unknown[]
-        ).length === 0,
-      {
-        what: 'the cut tube told',
-      },
-    );
+    const lastTold = () =>
+      texts()
+        .filter((m) => m.type === 'tubes')
+        .at(-1)?.tubes as unknown[] | undefined;
+    await waitFor(() => lastTold()?.length === 0, { what: 'the cut tube told' });
   });
 
   it('should move fish to another server over the 2PC, logged as the tube’s transfers', async () => {
