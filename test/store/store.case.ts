@@ -50,6 +50,7 @@ export function storeContract(makeStore: MakeStore): void {
         );
         expect(tables.map((t) => t.table_name)).toEqual([
           'servers',
+          'tank_connections',
           'tank_locations',
           'tank_permissions',
           'tank_snapshots',
