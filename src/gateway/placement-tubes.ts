@@ -8,8 +8,8 @@
  * The rule and its figures are in docs/placement.md.
  */
 import type { ServerInstance } from '../discovery/index.ts';
-import type { PlacementInput, PlacementStrategy } from './placement.ts';
 import { busyServerIds, checkThresholds, type PressureThresholds } from './placement-pressure.ts';
+import type { PlacementInput, PlacementStrategy } from './placement-types.ts';
 
 /** How far tube affinity may pull tanks away from an even spread. */
 export interface TubeSlack {

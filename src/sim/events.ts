@@ -3,7 +3,6 @@
  * What `step` reports, and the running counters behind `worldStats`. The events object is
  * reused from tick to tick: copy what you need before the next `step`.
  */
-import type { Departure } from './mouths.ts';
 
 export const BirthMode = {
   asexual: 'asexual',
@@ -15,6 +14,12 @@ export type BirthMode = (typeof BirthMode)[keyof typeof BirthMode];
 
 export const DeathCause = { starvation: 'starvation', oldAge: 'old_age', predation: 'predation' } as const;
 export type DeathCause = (typeof DeathCause)[keyof typeof DeathCause];
+
+/** A fish that decided to go through a mouth this tick. */
+export interface Departure {
+  uid: string;
+  mouth_id: string;
+}
 
 export interface BirthEvent {
   id: number;

@@ -10,24 +10,10 @@ import { FISH_HALF, TOP_MARGIN } from './constants.ts';
 import { SimError } from './errors.ts';
 import { GENE } from './genome.ts';
 import { random } from './rng.ts';
-import type { World } from './world.ts';
+import { MOUTH_EDGES, type Mouth, type World } from './world.ts';
 
-export const MOUTH_EDGES = ['left', 'right', 'top', 'bottom'] as const;
-export type MouthEdge = (typeof MOUTH_EDGES)[number];
-
-/** One mouth: an edge and the span along it (px, from < to), named by the server (its tube). */
-export interface Mouth {
-  readonly id: string;
-  readonly edge: MouthEdge;
-  readonly from: number;
-  readonly to: number;
-}
-
-/** A fish that decided to go through a mouth this tick. */
-export interface Departure {
-  uid: string;
-  mouth_id: string;
-}
+export type { Departure } from './events.ts';
+export { MOUTH_EDGES, type Mouth, type MouthEdge } from './world.ts';
 
 /** How close to its wall (px past the swimming bound) a fish must be to be in the mouth. */
 export const MOUTH_REACH = 12;

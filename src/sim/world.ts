@@ -12,10 +12,20 @@ import { createFishStore, type FishStore } from './fish-store.ts';
 import { createFoodStore, type FoodStore } from './food-store.ts';
 import type { FrameView } from './frame-view-fields.ts';
 import { createGrid, type Grid } from './grid.ts';
-import type { Mouth } from './mouths.ts';
 import { createPlantStore, type PlantStore } from './plant-store.ts';
 import { createPokerScratch, type PokerScratch } from './poker-scratch.ts';
 import type { Rng } from './rng.ts';
+
+export const MOUTH_EDGES = ['left', 'right', 'top', 'bottom'] as const;
+export type MouthEdge = (typeof MOUTH_EDGES)[number];
+
+/** One mouth: an edge and the span along it (px, from < to), named by the server (its tube). */
+export interface Mouth {
+  readonly id: string;
+  readonly edge: MouthEdge;
+  readonly from: number;
+  readonly to: number;
+}
 
 /**
  * One tank's complete simulation state. Read `frame` and `seed` freely; change the world only
