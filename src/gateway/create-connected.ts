@@ -8,12 +8,11 @@
  * other's left, at the default rate.
  */
 import type { AuthUser } from '../auth/index.ts';
-import { ApiError } from '../http/index.ts';
 import { createConnection, NotFoundError } from '../store/index.ts';
 import { type Connection, connectionView } from '../tubes/index.ts';
-import { tankNotFound } from './access.ts';
 import type { GatewayContext } from './context.ts';
 import type { CreateTankRequest } from './create-tank.ts';
+import { announceTube, tubeDestination } from './tube-rules.ts';
 import type { TankRecord } from './views.ts';
 
 /** The tube a `connect_to` create makes. */
@@ -25,20 +24,6 @@ export const CONNECT_TO_TUBE = {
 } as const;
 
 /** The tank a new tank may be connected to, or the refusal `POST …/connections` would give. */
-async function tubeTarget(ctx: GatewayContext, user: AuthUser, tankId: string): Promise<TankRecord> {
-  const other = await ctx.cache.get(tankId);
-  // A tank the caller may not read answers as one that does not exist (as everywhere).
-  if (!other || !(await ctx.access.levelOf(user, other))) throw tankNotFound(tankId);
-  if (!other.allowTransfers && other.owner !== user.userId)
-    throw new ApiError('transfers_not_allowed', `tank ${tankId} takes no transfers and is not yours`);
-  return other;
-}
-
-/**
- * Makes the tube once the tank exists. The tank stands on its own if this fails (the other tank
- * was deleted meanwhile, the store broke): the answer is still 201, without `connection`, so a
- * client that retries does not make a second tank.
- */
 async function connect(
   ctx: GatewayContext,
   record: TankRecord,
@@ -52,18 +37,7 @@ async function connect(
       ...CONNECT_TO_TUBE,
       createdBy,
     });
-    await ctx.realtime
-      .publish({
-        type: 'connection_changed',
-        change: 'created',
-        connection_id: row.connectionId,
-        source_tank_id: row.sourceTankId,
-        dest_tank_id: row.destTankId,
-        at: new Date().toISOString(),
-      })
-      .catch((err) =>
-        ctx.logger.warn({ err: (err as Error).message }, 'could not publish connection_changed'),
-      );
+    await announceTube(ctx, row, 'created');
     return connectionView(row);
   } catch (err) {
     const why = err instanceof NotFoundError ? 'the other tank was deleted' : (err as Error).message;
@@ -89,7 +63,7 @@ export async function createTankConnected(
   { connect_to: connectTo, ...request }: CreateTankRequest & { connect_to?: string },
 ): Promise<{ record: TankRecord; connection?: Connection }> {
   if (connectTo === undefined) return { record: await ctx.creator.create(request, user.userId) };
-  const other = await tubeTarget(ctx, user, connectTo);
+  const other = await tubeDestination(ctx, user, connectTo, user.userId);
   const peers = other.serverId === null ? {} : { [other.serverId]: 1 };
   const record = await ctx.creator.create(request, user.userId, { peers });
   return { record, connection: await connect(ctx, record, other, user.userId) };

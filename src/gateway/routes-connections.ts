@@ -19,7 +19,8 @@ import {
 import { ConnectionSchema, connectionView, oppositeMouth } from '../tubes/index.ts';
 import { tankNotFound } from './access.ts';
 import { authorizedTank, type GatewayContext, type GatewayEnv } from './context.ts';
-import { TankIdParams, type TankRecord } from './views.ts';
+import { announceTube, tubeDestination } from './tube-rules.ts';
+import { TankIdParams } from './views.ts';
 
 export const CreateConnectionBody = z
   .object({
@@ -109,52 +110,13 @@ const networkConnectionsRoute = createRoute({
   },
 });
 
-/** The destination, when the caller may read it and a tube may lead into it from `source`. */
-async function destinationOf(
-  ctx: GatewayContext,
-  c: Parameters<typeof authorizedTank>[1],
-  source: TankRecord,
-  destId: string,
-): Promise<TankRecord> {
-  if (destId === source.tankId) throw new ApiError('same_tank', 'a tube cannot lead from a tank into itself');
-  const dest = await ctx.cache.get(destId);
-  // A tank the caller may not read answers as one that does not exist (as everywhere).
-  if (!dest || !(await ctx.access.levelOf(c.var.user, dest))) throw tankNotFound(destId);
-  const sameOwner = source.owner !== null && source.owner === dest.owner;
-  if (!dest.allowTransfers && !sameOwner) {
-    throw new ApiError('transfers_not_allowed', `tank ${destId} takes no transfers and is not its owner's`);
-  }
-  return dest;
-}
-
-/** Tells every server of the two tanks (and SSE readers) that a tube was made or cut. */
-async function announce(
-  ctx: GatewayContext,
-  row: TankConnection,
-  change: 'created' | 'deleted',
-): Promise<void> {
-  await ctx.realtime
-    .publish({
-      type: 'connection_changed',
-      change,
-      connection_id: row.connectionId,
-      source_tank_id: row.sourceTankId,
-      dest_tank_id: row.destTankId,
-      at: new Date().toISOString(),
-    })
-    .catch((err) =>
-      ctx.logger.warn(
-        { err: (err as Error).message, connection_id: row.connectionId },
-        'could not publish connection_changed; servers see it at their next tube refresh',
-      ),
-    );
-}
-
 export function registerConnectionRoutes(app: OpenAPIHono<GatewayEnv>, ctx: GatewayContext): void {
   app.openapi(createConnectionRoute, async function connectTanks(c) {
     const source = await authorizedTank(ctx, c, c.req.valid('param').id, 'admin');
     const body = c.req.valid('json');
-    const dest = await destinationOf(ctx, c, source, body.to_tank_id);
+    if (body.to_tank_id === source.tankId)
+      throw new ApiError('same_tank', 'a tube cannot lead from a tank into itself');
+    const dest = await tubeDestination(ctx, c.var.user, body.to_tank_id, source.owner);
     const mouth = body.mouth ?? 'right';
     let row: TankConnection;
     try {
@@ -178,7 +140,7 @@ export function registerConnectionRoutes(app: OpenAPIHono<GatewayEnv>, ctx: Gate
       if (err instanceof NotFoundError) throw tankNotFound(dest.tankId);
       throw err;
     }
-    await announce(ctx, row, 'created');
+    await announceTube(ctx, row, 'created');
     return c.json(connectionView(row), 201);
   });
 
@@ -197,7 +159,7 @@ export function registerConnectionRoutes(app: OpenAPIHono<GatewayEnv>, ctx: Gate
     const record = await authorizedTank(ctx, c, id, 'admin');
     const row = await deleteConnection(ctx.db, { tankId: record.tankId, connectionId });
     if (!row) throw new ApiError('connection_not_found', `tank ${record.tankId} has no tube ${connectionId}`);
-    await announce(ctx, row, 'deleted');
+    await announceTube(ctx, row, 'deleted');
     return c.body(null, 204) as never;
   });
 
