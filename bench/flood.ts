@@ -15,10 +15,10 @@ import { promisify } from 'node:util';
 import { mintToken } from '../src/auth/index.ts';
 import { limitsConfigOf, loadGatewayConfig } from '../src/config.ts';
 import { createLimits, createMemoryLimitBackend, type LimitsConfig, NO_LIMITS } from '../src/limits/index.ts';
-import { resolveBinaries, startPostgres } from '../src/mesh/index.ts';
 import { createRealtime } from '../src/realtime/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
+import { benchDatabases } from './support/databases.ts';
 import { recordBenchmark } from './support/index.ts';
 import { startLocalFleet } from './support/local-fleet.ts';
 
@@ -30,9 +30,7 @@ const READ_EVERY_MS = 50;
 const SECRET = 'bench-flood-secret-0123456789';
 const run = promisify(execFile);
 
-const pg = process.env.DATABASE_URL
-  ? undefined
-  : await startPostgres({ binDir: resolveBinaries({ env: process.env }).postgresBinDir });
+const databases = await benchDatabases();
 const logger = createLogger({ level: 'warn' });
 const defaults: LimitsConfig = { ...limitsConfigOf(loadGatewayConfig([], {})), requestsPerAddress: 0 };
 Object.assign(defaults, { createsPerAddress: 0, transfersPerAddress: 0, wsPerAddress: 0, ssePerAddress: 0 });
@@ -93,7 +91,7 @@ async function client(args: Record<string, unknown>): Promise<ClientResult> {
 
 /** A fresh network (its own database) with these limits on the gateway and on both servers. */
 async function scenario(name: string, limits: LimitsConfig) {
-  const databaseUrl = process.env.DATABASE_URL ?? (await pg!.createDatabase(`bench_flood_${name}`));
+  const databaseUrl = await databases.url(`bench_flood_${name}`);
   const store = createStore({ databaseUrl, logger });
   await store.migrate();
   const realtime = await createRealtime({});
@@ -234,4 +232,4 @@ recordBenchmark({
     'goal: readers p95 during a flood within 20 % of no flood',
   ],
 });
-await pg?.stop();
+await databases.stop();

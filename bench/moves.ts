@@ -12,10 +12,10 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mintToken } from '../src/auth/index.ts';
-import { resolveBinaries, startPostgres } from '../src/mesh/index.ts';
 import { createRealtime } from '../src/realtime/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
+import { benchDatabases } from './support/databases.ts';
 import { type Row, recordBenchmark } from './support/index.ts';
 import { startLocalFleet } from './support/local-fleet.ts';
 import { type FollowOptions, type GapReport, quantile } from './support/viewer-gaps.ts';
@@ -28,10 +28,8 @@ const LIGHT_VIEWERS = 60;
 const SECRET = 'bench-moves-secret-0123456789';
 const SERVER_IDS = ['server-1', 'server-2', 'server-3'];
 
-const pg = process.env.DATABASE_URL
-  ? undefined
-  : await startPostgres({ binDir: resolveBinaries({ env: process.env }).postgresBinDir });
-const databaseUrl = process.env.DATABASE_URL ?? (await pg!.createDatabase(`bench_moves_${Date.now()}`));
+const databases = await benchDatabases();
+const databaseUrl = await databases.url(`bench_moves_${Date.now()}`);
 const logger = createLogger({ level: 'warn' });
 const store = createStore({ databaseUrl, logger });
 await store.migrate();
@@ -199,5 +197,5 @@ recordBenchmark({
 await stop();
 await realtime.close();
 await store.close();
-await pg?.stop();
+await databases.stop();
 process.exit(0);

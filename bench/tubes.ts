@@ -12,10 +12,10 @@
  */
 import { mintToken } from '../src/auth/index.ts';
 import { defaultPlacement, type PlacementStrategy } from '../src/gateway/index.ts';
-import { resolveBinaries, startPostgres } from '../src/mesh/index.ts';
 import { createRealtime } from '../src/realtime/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
+import { benchDatabases } from './support/databases.ts';
 import { quantile, type Row, recordBenchmark } from './support/index.ts';
 import { startLocalFleet } from './support/local-fleet.ts';
 import { type MigrationTally, watchTubes } from './support/tube-watch.ts';
@@ -30,10 +30,8 @@ const PARTS = new Set((process.env.TUBES_BENCH_PARTS ?? 'placement,cross').split
 const SECRET = 'bench-tubes-secret-0123456789';
 const SERVER_IDS = ['server-1', 'server-2', 'server-3'];
 
-const pg = process.env.DATABASE_URL
-  ? undefined
-  : await startPostgres({ binDir: resolveBinaries({ env: process.env }).postgresBinDir });
-const databaseUrl = process.env.DATABASE_URL ?? (await pg!.createDatabase(`bench_tubes_${Date.now()}`));
+const databases = await benchDatabases();
+const databaseUrl = await databases.url(`bench_tubes_${Date.now()}`);
 const logger = createLogger({ level: 'warn' });
 const store = createStore({ databaseUrl, logger });
 await store.migrate();
@@ -198,7 +196,7 @@ const placementRows = PARTS.has('placement')
 const crossRows = PARTS.has('cross') ? [await crossServerScenario()] : [];
 await store.close();
 await realtime.close();
-await pg?.stop();
+await databases.stop();
 
 if (placementRows.length > 0)
   recordBenchmark({
