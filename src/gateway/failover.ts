@@ -9,6 +9,7 @@
  * waited for `absentGraceMs`, its whole lease more, since it may have passed just before.
  * docs/failover.md.
  */
+import { eachLimited } from '../batch/index.ts';
 import { listLocationsByServer, listTankOwners } from '../store/index.ts';
 import { createTankMover } from './failover-moves.ts';
 import type { Placing } from './placing.ts';
@@ -71,22 +72,17 @@ export function createFailover({
       { server_id: serverId, tanks: locations.length },
       'server unavailable past its grace period: moving its tanks',
     );
-    let next = 0;
     let stranded = 0;
-    async function worker(): Promise<void> {
-      while (next < locations.length && !stopped) {
-        const { tankId, epoch } = locations[next++]!;
-        // It may have come back while earlier tanks were moved.
-        if (!directory.heartbeatFailed(serverId)) return;
-        try {
-          if (!(await mover.rescue(tankId, serverId, serverId, epoch))) stranded++;
-        } catch (err) {
-          stranded++;
-          logger.error({ err, tank_id: tankId }, 'failover of a tank failed');
-        }
+    // Stops when failover stops, or when the server came back while earlier tanks were moved.
+    const until = () => stopped || !directory.heartbeatFailed(serverId);
+    await eachLimited(locations, { limit: concurrency, until }, async ({ tankId, epoch }) => {
+      try {
+        if (!(await mover.rescue(tankId, serverId, serverId, epoch))) stranded++;
+      } catch (err) {
+        stranded++;
+        logger.error({ err, tank_id: tankId }, 'failover of a tank failed');
       }
-    }
-    await Promise.all(Array.from({ length: Math.min(concurrency, locations.length) }, worker));
+    });
     if (stranded > 0)
       logger.error(
         { server_id: serverId, stranded },

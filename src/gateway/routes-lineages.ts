@@ -8,6 +8,7 @@
  * over its fish; a server that does not answer in time is listed in `unreachable` and the answer
  * is what the others said.
  */
+import { eachLimited } from '../batch/index.ts';
 import { ApiError, createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
 import { LineageId, ServerLineage } from '../migrating/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
@@ -45,15 +46,6 @@ const lineageRoute = createRoute({
   },
 });
 
-/** Runs `work` over `items`, at most `limit` at a time. */
-async function eachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) await work(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
 async function askServer(client: ServerClient, serverId: string, lineageId: string): Promise<ServerLineage> {
   const response = await client.send(serverId, {
     method: 'GET',
@@ -74,7 +66,7 @@ export function registerLineageRoutes(
     const user = c.var.user;
     const answers: ServerLineage[] = [];
     const unreachable: string[] = [];
-    await eachLimited(ctx.directory.healthy(), LINEAGE_FANOUT, async ({ serverId }) => {
+    await eachLimited(ctx.directory.healthy(), { limit: LINEAGE_FANOUT }, async ({ serverId }) => {
       try {
         answers.push(await askServer(client, serverId, lineage_id));
       } catch (err) {
