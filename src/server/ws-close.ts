@@ -1,8 +1,11 @@
 /**
  * @module
  * The close codes of viewer WebSockets: the standard ones used, and ours in the private range
- * (4000-4999), most of them an HTTP status plus 4000.
+ * (4000-4999), most of them an HTTP status plus 4000; and the message a fenced viewer gets before
+ * its close.
  */
+import type { ApiError } from '../http/index.ts';
+import type { Tank } from '../tank/index.ts';
 
 export const WsClose = {
   normal: 1000,
@@ -46,4 +49,19 @@ export function closeReason(text: string): string {
     reason += char;
   }
   return reason;
+}
+
+/**
+ * The message a viewer gets before close 4503: where to ask for its tank now, and the frame it
+ * stopped at here (the tank resumes from a snapshot, here or elsewhere).
+ */
+export function fencedMessage(tank: Tank, err: ApiError): Record<string, unknown> {
+  return {
+    type: 'fenced',
+    tank_id: tank.id,
+    frame: tank.world.frame,
+    lookup: `/api/tanks/${tank.id}/server`,
+    retry_after_s: Number(err.headers['retry-after'] ?? 1),
+    detail: err.message,
+  };
 }

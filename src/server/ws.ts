@@ -25,7 +25,7 @@ import { type ConnectionLimit, createConnectionLimit, peerAddress } from '../lim
 import type { Tank } from '../tank/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import { createAdmission } from './ws-admit.ts';
-import { closeReason, WsClose } from './ws-close.ts';
+import { closeReason, fencedMessage, WsClose } from './ws-close.ts';
 import { rawSocket } from './ws-fanout.ts';
 import { refuseUpgrade, signedByGateway } from './ws-upgrade.ts';
 import { createViewerIo, type Viewer } from './ws-viewer.ts';
@@ -64,21 +64,6 @@ export interface ViewerSocketsOptions {
   internalVerifier?: InternalVerifier;
   /** The tank's tubes, told in the `hello` message (`src/server/tubes`); none when absent. */
   tubesOf?: (tankId: string) => unknown[];
-}
-
-/**
- * The message a viewer gets before close 4503: where to ask for its tank now, and the frame it
- * stopped at here (the tank resumes from a snapshot, here or elsewhere).
- */
-export function fencedMessage(tank: Tank, err: ApiError): Record<string, unknown> {
-  return {
-    type: 'fenced',
-    tank_id: tank.id,
-    frame: tank.world.frame,
-    lookup: `/api/tanks/${tank.id}/server`,
-    retry_after_s: Number(err.headers['retry-after'] ?? 1),
-    detail: err.message,
-  };
 }
 
 /**
