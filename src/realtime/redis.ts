@@ -61,8 +61,8 @@ class RedisRealtime implements Realtime {
   readonly #clock: () => number;
   readonly #timeoutMs: number;
   readonly #onError: (err: unknown) => void;
-  readonly #handlers = new Set<EventHandler>();
-  readonly #gapListeners = new Map<EventHandler, (gap: SubscriptionGap) => void>();
+  /** Each subscriber's handler, with its gap listener when it gave one. */
+  readonly #handlers = new Map<EventHandler, ((gap: SubscriptionGap) => void) | undefined>();
   /** The subscriber connection broke and has not delivered since: events may be missing. */
   #lost = false;
   #subscribed: Promise<void> | undefined;
@@ -148,20 +148,17 @@ class RedisRealtime implements Realtime {
     if (this.#closing) throw new RealtimeUnavailableError('real-time state is closed');
     // Wrapped so subscribing the same function twice yields two independent subscriptions.
     const own: EventHandler = (event) => handler(event);
-    this.#handlers.add(own);
-    if (onGap) this.#gapListeners.set(own, onGap);
+    this.#handlers.set(own, onGap);
     // While Redis is away the handler waits for the subscriber's next 'ready' (see the
     // constructor): a gateway or server that starts during an outage hears events once it ends.
     await this.#subscribeSoon().catch((err: unknown) => {
       this.#handlers.delete(own);
-      this.#gapListeners.delete(own);
       throw err;
     });
     // The channel stays subscribed until close(): one idle subscription costs nothing, and
     // an UNSUBSCRIBE racing a new subscribe() is a class of bug not worth having.
     return async () => {
       this.#handlers.delete(own);
-      this.#gapListeners.delete(own);
     };
   }
 
@@ -172,7 +169,6 @@ class RedisRealtime implements Realtime {
 
   async #shutdown(): Promise<void> {
     this.#handlers.clear();
-    this.#gapListeners.clear();
     await Promise.all([this.#client, this.#subscriber].map((client) => closeRedis(client, this.#timeoutMs)));
   }
 
@@ -189,7 +185,8 @@ class RedisRealtime implements Realtime {
   #gap(lost: boolean): void {
     if (this.#lost === lost || this.#closing) return;
     this.#lost = lost;
-    for (const listener of [...this.#gapListeners.values()]) {
+    for (const listener of [...this.#handlers.values()]) {
+      if (!listener) continue;
       try {
         listener(lost ? 'lost' : 'resumed');
       } catch (err) {
@@ -218,7 +215,7 @@ class RedisRealtime implements Realtime {
     // node-redis re-subscribes before its 'ready': the first message after a break may come
     // before 'ready' does, and a subscriber must hear of the break's end before any event.
     this.#gap(false);
-    for (const handler of [...this.#handlers]) {
+    for (const handler of [...this.#handlers.keys()]) {
       let event: NetworkEvent;
       try {
         // One decode per handler, as in local.ts: no handler can alter what another sees.
