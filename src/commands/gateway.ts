@@ -12,9 +12,8 @@ import {
   loadCrashConfig,
   loadGatewayConfig,
 } from '../config.ts';
-import { TANK_SERVER_HEADER } from '../discovery/index.ts';
 import { type CrashPoint, createCrashPoints } from '../fault/index.ts';
-import { createGateway, type GatewayOptions, type ResolveServer } from '../gateway/index.ts';
+import { createGateway, type GatewayOptions, throughSidecar } from '../gateway/index.ts';
 import { createLimits } from '../limits/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Adapters } from './adapters.ts';
@@ -22,11 +21,6 @@ import { runProcess } from './process.ts';
 
 /** The project's built web app; `npm start` and `npm test` build it. */
 export const WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
-
-export function throughSidecar(upstreamPort: number): ResolveServer {
-  const baseUrl = `http://127.0.0.1:${upstreamPort}`;
-  return (serverId) => ({ baseUrl, headers: { [TANK_SERVER_HEADER]: serverId } });
-}
 
 /** The settings a gateway takes from any process's config (`tankworld dev` passes a server's). */
 export type GatewaySharedConfig = Pick<

@@ -10,6 +10,7 @@ import {
   type ServerConfig,
 } from '../config.ts';
 import { createCrashPoints } from '../fault/index.ts';
+import { throughSidecar } from '../gateway/server-client.ts';
 import { createLimits } from '../limits/index.ts';
 import { createTankServer, type TankServer, type TankServerOptions } from '../server/index.ts';
 import type { Logger } from '../telemetry/index.ts';
@@ -41,6 +42,8 @@ export function serverOptionsFrom({
     internalVerifier: adapters.internalVerifier,
     // Tube moves to other servers' tanks are 2PC steps this server signs.
     internalSecret: adapters.secrets.internalSecret,
+    // In the mesh those steps go through this server's sidecar: public ports refuse `/internal/*`.
+    resolveServer: config.connectUpstreamPort ? throughSidecar(config.connectUpstreamPort) : undefined,
     logger,
     accessLogLevel: config.accessLogLevel,
     tickHz: config.tickHz,

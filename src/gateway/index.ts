@@ -19,6 +19,7 @@ export {
   type ResolveServer,
   type ServerClient,
   type ServerTarget,
+  throughSidecar,
 } from './server-client.ts';
 export {
   type AuditReport,

@@ -9,6 +9,7 @@
  */
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { signRequest } from '../auth/index.ts';
+import { TANK_SERVER_HEADER } from '../discovery/index.ts';
 import { ApiError } from '../http/index.ts';
 import { clientSpan, injectTraceHeaders } from '../telemetry/index.ts';
 
@@ -20,6 +21,16 @@ export interface ServerTarget {
 
 /** Undefined when the server is unknown (the caller answers "unavailable"). */
 export type ResolveServer = (serverId: string) => ServerTarget | undefined;
+
+/**
+ * In the mesh: every server through this process's Envoy sidecar, its `tank-server` upstream on
+ * `upstreamPort`, with the `x-tank-server` header the service-router turns into that server's
+ * subset. The gateway and each tank server (its tube moves) use it alike.
+ */
+export function throughSidecar(upstreamPort: number): ResolveServer {
+  const baseUrl = `http://127.0.0.1:${upstreamPort}`;
+  return (serverId) => ({ baseUrl, headers: { [TANK_SERVER_HEADER]: serverId } });
+}
 
 export interface ServerRequest {
   method: string;

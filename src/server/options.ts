@@ -6,6 +6,7 @@
 import type { InternalVerifier, TokenVerifier } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
 import type { CrashPoint } from '../fault/index.ts';
+import type { ResolveServer } from '../gateway/server-client.ts';
 import type { AccessLogLevel } from '../http/index.ts';
 import type { Limits } from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
@@ -35,6 +36,11 @@ export interface TankServerOptions {
    * (`src/server/tubes`); without it tubes carry fish only between this server's tanks.
    */
   internalSecret?: string;
+  /**
+   * Where those steps go: in the mesh, `throughSidecar` (`src/gateway`), since a server's public
+   * port refuses `/internal/*` there; by default each server's address from discovery.
+   */
+  resolveServer?: ResolveServer;
   /** How often the tubes of this server's tanks are read again (ms; events refresh them too). */
   tubeRefreshMs?: number;
   logger: Logger;

@@ -171,6 +171,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     discovery: options.discovery,
     logger,
     internalSecret: options.internalSecret,
+    resolveServer: options.resolveServer,
     refreshMs: options.tubeRefreshMs,
     tell: (tankId, message) => viewers.tell(tankId, message),
   });

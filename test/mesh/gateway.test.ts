@@ -6,7 +6,9 @@
  * TLS handshake on that server's public listener, and reaches only that server's app. A dead
  * server sidecar makes the server critical in Consul and the gateway places no tank on it; once
  * the sidecar is back, so are its placements, and every tank is still there. A cross-server
- * transfer through `POST /gateway/transfer` runs every 2PC step over the sidecars.
+ * transfer through `POST /gateway/transfer` runs every 2PC step over the sidecars, and so does a
+ * tube's: the source server coordinates it through its own sidecar (the public ports refuse
+ * `/internal/*` in the mesh).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type NativeMesh, passingServerIds } from '../../src/mesh/index.ts';
@@ -174,5 +176,47 @@ describe('the real gateway over the mesh', () => {
     // The fish lives in exactly one tank: gone from the source, once in the destination.
     expect((await user.fishOf(from.tankId)).filter((f) => f.uid === fish!.uid)).toHaveLength(0);
     expect((await user.fishOf(to.tankId)).filter((f) => f.uid === fish!.uid)).toHaveLength(1);
+  });
+
+  it('should carry fish through a tube to a tank on another server, through the source server’s sidecar', async () => {
+    const [from, to] = await tanksOnTwoServers(user, 'tube');
+    const source = server(from.serverId);
+    const made = await user.call(`/api/tanks/${from.tankId}/connections`, {
+      method: 'POST',
+      body: JSON.stringify({ to_tank_id: to.tankId, mouth: 'left', rate_per_minute: 600 }),
+    });
+    expect(made.status, await made.clone().text()).toBe(201);
+    const before = await requestsToSubset(source.sidecar.adminUrl, to.serverId);
+    // Fish that want to go, right in the left mouth.
+    const wanderers = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const res = await user.call(`/api/tanks/${from.tankId}/fish`, {
+        method: 'POST',
+        body: JSON.stringify({ genome: { wanderlust: 1 }, x: 30, y: 250 + i * 5 }),
+      });
+      expect(res.status).toBe(201);
+      wanderers.add(((await res.json()) as { uid: string }).uid);
+    }
+    const arrived = async () => (await user.fishOf(to.tankId)).filter((f) => wanderers.has(f.uid));
+    await waitFor(async () => (await arrived()).length >= 2, {
+      what: 'fish through the tube to the other server',
+      timeout: 30_000,
+      interval: 200,
+    });
+    // The steps left the source server through its own sidecar into the destination's subset.
+    expect(await requestsToSubset(source.sidecar.adminUrl, to.serverId)).toBeGreaterThan(before);
+    // Paused, the source sends no more; once the moves under way land, each wanderer lives in
+    // exactly one tank (none in both, none in neither).
+    expect((await user.call(`/api/tanks/${from.tankId}/pause`, { method: 'POST' })).status).toBe(200);
+    const places = async () => {
+      const left = new Set((await user.fishOf(from.tankId)).map((f) => f.uid));
+      const there = new Set((await user.fishOf(to.tankId)).map((f) => f.uid));
+      return [...wanderers].map((uid) => Number(left.has(uid)) + Number(there.has(uid)));
+    };
+    await waitFor(async () => (await places()).every((n) => n === 1), {
+      what: 'every wanderer in exactly one tank',
+      timeout: 15_000,
+      interval: 200,
+    });
   });
 });

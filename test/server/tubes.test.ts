@@ -172,8 +172,13 @@ describe('tube mover', () => {
       what: 'fish through the cross-server tube',
     });
     census(a, c);
+    // A move is announced once its two-phase commit has finished on both sides, which may be a
+    // little after the fish is already in the destination's world.
+    await waitFor(() => events.filter((e) => e.connection_id === tube).length >= 3, {
+      timeout: 10_000,
+      what: 'the moves announced',
+    });
     const moved = events.filter((e) => e.connection_id === tube);
-    expect(moved.length).toBeGreaterThanOrEqual(3);
     for (const e of moved)
       expect(e).toMatchObject({ local: false, from_server_id: 'server-1', to_server_id: 'server-2' });
     const logged = await stack.store.db.select().from(transfersTable);

@@ -6,6 +6,7 @@
  * viewers of the two tanks (sent by whichever server runs each tank, on the event).
  */
 import type { Discovery } from '../../discovery/index.ts';
+import type { ResolveServer } from '../../gateway/server-client.ts';
 import type { NetworkEvent, Realtime } from '../../realtime/index.ts';
 import type { Db } from '../../store/index.ts';
 import type { TankHost } from '../../tank/index.ts';
@@ -37,6 +38,8 @@ export interface TubesOptions {
   logger: Logger;
   /** Signs the 2PC steps of moves to other servers; without it tubes carry fish locally only. */
   internalSecret?: string;
+  /** Where those steps go (the mesh's sidecar upstream); each server's address from discovery when absent. */
+  resolveServer?: ResolveServer;
   /** Sends a JSON message to every viewer of a tank here. */
   tell: (tankId: string, message: Record<string, unknown>) => void;
   refreshMs?: number;
@@ -67,6 +70,7 @@ export function createTubes(options: TubesOptions): Tubes {
           discovery: options.discovery,
           logger,
           secret: options.internalSecret,
+          resolveServer: options.resolveServer,
         });
   const mover = createTubeMover({
     serverId,

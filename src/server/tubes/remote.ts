@@ -2,7 +2,8 @@
  * @module
  * A tube move to another server's tank over the existing two-phase commit: the gateway's
  * coordinator, run in this process, with participants reached by signed calls (batched per
- * server, `/internal/transfers/steps`). The log is the shared `transfers` table, so a move this
+ * server, `/internal/transfers/steps`), at each server's address from discovery or, in the
+ * mesh, through this server's own sidecar (`resolveServer`), as the gateway's calls go. The log is the shared `transfers` table, so a move this
  * process leaves unfinished (killed mid-way) is finished by any gateway's recovery; the
  * `requested_by` of a tube's transfers is `tube:<connection id>`. The files are imported
  * directly, not through `src/gateway/index.ts`: the gateway's relay imports the server's
@@ -10,7 +11,7 @@
  */
 import type { Discovery, ServerInstance } from '../../discovery/index.ts';
 import { noCrash } from '../../fault/index.ts';
-import { createServerClient } from '../../gateway/server-client.ts';
+import { createServerClient, type ResolveServer } from '../../gateway/server-client.ts';
 import { createCoordinator } from '../../gateway/transfers/coordinator.ts';
 import { createParticipants } from '../../gateway/transfers/participants.ts';
 import type { Realtime } from '../../realtime/index.ts';
@@ -25,6 +26,8 @@ export interface RemoteMoveOptions {
   logger: Logger;
   /** The internal secret the participants' steps are signed with. */
   secret: string;
+  /** Where a participant's steps go; each healthy server's address from discovery when absent. */
+  resolveServer?: ResolveServer;
   /** Per participant call. */
   timeoutMs?: number;
 }
@@ -42,6 +45,7 @@ export function createRemoteMove({
   discovery,
   logger,
   secret,
+  resolveServer,
   timeoutMs = 3000,
 }: RemoteMoveOptions): RemoteMove {
   let servers = new Map<string, ServerInstance>();
@@ -49,7 +53,8 @@ export function createRemoteMove({
     secret,
     resolveServer: (id) => {
       const s = servers.get(id);
-      return s && { baseUrl: `http://${s.address}:${s.port}` };
+      if (!s) return undefined;
+      return resolveServer ? resolveServer(id) : { baseUrl: `http://${s.address}:${s.port}` };
     },
     timeoutMs,
   });
