@@ -57,6 +57,22 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`tankworld: ${(err as Error).message}\n`);
     process.exit(err instanceof ConfigError ? 2 : 1);
   }
+  const busy = portInUse(err);
+  if (busy) {
+    process.stderr.write(`tankworld: ${busy}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`tankworld: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 });
+
+/** A listen refused because the port is taken: what to do about it, not a stack. */
+function portInUse(err: unknown): string | undefined {
+  const e = err as { code?: unknown; address?: unknown; port?: unknown };
+  if (e?.code !== 'EADDRINUSE') return undefined;
+  return (
+    `${String(e.address)}:${String(e.port)} is already in use (another tankworld still running?). ` +
+    'Stop what listens there, or choose other ports: --port / PORT for tank servers, ' +
+    '--gateway-port / GATEWAY_PORT for the gateway of `npm start`.'
+  );
+}

@@ -15,6 +15,8 @@ export interface MigrationTally {
   aborted: number;
   /** Milliseconds from `initiated` to `committed`, per cross-server move. */
   remoteMs: number[];
+  /** A move inside one server, from the mover's decision to the fish landed (`took_ms`). */
+  localMs: number[];
 }
 
 export interface TubeWatch {
@@ -32,12 +34,14 @@ export interface TubeWatch {
  * ```
  */
 export async function watchTubes({ realtime }: { realtime: Realtime }): Promise<TubeWatch> {
-  let tally: MigrationTally = { local: 0, remote: 0, aborted: 0, remoteMs: [] };
+  let tally: MigrationTally = { local: 0, remote: 0, aborted: 0, remoteMs: [], localMs: [] };
   const started = new Map<string, number>();
   const unsubscribe = await realtime.subscribe((event) => {
     if (event.type === 'migration') {
-      if (event.local) tally.local++;
-      else tally.remote++;
+      if (event.local) {
+        tally.local++;
+        if (event.took_ms !== undefined) tally.localMs.push(event.took_ms);
+      } else tally.remote++;
       return;
     }
     if (event.type !== 'transfer_step') return;
@@ -50,7 +54,7 @@ export async function watchTubes({ realtime }: { realtime: Realtime }): Promise<
   });
   return {
     reset() {
-      tally = { local: 0, remote: 0, aborted: 0, remoteMs: [] };
+      tally = { local: 0, remote: 0, aborted: 0, remoteMs: [], localMs: [] };
       started.clear();
     },
     tally: () => tally,

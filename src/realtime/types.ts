@@ -109,6 +109,8 @@ export const networkEventSchema = z.discriminatedUnion('type', [
     from_server_id: id,
     to_server_id: id,
     local: z.boolean(),
+    /** From the source server's decision to the fish landed; absent from servers before it. */
+    took_ms: z.number().nonnegative().optional(),
     at: isoTime,
   }),
 ]);

@@ -5,6 +5,7 @@
  * a viewer) within 2 s; what it prints works; a second start on the same folder brings the same
  * tank back instead of making another.
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -145,5 +146,49 @@ describe('npm start (tankworld dev)', () => {
       })
     ).json()) as { frame: number };
     expect(after.frame).toBeGreaterThanOrEqual(frameBefore);
+  });
+
+  it('should say which port is taken and how to choose another, with no stack, when the gateway port is busy', async ({
+    onTestFinished,
+  }) => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'tankworld-dev-'));
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    onTestFinished(async () => {
+      taken.close();
+      await rm(dataDir, { recursive: true, force: true });
+    });
+    const busyPort = (taken.address() as { port: number }).port;
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(ROOT, 'src/cli.ts'),
+        'dev',
+        '--port',
+        String(await neighbouringPorts()),
+        '--gateway-port',
+        String(busyPort),
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          ...process.env,
+          TANKWORLD_DATA_DIR: dataDir,
+          DATABASE_URL: '',
+          REDIS_URL: '',
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain(`127.0.0.1:${busyPort} is already in use`);
+    expect(stderr).toContain('GATEWAY_PORT');
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 });

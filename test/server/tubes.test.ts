@@ -111,7 +111,13 @@ describe('tube mover', () => {
     const moved = events.filter((e) => e.connection_id === tube);
     expect(moved.length).toBeGreaterThanOrEqual(4);
     for (const e of moved) {
-      expect(e).toMatchObject({ from_tank_id: a, to_tank_id: b, local: true, from_server_id: 'server-1' });
+      expect(e).toMatchObject({
+        from_tank_id: a,
+        to_tank_id: b,
+        local: true,
+        from_server_id: 'server-1',
+        took_ms: expect.any(Number),
+      });
       expect(sent).toContain(e.fish_uid);
     }
     expect(new Set(moved.map((e) => e.fish_uid)).size).toBe(moved.length);
@@ -180,7 +186,12 @@ describe('tube mover', () => {
     });
     const moved = events.filter((e) => e.connection_id === tube);
     for (const e of moved)
-      expect(e).toMatchObject({ local: false, from_server_id: 'server-1', to_server_id: 'server-2' });
+      expect(e).toMatchObject({
+        local: false,
+        from_server_id: 'server-1',
+        to_server_id: 'server-2',
+        took_ms: expect.any(Number),
+      });
     const logged = await stack.store.db.select().from(transfersTable);
     const mine = logged.filter((t) => t.requestedBy === `tube:${tube}` && t.status === 'committed');
     expect(mine.map((t) => t.entityUid).sort()).toEqual(

@@ -92,6 +92,7 @@ export function createTubes(options: TubesOptions): Tubes {
           from_server_id: m.fromServerId,
           to_server_id: m.toServerId,
           local: m.local,
+          took_ms: Math.round(m.tookMs * 100) / 100,
           at: new Date().toISOString(),
         })
         .catch((err) => logger.warn({ err: (err as Error).message }, 'migration event not published'));

@@ -31,6 +31,8 @@ export interface Migration {
   fromServerId: string;
   toServerId: string;
   local: boolean;
+  /** From the mover's decision to the fish landed (ms): a journalled transaction, or the 2PC. */
+  tookMs: number;
 }
 
 /** Runs the 2PC of one fish to another server's tank; true when it committed. */
@@ -178,6 +180,7 @@ export function createTubeMover({
   }
 
   async function move(src: Tank, end: TubeEnd, uid: string, bucket: TokenBucket): Promise<void> {
+    const began = now();
     const dst = host.get(end.otherTankId);
     let moved = false;
     let toServer = serverId;
@@ -215,6 +218,7 @@ export function createTubeMover({
       fromServerId: serverId,
       toServerId: toServer,
       local: dst !== undefined,
+      tookMs: now() - began,
     });
   }
 
