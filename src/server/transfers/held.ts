@@ -69,10 +69,10 @@ export function replayJournal(world: World, journal: readonly JournalStep[]): nu
     const present = fishIdOf(world, r.entityUid) !== undefined;
     if (r.role === 'source') {
       if (r.state === 'open') {
-        if (present) {
-          extractEntity(world, r.entityUid, { hold: true });
-          world.counters.transfersOut--;
-        } else world.heldSlots++;
+        // Held out, as the running tank had it: counted gone (as `holdFish` counts it), so a
+        // later put-back or commit leaves what left and what arrived balanced.
+        if (present) extractEntity(world, r.entityUid, { hold: true });
+        else world.heldSlots++;
       } else if (r.state === 'departed') {
         if (present) extractEntity(world, r.entityUid);
       } else if (r.state === 'returned' && !present) {
