@@ -35,7 +35,8 @@ export { type EnvoySidecarHandle, type EnvoySidecarOptions, startEnvoySidecar } 
 export { BinaryNotFoundError, MeshError, MeshErrorCode, StartError, WaitTimeoutError } from './errors.ts';
 export { type MeshLogger, silentLogger } from './logger.ts';
 export { type MeshApp, type MeshAppOptions, PROJECT_ROOT, startMeshApp } from './mesh-app.ts';
-export { type NativeMesh, type NativeMeshOptions, passingServerIds, startNativeMesh } from './native-mesh.ts';
+export { passingServerIds } from './mesh-ready.ts';
+export { type NativeMesh, type NativeMeshOptions, startNativeMesh } from './native-mesh.ts';
 export { type FreePortsOptions, freePort, freePorts } from './ports.ts';
 export { type PostgresHandle, type PostgresOptions, startPostgres } from './postgres.ts';
 export { consulHasLeader, envoyIsLive, postgresAnswers, redisAnswers } from './probes.ts';

@@ -4,7 +4,8 @@
  * subscribed connection can run nothing else), set up to fail fast while Redis is away, to
  * come back by themselves, and not to hold up a process that starts while Redis is away.
  */
-import { createClient, type RedisClientType } from 'redis';
+import { createClient, ErrorReply, type RedisClientType } from 'redis';
+import { clientSpan } from '../telemetry/index.ts';
 import { RealtimeUnavailableError } from './errors.ts';
 
 export type RedisClient = RedisClientType;
@@ -142,5 +143,34 @@ export async function closeRedis(client: RedisClient, timeoutMs: number): Promis
     await withTimeout(client.close(), timeoutMs, 'close timed out');
   } catch {
     client.destroy();
+  }
+}
+
+/**
+ * Runs one round trip, or rejects with `RealtimeUnavailableError` at once when the
+ * connection is down and after `timeoutMs` when Redis does not answer. The offline queue is
+ * disabled for single commands, but MULTI and pipelines ignore that flag, so the readiness
+ * check here is what keeps them from waiting out an outage. A write that timed out against a
+ * hung (not dead) Redis may still land when it wakes: harmless, as every write is a whole value
+ * with its own expiry.
+ */
+export async function runRedis<T>(
+  client: RedisClient,
+  op: string,
+  fn: () => Promise<T>,
+  timeoutMs: number,
+): Promise<T> {
+  if (!client.isReady) throw new RealtimeUnavailableError(`redis is unreachable (${op})`);
+  try {
+    // One span per operation (its commands go in one pipeline), named by what it is for.
+    return await withTimeout(
+      clientSpan('tankworld_redis', `redis ${op}`, { 'db.system': 'redis', 'db.operation': op }, fn),
+      timeoutMs,
+      `redis did not answer ${op} within ${timeoutMs} ms`,
+    );
+  } catch (err) {
+    // A reply error is a bug or a misconfigured server, not an outage: let it surface as one.
+    if (err instanceof RealtimeUnavailableError || err instanceof ErrorReply) throw err;
+    throw new RealtimeUnavailableError(`redis failed during ${op}`, { cause: err });
   }
 }

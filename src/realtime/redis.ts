@@ -12,11 +12,9 @@
  *                    because a subscribed connection can run no other command.
  */
 
-import { ErrorReply } from 'redis';
-import { clientSpan } from '../telemetry/index.ts';
 import { checkTtl, decodeAll, decodeEvent, type EncodedRecord, encodeEvent, encodeRecord } from './codec.ts';
 import { RealtimeUnavailableError } from './errors.ts';
-import { closeRedis, connectRedis, type RedisClient, withTimeout } from './redis-connection.ts';
+import { closeRedis, connectRedis, type RedisClient, runRedis } from './redis-connection.ts';
 import {
   type EventHandler,
   type ExpiryOptions,
@@ -242,29 +240,10 @@ class RedisRealtime implements Realtime {
     return replies as unknown as EncodedRecord[];
   }
 
-  /**
-   * Runs one round trip, or rejects with `RealtimeUnavailableError` at once when the
-   * connection is down and after `commandTimeoutMs` when Redis does not answer. The offline
-   * queue is disabled for single commands, but MULTI and pipelines ignore that flag, so the
-   * readiness check here is what keeps them from waiting out an outage. A write that timed out
-   * against a hung (not dead) Redis may still land when it wakes: harmless, as every write is a
-   * whole value with its own expiry.
-   */
-  async #run<T>(op: string, fn: () => Promise<T>, client = this.#client): Promise<T> {
-    if (this.#closing) throw new RealtimeUnavailableError('real-time state is closed');
-    if (!client.isReady) throw new RealtimeUnavailableError(`redis is unreachable (${op})`);
-    try {
-      // One span per operation (its commands go in one pipeline), named by what it is for.
-      return await withTimeout(
-        clientSpan('tankworld_redis', `redis ${op}`, { 'db.system': 'redis', 'db.operation': op }, fn),
-        this.#timeoutMs,
-        `redis did not answer ${op} within ${this.#timeoutMs} ms`,
-      );
-    } catch (err) {
-      // A reply error is a bug or a misconfigured server, not an outage: let it surface as one.
-      if (err instanceof RealtimeUnavailableError || err instanceof ErrorReply) throw err;
-      throw new RealtimeUnavailableError(`redis failed during ${op}`, { cause: err });
-    }
+  /** One round trip (see `runRedis`), refused once closing. */
+  #run<T>(op: string, fn: () => Promise<T>, client = this.#client): Promise<T> {
+    if (this.#closing) return Promise.reject(new RealtimeUnavailableError('real-time state is closed'));
+    return runRedis(client, op, fn, this.#timeoutMs);
   }
 
   #key(kind: 'load' | 'stats', id: string): string {
