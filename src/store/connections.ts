@@ -4,7 +4,7 @@
  * tanks; the network-wide listing shows a tube to a caller who may read both its ends (naming a
  * private tank's id to someone who may not read it would reveal that it exists).
  */
-import { and, asc, eq, exists, gt, inArray, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, eq, exists, getTableColumns, gt, inArray, or, type SQL, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Db } from './db.ts';
 import { attempt, StoreError } from './errors.ts';
@@ -13,6 +13,7 @@ import {
   type NewTankConnection,
   type TankConnection,
   tankConnectionsTable,
+  tankLocationsTable,
   tankPermissionsTable,
   tanksTable,
 } from './schema.ts';
@@ -65,6 +66,35 @@ export async function listConnectionsOfTanks(db: Db, tankIds: readonly string[])
       .from(c)
       .where(or(inArray(c.sourceTankId, ids), inArray(c.destTankId, ids)))
       .orderBy(asc(c.createdAt), asc(c.connectionId)),
+  );
+}
+
+/**
+ * Every tube with an end on a tank whose location names `serverId` (what a tank server reads
+ * every few seconds): one parameter, and each half of the union walks that server's locations
+ * into an index of the tubes, so its cost follows the server's tanks, not the fleet's tubes, and
+ * no id list is sent. Oldest first.
+ *
+ * @example
+ * ```ts
+ * const tubes = await listConnectionsOnServer(db, 'server-1');
+ * ```
+ */
+export async function listConnectionsOnServer(db: Db, serverId: string): Promise<TankConnection[]> {
+  const l = tankLocationsTable;
+  const columns = getTableColumns(c);
+  const rows = await attempt(`list connections of the tanks on ${serverId}`, () =>
+    db
+      .select(columns)
+      .from(c)
+      .innerJoin(l, eq(l.tankId, c.sourceTankId))
+      .where(eq(l.serverId, serverId))
+      .union(
+        db.select(columns).from(c).innerJoin(l, eq(l.tankId, c.destTankId)).where(eq(l.serverId, serverId)),
+      ),
+  );
+  return rows.sort(
+    (a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.connectionId < b.connectionId ? -1 : 1),
   );
 }
 

@@ -28,6 +28,7 @@ export {
   type ListConnectionsOptions,
   listConnections,
   listConnectionsOfTanks,
+  listConnectionsOnServer,
   listTankConnections,
 } from './connections.ts';
 export type { Db, Schema } from './db.ts';

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/index.ts';
+import { connectionCases } from './cases/connections.ts';
 import { serverCases } from './cases/servers.ts';
 import { snapshotCases } from './cases/snapshots.ts';
 import { tankCases } from './cases/tanks.ts';
@@ -63,6 +64,7 @@ export function storeContract(makeStore: MakeStore): void {
     });
 
     serverCases(fixture);
+    connectionCases(fixture);
     tankCases(fixture);
     snapshotCases(fixture);
     transferCases(fixture);

@@ -1,15 +1,18 @@
 /**
  * @module
- * The tubes of this server's tanks, as the database has them (`tank_connections`): read again
- * every `refreshMs` and whenever a `connection_changed` event names a tank here. Each tube end
- * becomes a mouth on its tank's edge: the ends fish may leave through are set on the world
- * (`setMouths`) at every refresh, so a tank that arrived, or a world restored since, gets them
- * back; every end (arrivals included) is listed to viewers (`tubes`).
+ * The tubes of this server's tanks, as the database has them (`tank_connections` with an end on
+ * a tank whose location names this server): read again every `refreshMs`, when a
+ * `connection_changed` event names a tank here, and when a tank is created or moved here (reads
+ * at least `minGapMs` apart, so a failover's thousands of arrivals share a few). Each tube end
+ * becomes a mouth on its tank's edge: the ends fish may leave through are set on a world
+ * (`setMouths`) when its tubes changed or the world is new here (a tank arrived, or was
+ * restored); every end (arrivals included) is listed to viewers (`tubes`).
  */
-import { type Mouth as SimMouth, setMouths } from '../../sim/index.ts';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type Mouth as SimMouth, setMouths, type World } from '../../sim/index.ts';
 import {
   type Db,
-  listConnectionsOfTanks,
+  listConnectionsOnServer,
   type Mouth,
   type TankConnection,
   type TubeDirection,
@@ -55,10 +58,17 @@ export interface TubeBook {
 }
 
 export interface TubeBookOptions {
+  /** This server: its tanks' tubes are those whose location names it. */
+  serverId: string;
   db: Db;
   host: TankHost;
   logger: Logger;
   refreshMs?: number;
+  /**
+   * Least time between two reads: events ask for one per tank created or moved here, and a
+   * failover brings thousands; they share the next read instead of queueing one each.
+   */
+  minGapMs?: number;
   /** A tank here whose tubes changed (made, cut, re-spanned) since the last read. */
   onChange?: (tankId: string) => void;
 }
@@ -90,14 +100,20 @@ function endsFrom(
       sends: r.direction === 'both',
     });
   }
+  // The ends on each tank edge, in connection id order: each gets its stretch of that edge.
+  const edges = new Map<string, string[]>();
+  for (const end of raw) {
+    const key = `${end.tankId} ${end.mouth}`;
+    const ids = edges.get(key);
+    if (ids) ids.push(end.connectionId);
+    else edges.set(key, [end.connectionId]);
+  }
+  for (const ids of edges.values()) ids.sort();
   const byTank = new Map<string, TubeEnd[]>();
   for (const end of raw) {
     const dims = size(end.tankId);
     if (!dims) continue;
-    const sameEdge = raw
-      .filter((e) => e.tankId === end.tankId && e.mouth === end.mouth)
-      .map((e) => e.connectionId)
-      .sort();
+    const sameEdge = edges.get(`${end.tankId} ${end.mouth}`)!;
     const length = end.mouth === 'left' || end.mouth === 'right' ? dims.height : dims.width;
     const list = byTank.get(end.tankId) ?? [];
     list.push({ ...end, span: spanOf(length, sameEdge.indexOf(end.connectionId), sameEdge.length) });
@@ -109,48 +125,56 @@ function endsFrom(
 /**
  * @example
  * ```ts
- * const book = createTubeBook({ db, host, logger });
+ * const book = createTubeBook({ serverId, db, host, logger });
  * book.start();
  * realtime.subscribe((e) => { if (e.type === 'connection_changed') void book.refresh(); });
  * ```
  */
 export function createTubeBook({
+  serverId,
   db,
   host,
   logger,
   refreshMs = 2000,
+  minGapMs = 250,
   onChange = () => {},
 }: TubeBookOptions): TubeBook {
   let ends = new Map<string, TubeEnd[]>();
+  /** Each tank's ends as text: what tells a change between two reads. */
+  let signatures = new Map<string, string>();
+  /** The signature each world's mouths were set from; a world restored or adopted since has none. */
+  const applied = new WeakMap<World, string>();
+  let lastRead = Number.NEGATIVE_INFINITY;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let again = false;
 
+  /** Sets the mouths of each world whose tubes changed, or that is new here (cheap otherwise). */
   function apply(): void {
     for (const tank of host.list()) {
+      const signature = signatures.get(tank.id) ?? '';
+      if ((applied.get(tank.world) ?? '') === signature) continue;
       const mouths: SimMouth[] = (ends.get(tank.id) ?? [])
         .filter((e) => e.sends)
         .map((e) => ({ id: e.connectionId, edge: e.mouth, from: e.span[0], to: e.span[1] }));
       setMouths(tank.world, mouths);
+      applied.set(tank.world, signature);
     }
   }
 
   async function readOnce(): Promise<void> {
-    const tanks = host.list();
-    const rows = await listConnectionsOfTanks(
-      db,
-      tanks.map((t) => t.id),
-    );
-    const before = ends;
+    lastRead = performance.now();
+    const rows = await listConnectionsOnServer(db, serverId);
+    const before = signatures;
     ends = endsFrom(rows, (id) => {
       const w = host.get(id)?.world;
       return w && { width: w.width, height: w.height };
     });
+    signatures = new Map([...ends].map(([id, list]) => [id, JSON.stringify(list)]));
     apply();
     // Viewers hear of a tube made or cut while they watch, not only in their `hello`.
-    for (const tank of tanks) {
-      if (JSON.stringify(before.get(tank.id) ?? []) !== JSON.stringify(ends.get(tank.id) ?? []))
-        onChange(tank.id);
+    for (const id of new Set([...before.keys(), ...signatures.keys()])) {
+      if (before.get(id) !== signatures.get(id) && host.get(id)) onChange(id);
     }
   }
 
@@ -164,6 +188,8 @@ export function createTubeBook({
       try {
         do {
           again = false;
+          const wait = lastRead + minGapMs - performance.now();
+          if (wait > 0) await delay(wait);
           await readOnce();
         } while (again);
       } finally {

@@ -55,6 +55,7 @@ export interface TubesOptions {
 export function createTubes(options: TubesOptions): Tubes {
   const { serverId, db, host, realtime, logger, tell } = options;
   const book = createTubeBook({
+    serverId,
     db,
     host,
     logger,
@@ -137,8 +138,11 @@ export function createTubes(options: TubesOptions): Tubes {
           });
         }
         arrived(event);
-      } else if (event.type === 'tank_created' || event.type === 'tank_moved') {
-        // A tank new here, or one at the other end of a tube here, may change the mouths.
+      } else if (
+        (event.type === 'tank_created' && event.server_id === serverId) ||
+        (event.type === 'tank_moved' && event.to === serverId)
+      ) {
+        // A tank new here may bring tubes (its mouths); one elsewhere changes none here.
         book.refresh().catch(() => undefined);
       }
     },
