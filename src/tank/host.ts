@@ -2,8 +2,8 @@
  * @module
  * TankHost: every tank of one server process on ONE fixed-step scheduler. One timer drives all
  * tanks (a timer per tank costs more than the tanks at 1000 tanks), steps are bounded when the
- * process falls behind (it reports `ticks_behind` instead of spiralling), paused tanks are
- * skipped, and a tank whose step throws is stopped and reported without touching the others.
+ * process falls behind (it reports `ticks_behind` instead of spiralling), paused tanks cost
+ * nothing per tick (the host steps the set of ticking tanks each tank keeps it told of), and a tank whose step throws is stopped and reported without touching the others.
  * Broadcasts run at their own rate, separate from the tick (Colyseus keeps the same split).
  */
 import type { Tank } from './tank.ts';
@@ -83,6 +83,10 @@ export function createTankHost({
   onDepartures = () => {},
 }: TankHostOptions = {}): TankHost {
   const tanks = new Map<string, Tank>();
+  /** The tanks to step (running, not frozen), kept by each tank's `onTicking`. */
+  const ticking = new Set<Tank>();
+  /** `ticking` as an array for the next tick; rebuilt after a change. */
+  let order: Tank[] | undefined;
   const tickMs = 1000 / tickHz;
   const ticksPerBroadcast = Math.max(1, Math.round(tickHz / broadcastHz));
   let timer: NodeJS.Timeout | undefined;
@@ -93,6 +97,20 @@ export function createTankHost({
   let running = false;
   let busy: Promise<void> | undefined;
   let tickMsAvg = 0;
+
+  /** Steps `tank` from the next tick on when it ticks and is hosted here, else not. */
+  function track(tank: Tank): void {
+    const wanted = tank.ticking && tanks.get(tank.id) === tank;
+    if (wanted === ticking.has(tank)) return;
+    if (wanted) ticking.add(tank);
+    else ticking.delete(tank);
+    order = undefined;
+  }
+
+  function forget(tank: Tank): void {
+    tank.onTicking(undefined);
+    if (ticking.delete(tank)) order = undefined;
+  }
 
   function stepTank(tank: Tank, steps: number, broadcastDue: boolean): void {
     // A frozen tank is being moved: its saved snapshot must stay its whole state.
@@ -122,7 +140,8 @@ export function createTankHost({
     const broadcastDue =
       Math.floor(ticksDone / ticksPerBroadcast) !== Math.floor((ticksDone + steps) / ticksPerBroadcast);
     let sliceStart = began;
-    for (const tank of [...tanks.values()]) {
+    order ??= [...ticking];
+    for (const tank of order) {
       stepTank(tank, steps, broadcastDue);
       if (now() - sliceStart > sliceMs) {
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -179,11 +198,16 @@ export function createTankHost({
 
   return {
     add(tank) {
+      const previous = tanks.get(tank.id);
+      if (previous && previous !== tank) forget(previous);
       tanks.set(tank.id, tank);
+      tank.onTicking(track);
+      track(tank);
     },
     remove(tankId) {
       const tank = tanks.get(tankId);
       tanks.delete(tankId);
+      if (tank) forget(tank);
       return tank;
     },
     get: (tankId) => tanks.get(tankId),
@@ -217,7 +241,8 @@ export function createTankHost({
     runTicks(ticks) {
       for (let i = 0; i < ticks; i++) {
         const broadcastDue = (ticksDone + 1) % ticksPerBroadcast === 0;
-        for (const tank of tanks.values()) stepTank(tank, 1, broadcastDue);
+        order ??= [...ticking];
+        for (const tank of order) stepTank(tank, 1, broadcastDue);
         ticksDone++;
       }
     },

@@ -61,6 +61,13 @@ export interface Tank {
    * command changes it, so the snapshot the move saves is the whole state it hands over.
    */
   readonly frozen: boolean;
+  /** Whether the host steps it: running and not frozen. */
+  readonly ticking: boolean;
+  /**
+   * Tells `listener` (the host's: one at a time) each time `ticking` may have changed, so a
+   * host of thousands of paused tanks steps only the running ones.
+   */
+  onTicking(listener: ((tank: Tank) => void) | undefined): void;
   step(): void;
   broadcast(): void;
   pause(): void;
@@ -139,6 +146,7 @@ export function createTank({
   let savedFrame = -1;
   let touched = false;
   let frozen = false;
+  let tickingListener: ((tank: Tank) => void) | undefined;
 
   function frameFrom(encoded: EncodedFrame): BroadcastFrame {
     let json: string | undefined;
@@ -168,7 +176,7 @@ export function createTank({
     }
   }
 
-  return {
+  const tank: Tank = {
     id,
     get world() {
       return world;
@@ -191,25 +199,36 @@ export function createTank({
     get frozen() {
       return frozen;
     },
+    get ticking() {
+      return status === TankStatus.running && !frozen;
+    },
+    onTicking(listener) {
+      tickingListener = listener;
+    },
     step() {
       step(world);
     },
     broadcast,
     pause() {
       if (status === TankStatus.running) status = TankStatus.paused;
+      tickingListener?.(tank);
     },
     resume() {
       if (status === TankStatus.paused) status = TankStatus.running;
+      tickingListener?.(tank);
     },
     fail(err) {
       status = TankStatus.failed;
       error = err instanceof Error ? err.message : String(err);
+      tickingListener?.(tank);
     },
     freeze() {
       frozen = true;
+      tickingListener?.(tank);
     },
     thaw() {
       frozen = false;
+      tickingListener?.(tank);
     },
     touch() {
       touched = true;
@@ -247,6 +266,7 @@ export function createTank({
       status = pause ? TankStatus.paused : TankStatus.running;
       error = null;
       touched = true;
+      tickingListener?.(tank);
       broadcast();
     },
     markSaved(frame) {
@@ -261,4 +281,5 @@ export function createTank({
       };
     },
   };
+  return tank;
 }

@@ -112,6 +112,36 @@ describe('TankHost', () => {
     expect(b.world.frame).toBe(15);
   });
 
+  it('should step a tank only while it ticks here: not frozen, not removed, not replaced by another under its id', async () => {
+    const h = makeHost();
+    const a = tank('a');
+    const b = tank('b');
+    const c = tank('c');
+    h.add(a);
+    h.add(b);
+    h.add(c);
+    start(h);
+    a.freeze();
+    h.remove('b');
+    const c2 = tank('c');
+    h.add(c2); // the same id, another tank (a restore): the first one is not stepped any more
+    await run(500);
+    expect([a.world.frame, b.world.frame, c.world.frame, c2.world.frame]).toEqual([0, 0, 0, 15]);
+    a.thaw();
+    b.resume(); // not hosted: resuming it does not bring it back
+    c.pause();
+    c.resume();
+    await run(500);
+    expect([a.world.frame, b.world.frame, c.world.frame, c2.world.frame]).toEqual([15, 0, 0, 30]);
+    // A paused tank whose world is replaced running (an adopt, a restore) is stepped again.
+    c2.pause();
+    await run(200);
+    c2.replaceWorld(createWorld({ seed: 3, uidPrefix: 'r', initialFish: 1 }), { paused: false });
+    await run(500);
+    expect(c2.world.frame).toBe(15);
+    expect(h.load()).toMatchObject({ tank_count: 2, running: 2 });
+  });
+
   it('should stop a tank whose step throws, report it once, and keep stepping the others', async () => {
     const h = makeHost();
     const good = tank('good');
