@@ -69,10 +69,10 @@ export function replayJournal(world: World, journal: readonly JournalStep[]): nu
     const present = fishIdOf(world, r.entityUid) !== undefined;
     if (r.role === 'source') {
       if (r.state === 'open') {
-        if (present) {
-          extractEntity(world, r.entityUid, { hold: true });
-          world.counters.transfersOut--;
-        } else world.heldSlots++;
+        // Counted as gone, as the running tank counted it when it held the fish (an abort
+        // counts it back in): the tank's counters add up to its fish after a restart too.
+        if (present) extractEntity(world, r.entityUid, { hold: true });
+        else world.heldSlots++;
       } else if (r.state === 'departed') {
         if (present) extractEntity(world, r.entityUid);
       } else if (r.state === 'returned' && !present) {
