@@ -3,7 +3,8 @@
  * A restart replays a tank's transfer journal onto its newest snapshot (`replayJournal`): the
  * world it gives must count its fish's comings and goings as the running tank did, so that a
  * tank's counters add up to its fish (births − deaths + arrivals − departures) after a kill as
- * before it. Pure: worlds and journal entries in memory, no server.
+ * before it; and a world the replay filled (fish that had died are back) must still take the
+ * arrival whose room was held before the kill. Pure: worlds and journal entries in memory.
  */
 import { describe, expect, it } from 'vitest';
 import { heldPayload, type JournalStep, replayJournal } from '../../src/server/transfers/held.ts';
@@ -100,5 +101,36 @@ describe('journal replay and the counters', () => {
     expect(snapshot.fish.uid.slice(0, snapshot.fish.count).sort()).toEqual(
       live.fish.uid.slice(0, live.fish.count).sort(),
     );
+  });
+
+  it('should still take the arrival whose room was held when the replay filled the tank', () => {
+    // maxFish 5: four fish and a slot held for an arrival (prepared before the kill).
+    const live = createWorld({ seed: 9, uidPrefix: 'rf', initialFish: 0, maxFish: 5 });
+    for (let n = 0; n < 4; n++) insertEntity(live, spawnPayload(live), {});
+    const snapshot = copy(live);
+    // After the snapshot a fish dies and an arrival takes its room.
+    extractEntity(live, live.fish.uid[0]!);
+    const arrived = spawnPayload(live);
+    insertEntity(live, arrived, {});
+    const coming = spawnPayload(live);
+    const { uid } = coming as { uid: string };
+    // The kill: the dead fish is back, the arrival replayed, the held room too.
+    replayJournal(snapshot, [
+      {
+        role: 'dest',
+        state: 'arrived',
+        entityUid: (arrived as { uid: string }).uid,
+        payload: arrived,
+        seq: 1,
+      },
+      { role: 'dest', state: 'open', entityUid: uid, payload: coming, seq: 2 },
+    ]);
+    expect(snapshot.fish.count).toBe(5);
+    expect(snapshot.heldSlots).toBe(1);
+    // The commit after the restart: the held room is the fish's, full tank or not.
+    insertEntity(snapshot, coming, { held: true });
+    expect(fishIdOf(snapshot, uid)).toBeDefined();
+    expect(snapshot.heldSlots).toBe(0);
+    expect(snapshot.fish.count).toBe(6);
   });
 });
