@@ -5,7 +5,7 @@
  * snapshot restore; problem+json for a bad query, an unknown tank, no token.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { step } from '../../src/sim/index.ts';
+import { spawnFish, step } from '../../src/sim/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
 import { startTestServer, type TestServer } from './fixture.ts';
 
@@ -76,6 +76,25 @@ describe('GET /api/tanks/{id}/deaths', () => {
     expect((await deathsOf(id, '?cause=old_age')).count).toBe(0);
     expect((await deathsOf(id, `?cause=starvation&since_frame=${frame}`)).count).toBe(3);
     expect((await deathsOf(id, `?since_frame=${frame + 1}`)).deaths).toEqual([]);
+  });
+
+  it('should keep the newest 128 and say from which frame on it misses none', async () => {
+    const id = await pausedTank(0);
+    const tank = t.server.host.get(id)!;
+    const died: string[] = [];
+    for (let round = 0; round < 13; round++) {
+      for (let n = 0; n < 10; n++) spawnFish(tank.world, {});
+      died.push(...starve(id, 10).uids);
+    }
+    const listed = await deathsOf(id);
+    expect(listed).toMatchObject({ total: 130, count: 128, capacity: 128 });
+    const uids = new Set(listed.deaths.map((d) => d.uid));
+    expect(uids.size).toBe(128);
+    // All but two of the first round's (one frame: their order within it is the sim's).
+    expect(died.slice(10).filter((uid) => !uids.has(uid))).toEqual([]);
+    expect(died.slice(0, 10).filter((uid) => uids.has(uid))).toHaveLength(8);
+    // The two oldest gave way; others of the oldest kept death's frame may have too.
+    expect(listed.complete_since_frame).toBe(listed.deaths[0]!.frame + 1);
   });
 
   it('should roll the record back with the fish when the tank is restored from a snapshot', async () => {
