@@ -99,6 +99,12 @@ const FORWARDED: Array<{ method: 'get' | 'post'; path: string; needed: Permissio
     summary: 'One fish as a migrating fish (v1)',
   },
   { method: 'get', path: '/api/tanks/{id}/stats', needed: 'read', summary: "The tank's statistics" },
+  {
+    method: 'get',
+    path: '/api/tanks/{id}/deaths',
+    needed: 'read',
+    summary: "The tank's recent deaths by uid",
+  },
   { method: 'get', path: '/api/tanks/{id}/snapshots', needed: 'read', summary: "The tank's snapshots" },
   { method: 'post', path: '/api/tanks/{id}/pause', needed: 'write', summary: 'Pause the tank' },
   { method: 'post', path: '/api/tanks/{id}/resume', needed: 'write', summary: 'Resume the tank' },

@@ -14,6 +14,7 @@ import { forwardedByGateway } from './forwarded.ts';
 import { refuseMisdirected } from './misdirected.ts';
 import { SERVER_VERSION, type TankServerOptions } from './options.ts';
 import type { ServerParts } from './parts.ts';
+import { registerDeathsRoute } from './routes-deaths.ts';
 import { registerEntityRoutes } from './routes-entities.ts';
 import { registerFishRoutes } from './routes-fish.ts';
 import { registerInternalRoutes } from './routes-internal.ts';
@@ -79,6 +80,7 @@ export function createServerApp({
   );
   registerTankRoutes(app, ctx);
   registerEntityRoutes(app, ctx);
+  registerDeathsRoute(app, ctx);
   registerFishRoutes(app, ctx);
   registerSnapshotRoutes(app, ctx);
   registerInternalRoutes(app, ctx, internalVerifier);

@@ -30,7 +30,10 @@ export interface SnapshotterOptions {
 
 export interface Snapshotter {
   start(): void;
-  /** Saves the given tanks (default: every changed tank) now; resolves when written. */
+  /**
+   * Saves the given tanks (after the transfer steps on them end) or else every changed tank
+   * (those inside a step wait for the next batch); resolves when written.
+   */
   flush(options?: { all?: boolean; tanks?: Tank[] }): Promise<number>;
   /**
    * Runs `job` while no batch and no other `exclusive` job holds any of `tankIds`: it waits for
@@ -75,6 +78,28 @@ export function createSnapshotter({
   const queued = new Map<string, Promise<void>>();
   /** The batch being encoded and written, and the tanks it may hold. */
   let writing: { tanks: Set<string>; done: Promise<void> } | undefined;
+
+  /**
+   * Saves tanks a caller named (`flush({ tanks })`: a snapshot asked for now), taking its turn
+   * in their queue of transfer steps like a step would: it waits for the steps queued before it,
+   * and those queued after wait for it. A tank with fish going through its tubes is inside a step
+   * much of the time, and a snapshot asked for now must be taken, not left out.
+   */
+  async function saveNamed(named: Tank[]): Promise<number> {
+    const ids = named.map((t) => t.id);
+    const before = ids.map((id) => queued.get(id));
+    let leave = () => {};
+    const mine = new Promise<void>((resolve) => (leave = resolve));
+    for (const id of ids) queued.set(id, mine);
+    try {
+      await Promise.all(before);
+      // In the same turn: `save` sees none of them busy and marks them as being written.
+      return await save(named);
+    } finally {
+      for (const id of ids) if (queued.get(id) === mine) queued.delete(id);
+      leave();
+    }
+  }
 
   async function save(all: Tank[]): Promise<number> {
     const tanks = all.filter((t) => !busy.has(t.id));
@@ -124,7 +149,9 @@ export function createSnapshotter({
   function flush({ all = false, tanks }: { all?: boolean; tanks?: Tank[] } = {}): Promise<number> {
     // One batch at a time: a flush queued behind another picks its tanks when its turn comes,
     // so it writes only what is still dirty then.
-    const result = chain.then(() => save(tanks ?? host.list().filter((t) => all || t.dirty)));
+    const result = chain.then(() =>
+      tanks ? saveNamed(tanks) : save(host.list().filter((t) => all || t.dirty)),
+    );
     chain = result.catch(() => 0);
     return result;
   }

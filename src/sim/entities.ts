@@ -41,10 +41,9 @@ export function position(world: World, { x, y }: Position): Position {
   };
 }
 
-/** Throws `tank_full` unless a fish fits (see `World.heldSlots`). */
-export function ensureRoom(world: World, { held = false }: { held?: boolean } = {}): void {
-  // A fish taking a held slot counts only the fish present; everyone else also counts the holds.
-  if (world.fish.count + (held ? 0 : world.heldSlots) >= world.maxFish) {
+/** Throws `tank_full` unless a fish fits, counting the slots held for others (see `World.heldSlots`). */
+export function ensureRoom(world: World): void {
+  if (world.fish.count + world.heldSlots >= world.maxFish) {
     throw new SimError('tank_full', `the tank holds its maximum of ${world.maxFish} fish`);
   }
 }
@@ -174,7 +173,12 @@ export function insertEntity(
 ): EntityRef {
   const p = validateFishPayload(payload);
   const pos = position(world, at);
-  if (!overfill) ensureRoom(world, { held: held && world.heldSlots > 0 });
+  // A fish taking a held slot needs no more room: the slot is its room, held while the tank had
+  // it. A restart's journal replay or an admin's restore may since have brought back fish that
+  // had died, putting the tank at or over maxFish; counting those, a paused tank refused a
+  // committed arrival (or an aborted fish coming home) on every retry, and the transfer never
+  // ended. Only the store's headroom bounds it then.
+  if (!overfill && !(held && world.heldSlots > 0)) ensureRoom(world);
   else if (world.fish.count >= world.fish.capacity)
     throw new SimError('tank_full', `the tank holds ${world.fish.count} fish, all it has room for`);
   if (indexOfUid(world.fish, p.uid) >= 0) {

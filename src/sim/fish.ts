@@ -31,6 +31,7 @@ import { removeFishAt } from './fish-store.ts';
 import { removeFood } from './food.ts';
 import { GENE } from './genome.ts';
 import { GROWTH_STEP, growFish } from './growth.ts';
+import { recordDeath } from './obituaries.ts';
 import { deliver, maybeBud } from './reproduction.ts';
 import { random, randomInt } from './rng.ts';
 import type { World } from './world.ts';
@@ -218,6 +219,7 @@ function bite(world: World, i: number, k: number): void {
 function die(world: World, i: number, cause: DeathCause): void {
   const f = world.fish;
   world.counters.deaths[cause]++;
+  recordDeath(world.obituaries, f.uid[i], cause, world.frame);
   world.events.deaths.push({
     id: f.id[i],
     uid: f.uid[i],

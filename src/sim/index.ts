@@ -63,6 +63,12 @@ export {
   setMouths,
 } from './mouths.ts';
 export {
+  listObituaries,
+  OBITUARY_CAPACITY,
+  type Obituary,
+  type ObituarySnapshot,
+} from './obituaries.ts';
+export {
   type FishPayload,
   PAYLOAD_LIMITS,
   POKER_EFFECT_NAMES,

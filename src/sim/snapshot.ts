@@ -12,6 +12,7 @@ import { SimError } from './errors.ts';
 import { type Counters, createCounters } from './events.ts';
 import { addFishSlot } from './fish-store.ts';
 import { addFoodSlot, FOOD_TYPE_NAMES, type FoodType, type FoodTypeName } from './food-store.ts';
+import { type ObituarySnapshot, restoreObituaries, serializeObituaries } from './obituaries.ts';
 import { type FishPayload, readFish, validateFishPayload, writeFish } from './payload.ts';
 import { PLANT_GENE_RANGES, spotX, spotY } from './plants.ts';
 import { rngFromState, rngState } from './rng.ts';
@@ -64,6 +65,11 @@ export interface WorldSnapshot {
   plants: PlantSnapshot[];
   crab: Crab;
   counters: Counters;
+  /**
+   * The most recent deaths, oldest first (`obituaries.ts`). Absent in snapshots from before it
+   * was kept: those restore with an empty record (the version stays 1, as for lineages).
+   */
+  deaths?: ObituarySnapshot[];
 }
 
 /**
@@ -126,6 +132,7 @@ export function serialize(world: World): WorldSnapshot {
     plants,
     crab: { ...world.crab },
     counters: structuredClone(world.counters),
+    deaths: serializeObituaries(world.obituaries, world.uidPrefix),
   };
 }
 
@@ -158,6 +165,7 @@ export function restore(snapshot: unknown): World {
   restorePlants(world, c.arr(s.plants, 'plants'));
   restoreFood(world, c.arr(s.food, 'food'));
   restoreCounters(world.counters, c.obj(s.counters, 'counters'));
+  restoreObituaries(world.obituaries, s.deaths, world.uidPrefix, world.frame);
   updateDay(world.day, world.frame);
   return world;
 }

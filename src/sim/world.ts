@@ -12,6 +12,7 @@ import { createFishStore, type FishStore } from './fish-store.ts';
 import { createFoodStore, type FoodStore } from './food-store.ts';
 import type { FrameView } from './frame-view-fields.ts';
 import { createGrid, type Grid } from './grid.ts';
+import { createObituaries, type Obituaries } from './obituaries.ts';
 import { createPlantStore, type PlantStore } from './plant-store.ts';
 import { createPokerScratch, type PokerScratch } from './poker-scratch.ts';
 import type { Rng } from './rng.ts';
@@ -61,6 +62,8 @@ export interface World {
   readonly crab: Crab;
   readonly grid: Grid;
   readonly counters: Counters;
+  /** The most recent deaths by uid (`obituaries.ts`); saved in snapshots, rolled back with them. */
+  readonly obituaries: Obituaries;
   readonly events: StepEvents;
   readonly poker: PokerScratch;
   /** Tube mouths the server opened (`mouths.ts`); not part of a snapshot. */
@@ -117,6 +120,7 @@ export function emptyWorld(o: Required<CreateWorldOptions>, rng: Rng, crab: Crab
       capacity: o.maxFish + FISH_HEADROOM,
     }),
     counters: createCounters(),
+    obituaries: createObituaries(),
     events: createEvents(),
     poker: createPokerScratch(),
     mouths: [],

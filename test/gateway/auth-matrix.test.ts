@@ -76,6 +76,7 @@ const ROUTES: Record<string, RouteCase> = {
   // Names no tank: it counts only the tanks the caller may read (lineage.test.ts).
   'GET /api/lineages/{lineage_id}': { guest: true, params: () => ({ lineage_id: 'nobody.1' }) },
   'GET /api/tanks/{id}/stats': { needed: 'read', guest: true },
+  'GET /api/tanks/{id}/deaths': { needed: 'read', guest: true },
   'GET /api/tanks/{id}/snapshots': { needed: 'read', guest: true },
   'POST /api/tanks/{id}/pause': { needed: 'write' },
   'POST /api/tanks/{id}/resume': { needed: 'write' },

@@ -365,6 +365,7 @@ describe('tank server REST', () => {
       'POST /api/tanks/{id}/fish',
       'POST /api/tanks/{id}/food',
       'GET /api/tanks/{id}/stats',
+      'GET /api/tanks/{id}/deaths',
       'GET /api/tanks/{id}/snapshots',
       'POST /api/tanks/{id}/snapshots',
       'POST /api/tanks/{id}/snapshots/{snapshot_id}/restore',

@@ -5,7 +5,9 @@
  * touches is not written again, and one change to it (a spawn) is written once.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createSnapshotter } from '../../src/server/snapshotter.ts';
 import { listSnapshots } from '../../src/store/index.ts';
+import { createLogger } from '../../src/telemetry/index.ts';
 import { useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { startTestServer, type TestServer } from './fixture.ts';
 
@@ -70,5 +72,40 @@ describe('the periodic snapshotter', () => {
     const after = await snapshots(paused);
     expect(after.length).toBe(settled + 1);
     expect(after[0]!.frame).toBe(after[1]!.frame);
+  });
+
+  it('should take a snapshot asked for now after the transfer step under way on the tank, not leave the tank out', async () => {
+    const id = await create('Busy');
+    const tank = t.server.host.get(id)!;
+    // A second snapshotter of the same server over the same tanks: its own queue of steps.
+    const snapshotter = createSnapshotter({
+      serverId: 'server-test',
+      host: t.server.host,
+      db: t.store.db,
+      logger: createLogger({ level: 'silent' }),
+      onFenced: () => {},
+    });
+    let endStep = () => {};
+    const stepping = new Promise<void>((resolve) => (endStep = resolve));
+    const order: string[] = [];
+    const step = snapshotter.exclusive([id], async () => {
+      await stepping;
+      order.push('step');
+    });
+    const before = (await snapshots(id)).length;
+    const taken = snapshotter.flush({ tanks: [tank] }).then((n) => {
+      order.push('snapshot');
+      return n;
+    });
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(order).toEqual([]);
+    // The snapshot has taken its turn in the tank's queue: a step asked for now waits for it.
+    const later = snapshotter.exclusive([id], async () => (await snapshots(id)).length);
+    endStep();
+    expect(await taken).toBe(1);
+    await step;
+    expect(order).toEqual(['step', 'snapshot']);
+    // Written before the later step began (the server's own batches may add more meanwhile).
+    expect(await later).toBeGreaterThanOrEqual(before + 1);
   });
 });

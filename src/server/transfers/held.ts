@@ -69,8 +69,8 @@ export function replayJournal(world: World, journal: readonly JournalStep[]): nu
     const present = fishIdOf(world, r.entityUid) !== undefined;
     if (r.role === 'source') {
       if (r.state === 'open') {
-        // Held out, as the running tank had it: counted gone (as `holdFish` counts it), so a
-        // later put-back or commit leaves what left and what arrived balanced.
+        // Counted as gone, as the running tank counted it when it held the fish (an abort
+        // counts it back in): the tank's counters add up to its fish after a restart too.
         if (present) extractEntity(world, r.entityUid, { hold: true });
         else world.heldSlots++;
       } else if (r.state === 'departed') {

@@ -1,0 +1,150 @@
+/**
+ * @module
+ * A transfer held room in a tank, then the tank was put back to an older snapshot where fish
+ * that had died since are alive again, so it is at its maxFish (or over) with the room still
+ * held. A restart does the same (its journal replay keeps arrivals, undoes deaths); an admin's
+ * restore is the in-process way to get there. The held room is the fish's: the commit's arrival,
+ * or the abort's fish coming home, must still go in. Before, both were refused as `tank_full`
+ * on every retry and, in a paused tank (nothing dies), the transfer never ended — the tube
+ * soak's "transfers still in flight after 60 s".
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { extractEntity } from '../../src/sim/index.ts';
+import {
+  createTransfer,
+  getReservation,
+  getTransfer,
+  listUnfinishedTransfers,
+} from '../../src/store/index.ts';
+import { useCleanup, useDatabase } from '../support/index.ts';
+import { type Rig, startRig } from './fixture.ts';
+
+const cleanup = useCleanup();
+let rig: Rig;
+const armed = new Set<string>();
+
+beforeAll(async () => {
+  const db = await useDatabase({ cleanup });
+  rig = await startRig({
+    cleanup,
+    databaseUrl: db.url,
+    crash: (point) => {
+      if (armed.delete(point)) throw new Error(`coordinator died at ${point}`);
+    },
+  });
+  // Snapshots only when the test takes them.
+  await rig.startServer('server-1', { snapshotIntervalMs: 600_000 });
+  await rig.startServer('server-2', { snapshotIntervalMs: 600_000 });
+});
+
+const serverOf = (tankId: string) => [...rig.servers.values()].find((s) => s.host.get(tankId))!;
+const worldOf = (tankId: string) => serverOf(tankId).host.get(tankId)!.world;
+
+function submit(source: string, dest: string, entityId: number) {
+  return rig.coordinator.submit({
+    request: { source_tank_id: source, dest_tank_id: dest, entity_id: entityId, entity_type: 'fish' },
+    key: undefined,
+    requestedBy: 'alice',
+    sourceServer: serverOf(source).serverId,
+    destServer: serverOf(dest).serverId,
+  });
+}
+
+async function call(tankId: string, path: string): Promise<Response> {
+  const server = serverOf(tankId);
+  return server.fetch(
+    new Request(`${server.url}/api/tanks/${tankId}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${rig.token}` },
+    }),
+  );
+}
+
+async function takeSnapshot(tankId: string): Promise<string> {
+  const res = await call(tankId, '/snapshots');
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { snapshot_id: string }).snapshot_id;
+}
+
+async function restore(tankId: string, snapshotId: string): Promise<void> {
+  const res = await call(tankId, `/snapshots/${snapshotId}/restore`);
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+/** A fish of the tank dies (after the snapshot: the restore brings it back). */
+const die = (tankId: string, uid: string) => extractEntity(worldOf(tankId), uid);
+
+async function expectExactlyOnce(): Promise<void> {
+  const report = await rig.audit();
+  expect(report.duplicated).toEqual([]);
+  expect(report.ok).toBe(true);
+}
+
+describe('a transfer whose held room is all the tank has left after a restore', () => {
+  it('should commit the arrival into a tank the restore filled to its maxFish', async () => {
+    const c = await rig.createTank('server-1', { fish: 3 });
+    const d = await rig.createTank('server-2', { fish: 3, maxFish: 4 });
+    const snapshot = await takeSnapshot(d);
+    // A fish of d dies and an arrival takes its room.
+    die(d, rig.uids(d)[0]!);
+    expect((await submit(c, d, rig.ids(c)[0]!)).status).toBe(200);
+    // A second arrival prepared (its room held: 3 fish + 1 = maxFish), its coordinator gone.
+    const uid = rig.uids(c)[0]!;
+    armed.add('after_prepare');
+    await expect(submit(c, d, rig.ids(c)[0]!)).rejects.toThrow(/after_prepare/);
+    const [pending] = (await listUnfinishedTransfers(rig.store.db)).filter((t) => t.destTankId === d);
+    expect(pending?.status).toBe('prepared');
+
+    await restore(d, snapshot);
+    // The dead fish is back and the first arrival kept: full, with the room still held.
+    expect(rig.uids(d)).toHaveLength(4);
+    expect(worldOf(d).heldSlots).toBe(1);
+
+    await rig.recovery.pass({ all: true });
+    expect((await getTransfer(rig.store.db, pending!.transferId))?.transfer.status).toBe('committed');
+    expect(rig.uids(d)).toContain(uid);
+    expect(rig.uids(c)).not.toContain(uid);
+    expect(worldOf(d).heldSlots).toBe(0);
+    await expectExactlyOnce();
+  });
+
+  it('should put a held fish back when the transfer aborts into a tank the restore filled', async () => {
+    const c = await rig.createTank('server-1', { fish: 3, maxFish: 4 });
+    const d = await rig.createTank('server-2', { fish: 4 });
+    const snapshot = await takeSnapshot(c);
+    const [held, ...others] = rig.uids(c) as [string, ...string[]];
+    const entityId = rig.ids(c)[0]!;
+    // The coordinator died right after the source held the fish: it will presume abort.
+    const { transfer } = await createTransfer(rig.store.db, {
+      idempotencyKey: `overfull-held-${c}`,
+      requestedBy: 'alice',
+      requestHash: 'z',
+      sourceTankId: c,
+      destTankId: d,
+      sourceServer: 'server-1',
+      destServer: 'server-2',
+      entityId,
+    });
+    await rig.participants.prepareSource('server-1', transfer.transferId, {
+      tank_id: c,
+      entity_id: entityId,
+    });
+    // Both other fish die; two arrivals take their room.
+    for (const uid of others) die(c, uid);
+    for (let n = 0; n < 2; n++) expect((await submit(d, c, rig.ids(d)[0]!)).status).toBe(200);
+
+    await restore(c, snapshot);
+    // The dead are back, the arrivals kept, the held fish still out: full, its slot held.
+    expect(rig.uids(c)).toHaveLength(4);
+    expect(rig.uids(c)).not.toContain(held);
+    expect(worldOf(c).heldSlots).toBe(1);
+
+    await rig.recovery.pass({ all: true });
+    expect((await getTransfer(rig.store.db, transfer.transferId))?.transfer.status).toBe('aborted');
+    const source = await getReservation(rig.store.db, { transferId: transfer.transferId, role: 'source' });
+    expect(source?.state).toBe('returned');
+    expect(rig.uids(c)).toContain(held);
+    expect(worldOf(c).heldSlots).toBe(0);
+    await expectExactlyOnce();
+  });
+});
