@@ -24,16 +24,8 @@ function request(source: string, dest: string, entityId: number) {
   return { source_tank_id: source, dest_tank_id: dest, entity_id: entityId, entity_type: 'fish' as const };
 }
 
-async function submit(source: string, dest: string, entityId: number, key?: string) {
-  const servers = (id: string) => [...rig.servers.values()].find((s) => s.host.get(id))!.serverId;
-  return rig.coordinator.submit({
-    request: request(source, dest, entityId),
-    key,
-    requestedBy: 'alice',
-    sourceServer: servers(source),
-    destServer: servers(dest),
-  });
-}
+const submit = (source: string, dest: string, entityId: number, key?: string) =>
+  rig.submit(source, dest, entityId, key);
 
 describe('transfers in process', () => {
   it('should move a fish across servers with its uid and log every step', async () => {

@@ -40,6 +40,16 @@ export interface Rig {
   /** Local ids of the fish in a tank. */
   ids(tankId: string): number[];
   audit(): ReturnType<typeof runAudit>;
+  /** The server running the tank now. */
+  serverOf(tankId: string): TankServer;
+  /** A transfer through the rig's coordinator, as `alice` (`key`: an idempotency key). */
+  submit(source: string, dest: string, entityId: number, key?: string): ReturnType<Coordinator['submit']>;
+  /** `POST /api/tanks/{id}{path}` on the tank's server as `alice`, with a JSON body if given. */
+  post(tankId: string, path: string, body?: unknown): Promise<Response>;
+  /** Takes a snapshot of the tank now; answers its id. */
+  takeSnapshot(tankId: string): Promise<string>;
+  /** An admin's restore of the tank to one of its snapshots. */
+  restore(tankId: string, snapshotId: string): Promise<void>;
 }
 
 export async function startRig({
@@ -122,6 +132,28 @@ export async function startRig({
     throw new Error(`no tank ${tankId}`);
   };
 
+  const serverOf = (tankId: string) => {
+    for (const s of servers.values()) if (s.host.get(tankId)) return s;
+    throw new Error(`no server runs tank ${tankId}`);
+  };
+
+  const post: Rig['post'] = async (tankId, path, body) => {
+    const server = serverOf(tankId);
+    return await server.fetch(
+      new Request(`${server.url}/api/tanks/${tankId}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
+  };
+
+  /** The answer's JSON when its status is `status`, else an error with the answer. */
+  async function expectStatus<T>(res: Response, status: number): Promise<T> {
+    if (res.status !== status) throw new Error(`${res.url}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
   return {
     store,
     realtime,
@@ -135,5 +167,20 @@ export async function startRig({
     uids: (tankId) => tankOf(tankId).world.fish.uid.slice(0, tankOf(tankId).world.fish.count),
     ids: (tankId) => [...tankOf(tankId).world.fish.id.subarray(0, tankOf(tankId).world.fish.count)],
     audit: () => runAudit({ db: store.db, participants, serverIds: [...servers.keys()] }),
+    serverOf,
+    submit: (source, dest, entityId, key) =>
+      coordinator.submit({
+        request: { source_tank_id: source, dest_tank_id: dest, entity_id: entityId, entity_type: 'fish' },
+        key,
+        requestedBy: 'alice',
+        sourceServer: serverOf(source).serverId,
+        destServer: serverOf(dest).serverId,
+      }),
+    post,
+    takeSnapshot: async (tankId) =>
+      (await expectStatus<{ snapshot_id: string }>(await post(tankId, '/snapshots'), 201)).snapshot_id,
+    restore: async (tankId, snapshotId) => {
+      await expectStatus(await post(tankId, `/snapshots/${snapshotId}/restore`), 200);
+    },
   };
 }

@@ -37,39 +37,7 @@ beforeAll(async () => {
   await rig.startServer('server-2', { snapshotIntervalMs: 600_000 });
 });
 
-const serverOf = (tankId: string) => [...rig.servers.values()].find((s) => s.host.get(tankId))!;
-const worldOf = (tankId: string) => serverOf(tankId).host.get(tankId)!.world;
-
-function submit(source: string, dest: string, entityId: number) {
-  return rig.coordinator.submit({
-    request: { source_tank_id: source, dest_tank_id: dest, entity_id: entityId, entity_type: 'fish' },
-    key: undefined,
-    requestedBy: 'alice',
-    sourceServer: serverOf(source).serverId,
-    destServer: serverOf(dest).serverId,
-  });
-}
-
-async function call(tankId: string, path: string): Promise<Response> {
-  const server = serverOf(tankId);
-  return server.fetch(
-    new Request(`${server.url}/api/tanks/${tankId}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${rig.token}` },
-    }),
-  );
-}
-
-async function takeSnapshot(tankId: string): Promise<string> {
-  const res = await call(tankId, '/snapshots');
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { snapshot_id: string }).snapshot_id;
-}
-
-async function restore(tankId: string, snapshotId: string): Promise<void> {
-  const res = await call(tankId, `/snapshots/${snapshotId}/restore`);
-  expect(res.status, await res.clone().text()).toBe(200);
-}
+const worldOf = (tankId: string) => rig.serverOf(tankId).host.get(tankId)!.world;
 
 /** A fish of the tank dies (after the snapshot: the restore brings it back). */
 const die = (tankId: string, uid: string) => extractEntity(worldOf(tankId), uid);
@@ -84,18 +52,18 @@ describe('a transfer whose held room is all the tank has left after a restore', 
   it('should commit the arrival into a tank the restore filled to its maxFish', async () => {
     const c = await rig.createTank('server-1', { fish: 3 });
     const d = await rig.createTank('server-2', { fish: 3, maxFish: 4 });
-    const snapshot = await takeSnapshot(d);
+    const snapshot = await rig.takeSnapshot(d);
     // A fish of d dies and an arrival takes its room.
     die(d, rig.uids(d)[0]!);
-    expect((await submit(c, d, rig.ids(c)[0]!)).status).toBe(200);
+    expect((await rig.submit(c, d, rig.ids(c)[0]!)).status).toBe(200);
     // A second arrival prepared (its room held: 3 fish + 1 = maxFish), its coordinator gone.
     const uid = rig.uids(c)[0]!;
     armed.add('after_prepare');
-    await expect(submit(c, d, rig.ids(c)[0]!)).rejects.toThrow(/after_prepare/);
+    await expect(rig.submit(c, d, rig.ids(c)[0]!)).rejects.toThrow(/after_prepare/);
     const [pending] = (await listUnfinishedTransfers(rig.store.db)).filter((t) => t.destTankId === d);
     expect(pending?.status).toBe('prepared');
 
-    await restore(d, snapshot);
+    await rig.restore(d, snapshot);
     // The dead fish is back and the first arrival kept: full, with the room still held.
     expect(rig.uids(d)).toHaveLength(4);
     expect(worldOf(d).heldSlots).toBe(1);
@@ -111,7 +79,7 @@ describe('a transfer whose held room is all the tank has left after a restore', 
   it('should put a held fish back when the transfer aborts into a tank the restore filled', async () => {
     const c = await rig.createTank('server-1', { fish: 3, maxFish: 4 });
     const d = await rig.createTank('server-2', { fish: 4 });
-    const snapshot = await takeSnapshot(c);
+    const snapshot = await rig.takeSnapshot(c);
     const [held, ...others] = rig.uids(c) as [string, ...string[]];
     const entityId = rig.ids(c)[0]!;
     // The coordinator died right after the source held the fish: it will presume abort.
@@ -131,9 +99,9 @@ describe('a transfer whose held room is all the tank has left after a restore', 
     });
     // Both other fish die; two arrivals take their room.
     for (const uid of others) die(c, uid);
-    for (let n = 0; n < 2; n++) expect((await submit(d, c, rig.ids(d)[0]!)).status).toBe(200);
+    for (let n = 0; n < 2; n++) expect((await rig.submit(d, c, rig.ids(d)[0]!)).status).toBe(200);
 
-    await restore(c, snapshot);
+    await rig.restore(c, snapshot);
     // The dead are back, the arrivals kept, the held fish still out: full, its slot held.
     expect(rig.uids(c)).toHaveLength(4);
     expect(rig.uids(c)).not.toContain(held);

@@ -32,43 +32,9 @@ beforeAll(async () => {
   await rig.startServer('server-2', { snapshotIntervalMs: 600_000 });
 });
 
-const serverOf = (tankId: string) => [...rig.servers.values()].find((s) => s.host.get(tankId))!;
-
-async function submit(source: string, dest: string, entityId: number) {
-  return rig.coordinator.submit({
-    request: { source_tank_id: source, dest_tank_id: dest, entity_id: entityId, entity_type: 'fish' },
-    key: undefined,
-    requestedBy: 'alice',
-    sourceServer: serverOf(source).serverId,
-    destServer: serverOf(dest).serverId,
-  });
-}
-
-async function call(tankId: string, path: string, body?: unknown): Promise<Response> {
-  const server = serverOf(tankId);
-  return server.fetch(
-    new Request(`${server.url}/api/tanks/${tankId}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${rig.token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-  );
-}
-
-async function takeSnapshot(tankId: string): Promise<string> {
-  const res = await call(tankId, '/snapshots');
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { snapshot_id: string }).snapshot_id;
-}
-
-async function restore(tankId: string, snapshotId: string): Promise<void> {
-  const res = await call(tankId, `/snapshots/${snapshotId}/restore`);
-  expect(res.status, await res.clone().text()).toBe(200);
-}
-
 /** A fish born in the tank now (a birth the snapshot taken before does not show). */
 async function spawn(tankId: string): Promise<{ id: number; uid: string }> {
-  const res = await call(tankId, '/fish', {});
+  const res = await rig.post(tankId, '/fish', {});
   expect(res.status).toBe(201);
   return (await res.json()) as { id: number; uid: string };
 }
@@ -87,15 +53,15 @@ describe('a snapshot restore after transfers', () => {
   it('should not bring back a fish that left by a committed transfer after the snapshot', async () => {
     const c = await rig.createTank('server-1', { fish: 4 });
     const d = await rig.createTank('server-2', { fish: 3 });
-    const snapshot = await takeSnapshot(c);
+    const snapshot = await rig.takeSnapshot(c);
     const stayed = rig.uids(c).slice(1);
     const left = rig.uids(c)[0]!;
-    expect((await submit(c, d, rig.ids(c)[0]!)).status).toBe(200);
+    expect((await rig.submit(c, d, rig.ids(c)[0]!)).status).toBe(200);
     // A newer snapshot covers the departure, so the journal no longer holds it.
-    await takeSnapshot(c);
+    await rig.takeSnapshot(c);
     const before = census(c, d);
 
-    await restore(c, snapshot);
+    await rig.restore(c, snapshot);
 
     expect(rig.uids(c)).not.toContain(left);
     expect(rig.uids(d)).toContain(left);
@@ -107,17 +73,17 @@ describe('a snapshot restore after transfers', () => {
   it('should keep a fish that arrived after the snapshot, and take the local history back', async () => {
     const c = await rig.createTank('server-1', { fish: 3 });
     const d = await rig.createTank('server-2', { fish: 3 });
-    const snapshot = await takeSnapshot(c);
+    const snapshot = await rig.takeSnapshot(c);
     const original = rig.uids(c);
     const arrived = rig.uids(d)[0]!;
-    expect((await submit(d, c, rig.ids(d)[0]!)).status).toBe(200);
+    expect((await rig.submit(d, c, rig.ids(d)[0]!)).status).toBe(200);
     // Local history after the snapshot: a birth, and a death (a fish that never travelled).
     const born = await spawn(c);
     const died = original[0]!;
-    extractEntity(serverOf(c).host.get(c)!.world, died);
-    await takeSnapshot(c);
+    extractEntity(rig.serverOf(c).host.get(c)!.world, died);
+    await rig.takeSnapshot(c);
 
-    await restore(c, snapshot);
+    await rig.restore(c, snapshot);
 
     expect(rig.uids(c)).toContain(arrived);
     expect(rig.uids(d)).not.toContain(arrived);
@@ -126,8 +92,8 @@ describe('a snapshot restore after transfers', () => {
     expect([...rig.uids(c)].sort()).toEqual([...original, arrived].sort());
     await expectExactlyOnce();
     // The arrival stays across a restart from the newest snapshot (the restored world).
-    await takeSnapshot(c);
-    await serverOf(c).stop();
+    await rig.takeSnapshot(c);
+    await rig.serverOf(c).stop();
     await rig.startServer('server-1', { snapshotIntervalMs: 600_000 });
     expect([...rig.uids(c)].sort()).toEqual([...original, arrived].sort());
     await expectExactlyOnce();
@@ -136,11 +102,11 @@ describe('a snapshot restore after transfers', () => {
   it('should never hand out again the uid of a fish born after the snapshot that has left', async () => {
     const c = await rig.createTank('server-1', { fish: 2 });
     const d = await rig.createTank('server-2', { fish: 2 });
-    const snapshot = await takeSnapshot(c);
+    const snapshot = await rig.takeSnapshot(c);
     const born = await spawn(c);
-    expect((await submit(c, d, born.id)).status).toBe(200);
+    expect((await rig.submit(c, d, born.id)).status).toBe(200);
 
-    await restore(c, snapshot);
+    await rig.restore(c, snapshot);
 
     expect(rig.uids(c)).not.toContain(born.uid);
     expect(rig.uids(d)).toContain(born.uid);
@@ -156,28 +122,28 @@ describe('a snapshot restore during a transfer in flight', () => {
   it('should keep a fish held by a prepared transfer held, so the commit moves it once', async () => {
     const c = await rig.createTank('server-1', { fish: 3 });
     const d = await rig.createTank('server-2', { fish: 3 });
-    const snapshot = await takeSnapshot(c);
+    const snapshot = await rig.takeSnapshot(c);
     const uid = rig.uids(c)[0]!;
     armed.add('after_prepare');
-    await expect(submit(c, d, rig.ids(c)[0]!)).rejects.toThrow(/after_prepare/);
+    await expect(rig.submit(c, d, rig.ids(c)[0]!)).rejects.toThrow(/after_prepare/);
     expect(rig.uids(c)).not.toContain(uid);
 
-    await restore(c, snapshot);
+    await rig.restore(c, snapshot);
 
     expect(rig.uids(c)).not.toContain(uid);
-    expect(serverOf(c).host.get(c)!.world.heldSlots).toBe(1);
+    expect(rig.serverOf(c).host.get(c)!.world.heldSlots).toBe(1);
     await expectExactlyOnce();
     await rig.recovery.pass({ all: true });
     expect(rig.uids(c)).not.toContain(uid);
     expect(rig.uids(d)).toContain(uid);
-    expect(serverOf(c).host.get(c)!.world.heldSlots).toBe(0);
+    expect(rig.serverOf(c).host.get(c)!.world.heldSlots).toBe(0);
     await expectExactlyOnce();
   });
 
   it('should keep a held fish held until an abort puts it back once', async () => {
     const c = await rig.createTank('server-1', { fish: 3 });
     const d = await rig.createTank('server-2', { fish: 3 });
-    const snapshot = await takeSnapshot(c);
+    const snapshot = await rig.takeSnapshot(c);
     const uid = rig.uids(c)[0]!;
     const entityId = rig.ids(c)[0]!;
     // The coordinator died right after the source held the fish: it will presume abort.
@@ -196,7 +162,7 @@ describe('a snapshot restore during a transfer in flight', () => {
       entity_id: entityId,
     });
 
-    await restore(c, snapshot);
+    await rig.restore(c, snapshot);
 
     expect(rig.uids(c)).not.toContain(uid);
     await expectExactlyOnce();
@@ -204,14 +170,14 @@ describe('a snapshot restore during a transfer in flight', () => {
     expect((await getTransfer(rig.store.db, transfer.transferId))?.transfer.status).toBe('aborted');
     expect(rig.uids(c).filter((u) => u === uid)).toHaveLength(1);
     expect(rig.uids(d)).not.toContain(uid);
-    expect(serverOf(c).host.get(c)!.world.heldSlots).toBe(0);
+    expect(rig.serverOf(c).host.get(c)!.world.heldSlots).toBe(0);
     await expectExactlyOnce();
   });
 
   it('should leave a fish on its way in out until its commit, then keep it', async () => {
     const c = await rig.createTank('server-1', { fish: 3 });
     const d = await rig.createTank('server-2', { fish: 3 });
-    const snapshot = await takeSnapshot(c);
+    const snapshot = await rig.takeSnapshot(c);
     const uid = rig.uids(d)[0]!;
     const entityId = rig.ids(d)[0]!;
     const { transfer } = await createTransfer(rig.store.db, {
@@ -240,14 +206,14 @@ describe('a snapshot restore during a transfer in flight', () => {
       oldId: held.old_id ?? entityId,
     });
 
-    await restore(c, snapshot);
+    await rig.restore(c, snapshot);
 
     // The room promised to the arrival is still held.
-    expect(serverOf(c).host.get(c)!.world.heldSlots).toBe(1);
+    expect(rig.serverOf(c).host.get(c)!.world.heldSlots).toBe(1);
     await rig.recovery.pass({ all: true });
     expect(rig.uids(c)).toContain(uid);
     expect(rig.uids(d)).not.toContain(uid);
-    expect(serverOf(c).host.get(c)!.world.heldSlots).toBe(0);
+    expect(rig.serverOf(c).host.get(c)!.world.heldSlots).toBe(0);
     await expectExactlyOnce();
   });
 });

@@ -77,7 +77,7 @@ describe('tubes under SIGKILL (real processes)', () => {
     let kills = 0;
     let moved = 0;
     let checkpoints = 1;
-    const servers = [...rig.servers.values()];
+    const servers = [...rig.servers.entries()];
     for (
       let round = 1;
       kills < KILLS || (moved < TARGET * 1.02 && performance.now() - began < RUN_MS);
@@ -91,8 +91,9 @@ describe('tubes under SIGKILL (real processes)', () => {
       }
       const share = Math.max(moved / TARGET, (performance.now() - began) / RUN_MS);
       if (kills < KILLS && share >= (kills + 1) / (KILLS + 1)) {
-        const victim = servers[kills % servers.length]!;
+        const [victimId, victim] = servers[kills % servers.length]!;
         kills++;
+        console.log(`tube soak: SIGKILL ${victimId} after checkpoint ${checkpoints}`);
         await victim.kill('SIGKILL');
         await victim.restart();
       }
@@ -133,6 +134,10 @@ describe('tubes under SIGKILL (real processes)', () => {
       duplicated: result.duplicated.length,
     };
     console.log(`tube soak: ${JSON.stringify(summary)}`);
+    for (const uid of [...result.lost, ...result.duplicated.map((d) => d.uid)])
+      console.log(
+        `tube soak: ${uid}\n  ${[...account.trail(uid), ...(await rowsOf(sql, uid))].join('\n  ')}`,
+      );
     expect(refused).toEqual([]);
     expect(audit.status).toBe(200);
     expect(audit.body).toMatchObject({ ok: true, duplicated: [], unreachable: [] });
@@ -218,6 +223,16 @@ async function migrations(rig: SoakRig, tanks: TankRef[], sql: postgres.Sql): Pr
   const [row] = await sql<Array<{ n: number }>>`select count(*)::int as n from transfers
     where requested_by like 'tube:%' and status = 'aborted'`;
   return arrivals - (row?.n ?? 0);
+}
+
+/** A uid's transfers and journal entries still in the database: a failure's evidence. */
+async function rowsOf(sql: postgres.Sql, uid: string): Promise<string[]> {
+  const transfers =
+    await sql`select transfer_id, source_tank_id, dest_tank_id, status, error, created_at, updated_at
+    from transfers where entity_uid = ${uid} order by created_at`;
+  const journal = await sql`select transfer_id, tank_id, server_id, role, state, seq, created_at
+    from transfer_reservations where entity_uid = ${uid} order by created_at`;
+  return [...transfers, ...journal].map((r) => JSON.stringify(r));
 }
 
 /** Waits until no transfer is unfinished and no reservation is open. */

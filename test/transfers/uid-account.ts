@@ -40,6 +40,8 @@ export interface UidAccount {
   read(record: DeathRecord, snapshotFrame: number): string | undefined;
   /** The verdict, from the final census (every tank paused, nothing in flight). */
   close(census: ReadonlyMap<string, string>): AccountResult;
+  /** Where a uid was seen, census by census, and every death of it read (durable or not): a failure's story. */
+  trail(uid: string): string[];
 }
 
 /**
@@ -57,10 +59,21 @@ export function createUidAccount(): UidAccount {
   const buried = new Map<string, Set<string>>();
   /** Per tank, the snapshot frame its deaths were last read at: every death up to it is buried. */
   const readUpTo = new Map<string, number>();
+  const trails = new Map<string, string[]>();
+  let censuses = 0;
+  const note = (uid: string, line: string) => {
+    const lines = trails.get(uid) ?? [];
+    lines.push(line);
+    trails.set(uid, lines);
+  };
 
   return {
     observe(census) {
-      for (const uid of census.keys()) seen.add(uid);
+      censuses++;
+      for (const [uid, tank] of census) {
+        seen.add(uid);
+        note(uid, `census ${censuses}: alive in ${tank}`);
+      }
     },
     read(record, snapshotFrame) {
       const since = (readUpTo.get(record.tank_id) ?? -1) + 1;
@@ -68,6 +81,9 @@ export function createUidAccount(): UidAccount {
         return `tank ${record.tank_id}: its death record is complete only since frame ${record.complete_since_frame}, the account needs it since ${since}`;
       }
       for (const d of record.deaths) {
+        const death = `dead in ${record.tank_id} at frame ${d.frame}`;
+        if (!(trails.get(d.uid) ?? []).some((l) => l.includes(death)))
+          note(d.uid, `census ${censuses}: ${death} (read after a snapshot at ${snapshotFrame})`);
         if (d.frame > snapshotFrame) continue;
         const tanks = buried.get(d.uid) ?? new Set<string>();
         tanks.add(record.tank_id);
@@ -89,5 +105,6 @@ export function createUidAccount(): UidAccount {
       }
       return result;
     },
+    trail: (uid) => trails.get(uid) ?? [],
   };
 }
