@@ -48,7 +48,7 @@ export function importSnapshot(
   body: ArchiveBody,
   { tankId, freshUids }: { tankId: string; freshUids: boolean },
 ): ImportSnapshot {
-  const { world, paused } = decode(body.snapshot.state);
+  const { world, paused, journalSeq } = decode(body.snapshot.state);
   try {
     replayJournal(
       world,
@@ -59,6 +59,7 @@ export function importSnapshot(
         payload: e.payload,
         seq: e.seq,
       })),
+      journalSeq,
     );
   } catch (err) {
     throw new ApiError('archive_corrupt', `the archive's journal does not apply: ${(err as Error).message}`);

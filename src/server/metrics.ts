@@ -11,9 +11,14 @@ export interface ServerMetricsOptions {
   tankCount: () => number;
   /** Whether any tank has changes no snapshot holds yet, read at each scrape. */
   anyUnsaved: () => boolean;
+  /** Tube moves under way now (`tubes/mover.ts`), read at each scrape. */
+  tubeMovesInFlight: () => number;
 }
 
-export function createServerMetrics(registry: Registry, { tankCount, anyUnsaved }: ServerMetricsOptions) {
+export function createServerMetrics(
+  registry: Registry,
+  { tankCount, anyUnsaved, tubeMovesInFlight }: ServerMetricsOptions,
+) {
   let lastBatchAt = performance.now();
   // Frames are counted once per viewer per broadcast (150,000 a second at 10,000 viewers): two
   // prom-client `inc` calls each (an object and a label hash per call) were a measurable share
@@ -43,6 +48,17 @@ export function createServerMetrics(registry: Registry, { tankCount, anyUnsaved 
     registers: [registry],
     collect() {
       this.set(anyUnsaved() ? (performance.now() - lastBatchAt) / 1000 : 0);
+    },
+  });
+  // A fish in a move is in neither tank's world (held out of its own, not yet in the other):
+  // whoever counts fish by tank waits for this to be 0; at the mover's cap (256) fish that
+  // reach a mouth swim on instead of leaving.
+  new Gauge({
+    name: 'tankworld_tube_moves_in_flight',
+    help: 'Fish on their way through a tube from a tank of this server (not yet landed or put back)',
+    registers: [registry],
+    collect() {
+      this.set(tubeMovesInFlight());
     },
   });
   const snapshotSeconds = new Histogram({

@@ -60,6 +60,8 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
   const metrics = createServerMetrics(registry, {
     tankCount: () => host.size,
     anyUnsaved: () => host.list().some((t) => t.dirty),
+    // Read at scrape time, once everything below is built.
+    tubeMovesInFlight: () => tubes.mover.inFlight,
   });
   const startedAt = new Date();
   const fencing = createFencing({
@@ -111,7 +113,7 @@ export function buildServerParts(options: TankServerOptions): ServerParts {
     logger,
     maxTanks: options.maxTanks,
     tanksPerOwner: limits.tanksPerOwner,
-    reconcileWorld: (tankId, world) => reconcileWorld(db, tankId, world),
+    reconcileWorld: (tankId, world, coveredUpTo) => reconcileWorld(db, tankId, world, coveredUpTo),
     reconcileRestore: (tankId, world, live) => reconcileRestore(db, tankId, world, live),
     onRestored: (seconds, from) => metrics.restoreSeconds.observe({ from }, seconds),
     onTankGone: (tankId, reason, audience) => {

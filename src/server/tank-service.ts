@@ -38,9 +38,10 @@ export interface TankServiceOptions {
   /**
    * Brings a world restored from a snapshot in line with the transfers in flight (fish held out
    * of it, slots held for arrivals) and replays the tank's journal of settled ones before it
-   * runs; answers the journal position reached. See `src/server/transfers/held.ts`.
+   * runs; entries at or before `coveredUpTo` (the snapshot's own position) are in it already.
+   * Answers the journal position reached. See `src/server/transfers/held.ts`.
    */
-  reconcileWorld?: (tankId: string, world: World) => Promise<number>;
+  reconcileWorld?: (tankId: string, world: World, coveredUpTo: number) => Promise<number>;
   /**
    * Carries the transfers of a running tank (`live`) over to a world restored from one of its
    * older snapshots (an admin's restore): fish that left stay gone, arrivals stay, held slots
@@ -159,13 +160,13 @@ export function createTankService({
   /** Starts a tank this server owns from `snapshot` (or afresh from its seed when it has none). */
   async function start(row: TankRow, epoch: number, snapshot: TankSnapshot | undefined): Promise<Tank> {
     const began = performance.now();
+    const world = () => createWorld({ seed: row.seed ?? 0, uidPrefix: row.tankId, maxFish: maxFishPerTank });
     const restored = snapshot
       ? decodeTankSnapshot(snapshot.state)
-      : {
-          world: createWorld({ seed: row.seed ?? 0, uidPrefix: row.tankId, maxFish: maxFishPerTank }),
-          paused: false,
-        };
-    const journalSeq = await reconcileWorld(row.tankId, restored.world);
+      : { world: world(), paused: false, journalSeq: 0 };
+    // Never behind the snapshot's position: what is written next must sort after what it covers.
+    const replayed = await reconcileWorld(row.tankId, restored.world, restored.journalSeq);
+    const journalSeq = Math.max(restored.journalSeq, replayed);
     if (host.get(row.tankId)) return host.get(row.tankId) as Tank;
     const tank = createTank({
       id: row.tankId,

@@ -16,6 +16,11 @@ export interface TankSnapshotState {
   version: typeof TANK_SNAPSHOT_VERSION;
   paused: boolean;
   world: WorldSnapshot;
+  /**
+   * The tank's journal position when the snapshot was taken: every journal entry at or before
+   * it is in the world already (src/server/transfers/held.ts). Absent in older snapshots (0).
+   */
+  journalSeq?: number;
 }
 
 /** Thrown when a stored state cannot be read back; the sim's own errors pass through. */
@@ -29,6 +34,7 @@ export function encodeTankSnapshot(tank: Tank): TankSnapshotState {
     version: TANK_SNAPSHOT_VERSION,
     paused: tank.status === 'paused',
     world: serializeWorld(tank.world),
+    journalSeq: tank.journalSeq,
   };
 }
 
@@ -39,10 +45,14 @@ export function encodeTankSnapshot(tank: Tank): TankSnapshotState {
  * host.add(createTank({ id: row.tankId, meta, world, paused, epoch }));
  * ```
  */
-export function decodeTankSnapshot(state: unknown): { world: World; paused: boolean } {
+export function decodeTankSnapshot(state: unknown): { world: World; paused: boolean; journalSeq: number } {
   const s = state as Partial<TankSnapshotState> | null;
   if (!s || typeof s !== 'object' || s.version !== TANK_SNAPSHOT_VERSION || typeof s.world !== 'object') {
     throw new SnapshotFormatError(`not a version ${TANK_SNAPSHOT_VERSION} tank snapshot`);
   }
-  return { world: restore(s.world), paused: s.paused === true };
+  const journalSeq = s.journalSeq ?? 0;
+  if (!Number.isSafeInteger(journalSeq) || journalSeq < 0) {
+    throw new SnapshotFormatError('journalSeq must be a whole number, 0 or more');
+  }
+  return { world: restore(s.world), paused: s.paused === true, journalSeq };
 }

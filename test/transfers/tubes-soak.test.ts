@@ -102,6 +102,9 @@ describe('tubes under SIGKILL (real processes)', () => {
 
     // Quiet: every tank paused (no more departures), every transfer and hold settled.
     for (const t of tanks) await rig.call(`${t.url}/api/tanks/${t.id}/pause`, { method: 'POST' });
+    // A fish a mover took before the pause is in neither tank's world until it lands: a census
+    // then missed it (a "lost" fish seen under load). Local moves leave no row in the database.
+    await movesLanded(rig);
     await settle(sql);
     const final = await census(rig, tanks);
     // Nothing rolls back any more: every death in the records now counts.
@@ -233,6 +236,22 @@ async function rowsOf(sql: postgres.Sql, uid: string): Promise<string[]> {
   const journal = await sql`select transfer_id, tank_id, server_id, role, state, seq, created_at
     from transfer_reservations where entity_uid = ${uid} order by created_at`;
   return [...transfers, ...journal].map((r) => JSON.stringify(r));
+}
+
+/** Waits until no server has a tube move under way (`tankworld_tube_moves_in_flight` at 0). */
+async function movesLanded(rig: SoakRig): Promise<void> {
+  const inFlight = async (url: string) => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    return Number(/^tankworld_tube_moves_in_flight(?:\{[^}]*\})? (\d+)$/m.exec(text)?.[1] ?? Number.NaN);
+  };
+  const urls = [...rig.serverUrls.values()];
+  let last: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    last = await Promise.all(urls.map(inFlight));
+    if (last.every((n) => n === 0)) return;
+    await delay(200);
+  }
+  throw new Error(`tube moves still under way after 60 s: ${JSON.stringify(last)}`);
 }
 
 /** Waits until no transfer is unfinished and no reservation is open. */

@@ -39,18 +39,26 @@ export function localIdOf(r: Pick<TransferReservation, 'payload'>): number | und
 /**
  * Brings a world just restored from a snapshot in line with its tank's reservations and replays
  * its transfer journal, in the order of the tank's changes, and answers the journal position
- * reached. Each entry is applied by presence, so one the snapshot already shows changes nothing:
- * a fish held out or gone for good (`departed`) is taken out if the snapshot still shows it;
- * one that arrived or was put back by an abort goes in if it does not; every held fish and
- * promised arrival holds its slot; no uid in the journal is handed out to a newborn again.
+ * reached. `coveredUpTo` is the position the snapshot was taken at (its `journalSeq`): an entry
+ * at or before it is in the snapshot already and moves no fish; each later one is applied by
+ * presence — a fish held out or gone for good (`departed`) is taken out if the snapshot still
+ * shows it; one that arrived or was put back by an abort goes in if it does not. Every held fish
+ * and promised arrival holds its slot; no uid in the journal is handed out to a newborn again.
+ *
+ * Why the position matters: a `departed` entry keeps the position of its prepare (when the fish
+ * left the world), and its transfer may commit after the fish has come back through another
+ * transfer and a snapshot has shown it home again. By presence alone, a restart from that
+ * snapshot took the fish out again and it was gone for good: the tube soak's lost fish, two
+ * fish that went to another server and came straight back.
  *
  * @example
  * ```ts
- * const tanks = createTankService({ …, reconcileWorld: (id, world) => reconcileWorld(db, id, world) });
+ * const { world, journalSeq } = decodeTankSnapshot(snapshot.state);
+ * const position = await reconcileWorld(db, tankId, world, journalSeq);
  * ```
  */
-export async function reconcileWorld(db: Db, tankId: string, world: World): Promise<number> {
-  return replayJournal(world, await listReservations(db, { tankId, settled: true }));
+export async function reconcileWorld(db: Db, tankId: string, world: World, coveredUpTo = 0): Promise<number> {
+  return replayJournal(world, await listReservations(db, { tankId, settled: true }), coveredUpTo);
 }
 
 /** A journal entry as `replayJournal` reads it (a reservation row, or an archive's entry). */
@@ -60,13 +68,18 @@ export type JournalStep = Pick<TransferReservation, 'role' | 'state' | 'entityUi
  * `reconcileWorld` on entries already read, in their order: a tank archive's journal
  * (src/archive) is replayed by the same rules at import.
  */
-export function replayJournal(world: World, journal: readonly JournalStep[]): number {
+export function replayJournal(world: World, journal: readonly JournalStep[], coveredUpTo = 0): number {
   let position = 0;
   for (const r of journal) {
     position = Math.max(position, r.seq);
     // A fish born here after the snapshot may live on elsewhere: its uid is never handed out again.
     claimUid(world, r.entityUid);
     const present = fishIdOf(world, r.entityUid) !== undefined;
+    if (r.seq <= coveredUpTo) {
+      // In the snapshot already; held slots are not (a restored world holds none).
+      if (r.state === 'open' && (r.role === 'source' || !present)) world.heldSlots++;
+      continue;
+    }
     if (r.role === 'source') {
       if (r.state === 'open') {
         // Counted as gone, as the running tank counted it when it held the fish (an abort
