@@ -5,6 +5,9 @@
  */
 import { SimError, type SimErrorCode } from './errors.ts';
 
+/** Uids are `<prefix>.<base36 counter>`; any tank's prefix is accepted. */
+export const UID_PATTERN = /^[A-Za-z0-9_-]{1,64}\.[0-9a-z]{1,12}$/;
+
 export interface Checker {
   obj(v: unknown, path: string): Record<string, unknown>;
   arr(v: unknown, path: string): unknown[];

@@ -12,6 +12,7 @@
  * ```
  */
 
+export { UID_PATTERN } from './check.ts';
 export { DAY_LENGTH, DEFAULT_HEIGHT, DEFAULT_WIDTH, TICKS_PER_SECOND } from './constants.ts';
 export { createWorld } from './create-world.ts';
 export { TimeOfDay } from './day.ts';
@@ -72,7 +73,6 @@ export {
   type FishPayload,
   PAYLOAD_LIMITS,
   POKER_EFFECT_NAMES,
-  UID_PATTERN,
   validateFishPayload,
 } from './payload.ts';
 export { HAND_NAMES } from './poker.ts';

@@ -6,10 +6,9 @@
  * that died before it is in both. An auditor that counts fish by uid can then tell a fish that
  * died from one that was lost, exactly, as long as it reads the record before it wraps.
  */
-import { checker } from './check.ts';
+import { checker, UID_PATTERN } from './check.ts';
 import { SimError } from './errors.ts';
 import { DeathCause } from './events.ts';
-import { UID_PATTERN } from './payload.ts';
 
 /**
  * Deaths kept per tank. Snapshots exist for every tank at fleet scale, so the record stays

@@ -5,7 +5,7 @@
  * reading it back gives an identical fish; derived fields (max energy, lifespan, size) are
  * recomputed from the genome.
  */
-import { checker } from './check.ts';
+import { checker, UID_PATTERN } from './check.ts';
 import {
   CRAB_SCARE_FRAMES,
   ENERGY_BASE,
@@ -36,9 +36,6 @@ export const PAYLOAD_LIMITS = {
   wanderFrames: 100_000,
   speed: 10,
 } as const;
-
-/** Uids are `<prefix>.<base36 counter>`; any tank's prefix is accepted. */
-export const UID_PATTERN = /^[A-Za-z0-9_-]{1,64}\.[0-9a-z]{1,12}$/;
 
 export interface FishPayload {
   kind: 'fish';
