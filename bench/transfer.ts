@@ -8,13 +8,13 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createInternalVerifier, createTokenVerifier, mintToken } from '../src/auth/index.ts';
+import { createCoordinator, createParticipants } from '../src/coordinator/index.ts';
 import { createLocalDiscovery, createLocalRegistry } from '../src/discovery/index.ts';
-import { createServerClient } from '../src/gateway/server-client.ts';
-import { createCoordinator, createParticipants } from '../src/gateway/transfers/index.ts';
 import { createNodeFetch } from '../src/http/index.ts';
 import { resolveBinaries, startPostgres } from '../src/mesh/index.ts';
 import { createRealtime } from '../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../src/server/index.ts';
+import { createServerClient } from '../src/server-client/index.ts';
 import { createStore } from '../src/store/index.ts';
 import { createLogger } from '../src/telemetry/index.ts';
 import { recordBenchmark } from './support/index.ts';

@@ -7,7 +7,9 @@
  */
 import path from 'node:path';
 import { loadCommonConfig } from '../config.ts';
-import { createParticipants, createServerClient, runAudit } from '../gateway/index.ts';
+import { createParticipants } from '../coordinator/index.ts';
+import { runAudit } from '../gateway/index.ts';
+import { createServerClient } from '../server-client/index.ts';
 import { createStore, listServers } from '../store/index.ts';
 import { createLogger } from '../telemetry/index.ts';
 import { loadSecrets } from './secrets.ts';

@@ -13,8 +13,9 @@ import {
   loadGatewayConfig,
 } from '../config.ts';
 import { type CrashPoint, createCrashPoints } from '../fault/index.ts';
-import { createGateway, type GatewayOptions, throughSidecar } from '../gateway/index.ts';
+import { createGateway, type GatewayOptions } from '../gateway/index.ts';
 import { createLimits } from '../limits/index.ts';
+import { throughSidecar } from '../server-client/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Adapters } from './adapters.ts';
 import { runProcess } from './process.ts';

@@ -10,9 +10,9 @@ import {
   type ServerConfig,
 } from '../config.ts';
 import { createCrashPoints } from '../fault/index.ts';
-import { throughSidecar } from '../gateway/server-client.ts';
 import { createLimits } from '../limits/index.ts';
 import { createTankServer, type TankServer, type TankServerOptions } from '../server/index.ts';
+import { throughSidecar } from '../server-client/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { Adapters } from './adapters.ts';
 import { type ProcessPart, runProcess } from './process.ts';

@@ -9,11 +9,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ServerInstance } from '../discovery/index.ts';
 import { ApiError } from '../http/index.ts';
+import type { CreatedTank, ServerClient } from '../server-client/index.ts';
 import { getLocation, getTank } from '../store/index.ts';
 import { SERVER_ID } from './live-move.ts';
 import { inRegion } from './placement.ts';
 import type { Placing } from './placing.ts';
-import type { CreatedTank, ServerClient } from './server-client.ts';
 import { type TankRecord, toRecord } from './views.ts';
 
 /** What a caller asks for: the server's create body, and where it may go. */

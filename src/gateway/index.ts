@@ -14,17 +14,4 @@ export {
 } from './placement.ts';
 export { followTubes, type TubeSlack } from './placement-tubes.ts';
 export { PROMETHEUS_TARGETS_PATH } from './routes-prometheus.ts';
-export {
-  createServerClient,
-  type ResolveServer,
-  type ServerClient,
-  type ServerTarget,
-  throughSidecar,
-} from './server-client.ts';
-export {
-  type AuditReport,
-  createCoordinator,
-  createParticipants,
-  createRecovery,
-  runAudit,
-} from './transfers/index.ts';
+export { type AuditReport, createRecovery, runAudit } from './transfers/index.ts';

@@ -8,10 +8,10 @@
  */
 import type { ServerInstance } from '../discovery/index.ts';
 import { ApiError } from '../http/index.ts';
+import type { HandedOffTank } from '../server-client/index.ts';
 import { listLocationsByServer } from '../store/index.ts';
 import type { Placing } from './placing.ts';
 import { tankUnavailable } from './proxy.ts';
-import type { HandedOffTank } from './server-client.ts';
 import { tubePeersOf } from './tube-peers.ts';
 import type { TankRecord } from './views.ts';
 

@@ -6,6 +6,7 @@
  * their value when scraped, so nothing is kept twice. `docs/metrics.md` lists them all.
  */
 
+import type { TransferMetrics } from '../coordinator/index.ts';
 import { Counter, Gauge, Histogram, type Registry } from '../telemetry/index.ts';
 import type { TankCache } from './cache.ts';
 import type { ServerDirectory } from './directory.ts';
@@ -96,7 +97,7 @@ export function createGatewayMetrics({ registry, cache, directory, hub }: Gatewa
 /** Seconds buckets of a transfer and of its phases: 1 ms … 10 s. */
 const TRANSFER_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
-function createTransferMetrics(registry: Registry) {
+function createTransferMetrics(registry: Registry): TransferMetrics {
   const total = new Counter({
     name: 'tankworld_transfers_total',
     help: 'Fish transfers this gateway drove to an end, by outcome (committed, aborted, incomplete)',
@@ -118,19 +119,12 @@ function createTransferMetrics(registry: Registry) {
     registers: [registry],
   });
   return {
-    phase: (name: TransferPhase, seconds: number) => phase.observe({ phase: name }, seconds),
-    outcome(outcome: TransferOutcome, seconds: number): void {
+    phase: (name, seconds) => phase.observe({ phase: name }, seconds),
+    outcome(outcome, seconds) {
       total.inc({ outcome });
       duration.observe({ outcome }, seconds);
     },
   };
 }
-
-export type TransferPhase = 'prepare' | 'commit' | 'abort';
-/** `incomplete`: committed in the log, with a step left to recovery (the caller got a 503). */
-export type TransferOutcome = 'committed' | 'aborted' | 'incomplete';
-
-/** What the transfer coordinator reports for metrics. */
-export type TransferMetrics = ReturnType<typeof createTransferMetrics>;
 
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

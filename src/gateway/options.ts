@@ -9,11 +9,11 @@ import type { CrashPoint } from '../fault/index.ts';
 import type { AccessLogLevel } from '../http/index.ts';
 import type { Limits } from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
+import type { ResolveServer } from '../server-client/index.ts';
 import type { Db } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { PlacementStrategy } from './placement.ts';
 import type { WsRelayOptions } from './relay/index.ts';
-import type { ResolveServer } from './server-client.ts';
 
 /** The gateway's version, reported by `/health` and its registration. */
 export const GATEWAY_VERSION = '2.0.0';

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { createNodeFetch, type NodeFetch, type OpenAPIHono } from '../http/index.ts';
 import { createLimits, createMemoryLimitBackend, NO_LIMITS } from '../limits/index.ts';
+import { createServerClient, type ResolveServer, type ServerClient } from '../server-client/index.ts';
 import { createMetricsRegistry, type Logger } from '../telemetry/index.ts';
 import { type Access, createAccess } from './access.ts';
 import { createTankCache, type TankCache } from './cache.ts';
@@ -26,7 +27,6 @@ import { defaultPlacement } from './placement.ts';
 import type { Placing } from './placing.ts';
 import { createTankProxy } from './proxy.ts';
 import { createSelfRegistration, type SelfRegistration } from './registration.ts';
-import { createServerClient, type ResolveServer, type ServerClient } from './server-client.ts';
 
 /** What `buildGatewayParts` builds; nothing of it is started yet. */
 export interface GatewayParts {

@@ -4,13 +4,13 @@
  * once; the tank creator (`create-tank.ts`) and failover (`failover.ts`) both take the bundle.
  */
 import type { Realtime } from '../realtime/index.ts';
+import type { ServerClient } from '../server-client/index.ts';
 import type { Db } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 import type { TankCache } from './cache.ts';
 import type { ServerDirectory } from './directory.ts';
 import type { LoadView } from './load-view.ts';
 import type { PlacementStrategy } from './placement.ts';
-import type { ServerClient } from './server-client.ts';
 
 /**
  * What placing a tank needs: the servers (`directory`, `loads`, `placement`), a way to call them

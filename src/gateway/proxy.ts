@@ -11,8 +11,8 @@
 import type { HonoRequest } from 'hono';
 import { forwardedAuthorization } from '../auth/index.ts';
 import { ApiError } from '../http/index.ts';
+import type { ServerClient } from '../server-client/index.ts';
 import type { ServerDirectory } from './directory.ts';
-import type { ServerClient } from './server-client.ts';
 import type { TankRecord } from './views.ts';
 
 /**

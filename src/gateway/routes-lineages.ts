@@ -11,8 +11,8 @@
 import { eachLimited } from '../batch/index.ts';
 import { ApiError, createRoute, type OpenAPIHono, problemResponses, z } from '../http/index.ts';
 import { LineageId, ServerLineage } from '../migrating/index.ts';
+import type { ServerClient } from '../server-client/index.ts';
 import type { GatewayContext, GatewayEnv } from './context.ts';
-import type { ServerClient } from './server-client.ts';
 
 export const LINEAGE_FANOUT = 8;
 export const LINEAGE_TIMEOUT_MS = 3000;

@@ -6,10 +6,10 @@
 import type { InternalVerifier, TokenVerifier } from '../auth/index.ts';
 import type { Discovery } from '../discovery/index.ts';
 import type { CrashPoint } from '../fault/index.ts';
-import type { ResolveServer } from '../gateway/server-client.ts';
 import type { AccessLogLevel } from '../http/index.ts';
 import type { Limits } from '../limits/index.ts';
 import type { Realtime } from '../realtime/index.ts';
+import type { ResolveServer } from '../server-client/index.ts';
 import type { Db } from '../store/index.ts';
 import type { Logger } from '../telemetry/index.ts';
 

@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { PlacementStrategy, ServerTarget } from '../../src/gateway/index.ts';
+import type { PlacementStrategy } from '../../src/gateway/index.ts';
+import type { ServerTarget } from '../../src/server-client/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
 import { type GatewayStack, startGatewayStack } from './fixture.ts';
 

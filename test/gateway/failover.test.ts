@@ -7,7 +7,8 @@
  * counted on `/metrics`.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Gateway, ServerTarget } from '../../src/gateway/index.ts';
+import type { Gateway } from '../../src/gateway/index.ts';
+import type { ServerTarget } from '../../src/server-client/index.ts';
 import { getLocation } from '../../src/store/index.ts';
 import { freePort, useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { type GatewayStack, startGatewayStack } from './fixture.ts';

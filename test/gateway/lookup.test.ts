@@ -7,7 +7,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../../src/auth/index.ts';
-import { createServerClient, type Gateway } from '../../src/gateway/index.ts';
+import type { Gateway } from '../../src/gateway/index.ts';
+import { createServerClient } from '../../src/server-client/index.ts';
 import { deleteTank, getLocation, moveTank } from '../../src/store/index.ts';
 import { openViewer } from '../server/viewer.ts';
 import { useCleanup, useDatabase, waitFor } from '../support/index.ts';

@@ -10,10 +10,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createServerClient } from '../../src/gateway/server-client.ts';
-import { createParticipants } from '../../src/gateway/transfers/index.ts';
-import { isUnreachable } from '../../src/gateway/transfers/participants.ts';
+import { createParticipants, isUnreachable } from '../../src/coordinator/index.ts';
 import { ApiError, createNodeFetch } from '../../src/http/index.ts';
+import { createServerClient } from '../../src/server-client/index.ts';
 import { useCleanup } from '../support/index.ts';
 
 const cleanup = useCleanup();

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import postgres from 'postgres';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ResolveServer } from '../../src/gateway/index.ts';
+import type { ResolveServer } from '../../src/server-client/index.ts';
 import { getLocation, getTank, listPermissions } from '../../src/store/index.ts';
 import { freePort, useCleanup, useDatabase, waitFor } from '../support/index.ts';
 import { type GatewayStack, startGatewayStack } from './fixture.ts';

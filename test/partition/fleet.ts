@@ -11,7 +11,9 @@
  * tests know where each tank is without asking placement.
  */
 import { mintToken } from '../../src/auth/index.ts';
-import { createParticipants, createServerClient, runAudit } from '../../src/gateway/index.ts';
+import { createParticipants } from '../../src/coordinator/index.ts';
+import { runAudit } from '../../src/gateway/index.ts';
+import { createServerClient } from '../../src/server-client/index.ts';
 import { createStore, listServers, type Store } from '../../src/store/index.ts';
 import {
   type Cleanup,

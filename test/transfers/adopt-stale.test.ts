@@ -9,7 +9,7 @@
  * left (found twice). Found by the transfer soak with failover on (`soak-failover.test.ts`).
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createServerClient } from '../../src/gateway/server-client.ts';
+import { createServerClient } from '../../src/server-client/index.ts';
 import { getLocation, moveTank } from '../../src/store/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
 import { type Rig, SECRET, startRig } from './fixture.ts';

@@ -4,19 +4,18 @@
  * harness PostgreSQL database, with helpers to create tanks, read their fish and run the audit.
  */
 import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
-import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
-import type { CrashPoint } from '../../src/fault/index.ts';
-import { createServerClient } from '../../src/gateway/server-client.ts';
 import {
   type Coordinator,
   createCoordinator,
   createParticipants,
-  createRecovery,
   type Participants,
-  runAudit,
-} from '../../src/gateway/transfers/index.ts';
+} from '../../src/coordinator/index.ts';
+import { createLocalDiscovery, createLocalRegistry } from '../../src/discovery/index.ts';
+import type { CrashPoint } from '../../src/fault/index.ts';
+import { createRecovery, runAudit } from '../../src/gateway/transfers/index.ts';
 import { createRealtime, type Realtime } from '../../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../../src/server/index.ts';
+import { createServerClient } from '../../src/server-client/index.ts';
 import { createStore, type Store } from '../../src/store/index.ts';
 import { createLogger } from '../../src/telemetry/index.ts';
 import type { Cleanup } from '../support/index.ts';

@@ -8,8 +8,9 @@
  * takes only transfers nobody has touched for the idle time.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createCoordinator, type Participants } from '../../src/coordinator/index.ts';
 import { noCrash } from '../../src/fault/index.ts';
-import { createCoordinator, createRecovery, type Participants } from '../../src/gateway/transfers/index.ts';
+import { createRecovery } from '../../src/gateway/transfers/index.ts';
 import { listUnfinishedTransfers } from '../../src/store/index.ts';
 import { createLogger } from '../../src/telemetry/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';

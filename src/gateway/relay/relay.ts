@@ -23,8 +23,8 @@ import {
 } from '../../auth/index.ts';
 import { peerAddress } from '../../limits/index.ts';
 import { closeReason, refuseUpgrade, WsClose } from '../../server/index.ts';
+import type { ResolveServer } from '../../server-client/index.ts';
 import type { GatewayContext } from '../context.ts';
-import type { ResolveServer } from '../server-client.ts';
 import type { TankRecord } from '../views.ts';
 import { relayAdmission } from './admit.ts';
 import { relayLink, type UpstreamTarget } from './link.ts';

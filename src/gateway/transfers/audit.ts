@@ -6,8 +6,9 @@
  * source has not dropped its hold yet): one fish, listed as in flight. Anything else found
  * twice is a duplicate. A server that cannot be asked makes the audit inconclusive.
  */
+
+import type { Participants } from '../../coordinator/index.ts';
 import { type Db, getTransfer, listReservations } from '../../store/index.ts';
-import type { Participants } from './participants.ts';
 
 export interface AuditReport {
   ok: boolean;

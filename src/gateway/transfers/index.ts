@@ -11,24 +11,20 @@
  * ```
  */
 import { bearerAuth, OPERATOR_SCOPE, requireScope, type TokenVerifier } from '../../auth/index.ts';
+import {
+  type Coordinator,
+  createCoordinator,
+  createParticipants,
+  type Participants,
+} from '../../coordinator/index.ts';
 import { type CrashPoint, noCrash } from '../../fault/index.ts';
 import type { OpenAPIHono } from '../../http/index.ts';
+import type { ServerClient } from '../../server-client/index.ts';
 import type { GatewayContext, GatewayEnv } from '../context.ts';
-import type { ServerClient } from '../server-client.ts';
-import { type Coordinator, createCoordinator } from './coordinator.ts';
-import { createParticipants, type Participants } from './participants.ts';
 import { createRecovery, type Recovery } from './recovery.ts';
 import { registerTransferRoutes } from './routes.ts';
 
 export { type AuditReport, runAudit } from './audit.ts';
-export {
-  type Coordinator,
-  createCoordinator,
-  requestHash,
-  type TransferAnswer,
-  type TransferRequest,
-} from './coordinator.ts';
-export { createParticipants, type Participants } from './participants.ts';
 export { createRecovery, type Recovery } from './recovery.ts';
 
 export interface TransfersOptions {

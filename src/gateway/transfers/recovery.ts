@@ -10,9 +10,10 @@
  * (docs/gateways.md). `pass({ all: true })` takes every one now, for a caller that knows no
  * other coordinator runs.
  */
+
+import type { Coordinator } from '../../coordinator/index.ts';
 import { type Db, getTransfer, listReservations, listUnfinishedTransfers } from '../../store/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
-import type { Coordinator } from './coordinator.ts';
 
 export interface RecoveryOptions {
   db: Db;

@@ -4,12 +4,12 @@
  * `Idempotency-Key` header or body field), `GET /api/transfers/:id` with its events,
  * `GET /api/transfers?tank=` and `GET /api/audit`.
  */
+
+import type { Coordinator, Participants } from '../../coordinator/index.ts';
 import { ApiError, createRoute, type OpenAPIHono, problemResponses, z } from '../../http/index.ts';
 import { getTransfer, listTransfersByTank, type Transfer, type TransferEvent } from '../../store/index.ts';
 import { authorizedTank, type GatewayContext, type GatewayEnv } from '../context.ts';
 import { runAudit } from './audit.ts';
-import type { Coordinator } from './coordinator.ts';
-import type { Participants } from './participants.ts';
 
 const TransferBody = z
   .object({

@@ -6,8 +6,8 @@
  * viewers of the two tanks (sent by whichever server runs each tank, on the event).
  */
 import type { Discovery } from '../../discovery/index.ts';
-import type { ResolveServer } from '../../gateway/server-client.ts';
 import type { NetworkEvent, Realtime } from '../../realtime/index.ts';
+import type { ResolveServer } from '../../server-client/index.ts';
 import type { Db } from '../../store/index.ts';
 import type { TankHost } from '../../tank/index.ts';
 import type { Logger } from '../../telemetry/index.ts';

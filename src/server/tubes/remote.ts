@@ -1,20 +1,19 @@
 /**
  * @module
- * A tube move to another server's tank over the existing two-phase commit: the gateway's
- * coordinator, run in this process, with participants reached by signed calls (batched per
- * server, `/internal/transfers/steps`), at each server's address from discovery or, in the
- * mesh, through this server's own sidecar (`resolveServer`), as the gateway's calls go. The log is the shared `transfers` table, so a move this
- * process leaves unfinished (killed mid-way) is finished by any gateway's recovery; the
- * `requested_by` of a tube's transfers is `tube:<connection id>`. The files are imported
- * directly, not through `src/gateway/index.ts`: the gateway's relay imports the server's
- * close codes, and the whole gateway module is not needed here.
+ * A tube move to another server's tank over the existing two-phase commit: the coordinator the
+ * gateway also runs (`src/coordinator`), run in this process, with participants reached by
+ * signed calls (batched per server, `/internal/transfers/steps`), at each server's address from
+ * discovery or, in the mesh, through this server's own sidecar (`resolveServer`), as the
+ * gateway's calls go. The log is the shared `transfers` table, so a move this process leaves
+ * unfinished (killed mid-way) is finished by any gateway's recovery; the `requested_by` of a
+ * tube's transfers is `tube:<connection id>`.
  */
+
+import { createCoordinator, createParticipants } from '../../coordinator/index.ts';
 import type { Discovery, ServerInstance } from '../../discovery/index.ts';
 import { noCrash } from '../../fault/index.ts';
-import { createServerClient, type ResolveServer } from '../../gateway/server-client.ts';
-import { createCoordinator } from '../../gateway/transfers/coordinator.ts';
-import { createParticipants } from '../../gateway/transfers/participants.ts';
 import type { Realtime } from '../../realtime/index.ts';
+import { createServerClient, type ResolveServer } from '../../server-client/index.ts';
 import type { Db } from '../../store/index.ts';
 import type { Logger } from '../../telemetry/index.ts';
 import type { RemoteMove } from './mover.ts';

@@ -12,9 +12,9 @@
  * statement.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { CrashPoint } from '../../fault/index.ts';
-import { ApiError } from '../../http/index.ts';
-import type { Realtime, TransferStep } from '../../realtime/index.ts';
+import type { CrashPoint } from '../fault/index.ts';
+import { ApiError } from '../http/index.ts';
+import type { Realtime, TransferStep } from '../realtime/index.ts';
 import {
   createTransfer,
   type Db,
@@ -23,9 +23,8 @@ import {
   setTransferStatus,
   type Transfer,
   type TransferReservation,
-} from '../../store/index.ts';
-import type { Logger } from '../../telemetry/index.ts';
-import type { TransferMetrics, TransferPhase } from '../metrics.ts';
+} from '../store/index.ts';
+import type { Logger } from '../telemetry/index.ts';
 import type { Participants } from './participants.ts';
 import { createPhases, type TransferAnswer } from './phases.ts';
 
@@ -54,6 +53,16 @@ export interface CoordinatorOptions {
 }
 
 export type Coordinator = ReturnType<typeof createCoordinator>;
+
+export type TransferPhase = 'prepare' | 'commit' | 'abort';
+/** `incomplete`: committed in the log, with a step left to recovery (the caller got a 503). */
+export type TransferEnd = 'committed' | 'aborted' | 'incomplete';
+
+/** What the coordinator reports for metrics (the gateway's Prometheus series). */
+export interface TransferMetrics {
+  phase(name: TransferPhase, seconds: number): void;
+  outcome(outcome: TransferEnd, seconds: number): void;
+}
 
 const FINAL = new Set(['committed', 'aborted', 'failed']);
 

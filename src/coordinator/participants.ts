@@ -8,11 +8,11 @@
  * full tank, …) keeps its code and status.
  */
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type Batcher, createBatcher } from '../../batch/index.ts';
-import { ApiError } from '../../http/index.ts';
-import { isMigratingFish, toMigratingFish } from '../../migrating/index.ts';
-import type { FishPayload } from '../../sim/index.ts';
-import type { ServerClient } from '../server-client.ts';
+import { type Batcher, createBatcher } from '../batch/index.ts';
+import { ApiError } from '../http/index.ts';
+import { isMigratingFish, toMigratingFish } from '../migrating/index.ts';
+import type { ServerClient } from '../server-client/index.ts';
+import type { FishPayload } from '../sim/index.ts';
 
 /**
  * A fish crosses to its destination as a migrating fish (v1, `src/migrating`): the one format

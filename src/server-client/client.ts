@@ -1,6 +1,6 @@
 /**
  * @module
- * Calls from the gateway to tank servers. Internal calls are HMAC-signed over the exact bytes
+ * Calls to tank servers, from the gateway and from a server driving a tube's transfer. Internal calls are HMAC-signed over the exact bytes
  * sent; every call has a deadline, carries the trace context (`traceparent`), and fails as an
  * `ApiError` (`upstream_timeout` 504, `upstream_unavailable` 502, or the server's own problem
  * code and status). Where a request for server X goes is one function, `resolveServer`: the

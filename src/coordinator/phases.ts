@@ -6,11 +6,11 @@
  * `committed` with both steps' events in one write. Both are safe to run again.
  */
 
-import type { CrashPoint } from '../../fault/index.ts';
-import { ApiError, toProblem } from '../../http/index.ts';
-import type { TransferStep } from '../../realtime/index.ts';
-import { ConflictError, type Db, getTransfer, setTransferStatus, type Transfer } from '../../store/index.ts';
-import type { Logger } from '../../telemetry/index.ts';
+import type { CrashPoint } from '../fault/index.ts';
+import { ApiError, toProblem } from '../http/index.ts';
+import type { TransferStep } from '../realtime/index.ts';
+import { ConflictError, type Db, getTransfer, setTransferStatus, type Transfer } from '../store/index.ts';
+import type { Logger } from '../telemetry/index.ts';
 import { isUnreachable, type Participants } from './participants.ts';
 
 /** What a transfer answered, kept in the log so a retry with the same key gets it again. */
