@@ -183,3 +183,34 @@ export async function startRig({
     },
   };
 }
+
+/**
+ * Two servers (`server-1`, `server-2`) whose snapshotter stays idle unless asked, so the
+ * snapshots are exactly the ones a test takes, and a coordinator that "dies" (throws) once at
+ * each point added to `armed`, leaving its transfer in flight.
+ *
+ * @example
+ * ```ts
+ * const { rig, armed } = await startQuietRig({ cleanup, databaseUrl });
+ * armed.add('after_dest_commit');
+ * ```
+ */
+export async function startQuietRig({
+  cleanup,
+  databaseUrl,
+}: {
+  cleanup: Cleanup;
+  databaseUrl: string;
+}): Promise<{ rig: Rig; armed: Set<string> }> {
+  const armed = new Set<string>();
+  const rig = await startRig({
+    cleanup,
+    databaseUrl,
+    crash: (point) => {
+      if (armed.delete(point)) throw new Error(`coordinator died at ${point}`);
+    },
+  });
+  await rig.startServer('server-1', { snapshotIntervalMs: 600_000 });
+  await rig.startServer('server-2', { snapshotIntervalMs: 600_000 });
+  return { rig, armed };
+}

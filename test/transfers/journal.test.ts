@@ -11,24 +11,14 @@ import { reconcileWorld } from '../../src/server/transfers/index.ts';
 import { latestSnapshot, listReservations } from '../../src/store/index.ts';
 import { decodeTankSnapshot } from '../../src/tank/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
-import { type Rig, startRig } from './fixture.ts';
+import { type Rig, startQuietRig } from './fixture.ts';
 
 const cleanup = useCleanup();
 let rig: Rig;
-/** Points at which the coordinator "dies" (throws) while armed, leaving its transfer in flight. */
-const armed = new Set<string>();
+let armed: Set<string>;
 
 beforeAll(async () => {
-  const db = await useDatabase({ cleanup });
-  rig = await startRig({
-    cleanup,
-    databaseUrl: db.url,
-    crash: (point) => {
-      if (armed.delete(point)) throw new Error(`coordinator died at ${point}`);
-    },
-  });
-  await rig.startServer('server-1', { snapshotIntervalMs: 600_000 });
-  await rig.startServer('server-2', { snapshotIntervalMs: 600_000 });
+  ({ rig, armed } = await startQuietRig({ cleanup, databaseUrl: (await useDatabase({ cleanup })).url }));
 });
 
 /** The tank's world as a restart makes it: its newest snapshot, then the journal after it. */

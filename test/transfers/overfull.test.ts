@@ -17,24 +17,14 @@ import {
   listUnfinishedTransfers,
 } from '../../src/store/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
-import { type Rig, startRig } from './fixture.ts';
+import { type Rig, startQuietRig } from './fixture.ts';
 
 const cleanup = useCleanup();
 let rig: Rig;
-const armed = new Set<string>();
+let armed: Set<string>;
 
 beforeAll(async () => {
-  const db = await useDatabase({ cleanup });
-  rig = await startRig({
-    cleanup,
-    databaseUrl: db.url,
-    crash: (point) => {
-      if (armed.delete(point)) throw new Error(`coordinator died at ${point}`);
-    },
-  });
-  // Snapshots only when the test takes them.
-  await rig.startServer('server-1', { snapshotIntervalMs: 600_000 });
-  await rig.startServer('server-2', { snapshotIntervalMs: 600_000 });
+  ({ rig, armed } = await startQuietRig({ cleanup, databaseUrl: (await useDatabase({ cleanup })).url }));
 });
 
 const worldOf = (tankId: string) => rig.serverOf(tankId).host.get(tankId)!.world;

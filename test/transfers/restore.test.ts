@@ -12,24 +12,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { extractEntity } from '../../src/sim/index.ts';
 import { createTransfer, getTransfer, setTransferStatus } from '../../src/store/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
-import { type Rig, startRig } from './fixture.ts';
+import { type Rig, startQuietRig } from './fixture.ts';
 
 const cleanup = useCleanup();
 let rig: Rig;
-/** Points at which the coordinator "dies" (throws) while armed, leaving its transfer in flight. */
-const armed = new Set<string>();
+let armed: Set<string>;
 
 beforeAll(async () => {
-  const db = await useDatabase({ cleanup });
-  rig = await startRig({
-    cleanup,
-    databaseUrl: db.url,
-    crash: (point) => {
-      if (armed.delete(point)) throw new Error(`coordinator died at ${point}`);
-    },
-  });
-  await rig.startServer('server-1', { snapshotIntervalMs: 600_000 });
-  await rig.startServer('server-2', { snapshotIntervalMs: 600_000 });
+  ({ rig, armed } = await startQuietRig({ cleanup, databaseUrl: (await useDatabase({ cleanup })).url }));
 });
 
 /** A fish born in the tank now (a birth the snapshot taken before does not show). */
