@@ -2,6 +2,7 @@
  * @module
  * Contract cases for `tank_connections`: the reads a tank server makes of its tanks' tubes.
  */
+import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import {
   createConnection,
@@ -34,6 +35,13 @@ export function connectionCases(fixture: StoreFixture): void {
       const outward = await tube(b!.tankId, c!.tankId);
       const inward = await tube(d!.tankId, a!.tankId);
       const elsewhere = await tube(c!.tankId, d!.tankId);
+      // Timestamps are milliseconds (and ties go by id): two tubes made within one millisecond
+      // had no creation order to keep, so the test spaces them a millisecond apart.
+      for (const [n, t] of [inside, outward, inward, elsewhere].entries()) {
+        await fixture.db.execute(
+          sql`update tank_connections set created_at = timestamptz '2026-01-01 00:00:00+00' + ${n} * interval '1 millisecond' where connection_id = ${t.connectionId}`,
+        );
+      }
 
       const onHere = await listConnectionsOnServer(fixture.db, here);
       expect(onHere.map((t) => t.connectionId)).toEqual([inside, outward, inward].map((t) => t.connectionId));
