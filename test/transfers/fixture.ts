@@ -3,6 +3,7 @@
  * In-process transfer rigs: tank servers (real HTTP on free ports) and a coordinator on one
  * harness PostgreSQL database, with helpers to create tanks, read their fish and run the audit.
  */
+import { randomUUID } from 'node:crypto';
 import { createInternalVerifier, createTokenVerifier, mintToken } from '../../src/auth/index.ts';
 import {
   type Coordinator,
@@ -16,7 +17,7 @@ import { createRecovery, runAudit } from '../../src/gateway/transfers/index.ts';
 import { createRealtime, type Realtime } from '../../src/realtime/index.ts';
 import { createTankServer, type TankServer } from '../../src/server/index.ts';
 import { createServerClient } from '../../src/server-client/index.ts';
-import { createStore, type Store } from '../../src/store/index.ts';
+import { createStore, createTransfer, type Store } from '../../src/store/index.ts';
 import { createLogger } from '../../src/telemetry/index.ts';
 import type { Cleanup } from '../support/index.ts';
 
@@ -45,6 +46,11 @@ export interface Rig {
   submit(source: string, dest: string, entityId: number, key?: string): ReturnType<Coordinator['submit']>;
   /** `POST /api/tanks/{id}{path}` on the tank's server as `alice`, with a JSON body if given. */
   post(tankId: string, path: string, body?: unknown): Promise<Response>;
+  /**
+   * Logs a transfer as the coordinator does first (`initiated`) and asks nobody: a test then
+   * drives its steps itself, as a coordinator that died would have left them. Answers its id.
+   */
+  logTransfer(source: string, dest: string, entityId: number): Promise<string>;
   /** Takes a snapshot of the tank now; answers its id. */
   takeSnapshot(tankId: string): Promise<string>;
   /** An admin's restore of the tank to one of its snapshots. */
@@ -176,6 +182,19 @@ export async function startRig({
         destServer: serverOf(dest).serverId,
       }),
     post,
+    logTransfer: async (source, dest, entityId) => {
+      const { transfer } = await createTransfer(store.db, {
+        idempotencyKey: randomUUID(),
+        requestedBy: 'alice',
+        requestHash: 'test',
+        sourceTankId: source,
+        destTankId: dest,
+        sourceServer: serverOf(source).serverId,
+        destServer: serverOf(dest).serverId,
+        entityId,
+      });
+      return transfer.transferId;
+    },
     takeSnapshot: async (tankId) =>
       (await expectStatus<{ snapshot_id: string }>(await post(tankId, '/snapshots'), 201)).snapshot_id,
     restore: async (tankId, snapshotId) => {

@@ -10,12 +10,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractEntity } from '../../src/sim/index.ts';
-import {
-  createTransfer,
-  getReservation,
-  getTransfer,
-  listUnfinishedTransfers,
-} from '../../src/store/index.ts';
+import { getReservation, getTransfer, listUnfinishedTransfers } from '../../src/store/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
 import { type Rig, startQuietRig } from './fixture.ts';
 
@@ -73,17 +68,8 @@ describe('a transfer whose held room is all the tank has left after a restore', 
     const [held, ...others] = rig.uids(c) as [string, ...string[]];
     const entityId = rig.ids(c)[0]!;
     // The coordinator died right after the source held the fish: it will presume abort.
-    const { transfer } = await createTransfer(rig.store.db, {
-      idempotencyKey: `overfull-held-${c}`,
-      requestedBy: 'alice',
-      requestHash: 'z',
-      sourceTankId: c,
-      destTankId: d,
-      sourceServer: 'server-1',
-      destServer: 'server-2',
-      entityId,
-    });
-    await rig.participants.prepareSource('server-1', transfer.transferId, {
+    const transferId = await rig.logTransfer(c, d, entityId);
+    await rig.participants.prepareSource('server-1', transferId, {
       tank_id: c,
       entity_id: entityId,
     });
@@ -98,8 +84,8 @@ describe('a transfer whose held room is all the tank has left after a restore', 
     expect(worldOf(c).heldSlots).toBe(1);
 
     await rig.recovery.pass({ all: true });
-    expect((await getTransfer(rig.store.db, transfer.transferId))?.transfer.status).toBe('aborted');
-    const source = await getReservation(rig.store.db, { transferId: transfer.transferId, role: 'source' });
+    expect((await getTransfer(rig.store.db, transferId))?.transfer.status).toBe('aborted');
+    const source = await getReservation(rig.store.db, { transferId: transferId, role: 'source' });
     expect(source?.state).toBe('returned');
     expect(rig.uids(c)).toContain(held);
     expect(worldOf(c).heldSlots).toBe(0);

@@ -10,7 +10,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { extractEntity } from '../../src/sim/index.ts';
-import { createTransfer, getTransfer, setTransferStatus } from '../../src/store/index.ts';
+import { getTransfer, setTransferStatus } from '../../src/store/index.ts';
 import { useCleanup, useDatabase } from '../support/index.ts';
 import { type Rig, startQuietRig } from './fixture.ts';
 
@@ -137,17 +137,8 @@ describe('a snapshot restore during a transfer in flight', () => {
     const uid = rig.uids(c)[0]!;
     const entityId = rig.ids(c)[0]!;
     // The coordinator died right after the source held the fish: it will presume abort.
-    const { transfer } = await createTransfer(rig.store.db, {
-      idempotencyKey: `restore-held-${c}`,
-      requestedBy: 'alice',
-      requestHash: 'x',
-      sourceTankId: c,
-      destTankId: d,
-      sourceServer: 'server-1',
-      destServer: 'server-2',
-      entityId,
-    });
-    await rig.participants.prepareSource('server-1', transfer.transferId, {
+    const transferId = await rig.logTransfer(c, d, entityId);
+    await rig.participants.prepareSource('server-1', transferId, {
       tank_id: c,
       entity_id: entityId,
     });
@@ -157,7 +148,7 @@ describe('a snapshot restore during a transfer in flight', () => {
     expect(rig.uids(c)).not.toContain(uid);
     await expectExactlyOnce();
     await rig.recovery.pass({ all: true });
-    expect((await getTransfer(rig.store.db, transfer.transferId))?.transfer.status).toBe('aborted');
+    expect((await getTransfer(rig.store.db, transferId))?.transfer.status).toBe('aborted');
     expect(rig.uids(c).filter((u) => u === uid)).toHaveLength(1);
     expect(rig.uids(d)).not.toContain(uid);
     expect(rig.serverOf(c).host.get(c)!.world.heldSlots).toBe(0);
@@ -170,26 +161,17 @@ describe('a snapshot restore during a transfer in flight', () => {
     const snapshot = await rig.takeSnapshot(c);
     const uid = rig.uids(d)[0]!;
     const entityId = rig.ids(d)[0]!;
-    const { transfer } = await createTransfer(rig.store.db, {
-      idempotencyKey: `restore-arriving-${c}`,
-      requestedBy: 'alice',
-      requestHash: 'y',
-      sourceTankId: d,
-      destTankId: c,
-      sourceServer: 'server-2',
-      destServer: 'server-1',
-      entityId,
-    });
-    const held = await rig.participants.prepareSource('server-2', transfer.transferId, {
+    const transferId = await rig.logTransfer(d, c, entityId);
+    const held = await rig.participants.prepareSource('server-2', transferId, {
       tank_id: d,
       entity_id: entityId,
     });
-    await rig.participants.prepareDest('server-1', transfer.transferId, {
+    await rig.participants.prepareDest('server-1', transferId, {
       tank_id: c,
       payload: held.payload,
     });
     await setTransferStatus(rig.store.db, {
-      transferId: transfer.transferId,
+      transferId: transferId,
       status: 'prepared',
       entityUid: uid,
       entityPayload: held.payload,
