@@ -23,7 +23,11 @@ export const CONNECT_TO_TUBE = {
   ratePerMinute: 60,
 } as const;
 
-/** The tank a new tank may be connected to, or the refusal `POST …/connections` would give. */
+/**
+ * Makes the tube once the tank exists. The tank stands on its own if this fails (the other tank
+ * was deleted meanwhile, the store broke): the answer is still 201, without `connection`, so a
+ * client that retries does not make a second tank.
+ */
 async function connect(
   ctx: GatewayContext,
   record: TankRecord,

@@ -3,7 +3,8 @@
  * TankHost: every tank of one server process on ONE fixed-step scheduler. One timer drives all
  * tanks (a timer per tank costs more than the tanks at 1000 tanks), steps are bounded when the
  * process falls behind (it reports `ticks_behind` instead of spiralling), paused tanks cost
- * nothing per tick (the host steps the set of ticking tanks each tank keeps it told of), and a tank whose step throws is stopped and reported without touching the others.
+ * nothing per tick (the host steps the set of ticking tanks each tank keeps it told of), and a
+ * tank whose step throws is stopped and reported without touching the others.
  * Broadcasts run at their own rate, separate from the tick (Colyseus keeps the same split).
  */
 import type { Tank } from './tank.ts';
